@@ -1,0 +1,133 @@
+"""Assertion helpers for graded tests: they fail with a Spanish message that says
+what was expected and what came, so a student knows what to fix."""
+from __future__ import annotations
+
+from typing import Any, Callable, Iterable, Sequence
+
+import numpy as np
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    """Convert torch / TensorFlow / Keras tensors, lists and scalars to a NumPy array."""
+    if hasattr(value, "detach"):  # torch.Tensor
+        value = value.detach().cpu().numpy()
+    elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor
+        value = value.numpy()
+    return np.asarray(value)
+
+
+def _shape_of(value: Any) -> tuple:
+    shape = getattr(value, "shape", None)
+    if shape is None:
+        return np.shape(value)
+    return tuple(int(d) if d is not None else None for d in shape)
+
+
+def check_shape(value: Any, expected: Sequence[int], name: str = "el resultado") -> None:
+    """Fail unless ``value`` has exactly the shape ``expected``."""
+    actual = _shape_of(value)
+    if tuple(actual) != tuple(expected):
+        raise AssertionError(
+            f"Forma incorrecta en {name}: se esperaba {tuple(expected)} y se obtuvo {tuple(actual)}."
+        )
+
+
+def check_close(
+    actual: Any,
+    expected: Any,
+    name: str = "el resultado",
+    atol: float = 1e-5,
+    rtol: float = 1e-4,
+) -> None:
+    """Fail unless ``actual`` matches ``expected`` element-wise within tolerance."""
+    if actual is None:
+        raise AssertionError(f"{name} es None: ¿olvidaste devolver (return) el valor?")
+    a, e = _to_numpy(actual), _to_numpy(expected)
+    if a.shape != e.shape:
+        raise AssertionError(
+            f"Forma incorrecta en {name}: se esperaba {e.shape} y se obtuvo {a.shape}."
+        )
+    if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
+        diff = np.abs(a.astype(float) - e.astype(float))
+        where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
+        raise AssertionError(
+            f"Valores incorrectos en {name}: la mayor diferencia es {float(np.nanmax(diff)):.4g} "
+            f"en la posición {tuple(int(i) for i in where)} "
+            f"(se esperaba {e[where]!r}, se obtuvo {a[where]!r}; tolerancia {atol})."
+        )
+
+
+def check_true(condition: bool, message: str) -> None:
+    """Fail with the given Spanish ``message`` unless ``condition`` holds."""
+    if not bool(condition):
+        raise AssertionError(message)
+
+
+def check_type(value: Any, expected: type | tuple, name: str = "el resultado") -> None:
+    """Fail unless ``value`` is an instance of ``expected``."""
+    if not isinstance(value, expected):
+        names = (
+            " o ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
+        )
+        raise AssertionError(
+            f"Tipo incorrecto en {name}: se esperaba {names} y se obtuvo {type(value).__name__}."
+        )
+
+
+def check_raises(
+    exception: type[BaseException], func: Callable[..., Any], *args: Any, what: str = "la llamada", **kwargs: Any
+) -> None:
+    """Fail unless ``func(*args, **kwargs)`` raises ``exception``."""
+    try:
+        func(*args, **kwargs)
+    except exception:
+        return
+    except Exception as err:  # noqa: BLE001 - we report what came instead
+        raise AssertionError(
+            f"{what} debía lanzar {exception.__name__}, pero lanzó {type(err).__name__}: {err}"
+        ) from None
+    raise AssertionError(f"{what} debía lanzar {exception.__name__}, pero no lanzó ningún error.")
+
+
+def check_grad_flows(parameters: Iterable[Any], name: str = "el modelo") -> None:
+    """Fail unless every given torch parameter / tensor received a finite, non-zero gradient.
+
+    Call it after ``loss.backward()``.
+    """
+    params = list(parameters)
+    if not params:
+        raise AssertionError(f"{name} no tiene parámetros entrenables.")
+    for index, p in enumerate(params):
+        label = getattr(p, "_course_name", None) or f"el tensor n.º {index}"
+        grad = getattr(p, "grad", None)
+        if grad is None:
+            raise AssertionError(
+                f"No llega gradiente a {label} de {name}: ¿se usa en el forward? ¿se desconectó del grafo (detach, .data, numpy)?"
+            )
+        g = _to_numpy(grad)
+        if not np.all(np.isfinite(g)):
+            raise AssertionError(f"El gradiente de {label} de {name} contiene NaN o infinitos.")
+        if not np.any(g != 0):
+            raise AssertionError(f"El gradiente de {label} de {name} es cero en todas sus entradas.")
+
+
+def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
+    """Like :func:`check_grad_flows` for a ``torch.nn.Module``, naming each parameter."""
+    params = []
+    for pname, p in module.named_parameters():
+        if p.requires_grad:
+            p._course_name = f"el parámetro '{pname}'"
+            params.append(p)
+    check_grad_flows(params, name)
+
+
+def visible_tests_passed(exercise: str = "") -> None:
+    """Print the message shown when the visible tests of an exercise pass.
+
+    It says plainly that these tests are only a help: hidden tests decide the grade.
+    """
+    label = f" de {exercise}" if exercise else ""
+    print(
+        f"✔ Pruebas visibles{label} superadas. Ojo: la nota la deciden además pruebas ocultas, "
+        "así que revisa también los casos que no se prueban aquí."
+    )

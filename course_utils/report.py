@@ -1,0 +1,125 @@
+"""Metrics recorded by notebooks and the course report built from them.
+
+Inside a notebook, ``record_metric(name, value)`` prints the value and, when the notebook
+runs under ``course run``, appends it to the JSON-lines file named by ``$COURSE_METRICS_FILE``.
+The runner collects those files into ``build/report.json`` and ``build/report.md``.
+"""
+from __future__ import annotations
+
+import json
+import math
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+METRICS_ENV = "COURSE_METRICS_FILE"
+
+_recorded: dict[str, float | str] = {}
+
+
+def record_metric(name: str, value: Any) -> Any:
+    """Record a key number of a notebook so that it reaches the course report.
+
+    ``value`` may be a number (stored as float) or a short string. Returns ``value``.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("record_metric: name must be a non-empty string")
+    stored: float | str
+    if isinstance(value, (int, float)) or hasattr(value, "item"):
+        stored = float(value.item() if hasattr(value, "item") else value)
+    else:
+        stored = str(value)
+    _recorded[name] = stored
+    target = os.environ.get(METRICS_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, "value": stored}) + "\n")
+    shown = f"{stored:.4g}" if isinstance(stored, float) else stored
+    print(f"[métrica] {name} = {shown}")
+    return value
+
+
+def recorded_metrics() -> dict[str, float | str]:
+    """Metrics recorded in this process so far (a copy)."""
+    return dict(_recorded)
+
+
+def read_metrics_file(path: Path) -> dict[str, float | str]:
+    """Read a JSON-lines metrics file; later values of the same name win."""
+    metrics: dict[str, float | str] = {}
+    if not path.exists():
+        return metrics
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.strip():
+            item = json.loads(line)
+            metrics[item["name"]] = item["value"]
+    return metrics
+
+
+@dataclass
+class NotebookResult:
+    """Outcome of executing one chapter notebook."""
+
+    name: str
+    status: str  # "ok" or "failed"
+    seconds: float
+    fast: bool
+    budget_seconds: float | None = None
+    metrics: dict[str, float | str] = field(default_factory=dict)
+    error: str | None = None
+    output: str | None = None
+
+    @property
+    def within_budget(self) -> bool | None:
+        if self.budget_seconds is None:
+            return None
+        return self.seconds <= self.budget_seconds
+
+
+def _fmt(value: float | str) -> str:
+    if isinstance(value, float):
+        if math.isfinite(value) and value == int(value) and abs(value) < 1e12:
+            return f"{int(value)}"
+        return f"{value:.4g}"
+    return str(value)
+
+
+def render_markdown(results: list[NotebookResult], machine: str) -> str:
+    """The human-readable report: one summary table, then each notebook's metrics."""
+    mode = "FAST" if results and all(r.fast for r in results) else "completo"
+    lines = [
+        "# Informe del curso / Course report",
+        "",
+        f"Modo: **{mode}** · Máquina: {machine}",
+        "",
+        "| notebook | estado | tiempo (s) | presupuesto (s) | dentro |",
+        "| --- | --- | ---: | ---: | :---: |",
+    ]
+    for r in results:
+        budget = "—" if r.budget_seconds is None else f"{r.budget_seconds:.0f}"
+        within = {None: "—", True: "sí", False: "**no**"}[r.within_budget]
+        lines.append(f"| {r.name} | {r.status} | {r.seconds:.1f} | {budget} | {within} |")
+    for r in results:
+        lines += ["", f"## {r.name}", ""]
+        if r.error:
+            lines += ["**Error:**", "", "```", r.error, "```", ""]
+        if r.metrics:
+            lines += ["| métrica | valor |", "| --- | ---: |"]
+            lines += [f"| {k} | {_fmt(v)} |" for k, v in r.metrics.items()]
+        else:
+            lines.append("(sin métricas registradas)")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(results: list[NotebookResult], build_dir: Path, machine: str) -> Path:
+    """Write ``report.json`` and ``report.md`` into ``build_dir``; return the Markdown path."""
+    build_dir.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "machine": machine,
+        "notebooks": [asdict(r) | {"within_budget": r.within_budget} for r in results],
+    }
+    (build_dir / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
+    md = build_dir / "report.md"
+    md.write_text(render_markdown(results, machine), encoding="utf-8")
+    return md

@@ -1,0 +1,111 @@
+"""Execute chapter notebooks with papermill and collect their times and metrics."""
+from __future__ import annotations
+
+import os
+import platform
+import time
+from pathlib import Path
+
+from tqdm.auto import tqdm
+
+from .chapters import BUDGETS, source_notebook
+from .config import DEFAULT_SEED, FAST_ENV, repo_root
+from .report import METRICS_ENV, NotebookResult, read_metrics_file, write_report
+
+KERNEL_NAME = "python3"
+
+
+def machine_description() -> str:
+    """A one-line description of this machine for the report."""
+    return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}"
+
+
+def _describe_failure(err: BaseException) -> str:
+    """Say which cell failed and why, from papermill's execution error when there is one."""
+    from papermill.exceptions import PapermillExecutionError
+
+    if isinstance(err, PapermillExecutionError):
+        source = "\n".join(err.source.splitlines()[:8])
+        return (
+            f"cell {err.cell_index} (execution {err.exec_count}) raised {err.ename}: {err.evalue}\n"
+            f"--- cell source (first lines) ---\n{source}"
+        )
+    return f"{type(err).__name__}: {err}"
+
+
+def run_notebook(
+    chapter: str,
+    out_dir: Path,
+    fast: bool,
+    seed: int = DEFAULT_SEED,
+    device: str = "auto",
+    source_dir: Path | None = None,
+    progress: bool = True,
+) -> NotebookResult:
+    """Execute one chapter's solution notebook into ``out_dir``; never raises for notebook errors."""
+    import papermill as pm
+
+    source = source_notebook(chapter, source_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    output = out_dir / f"{chapter}.ipynb"
+    metrics_file = out_dir / f"{chapter}.metrics.jsonl"
+    metrics_file.unlink(missing_ok=True)
+    budget = BUDGETS.get(chapter)
+    budget_s = None if budget is None else (budget.fast if fast else budget.full)
+
+    saved = {k: os.environ.get(k) for k in (FAST_ENV, METRICS_ENV)}
+    os.environ[FAST_ENV] = "1" if fast else "0"
+    os.environ[METRICS_ENV] = str(metrics_file)
+    error = None
+    start = time.perf_counter()
+    try:
+        pm.execute_notebook(
+            str(source),
+            str(output),
+            parameters={"FAST": fast, "SEED": seed, "DEVICE": device},
+            kernel_name=KERNEL_NAME,
+            cwd=str(source.parent),
+            progress_bar=progress,
+        )
+    except Exception as err:  # noqa: BLE001 - reported, and the run goes on
+        error = _describe_failure(err)
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+    seconds = time.perf_counter() - start
+    return NotebookResult(
+        name=chapter,
+        status="failed" if error else "ok",
+        seconds=round(seconds, 2),
+        fast=fast,
+        budget_seconds=budget_s,
+        metrics=read_metrics_file(metrics_file),
+        error=error,
+        output=str(output.relative_to(out_dir.parent.parent) if out_dir.is_relative_to(repo_root()) else output),
+    )
+
+
+def run_course(
+    chapters: list[str],
+    fast: bool,
+    seed: int = DEFAULT_SEED,
+    device: str = "auto",
+    build_dir: Path | None = None,
+) -> tuple[list[NotebookResult], Path]:
+    """Execute the given chapters in order and write the report; return results and report path."""
+    build_dir = build_dir or repo_root() / "build"
+    results = []
+    bar = tqdm(chapters, desc="Notebooks", unit="nb")
+    for chapter in bar:
+        bar.set_postfix_str(chapter)
+        result = run_notebook(chapter, build_dir / "executed", fast, seed, device)
+        status = "ok" if result.status == "ok" else "FAILED"
+        tqdm.write(f"{chapter}: {status} in {result.seconds:.1f}s")
+        if result.error:
+            tqdm.write(result.error)
+        results.append(result)
+    report = write_report(results, build_dir, machine_description())
+    return results, report
