@@ -121,12 +121,12 @@ def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
     check_grad_flows(params, name)
 
 
-def visible_tests_passed(exercise: str = "") -> None:
+def visible_tests_passed(exercise: int | str | None = None) -> None:
     """Print the message shown when the visible tests of an exercise pass.
 
     It says plainly that these tests are only a help: hidden tests decide the grade.
     """
-    label = f" de {exercise}" if exercise else ""
+    label = f" del ejercicio {exercise}" if exercise not in (None, "") else ""
     print(
         f"✔ Pruebas visibles{label} superadas. Ojo: la nota la deciden además pruebas ocultas, "
         "así que revisa también los casos que no se prueban aquí."

@@ -58,6 +58,20 @@ def get_device(device: str = "auto") -> "torch.device":  # noqa: F821 - lazy imp
     return torch.device(device)
 
 
+def tool_environment() -> dict[str, str]:
+    """A copy of ``os.environ`` with this interpreter's ``bin/`` first on ``PATH``.
+
+    nbgrader runs helper programs such as ``alembic`` by name, so they must be found in
+    the course's virtual environment even when it is not activated.
+    """
+    import sys
+
+    env = os.environ.copy()
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
+
+
 def repo_root() -> Path:
     """The course repository root (the folder holding ``course_utils/``)."""
     return Path(__file__).resolve().parent.parent

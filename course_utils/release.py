@@ -2,7 +2,6 @@
 that the committed release is what nbgrader would generate now."""
 from __future__ import annotations
 
-import os
 import shutil
 import subprocess
 import sys
@@ -12,7 +11,7 @@ from pathlib import Path
 import nbformat
 
 from .chapters import list_chapters
-from .config import repo_root
+from .config import repo_root, tool_environment
 
 # Fields of nbgrader's cell metadata that describe the exercise (checksums and
 # other bookkeeping are left out of the comparison).
@@ -32,7 +31,7 @@ def nbgrader_command(*args: str, root: Path, extra: list[str] | None = None) -> 
 
 
 def _run_nbgrader(cmd: list[str], cwd: Path) -> None:
-    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=os.environ.copy())
+    proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=tool_environment())
     if proc.returncode != 0:
         raise RuntimeError(
             f"nbgrader failed ({' '.join(cmd[3:5])}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"

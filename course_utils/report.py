@@ -18,10 +18,10 @@ METRICS_ENV = "COURSE_METRICS_FILE"
 _recorded: dict[str, float | str] = {}
 
 
-def record_metric(name: str, value: Any) -> Any:
+def record_metric(name: str, value: Any) -> None:
     """Record a key number of a notebook so that it reaches the course report.
 
-    ``value`` may be a number (stored as float) or a short string. Returns ``value``.
+    ``value`` may be a number (stored as float) or a short string.
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record_metric: name must be a non-empty string")
@@ -37,7 +37,6 @@ def record_metric(name: str, value: Any) -> Any:
             fh.write(json.dumps({"name": name, "value": stored}) + "\n")
     shown = f"{stored:.4g}" if isinstance(stored, float) else stored
     print(f"[métrica] {name} = {shown}")
-    return value
 
 
 def recorded_metrics() -> dict[str, float | str]:
