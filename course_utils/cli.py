@@ -22,8 +22,9 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_course
 
     fast = args.fast or fast_mode()
-    results, report = run_course(select_chapters(args.only), fast, args.seed, args.device,
-                                 Path(args.build_dir) if args.build_dir else None)
+    source_dir = Path(args.source_dir) if args.source_dir else None
+    results, report = run_course(select_chapters(args.only, source_dir), fast, args.seed, args.device,
+                                 Path(args.build_dir) if args.build_dir else None, source_dir)
     print(report.read_text(encoding="utf-8"))
     failed = [r.name for r in results if r.status != "ok"]
     if failed:
@@ -59,6 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--seed", type=int, default=DEFAULT_SEED)
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--build-dir", default=None, help="where executed notebooks and the report go (default build/)")
+    p.add_argument("--source-dir", default=None, help="folder of chapter notebooks (default solutions/)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")

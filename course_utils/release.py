@@ -30,7 +30,8 @@ def nbgrader_command(*args: str, root: Path, extra: list[str] | None = None) -> 
     ]
 
 
-def _run_nbgrader(cmd: list[str], cwd: Path) -> None:
+def run_nbgrader(cmd: list[str], cwd: Path) -> None:
+    """Run an nbgrader command; raise with its log when it fails."""
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=tool_environment())
     if proc.returncode != 0:
         raise RuntimeError(
@@ -58,7 +59,7 @@ def generate_release(
     produced = []
     for chapter in chapters:
         cmd = nbgrader_command("generate_assignment", chapter, "--force", root=root, extra=extra)
-        _run_nbgrader(cmd, cwd=root)
+        run_nbgrader(cmd, cwd=root)
         produced.append(release_dir / chapter / f"{chapter}.ipynb")
     return produced
 

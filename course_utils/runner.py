@@ -84,7 +84,7 @@ def run_notebook(
         budget_seconds=budget_s,
         metrics=read_metrics_file(metrics_file),
         error=error,
-        output=str(output.relative_to(out_dir.parent.parent) if out_dir.is_relative_to(repo_root()) else output),
+        output=str(output),
     )
 
 
@@ -94,6 +94,7 @@ def run_course(
     seed: int = DEFAULT_SEED,
     device: str = "auto",
     build_dir: Path | None = None,
+    source_dir: Path | None = None,
 ) -> tuple[list[NotebookResult], Path]:
     """Execute the given chapters in order and write the report; return results and report path."""
     build_dir = build_dir or repo_root() / "build"
@@ -101,7 +102,7 @@ def run_course(
     bar = tqdm(chapters, desc="Notebooks", unit="nb")
     for chapter in bar:
         bar.set_postfix_str(chapter)
-        result = run_notebook(chapter, build_dir / "executed", fast, seed, device)
+        result = run_notebook(chapter, build_dir / "executed", fast, seed, device, source_dir)
         status = "ok" if result.status == "ok" else "FAILED"
         tqdm.write(f"{chapter}: {status} in {result.seconds:.1f}s")
         if result.error:

@@ -1,0 +1,61 @@
+"""Shared fixtures: the repository, the chapter list, and one guarded FAST execution of
+every solution notebook that several test modules inspect."""
+from __future__ import annotations
+
+import os
+import sys
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+
+from course_utils.chapters import list_chapters
+from course_utils.config import repo_root
+
+ROOT = repo_root()
+CHAPTERS = list_chapters()
+NETGUARD_DIR = Path(__file__).parent / "netguard"
+
+
+@contextmanager
+def patched_environ(**values: str):
+    """Temporarily set environment variables (restored afterwards)."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def guarded_env(log_file: Path) -> dict[str, str]:
+    """Environment variables that load the network guard into child Python processes."""
+    pythonpath = os.pathsep.join([str(NETGUARD_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return {"PYTHONPATH": pythonpath, "COURSE_NETGUARD_LOG": str(log_file)}
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory):
+    """Execute every chapter's solution notebook once in FAST mode, with the network guard.
+
+    Returns ``{chapter: (NotebookResult, executed_path, netguard_log_path)}``.
+    """
+    from course_utils.runner import run_notebook
+
+    out = tmp_path_factory.mktemp("executed")
+    results = {}
+    for chapter in CHAPTERS:
+        log = out / f"{chapter}.netguard.log"
+        log.touch()
+        with patched_environ(**guarded_env(log)):
+            result = run_notebook(chapter, out, fast=True, progress=False)
+        results[chapter] = (result, out / f"{chapter}.ipynb", log)
+    return results
+
+
+def python_executable() -> str:
+    return sys.executable

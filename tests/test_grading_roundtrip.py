@@ -1,0 +1,83 @@
+"""nbgrader round trip on a temporary copy of the course: generate the release, submit,
+autograde, and read the scores back from the gradebook.
+
+For every chapter: the solutions (pasted into the release, as a student would) score full
+marks; the untouched release scores 0; solving only the first exercise scores exactly
+that exercise's points."""
+import shutil
+
+import nbformat
+import pytest
+from nbgrader.api import Gradebook
+
+from conftest import CHAPTERS, ROOT, patched_environ
+from course_utils.release import copy_course, nbgrader_command, run_nbgrader
+
+pytestmark = pytest.mark.roundtrip
+
+
+@pytest.fixture(scope="module")
+def course(tmp_path_factory):
+    root = copy_course(ROOT, tmp_path_factory.mktemp("course"))
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    for chapter in CHAPTERS:
+        run_nbgrader(nbgrader_command("generate_assignment", chapter, "--force", root=root,
+                                      extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
+    # Grading runs notebooks in FAST mode: it must never need a full training run.
+    with patched_environ(COURSE_FAST="1"):
+        yield root, db_url
+
+
+def _solution_sources(chapter):
+    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def _grade_cells(chapter):
+    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+    return [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+def _submit_and_grade(root, db_url, chapter, student, solved):
+    """Submit the release with the solution cells in ``solved`` filled in; return (score, max)."""
+    release = root / "notebooks" / chapter / f"{chapter}.ipynb"
+    nb = nbformat.read(release, as_version=4)
+    solutions = _solution_sources(chapter)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in solved:
+            cell.source = solutions[grade_id]
+    target = root / "submitted" / student / chapter
+    target.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, target / f"{chapter}.ipynb")
+    run_nbgrader(nbgrader_command("autograde", chapter, "--force", f"--student={student}", root=root,
+                                  extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
+    with Gradebook(db_url) as gb:
+        submission = gb.find_submission(chapter, student)
+        return submission.score, submission.max_score
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_solution_scores_full_marks(course, chapter):
+    root, db_url = course
+    score, max_score = _submit_and_grade(root, db_url, chapter, "alumna_solucion", set(_solution_sources(chapter)))
+    assert max_score == sum(m["points"] for m in _grade_cells(chapter))
+    assert score == max_score
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_blank_release_scores_zero(course, chapter):
+    root, db_url = course
+    score, max_score = _submit_and_grade(root, db_url, chapter, "alumno_en_blanco", set())
+    assert max_score > 0
+    assert score == 0
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_one_exercise_solved_scores_its_points(course, chapter):
+    root, db_url = course
+    first_solution = next(iter(_solution_sources(chapter)))
+    score, _ = _submit_and_grade(root, db_url, chapter, "alumno_parcial", {first_solution})
+    first_tests = _grade_cells(chapter)[0]
+    assert score == first_tests["points"]
