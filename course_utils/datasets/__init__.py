@@ -1,0 +1,1 @@
+"""Datasets of the course, one module per dataset."""

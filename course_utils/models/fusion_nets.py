@@ -1,0 +1,121 @@
+"""Encoders for the digit views and the fusion networks of notebook 02 (PyTorch).
+
+Reference versions: notebook 02 builds ``IntermediateFusion`` and ``ThreeBranchFusion``
+in its exercises; its demonstrations and later chapters use these.
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+from torch import nn
+
+
+def mlp(sizes: Sequence[int], dropout: float = 0.0) -> nn.Sequential:
+    """Linear + ReLU layers through ``sizes`` (ReLU after every layer, dropout optional)."""
+    layers: list[nn.Module] = []
+    for d_in, d_out in zip(sizes[:-1], sizes[1:]):
+        layers += [nn.Linear(d_in, d_out), nn.ReLU()]
+        if dropout:
+            layers.append(nn.Dropout(dropout))
+    return nn.Sequential(*layers)
+
+
+class ImageEncoder(nn.Module):
+    """Small CNN for a one-channel image given channels-last ``(B, H, W, 1)`` → ``(B, out_dim)``."""
+
+    def __init__(self, out_dim: int = 32, height: int = 8, width: int = 4):
+        super().__init__()
+        self.conv = nn.Sequential(
+            nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.ReLU(),
+            nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.ReLU(),
+        )
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * height * width, out_dim), nn.ReLU())
+
+    def forward(self, image: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(image.permute(0, 3, 1, 2)))
+
+
+class SignalEncoder(nn.Module):
+    """1-D CNN for a signal ``(B, T)`` → ``(B, out_dim)``."""
+
+    def __init__(self, out_dim: int = 32, length: int = 16):
+        super().__init__()
+        self.conv = nn.Sequential(nn.Conv1d(1, 16, kernel_size=5, padding=2), nn.ReLU(), nn.MaxPool1d(2))
+        self.head = nn.Sequential(nn.Flatten(), nn.Linear(16 * (length // 2), out_dim), nn.ReLU())
+
+    def forward(self, signal: torch.Tensor) -> torch.Tensor:
+        return self.head(self.conv(signal.unsqueeze(1)))
+
+
+def tabular_encoder(in_dim: int, out_dim: int = 32) -> nn.Sequential:
+    """MLP encoder for tabular features ``(B, in_dim)`` → ``(B, out_dim)``."""
+    return mlp([in_dim, 64, out_dim])
+
+
+class Unimodal(nn.Module):
+    """One encoder and a linear classifier: the single-modality baseline."""
+
+    def __init__(self, encoder: nn.Module, feature_dim: int, n_classes: int = 10):
+        super().__init__()
+        self.encoder = encoder
+        self.output = nn.Linear(feature_dim, n_classes)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.output(self.encoder(x))
+
+
+class EarlyFusion(nn.Module):
+    """Early (input-level) fusion: flatten every raw input, concatenate, one MLP → logits."""
+
+    def __init__(self, input_dims: Sequence[int], hidden: int = 128, n_classes: int = 10):
+        super().__init__()
+        self.body = mlp([sum(input_dims), hidden, hidden // 2])
+        self.output = nn.Linear(hidden // 2, n_classes)
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        flat = torch.cat([x.flatten(start_dim=1) for x in inputs], dim=-1)
+        return self.output(self.body(flat))
+
+
+class IntermediateFusion(nn.Module):
+    """Intermediate (feature-level) fusion of two modalities:
+    branch per modality → concatenate features → hidden layer → output logits."""
+
+    def __init__(self, image_encoder: nn.Module, tabular_encoder: nn.Module,
+                 image_dim: int, tabular_dim: int, hidden: int = 64, n_classes: int = 10):
+        super().__init__()
+        self.image_branch = image_encoder
+        self.tabular_branch = tabular_encoder
+        self.fusion = nn.Sequential(nn.Linear(image_dim + tabular_dim, hidden), nn.ReLU())
+        self.output = nn.Linear(hidden, n_classes)
+
+    def forward(self, image: torch.Tensor, tabular: torch.Tensor) -> torch.Tensor:
+        fused = torch.cat([self.image_branch(image), self.tabular_branch(tabular)], dim=-1)
+        return self.output(self.fusion(fused))
+
+
+class ThreeBranchFusion(nn.Module):
+    """Intermediate fusion of three modalities, merging projected features by ``concat`` or ``sum``.
+
+    Each branch's features are projected to ``fusion_dim`` (sum needs equal sizes); the head is
+    ``Linear → ReLU → Linear`` to logits.
+    """
+
+    def __init__(self, branches: Sequence[nn.Module], branch_dims: Sequence[int], fusion_dim: int = 32,
+                 merge: str = "concat", hidden: int = 64, n_classes: int = 10):
+        super().__init__()
+        if merge not in ("concat", "sum"):
+            raise ValueError(f"merge debe ser 'concat' o 'sum', no {merge!r}")
+        if len(branches) != len(branch_dims):
+            raise ValueError("una dimensión por rama")
+        self.merge = merge
+        self.branches = nn.ModuleList(branches)
+        self.projections = nn.ModuleList(nn.Linear(d, fusion_dim) for d in branch_dims)
+        head_in = fusion_dim * len(branches) if merge == "concat" else fusion_dim
+        self.head = nn.Sequential(nn.Linear(head_in, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        feats = [proj(branch(x)) for branch, proj, x in zip(self.branches, self.projections, inputs)]
+        merged = torch.cat(feats, dim=-1) if self.merge == "concat" else torch.stack(feats).sum(dim=0)
+        return self.head(merged)

@@ -1,0 +1,117 @@
+"""Training loop, fusion networks, modality dropout and robustness helpers."""
+import numpy as np
+import pytest
+import torch
+from torch import nn
+
+from course_utils.fusion.torch import modality_dropout
+from course_utils.models import fusion_nets as fn
+from course_utils.robustness import robustness_auc, with_noise
+from course_utils.training import as_tensors, count_parameters, predict_proba, train_classifier
+
+
+def _two_modality_task(n=400, seed=0):
+    """Class = sign of (feature 0 of A) xor sign of (feature 0 of B): needs both modalities."""
+    g = np.random.default_rng(seed)
+    a, b = g.normal(size=(n, 4)).astype("float32"), g.normal(size=(n, 3)).astype("float32")
+    y = ((a[:, 0] > 0) ^ (b[:, 0] > 0)).astype("int64")
+    return a, b, y
+
+
+class _Concat(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Sequential(nn.Linear(7, 32), nn.ReLU(), nn.Linear(32, 2))
+
+    def forward(self, a, b):
+        return self.net(torch.cat([a, b], dim=-1))
+
+
+def test_train_classifier_learns_and_is_deterministic():
+    a, b, y = _two_modality_task()
+    inputs, target = as_tensors([a, b]), as_tensors([y])[0]
+    runs = []
+    for _ in range(2):
+        torch.manual_seed(0)
+        model = _Concat()
+        hist = train_classifier(model, inputs, target, epochs=60, lr=1e-2, seed=0, show_progress=False,
+                                validation=(inputs, target))
+        runs.append(hist["loss"])
+    assert runs[0] == runs[1]
+    assert hist["train_acc"][-1] > 0.9 and hist["val_acc"][-1] > 0.9
+    assert predict_proba(model, inputs).shape == (len(y), 2)
+
+
+def test_augment_only_touches_training_batches():
+    a, b, y = _two_modality_task(n=64)
+    inputs, target = as_tensors([a, b]), as_tensors([y])[0]
+    seen = []
+
+    def spy(batch):
+        seen.append(len(batch[0]))
+        return batch
+
+    train_classifier(_Concat(), inputs, target, epochs=2, batch_size=16, augment=spy, show_progress=False,
+                     validation=(inputs, target))
+    assert seen == [16] * 8
+
+
+@pytest.mark.parametrize("merge,width", [("concat", 3 * 8), ("sum", 8)])
+def test_three_branch_fusion(merge, width):
+    branches = [fn.ImageEncoder(10), fn.tabular_encoder(13, 6), fn.SignalEncoder(4)]
+    model = fn.ThreeBranchFusion(branches, [10, 6, 4], fusion_dim=8, merge=merge, hidden=16)
+    out = model(torch.randn(5, 8, 4, 1), torch.randn(5, 13), torch.randn(5, 16))
+    assert out.shape == (5, 10) and model.head[0].in_features == width
+    out.sum().backward()
+    assert all(p.grad is not None for p in model.parameters())
+    with pytest.raises(ValueError):
+        fn.ThreeBranchFusion(branches, [10, 6, 4], merge="max")
+
+
+def test_intermediate_and_early_fusion_shapes():
+    inter = fn.IntermediateFusion(fn.ImageEncoder(8), fn.tabular_encoder(13, 8), 8, 8)
+    early = fn.EarlyFusion([32, 13])
+    x = (torch.randn(3, 8, 4, 1), torch.randn(3, 13))
+    assert inter(*x).shape == (3, 10) and early(*x).shape == (3, 10)
+    assert count_parameters(early) == sum(p.numel() for p in early.parameters())
+
+
+def test_modality_dropout_keeps_one_modality_and_is_reproducible():
+    x = [torch.ones(1000, 3), torch.ones(1000, 2, 2)]
+    out = modality_dropout(x, 0.9, torch.Generator().manual_seed(0))
+    kept = torch.stack([(o.flatten(1) != 0).any(dim=1) for o in out], dim=1)
+    assert kept.any(dim=1).all()
+    again = modality_dropout(x, 0.9, torch.Generator().manual_seed(0))
+    assert all(torch.equal(p, q) for p, q in zip(out, again))
+    assert modality_dropout(x, 0.0) == x
+    with pytest.raises(ValueError):
+        modality_dropout(x, -0.1)
+
+
+def test_robustness_auc_and_noise():
+    assert robustness_auc([0, 1, 3], [0.8, 0.8, 0.8]) == pytest.approx(0.8)
+    assert robustness_auc([0, 1], [1.0, 0.0]) == pytest.approx(0.5)
+    with pytest.raises(ValueError):
+        robustness_auc([1, 0], [0.5, 0.5])
+    x = np.zeros((100, 4), dtype="float32")
+    noisy = with_noise(x, 2.0, seed=1)
+    assert noisy.dtype == np.float32 and 1.5 < noisy.std() < 2.5 and np.all(x == 0)
+
+
+def test_keras_late_fusion_and_feature_extractor():
+    import keras
+
+    from course_utils.fusion import keras as fk
+
+    def model(shape, name):
+        return keras.Sequential([keras.Input(shape), keras.layers.Flatten(),
+                                 keras.layers.Dense(4, activation="relu", name=f"{name}_features"),
+                                 keras.layers.Dense(3, activation="softmax")], name=name)
+
+    tab, vis = model((5,), "tab"), model((2, 2, 1), "vis")
+    late = fk.build_late_fusion(tab, vis, 3)
+    assert sum(int(np.prod(w.shape)) for w in late.trainable_weights) == (2 * 3 + 1) * 3
+    probs = late([np.zeros((2, 5), "float32"), np.zeros((2, 2, 2, 1), "float32")])
+    assert np.allclose(np.asarray(probs).sum(axis=1), 1, atol=1e-5)
+    feats = fk.feature_extractor(tab, "tab_features")
+    assert feats([np.ones((2, 5), "float32")]).shape == (2, 4)
