@@ -1,0 +1,129 @@
+"""The aggressiveness corpus in the MEX-A3T layout: one tweet per line in ``<prefix>train.txt``
+and a parallel file of 0/1 labels, ``<prefix>train_labels.txt`` (same for ``val``); the 2020
+edition uses the prefix ``mex20_`` and adds an unlabelled ``mex20_test_full.txt``.
+
+Where the files are looked for, in order:
+
+1. the ``directory`` argument;
+2. ``$COURSE_AGGRESSION_DIR``;
+3. ``data/aggression/`` — where an instructor puts the real corpus (git ignores it there);
+4. ``data/aggression/synthetic/`` — the generated stand-in shipped with the course
+   (see :mod:`course_utils.datasets.aggression_generator`).
+
+Malformed files raise :class:`CorpusError` naming the file and the line.
+"""
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from ..config import data_dir
+
+ENV_DIR = "COURSE_AGGRESSION_DIR"
+PREFIXES = ("mex20_", "mex_")
+SYNTHETIC_SUBDIR = "synthetic"
+
+
+class CorpusError(ValueError):
+    """A corpus file is missing, empty, badly encoded or inconsistent with its labels."""
+
+
+@dataclass
+class Split:
+    """Texts of one split, with labels (``None`` for an unlabelled test split)."""
+
+    texts: list[str]
+    labels: np.ndarray | None
+    source: Path
+
+    def __len__(self) -> int:
+        return len(self.texts)
+
+
+def _read_lines(path: Path) -> list[str]:
+    """Lines of a UTF-8 file, with a clear error for a missing, empty or mis-encoded file."""
+    if not path.is_file():
+        raise CorpusError(f"{path}: file not found")
+    raw = path.read_bytes()
+    if not raw.strip():
+        raise CorpusError(f"{path}: the file is empty")
+    lines = []
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        try:
+            lines.append(line.decode("utf-8").rstrip("\r"))
+        except UnicodeDecodeError as err:
+            raise CorpusError(
+                f"{path}, line {number}: not valid UTF-8 ({err.reason} at byte {err.start}); "
+                "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+            ) from None
+    if lines and lines[-1] == "":
+        lines.pop()  # the newline that ends the last line
+    return lines
+
+
+def _read_labels(path: Path) -> np.ndarray:
+    values = []
+    for number, line in enumerate(_read_lines(path), start=1):
+        token = line.strip()
+        if token not in ("0", "1"):
+            raise CorpusError(f"{path}, line {number}: label must be 0 or 1, found {token!r}")
+        values.append(int(token))
+    return np.asarray(values, dtype=np.int64)
+
+
+def read_split(text_file: Path, label_file: Path | None) -> Split:
+    """Read one split; texts and labels must have the same number of lines."""
+    texts = _read_lines(text_file)
+    for number, text in enumerate(texts, start=1):
+        if not text.strip():
+            raise CorpusError(f"{text_file}, line {number}: empty tweet (texts and labels would misalign)")
+    labels = None
+    if label_file is not None:
+        labels = _read_labels(label_file)
+        if len(labels) != len(texts):
+            raise CorpusError(
+                f"{text_file} has {len(texts)} lines but {label_file} has {len(labels)}: "
+                f"every tweet needs exactly one label (first unmatched line: {min(len(texts), len(labels)) + 1})"
+            )
+    return Split(texts, labels, text_file)
+
+
+def _prefix_in(directory: Path) -> str | None:
+    for prefix in PREFIXES:
+        if (directory / f"{prefix}train.txt").is_file():
+            return prefix
+    return None
+
+
+def corpus_dir(directory: str | Path | None = None) -> tuple[Path, str]:
+    """The folder holding the corpus and its file prefix, following the search order above."""
+    if directory is not None:
+        candidates = [Path(directory)]
+    else:
+        candidates = [Path(p) for p in [os.environ.get(ENV_DIR)] if p]
+        candidates += [data_dir("aggression"), data_dir("aggression", SYNTHETIC_SUBDIR)]
+    for folder in candidates:
+        prefix = _prefix_in(folder)
+        if prefix is not None:
+            return folder, prefix
+    looked = ", ".join(str(c) for c in candidates)
+    raise CorpusError(f"no corpus found: looked for mex20_train.txt or mex_train.txt in {looked}")
+
+
+def is_synthetic(folder: Path) -> bool:
+    """True for the generated stand-in shipped with the course."""
+    return folder.name == SYNTHETIC_SUBDIR
+
+
+def load_aggression(directory: str | Path | None = None) -> dict[str, Split]:
+    """Load ``train`` and ``val`` (and ``test`` when an unlabelled test file is present)."""
+    folder, prefix = corpus_dir(directory)
+    splits = {name: read_split(folder / f"{prefix}{name}.txt", folder / f"{prefix}{name}_labels.txt")
+              for name in ("train", "val")}
+    test_file = folder / f"{prefix}test_full.txt"
+    if test_file.is_file():
+        splits["test"] = read_split(test_file, None)
+    return splits

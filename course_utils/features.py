@@ -1,0 +1,155 @@
+"""Text representations for the aggressiveness chapters: TF-IDF, averaged word vectors
+(Word2Vec trained on the training split, or real pre-trained vectors in word2vec text
+format), a few stylistic counts — and an on-disk cache keyed by a hash of the inputs."""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import zlib
+from pathlib import Path
+from typing import Callable, Sequence
+
+import numpy as np
+
+from .config import repo_root
+
+CACHE_ENV = "COURSE_CACHE_DIR"
+_TOKEN = re.compile(r"@usuario|#\w+|\w+|[^\w\s]", re.UNICODE)
+_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case tokens: words, ``@usuario``, hashtags, and single symbols/emojis."""
+    return _TOKEN.findall(text.lower())
+
+
+# --- cache ----------------------------------------------------------------------------------
+def cache_dir() -> Path:
+    """Where computed features are cached (``$COURSE_CACHE_DIR`` or ``build/cache``)."""
+    return Path(os.environ.get(CACHE_ENV) or repo_root() / "build" / "cache")
+
+
+def content_key(*parts: object) -> str:
+    """A short SHA-256 of everything that determines a result (texts, parameters, versions)."""
+    digest = hashlib.sha256()
+    for part in parts:
+        digest.update(json.dumps(part, sort_keys=True, ensure_ascii=False, default=str).encode("utf-8"))
+        digest.update(b"\x00")
+    return digest.hexdigest()[:20]
+
+
+def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """Return ``compute()``'s arrays, reading them from the cache when the same key was seen."""
+    path = cache_dir() / f"{kind}-{key}.npz"
+    if path.is_file():
+        try:
+            with np.load(path) as stored:
+                return {name: stored[name] for name in stored.files}
+        except (OSError, ValueError):
+            path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
+    arrays = compute()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez_compressed(tmp, **arrays)
+    os.replace(tmp, path)
+    return arrays
+
+
+# --- TF-IDF ---------------------------------------------------------------------------------
+def tfidf_features(train_texts: Sequence[str], *other_texts: Sequence[str], max_features: int = 5000,
+                   ngram_range: tuple[int, int] = (1, 2), use_cache: bool = True) -> list[np.ndarray]:
+    """TF-IDF fitted on ``train_texts`` only, applied to every given text list (dense float32)."""
+    import sklearn
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    def compute() -> dict[str, np.ndarray]:
+        vectorizer = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
+                                     ngram_range=ngram_range, max_features=max_features,
+                                     sublinear_tf=True, min_df=2)
+        matrices = [vectorizer.fit_transform(train_texts)] + [vectorizer.transform(t) for t in other_texts]
+        return {f"m{i}": m.astype(np.float32).toarray() for i, m in enumerate(matrices)}
+
+    if not use_cache:
+        arrays = compute()
+    else:
+        key = content_key("tfidf", list(train_texts), [list(t) for t in other_texts], max_features,
+                          ngram_range, sklearn.__version__)
+        arrays = cached_arrays("tfidf", key, compute)
+    return [arrays[f"m{i}"] for i in range(1 + len(other_texts))]
+
+
+# --- word vectors ---------------------------------------------------------------------------
+def _stable_hash(text: str) -> int:
+    """Deterministic across processes, unlike Python's ``hash`` (gensim seeds vectors with it)."""
+    return zlib.crc32(text.encode("utf-8"))
+
+
+def train_word2vec(train_texts: Sequence[str], vector_size: int = 300, seed: int = 0, epochs: int = 15,
+                   window: int = 5, min_count: int = 2):
+    """Word2Vec (skip-gram) on the training split only; one worker, so the result is reproducible."""
+    from gensim.models import Word2Vec
+
+    return Word2Vec(sentences=[tokenize(t) for t in train_texts], vector_size=vector_size, window=window,
+                    min_count=min_count, sg=1, workers=1, seed=seed, epochs=epochs,
+                    hashfxn=_stable_hash).wv
+
+
+def load_word2vec_text(path: str | Path, limit: int | None = None):
+    """Real pre-trained vectors in word2vec *text* format (first line ``<count> <dim>``)."""
+    from gensim.models import KeyedVectors
+
+    return KeyedVectors.load_word2vec_format(str(path), binary=False, limit=limit)
+
+
+def average_vectors(texts: Sequence[str], vectors) -> np.ndarray:
+    """Mean of the known words' vectors per text (zeros when no word is known)."""
+    out = np.zeros((len(texts), vectors.vector_size), dtype=np.float32)
+    for i, text in enumerate(texts):
+        known = [w for w in tokenize(text) if w in vectors.key_to_index]
+        if known:
+            out[i] = vectors[known].mean(axis=0)
+    return out
+
+
+def doc_embeddings(train_texts: Sequence[str], *other_texts: Sequence[str], vector_size: int = 300,
+                   seed: int = 0, epochs: int = 15, use_cache: bool = True) -> list[np.ndarray]:
+    """Averaged Word2Vec document embeddings (vectors trained on ``train_texts`` only)."""
+    import gensim
+
+    def compute() -> dict[str, np.ndarray]:
+        vectors = train_word2vec(train_texts, vector_size=vector_size, seed=seed, epochs=epochs)
+        groups = [train_texts, *other_texts]
+        return {f"m{i}": average_vectors(t, vectors) for i, t in enumerate(groups)}
+
+    if not use_cache:
+        arrays = compute()
+    else:
+        key = content_key("w2v", list(train_texts), [list(t) for t in other_texts], vector_size, seed, epochs,
+                          gensim.__version__)
+        arrays = cached_arrays("w2v", key, compute)
+    return [arrays[f"m{i}"] for i in range(1 + len(other_texts))]
+
+
+# --- style ----------------------------------------------------------------------------------
+STYLE_FEATURES = ("palabras", "menciones", "hashtags", "emojis", "exclamaciones", "interrogaciones",
+                  "mayúsculas", "alargamientos")
+
+
+def style_features(texts: Sequence[str]) -> np.ndarray:
+    """Eight surface counts per text (see ``STYLE_FEATURES``); no vocabulary, nothing to fit."""
+    rows = []
+    for text in texts:
+        letters = [c for c in text.replace("@USUARIO", "") if c.isalpha()]
+        rows.append([
+            len(text.split()),
+            text.count("@USUARIO"),
+            text.count("#"),
+            len(_EMOJI.findall(text)),
+            text.count("!"),
+            text.count("?"),
+            sum(c.isupper() for c in letters) / max(len(letters), 1),
+            len(re.findall(r"(\w)\1{2,}", text)),
+        ])
+    return np.asarray(rows, dtype=np.float32)
