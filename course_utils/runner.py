@@ -9,7 +9,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .chapters import BUDGETS, source_notebook
-from .config import DEFAULT_SEED, FAST_ENV, repo_root
+from .config import DEFAULT_SEED, FAST_ENV, patched_environ, repo_root
 from .report import METRICS_ENV, NotebookResult, read_metrics_file, write_report
 
 KERNEL_NAME = "python3"
@@ -53,28 +53,20 @@ def run_notebook(
     budget = BUDGETS.get(chapter)
     budget_s = None if budget is None else (budget.fast if fast else budget.full)
 
-    saved = {k: os.environ.get(k) for k in (FAST_ENV, METRICS_ENV)}
-    os.environ[FAST_ENV] = "1" if fast else "0"
-    os.environ[METRICS_ENV] = str(metrics_file)
     error = None
     start = time.perf_counter()
-    try:
-        pm.execute_notebook(
-            str(source),
-            str(output),
-            parameters={"FAST": fast, "SEED": seed, "DEVICE": device},
-            kernel_name=KERNEL_NAME,
-            cwd=str(source.parent),
-            progress_bar=progress,
-        )
-    except Exception as err:  # noqa: BLE001 - reported, and the run goes on
-        error = _describe_failure(err)
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
+    with patched_environ(**{FAST_ENV: "1" if fast else "0", METRICS_ENV: str(metrics_file)}):
+        try:
+            pm.execute_notebook(
+                str(source),
+                str(output),
+                parameters={"FAST": fast, "SEED": seed, "DEVICE": device},
+                kernel_name=KERNEL_NAME,
+                cwd=str(source.parent),
+                progress_bar=progress,
+            )
+        except Exception as err:  # noqa: BLE001 - reported, and the run goes on
+            error = _describe_failure(err)
     seconds = time.perf_counter() - start
     return NotebookResult(
         name=chapter,

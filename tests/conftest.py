@@ -3,33 +3,16 @@ every solution notebook that several test modules inspect."""
 from __future__ import annotations
 
 import os
-import sys
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from course_utils.chapters import list_chapters
-from course_utils.config import repo_root
+from course_utils.config import patched_environ, repo_root
 
 ROOT = repo_root()
 CHAPTERS = list_chapters()
 NETGUARD_DIR = Path(__file__).parent / "netguard"
-
-
-@contextmanager
-def patched_environ(**values: str):
-    """Temporarily set environment variables (restored afterwards)."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
 
 
 def guarded_env(log_file: Path) -> dict[str, str]:
@@ -55,7 +38,3 @@ def executed(tmp_path_factory):
             result = run_notebook(chapter, out, fast=True, progress=False)
         results[chapter] = (result, out / f"{chapter}.ipynb", log)
     return results
-
-
-def python_executable() -> str:
-    return sys.executable

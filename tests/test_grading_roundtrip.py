@@ -10,7 +10,8 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import CHAPTERS, ROOT, patched_environ
+from conftest import CHAPTERS, ROOT
+from course_utils.config import patched_environ
 from course_utils.release import copy_course, nbgrader_command, run_nbgrader
 
 pytestmark = pytest.mark.roundtrip
