@@ -40,21 +40,27 @@ def content_key(*parts: object) -> str:
     return digest.hexdigest()[:20]
 
 
-def cached_arrays(kind: str, key: str, compute: Callable[[], dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
-    """Return ``compute()``'s arrays, reading them from the cache when the same key was seen."""
-    path = cache_dir() / f"{kind}-{key}.npz"
+def cached_matrices(kind: str, key_parts: Sequence[object], compute: Callable[[], list[np.ndarray]],
+                    use_cache: bool = True) -> list[np.ndarray]:
+    """``compute()``'s list of arrays, read from the cache when the same ``key_parts`` were seen.
+
+    ``use_cache=False`` always recomputes and writes nothing. A damaged cache entry is recomputed.
+    """
+    if not use_cache:
+        return compute()
+    path = cache_dir() / f"{kind}-{content_key(kind, *key_parts)}.npz"
     if path.is_file():
         try:
             with np.load(path) as stored:
-                return {name: stored[name] for name in stored.files}
-        except (OSError, ValueError):
-            path.unlink(missing_ok=True)  # a damaged cache entry is recomputed
-    arrays = compute()
+                return [stored[f"m{i}"] for i in range(len(stored.files))]
+        except (OSError, ValueError, KeyError):
+            path.unlink(missing_ok=True)
+    matrices = compute()
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(f".{os.getpid()}.tmp.npz")
-    np.savez_compressed(tmp, **arrays)
+    np.savez_compressed(tmp, **{f"m{i}": m for i, m in enumerate(matrices)})
     os.replace(tmp, path)
-    return arrays
+    return matrices
 
 
 # --- TF-IDF ---------------------------------------------------------------------------------
@@ -64,20 +70,15 @@ def tfidf_features(train_texts: Sequence[str], *other_texts: Sequence[str], max_
     import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
 
-    def compute() -> dict[str, np.ndarray]:
+    def compute() -> list[np.ndarray]:
         vectorizer = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
                                      ngram_range=ngram_range, max_features=max_features,
                                      sublinear_tf=True, min_df=2)
         matrices = [vectorizer.fit_transform(train_texts)] + [vectorizer.transform(t) for t in other_texts]
-        return {f"m{i}": m.astype(np.float32).toarray() for i, m in enumerate(matrices)}
+        return [m.astype(np.float32).toarray() for m in matrices]
 
-    if not use_cache:
-        arrays = compute()
-    else:
-        key = content_key("tfidf", list(train_texts), [list(t) for t in other_texts], max_features,
-                          ngram_range, sklearn.__version__)
-        arrays = cached_arrays("tfidf", key, compute)
-    return [arrays[f"m{i}"] for i in range(1 + len(other_texts))]
+    key = [list(train_texts), [list(t) for t in other_texts], max_features, ngram_range, sklearn.__version__]
+    return cached_matrices("tfidf", key, compute, use_cache)
 
 
 # --- word vectors ---------------------------------------------------------------------------
@@ -118,18 +119,12 @@ def doc_embeddings(train_texts: Sequence[str], *other_texts: Sequence[str], vect
     """Averaged Word2Vec document embeddings (vectors trained on ``train_texts`` only)."""
     import gensim
 
-    def compute() -> dict[str, np.ndarray]:
+    def compute() -> list[np.ndarray]:
         vectors = train_word2vec(train_texts, vector_size=vector_size, seed=seed, epochs=epochs)
-        groups = [train_texts, *other_texts]
-        return {f"m{i}": average_vectors(t, vectors) for i, t in enumerate(groups)}
+        return [average_vectors(t, vectors) for t in (train_texts, *other_texts)]
 
-    if not use_cache:
-        arrays = compute()
-    else:
-        key = content_key("w2v", list(train_texts), [list(t) for t in other_texts], vector_size, seed, epochs,
-                          gensim.__version__)
-        arrays = cached_arrays("w2v", key, compute)
-    return [arrays[f"m{i}"] for i in range(1 + len(other_texts))]
+    key = [list(train_texts), [list(t) for t in other_texts], vector_size, seed, epochs, gensim.__version__]
+    return cached_matrices("w2v", key, compute, use_cache)
 
 
 # --- style ----------------------------------------------------------------------------------
