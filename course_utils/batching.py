@@ -42,8 +42,11 @@ def pad_collate(batch: list[dict[str, torch.Tensor]]) -> dict[str, torch.Tensor]
     return {"ids": ids, "mask": mask, "lengths": lengths, "label": labels}
 
 
-def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean of ``values`` ``(B, T, D)`` over the positions where ``mask`` ``(B, T)`` is True;
-    rows with no valid position give zeros."""
+def masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean of ``values`` ``(..., T, D)`` over the positions where ``mask`` ``(..., T)`` is True
+    (all positions when ``mask`` is None); rows with no valid position give zeros. Leading
+    dimensions broadcast."""
+    if mask is None:
+        return values.mean(dim=-2)
     weights = mask.unsqueeze(-1).to(values.dtype)
-    return (values * weights).sum(dim=1) / weights.sum(dim=1).clamp(min=1.0)
+    return (values * weights).sum(dim=-2) / weights.sum(dim=-2).clamp(min=1.0)

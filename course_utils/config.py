@@ -9,6 +9,7 @@ from typing import Iterator
 
 FAST_ENV = "COURSE_FAST"
 DATA_ENV = "COURSE_DATA_DIR"
+CACHE_ENV = "COURSE_CACHE_DIR"
 DEFAULT_SEED = 42
 
 _TRUE_WORDS = {"1", "true", "yes", "si", "sí", "on"}
@@ -97,4 +98,10 @@ def repo_root() -> Path:
 def data_dir(*parts: str) -> Path:
     """Path inside the course data folder (``$COURSE_DATA_DIR`` or ``<repo>/data``)."""
     base = Path(os.environ.get(DATA_ENV) or repo_root() / "data")
+    return base.joinpath(*parts)
+
+
+def cache_dir(*parts: str) -> Path:
+    """Where computed artefacts are cached (``$COURSE_CACHE_DIR`` or ``build/cache``)."""
+    base = Path(os.environ.get(CACHE_ENV) or repo_root() / "build" / "cache")
     return base.joinpath(*parts)

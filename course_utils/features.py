@@ -13,9 +13,8 @@ from typing import Callable, Sequence
 
 import numpy as np
 
-from .config import repo_root
+from .config import CACHE_ENV, cache_dir  # noqa: F401 - CACHE_ENV re-exported for tests
 
-CACHE_ENV = "COURSE_CACHE_DIR"
 _TOKEN = re.compile(r"@usuario|#\w+|\w+|[^\w\s]", re.UNICODE)
 _EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
 
@@ -26,11 +25,6 @@ def tokenize(text: str) -> list[str]:
 
 
 # --- cache ----------------------------------------------------------------------------------
-def cache_dir() -> Path:
-    """Where computed features are cached (``$COURSE_CACHE_DIR`` or ``build/cache``)."""
-    return Path(os.environ.get(CACHE_ENV) or repo_root() / "build" / "cache")
-
-
 def content_key(*parts: object) -> str:
     """A short SHA-256 of everything that determines a result (texts, parameters, versions)."""
     digest = hashlib.sha256()

@@ -39,6 +39,17 @@ def record_metric(name: str, value: Any) -> None:
     print(f"[métrica] {name} = {shown}")
 
 
+def record_table(name: str, table: Any) -> None:
+    """Record a results table (a pandas DataFrame or Markdown text) for the course report."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("record_table: name must be a non-empty string")
+    markdown = table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table)
+    target = os.environ.get(METRICS_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps({"name": name, "table": markdown}) + "\n")
+
+
 def recorded_metrics() -> dict[str, float | str]:
     """Metrics recorded in this process so far (a copy)."""
     return dict(_recorded)
@@ -46,14 +57,18 @@ def recorded_metrics() -> dict[str, float | str]:
 
 def read_metrics_file(path: Path) -> dict[str, float | str]:
     """Read a JSON-lines metrics file; later values of the same name win."""
-    metrics: dict[str, float | str] = {}
+    return {item["name"]: item["value"] for item in _read_jsonl(path) if "value" in item}
+
+
+def read_tables_file(path: Path) -> dict[str, str]:
+    """The Markdown tables recorded with :func:`record_table` in a metrics file."""
+    return {item["name"]: item["table"] for item in _read_jsonl(path) if "table" in item}
+
+
+def _read_jsonl(path: Path) -> list[dict]:
     if not path.exists():
-        return metrics
-    for line in path.read_text(encoding="utf-8").splitlines():
-        if line.strip():
-            item = json.loads(line)
-            metrics[item["name"]] = item["value"]
-    return metrics
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
 @dataclass
@@ -66,6 +81,7 @@ class NotebookResult:
     fast: bool
     budget_seconds: float | None = None
     metrics: dict[str, float | str] = field(default_factory=dict)
+    tables: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     output: str | None = None
 
@@ -108,6 +124,8 @@ def render_markdown(results: list[NotebookResult], machine: str) -> str:
             lines += [f"| {k} | {_fmt(v)} |" for k, v in r.metrics.items()]
         else:
             lines.append("(sin métricas registradas)")
+        for title, table in r.tables.items():
+            lines += ["", f"### {title}", "", table]
     return "\n".join(lines) + "\n"
 
 

@@ -10,7 +10,7 @@ from tqdm.auto import tqdm
 
 from .chapters import BUDGETS, source_notebook
 from .config import DEFAULT_SEED, FAST_ENV, patched_environ, repo_root
-from .report import METRICS_ENV, NotebookResult, read_metrics_file, write_report
+from .report import METRICS_ENV, NotebookResult, read_metrics_file, read_tables_file, write_report
 
 KERNEL_NAME = "python3"
 
@@ -75,6 +75,7 @@ def run_notebook(
         fast=fast,
         budget_seconds=budget_s,
         metrics=read_metrics_file(metrics_file),
+        tables=read_tables_file(metrics_file),
         error=error,
         output=str(output),
     )

@@ -7,6 +7,7 @@ from typing import Callable, Iterable, Sequence, TypeVar
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 from torch import nn
 from tqdm.auto import tqdm
 
@@ -99,5 +100,152 @@ def train_classifier(
             history["val_acc"].append(float((probs.argmax(1) == validation[1].cpu().numpy()).mean()))
         if show_progress:
             epochs_iter.set_postfix(pérdida=f"{history['loss'][-1]:.3f}")
+    history["seconds"] = [time.perf_counter() - start]
+    return history
+
+
+def train_contrastive(
+    model: nn.Module,
+    images: torch.Tensor,
+    caption_ids: torch.Tensor,
+    caption_mask: torch.Tensor,
+    caption_image: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    show_progress: bool = True,
+    desc: str = "Entrenando",
+) -> dict[str, list]:
+    """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
+    symmetric contrastive loss.
+
+    Each epoch visits every image once, in a seeded random order, paired with one of its
+    captions drawn at random (``caption_image[j]`` is the image of caption ``j``), so a batch
+    never holds the same image twice. AdamW with a cosine learning-rate schedule. Returns the
+    loss of every step (``step_loss``), per-epoch ``loss``, the ``evaluate(model)`` results per
+    epoch (``eval``) and the training ``seconds`` (evaluation excluded).
+    """
+    from .models.contrastive import contrastive_loss
+
+    generator = torch.Generator().manual_seed(seed)
+    caption_image = caption_image.cpu()
+    order = torch.argsort(caption_image, stable=True)
+    counts = torch.bincount(caption_image, minlength=len(images))
+    if (counts == 0).any():
+        raise ValueError("every image needs at least one caption")
+    starts = torch.cumsum(counts, 0) - counts
+    n = len(images)
+    steps = epochs * ((n + batch_size - 1) // batch_size)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
+                                                   pct_start=0.1, anneal_strategy="cos")
+    history: dict[str, list] = {"step_loss": [], "loss": [], "eval": [], "seconds": []}
+    elapsed = 0.0
+    bar = progress(total=steps, desc=desc, iterable=None) if show_progress else None
+    for _ in range(epochs):
+        model.train()
+        start = time.perf_counter()
+        perm = torch.randperm(n, generator=generator)
+        epoch_losses = []
+        for i in range(0, n, batch_size):
+            idx = perm[i:i + batch_size]
+            pick = starts[idx] + (torch.rand(len(idx), generator=generator) * counts[idx]).long()
+            cap = order[pick].to(caption_ids.device)
+            loss = contrastive_loss(model(images[idx.to(images.device)], caption_ids[cap], caption_mask[cap]))
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            epoch_losses.append(loss.item())
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(pérdida=f"{loss.item():.3f}")
+        elapsed += time.perf_counter() - start
+        history["step_loss"] += epoch_losses
+        history["loss"].append(float(np.mean(epoch_losses)))
+        if evaluate is not None:
+            history["eval"].append(evaluate(model))
+    if bar is not None:
+        bar.close()
+    history["seconds"] = [elapsed]
+    return history
+
+
+def train_pair_scorer(
+    scorer: nn.Module,
+    patches: torch.Tensor,
+    words: torch.Tensor,
+    mask: torch.Tensor,
+    caption_image: torch.Tensor,
+    hard_captions: torch.Tensor,
+    hard_images: torch.Tensor,
+    *,
+    epochs: int,
+    negatives: int = 3,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    show_progress: bool = True,
+    desc: str = "Entrenando",
+) -> dict[str, list]:
+    """Train a pairwise image–text ``scorer(patches, words, mask) -> cosine`` on frozen features.
+
+    Each step takes a batch of images, one random caption of each, and ``negatives`` hard
+    negatives per side drawn from the precomputed lists (``hard_captions[i]``: captions that
+    look like image ``i`` but do not describe it; ``hard_images[j]``: images that look like
+    caption ``j``). The loss is the symmetric contrastive loss over each candidate list
+    (the right one is at position 0). Returns per-step and per-epoch losses and ``seconds``.
+    """
+    generator = torch.Generator().manual_seed(seed)
+    device = patches.device
+    caption_image, hard_captions, hard_images = caption_image.cpu(), hard_captions.cpu(), hard_images.cpu()
+    order = torch.argsort(caption_image, stable=True)
+    counts = torch.bincount(caption_image, minlength=len(patches))
+    starts = torch.cumsum(counts, 0) - counts
+    n = len(patches)
+    steps = epochs * ((n + batch_size - 1) // batch_size)
+    optimizer = torch.optim.AdamW(scorer.parameters(), lr=lr, weight_decay=weight_decay)
+    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
+                                                   pct_start=0.1, anneal_strategy="cos")
+    history: dict[str, list] = {"step_loss": [], "loss": [], "seconds": []}
+    bar = progress(None, desc=desc, total=steps) if show_progress else None
+    start = time.perf_counter()
+
+    def sample(pool: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+        choice = torch.rand(len(rows), pool.shape[1], generator=generator).argsort(1)[:, :negatives]
+        return pool[rows].gather(1, choice)
+
+    for _ in range(epochs):
+        scorer.train()
+        perm = torch.randperm(n, generator=generator)
+        epoch_losses = []
+        for i in range(0, n, batch_size):
+            img = perm[i:i + batch_size]
+            cap = order[starts[img] + (torch.rand(len(img), generator=generator) * counts[img]).long()]
+            cand_caps = torch.cat([cap[:, None], sample(hard_captions, img)], dim=1).to(device)  # (B, 1+neg)
+            cand_imgs = torch.cat([img[:, None], sample(hard_images, cap)], dim=1).to(device)
+            img, cap = img.to(device), cap.to(device)
+            i2t = scorer(patches[img][:, None], words[cand_caps], mask[cand_caps])
+            t2i = scorer(patches[cand_imgs], words[cap][:, None], mask[cap][:, None])
+            scale = scorer.logit_scale()
+            zeros = torch.zeros(len(img), dtype=torch.long, device=device)
+            loss = (F.cross_entropy(scale * i2t, zeros) + F.cross_entropy(scale * t2i, zeros)) / 2
+            optimizer.zero_grad()
+            loss.backward()
+            optimizer.step()
+            schedule.step()
+            epoch_losses.append(loss.item())
+            if bar is not None:
+                bar.update(1)
+                bar.set_postfix(pérdida=f"{loss.item():.3f}")
+        history["step_loss"] += epoch_losses
+        history["loss"].append(float(np.mean(epoch_losses)))
+    if bar is not None:
+        bar.close()
     history["seconds"] = [time.perf_counter() - start]
     return history

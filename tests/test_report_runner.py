@@ -5,7 +5,10 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import cli, record_metric
-from course_utils.report import METRICS_ENV, NotebookResult, read_metrics_file, render_markdown
+import pandas as pd
+
+from course_utils.report import (METRICS_ENV, NotebookResult, read_metrics_file, read_tables_file,
+                                 record_table, render_markdown)
 
 
 def test_record_metric_appends_to_metrics_file(monkeypatch, tmp_path, capsys):
@@ -16,6 +19,18 @@ def test_record_metric_appends_to_metrics_file(monkeypatch, tmp_path, capsys):
     record_metric("precision", 0.75)
     assert read_metrics_file(target) == {"precision": 0.75, "modelo": "mlp"}
     assert "[métrica] precision = 0.75" in capsys.readouterr().out
+
+
+def test_record_table_reaches_the_markdown_report(monkeypatch, tmp_path):
+    target = tmp_path / "m.jsonl"
+    monkeypatch.setenv(METRICS_ENV, str(target))
+    record_metric("r1", 0.9)
+    record_table("ablación", pd.DataFrame({"versión": ["v0", "v1"], "R@1": [0.5, 0.75]}))
+    tables = read_tables_file(target)
+    assert read_metrics_file(target) == {"r1": 0.9}, "tables must not leak into the metrics"
+    assert "| v1" in tables["ablación"] and "0.75" in tables["ablación"]
+    md = render_markdown([NotebookResult("05_x", "ok", 1.0, True, 60, {"r1": 0.9}, tables)], "m")
+    assert "### ablación" in md and "| v1" in md
 
 
 def test_markdown_report_flags_time_over_budget():

@@ -1,0 +1,214 @@
+"""Image–caption data in the Flickr8k layout: a folder ``Images/`` and a ``captions.txt`` whose
+first line is ``image,caption`` and whose rows name an image file and one caption for it
+(several rows per image). The real Flickr8k (Kaggle edition) has exactly this layout.
+
+Where the data is looked for, in order:
+
+1. the ``directory`` argument;
+2. ``$COURSE_CAPTIONS_DIR``;
+3. ``data/flickr8k/`` — where an instructor may put the real Flickr8k (git ignores it);
+4. the course's generated scenes (:mod:`course_utils.datasets.captions_generator`), written on
+   first use into the cache folder (``build/cache/captions/``; a few seconds, offline).
+
+Images are read with Pillow, converted to RGB and resized to ``image_size`` pixels. Splits are
+made **by image**, so no image's captions end up on both sides. Malformed files raise
+:class:`CaptionsError` naming the file and the line.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import os
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+from PIL import Image, UnidentifiedImageError
+
+from ..config import cache_dir, data_dir
+from . import captions_generator as generator
+
+ENV_DIR = "COURSE_CAPTIONS_DIR"
+HEADER = ("image", "caption")
+
+
+class CaptionsError(ValueError):
+    """The caption file or the image folder is missing or malformed."""
+
+
+@dataclass
+class CaptionSet:
+    """Images (``uint8``, ``(N, H, W, 3)``), their file names, and the captions of each image."""
+
+    images: np.ndarray
+    names: list[str]
+    captions: list[list[str]]
+    source: Path | None = None
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    def subset(self, indices: Sequence[int]) -> "CaptionSet":
+        """The images at ``indices`` with their captions."""
+        idx = np.asarray(indices, dtype=int)
+        return CaptionSet(self.images[idx], [self.names[i] for i in idx],
+                          [self.captions[i] for i in idx], self.source)
+
+    def pairs(self) -> tuple[np.ndarray, list[str]]:
+        """One row per caption: (index of its image, caption text)."""
+        image_index = np.array([i for i, caps in enumerate(self.captions) for _ in caps], dtype=int)
+        return image_index, [c for caps in self.captions for c in caps]
+
+    def split(self, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
+              seed: int = 0) -> tuple["CaptionSet", "CaptionSet", "CaptionSet"]:
+        """Train/validation/test split **by image** (a seeded permutation)."""
+        if abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
+            raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
+        order = np.random.default_rng(seed).permutation(len(self))
+        n_train = int(round(fractions[0] * len(self)))
+        n_val = int(round(fractions[1] * len(self)))
+        return (self.subset(order[:n_train]), self.subset(order[n_train:n_train + n_val]),
+                self.subset(order[n_train + n_val:]))
+
+
+# --- reading ---------------------------------------------------------------------------------
+def read_caption_file(path: str | Path) -> dict[str, list[str]]:
+    """``{image name: [captions]}`` from a Flickr8k ``captions.txt`` (order of first appearance).
+
+    Captions may contain commas (quoted or not): a row is split at its first comma only.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise CaptionsError(f"{path}: file not found (expected a Flickr8k-style captions.txt)")
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise CaptionsError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+    lines = text.splitlines()
+    if not lines or tuple(h.strip().lower() for h in lines[0].split(",")) != HEADER:
+        first = lines[0][:60] if lines else "(empty file)"
+        raise CaptionsError(f"{path}, line 1: expected the header 'image,caption', found {first!r}")
+    result: dict[str, list[str]] = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        name, comma, caption = line.partition(",")
+        if caption.startswith('"'):
+            caption = next(csv.reader(io.StringIO(caption)))[0]
+        name, caption = name.strip(), caption.strip()
+        if not comma or not name:
+            raise CaptionsError(f"{path}, line {number}: expected 'image,caption', found {line[:60]!r}")
+        if not caption:
+            raise CaptionsError(f"{path}, line {number}: the caption of {name!r} is empty")
+        if "/" in name or "\\" in name or name in (".", ".."):
+            raise CaptionsError(f"{path}, line {number}: {name!r} must be a file name inside Images/")
+        result.setdefault(name, []).append(caption)
+    if not result:
+        raise CaptionsError(f"{path}: the file has a header but no captions")
+    return result
+
+
+def _read_image(path: Path, image_size: int) -> np.ndarray:
+    try:
+        with Image.open(path) as img:
+            img = img.convert("RGB")
+            if img.size != (image_size, image_size):
+                img = img.resize((image_size, image_size), Image.BILINEAR)
+            return np.asarray(img, dtype=np.uint8)
+    except FileNotFoundError:
+        raise CaptionsError(f"{path}: listed in captions.txt but the image file is missing") from None
+    except (UnidentifiedImageError, OSError) as err:
+        raise CaptionsError(f"{path}: not a readable image ({err})") from None
+
+
+def load_flickr_layout(directory: str | Path, image_size: int = generator.IMAGE_SIZE,
+                       limit: int | None = None) -> CaptionSet:
+    """Read ``directory/captions.txt`` and the images it names from ``directory/Images/``."""
+    directory = Path(directory)
+    if not (directory / "Images").is_dir():
+        raise CaptionsError(f"{directory}: no Images/ folder (expected the Flickr8k layout)")
+    table = read_caption_file(directory / "captions.txt")
+    names = list(table)[:limit]
+    images = np.stack([_read_image(directory / "Images" / n, image_size) for n in names])
+    return CaptionSet(images, names, [table[n] for n in names], directory)
+
+
+def synthetic_dir() -> Path:
+    """The cache folder of the generated scenes (versioned by generator, size and seed)."""
+    name = f"synthetic-v{generator.GENERATOR_VERSION}-{generator.DEFAULT_IMAGES}-{generator.DEFAULT_SEED}"
+    return cache_dir("captions", name)
+
+
+def captions_dir(directory: str | Path | None = None) -> Path:
+    """The folder to read, following the search order of this module (generating if needed)."""
+    for candidate in (directory, os.environ.get(ENV_DIR)):
+        if candidate:
+            return Path(candidate)
+    real = data_dir("flickr8k")
+    if (real / "captions.txt").is_file():
+        return real
+    target = synthetic_dir()
+    if not (target / "captions.txt").is_file():
+        generator.write_dataset(target)
+    return target
+
+
+def is_synthetic(directory: Path) -> bool:
+    """Whether ``directory`` holds the course's generated scenes (not real photographs)."""
+    return Path(directory).name.startswith("synthetic-")
+
+
+def load_captions(directory: str | Path | None = None, image_size: int = generator.IMAGE_SIZE,
+                  limit: int | None = None) -> CaptionSet:
+    """Load the image–caption set (see the module docstring for where it is looked for)."""
+    return load_flickr_layout(captions_dir(directory), image_size, limit)
+
+
+# --- text ------------------------------------------------------------------------------------
+_WORD = re.compile(r"\w+", re.UNICODE)
+
+
+def tokenize(text: str) -> list[str]:
+    """Lower-case words (accents kept, punctuation dropped)."""
+    return _WORD.findall(text.lower())
+
+
+@dataclass
+class Vocabulary:
+    """Word ↔ id table built from training captions; id 0 pads, id 1 is an unknown word."""
+
+    words: list[str] = field(default_factory=lambda: ["<pad>", "<unk>"])
+
+    PAD = 0
+    UNK = 1
+
+    @classmethod
+    def build(cls, texts: Sequence[str], min_count: int = 1) -> "Vocabulary":
+        counts: dict[str, int] = {}
+        for text in texts:
+            for word in tokenize(text):
+                counts[word] = counts.get(word, 0) + 1
+        kept = sorted(w for w, c in counts.items() if c >= min_count)
+        return cls(["<pad>", "<unk>", *kept])
+
+    def __len__(self) -> int:
+        return len(self.words)
+
+    def __post_init__(self) -> None:
+        self.index = {w: i for i, w in enumerate(self.words)}
+
+    def encode(self, texts: Sequence[str], max_len: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids ``(N, T)`` (padded with 0) and a boolean mask ``(N, T)`` of real tokens."""
+        ids = [[self.index.get(w, self.UNK) for w in tokenize(t)] or [self.UNK] for t in texts]
+        length = max_len or max(len(i) for i in ids)
+        out = np.zeros((len(ids), length), dtype=np.int64)
+        for row, seq in enumerate(ids):
+            seq = seq[:length]
+            out[row, :len(seq)] = seq
+        return out, out != self.PAD
+
+    def decode(self, ids: Sequence[int]) -> list[str]:
+        """Words of a row of ids, without padding."""
+        return [self.words[i] for i in ids if i != self.PAD]

@@ -1,0 +1,126 @@
+"""Evaluating image–text models: similarity matrices computed in blocks, Recall@K in both
+directions, and the zero-shot judgement of notebook 05 ("trained well" or not)."""
+from __future__ import annotations
+
+from typing import Callable, Sequence
+
+import numpy as np
+import torch
+
+
+def relevance_matrix(image_captions: Sequence[Sequence[str]],
+                     caption_image: Sequence[int] | None = None) -> np.ndarray:
+    """``(n_images, n_captions)`` booleans: caption ``j`` correctly describes image ``i``.
+
+    Captions are those of ``image_captions`` flattened in order (or the rows ``caption_image``
+    points to). Caption ``j`` is relevant to image ``i`` when it belongs to ``i`` **or to an
+    image with the same content**, recognised by sharing at least one caption text. With
+    generated scenes the same description repeats across images, and counting a correct
+    description of another identical scene as an error would be unfair; in Flickr8k identical
+    captions are rare and this is the usual rule (a caption is right for its own image).
+    """
+    sets = [set(caps) for caps in image_captions]
+    owner = {}
+    for i, caps in enumerate(sets):
+        for text in caps:
+            owner.setdefault(text, []).append(i)
+    same = np.eye(len(sets), dtype=bool)
+    for owners in owner.values():
+        same[np.ix_(owners, owners)] = True
+    if caption_image is None:
+        caption_image = [i for i, caps in enumerate(image_captions) for _ in caps]
+    return same[:, np.asarray(caption_image, dtype=int)]
+
+
+def recall_at_k(similarity: np.ndarray, relevance: np.ndarray, k: int) -> float:
+    """Fraction of rows whose ``k`` most similar columns include at least one relevant one."""
+    similarity, relevance = np.asarray(similarity), np.asarray(relevance, dtype=bool)
+    if similarity.shape != relevance.shape:
+        raise ValueError(f"similarity {similarity.shape} and relevance {relevance.shape} differ in shape")
+    k = min(k, similarity.shape[1])
+    top = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
+    return float(np.take_along_axis(relevance, top, axis=1).any(axis=1).mean())
+
+
+def retrieval_scores(similarity: np.ndarray, relevance: np.ndarray, ks: Sequence[int] = (1, 5),
+                     similarity_t2i: np.ndarray | None = None) -> dict[str, float]:
+    """Recall@K image→text (rows) and text→image (columns) for each ``k``.
+
+    ``similarity_t2i`` (same shape) is used for text→image when the two directions were
+    scored differently (re-ranking).
+    """
+    t2i = similarity if similarity_t2i is None else similarity_t2i
+    scores = {}
+    for k in ks:
+        scores[f"i→t R@{k}"] = recall_at_k(similarity, relevance, k)
+        scores[f"t→i R@{k}"] = recall_at_k(t2i.T, relevance.T, k)
+    return scores
+
+
+def hard_negatives(similarity: np.ndarray, relevance: np.ndarray, k: int) -> np.ndarray:
+    """For each row, the ``k`` most similar columns that are **not** relevant (hardest first)."""
+    masked = np.where(relevance, -np.inf, similarity)
+    return np.argsort(-masked, axis=1, kind="stable")[:, :k]
+
+
+def _rescore(base: np.ndarray, k: int, score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+             device: torch.device, block: int = 256) -> np.ndarray:
+    """``base`` with each row's ``k`` best entries replaced by ``score(rows, candidates)``,
+    shifted so that every re-scored entry ranks above every other one."""
+    top = np.argsort(-base, axis=1, kind="stable")[:, :k]
+    out = base - base.max() - 10.0
+    for start in range(0, len(top), block):
+        rows = np.arange(start, min(start + block, len(top)))
+        scores = score(torch.as_tensor(rows, device=device), torch.as_tensor(top[rows], device=device)).cpu().numpy()
+        out[rows[:, None], top[rows]] = scores
+    return out
+
+
+@torch.no_grad()
+def rerank(scorer: torch.nn.Module, patches: torch.Tensor, words: torch.Tensor, mask: torch.Tensor,
+           base_similarity: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Re-rank retrieval with a pairwise ``scorer(patches, words, mask)``.
+
+    For each image, its ``k`` best captions under ``base_similarity`` (images × captions, from
+    the dual encoder) are re-scored by the scorer; likewise, for each caption, its ``k`` best
+    images. This is how cross-attention models are used for retrieval in practice (ALBEF,
+    BLIP): the cheap dual encoder shortlists, the pairwise model decides. Returns the
+    similarity matrices to use for image→text (rows) and for text→image (columns).
+    """
+    scorer.eval()
+    i2t = _rescore(base_similarity, k, lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]),
+                   patches.device)
+    t2i = _rescore(base_similarity.T, k,
+                   lambda cols, cand: scorer(patches[cand], words[cols][:, None], mask[cols][:, None]),
+                   patches.device)
+    return i2t, t2i.T
+
+
+def zero_shot_judgement(similarity: np.ndarray, correct: Sequence[int], margin: float = 0.05,
+                        collapse_tolerance: float = 1e-3) -> dict[str, float | bool]:
+    """Judge a model on images it never saw, each scored against the same list of captions.
+
+    ``similarity`` ``(n_images, n_captions)`` holds cosine similarities; ``correct[i]`` is the
+    caption that describes image ``i``. An image is **right** when its caption ranks first by at
+    least ``margin`` over the best wrong one. Returns the fraction right, the fraction ranked
+    first at all, the mean gap (right − best wrong) and ratio ((1 + right) / (1 + best wrong),
+    cosines shifted to be positive), and ``collapsed``: the model gives (almost) the same
+    similarity to every caption — the failure the seed's table shows as identical values.
+    """
+    sim = np.asarray(similarity, dtype=float)
+    correct = np.asarray(correct, dtype=int)
+    rows = np.arange(len(sim))
+    right = sim[rows, correct]
+    wrong = sim.copy()
+    wrong[rows, correct] = -np.inf
+    best_wrong = wrong.max(axis=1)
+    gap = right - best_wrong
+    ratio = (1 + right) / np.maximum(1 + best_wrong, 1e-6)   # cosines shifted to [0, 2]
+    spread = sim.std(axis=1)
+    return {
+        "acierto con margen": float((gap >= margin).mean()),
+        "acierto top-1": float((gap > 0).mean()),
+        "brecha media": float(gap.mean()),
+        "ratio medio": float(ratio.mean()),
+        "colapsado": bool(np.median(spread) < collapse_tolerance),
+    }

@@ -1,0 +1,123 @@
+"""The image–caption generator and the Flickr8k-layout loader (good data and malformed data)."""
+import numpy as np
+import pytest
+from PIL import Image
+
+from course_utils.datasets import captions_generator as gen
+from course_utils.datasets.captions import (CaptionsError, Vocabulary, captions_dir, load_flickr_layout,
+                                            read_caption_file)
+from course_utils.retrieval import relevance_matrix
+
+
+def _write_flickr(folder, rows, images=("a.jpg", "b.jpg"), header="image,caption"):
+    (folder / "Images").mkdir(parents=True)
+    for i, name in enumerate(images):
+        Image.fromarray(np.full((48, 60, 3), 40 * i, dtype=np.uint8)).save(folder / "Images" / name)
+    (folder / "captions.txt").write_text("\n".join([header, *rows]) + "\n", encoding="utf-8")
+    return folder
+
+
+def test_generator_is_deterministic_and_writes_the_flickr_layout(tmp_path):
+    first = gen.write_dataset(tmp_path / "one", n_images=12, seed=3)
+    second = gen.write_dataset(tmp_path / "two", n_images=12, seed=3)
+    other = gen.write_dataset(tmp_path / "three", n_images=12, seed=4)
+    text = (first / "captions.txt").read_text(encoding="utf-8")
+    assert text == (second / "captions.txt").read_text(encoding="utf-8")
+    assert text != (other / "captions.txt").read_text(encoding="utf-8")
+    a = load_flickr_layout(first)
+    b = load_flickr_layout(second)
+    assert np.array_equal(a.images, b.images)
+    assert a.images.shape == (12, 32, 32, 3) and a.images.dtype == np.uint8
+    assert all(len(c) == gen.CAPTIONS_PER_IMAGE and len(set(c)) == gen.CAPTIONS_PER_IMAGE for c in a.captions)
+    assert not list(tmp_path.glob(".*")), "no temporary folder may be left behind"
+
+
+def test_spanish_captions_agree_in_gender_and_describe_the_scene():
+    cross = gen.Scene(gen.Thing("cruz", "rojo", "pequeño"), position="izquierda")
+    captions = gen.all_captions(cross)
+    assert captions[0] == "una cruz roja pequeña a la izquierda"
+    assert "una pequeña cruz roja en la parte izquierda" in captions
+    assert "hay una cruz pequeña de color rojo a la izquierda" in captions
+    pair = gen.Scene(gen.Thing("círculo", "azul"), relation="encima", second=gen.Thing("rombo", "amarillo"))
+    assert gen.all_captions(pair)[:2] == ["un círculo azul encima de un rombo amarillo",
+                                          "un rombo amarillo debajo de un círculo azul"]
+    with pytest.raises(ValueError):
+        gen.Scene(gen.Thing("cruz", "rojo"), position="izquierda", relation="encima", second=gen.Thing("rombo", "azul"))
+
+
+def test_rendered_scene_puts_the_colour_where_the_caption_says():
+    rng = np.random.default_rng(0)
+    left = gen.render_scene(gen.Scene(gen.Thing("cuadrado", "rojo", "grande"), position="izquierda"), rng)
+    red = (left[..., 0] > 150) & (left[..., 1] < 100) & (left[..., 2] < 100)
+    columns = np.nonzero(red)[1]
+    assert red.sum() > 50 and columns.mean() < 12
+
+
+def test_zero_shot_set_has_fresh_images_of_five_fixed_scenes():
+    images, captions, correct = gen.zero_shot_set(per_scene=3, seed=1)
+    assert images.shape == (15, 32, 32, 3) and len(captions) == 5
+    assert np.bincount(correct).tolist() == [3] * 5
+    assert captions[0] != captions[1] and set(captions[0].split()) == set(captions[1].split()), \
+        "the first two captions must use the same words with the relation swapped"
+
+
+def test_loader_reads_a_real_flickr_layout_fixture(tmp_path):
+    folder = _write_flickr(tmp_path / "flickr", [
+        "a.jpg,A dog runs , in the grass .",
+        'a.jpg,"A dog, brown, running"',
+        "b.jpg,Two children play",
+    ])
+    data = load_flickr_layout(folder, image_size=32)
+    assert data.names == ["a.jpg", "b.jpg"]
+    assert data.captions[0] == ["A dog runs , in the grass .", "A dog, brown, running"]
+    assert data.images.shape == (2, 32, 32, 3)
+    image_index, texts = data.pairs()
+    assert image_index.tolist() == [0, 0, 1] and texts[2] == "Two children play"
+    assert captions_dir(folder) == folder
+
+
+@pytest.mark.parametrize("rows, header, message", [
+    (["a.jpg,ok"], "filename,text", "expected the header"),
+    (["a.jpg ok without comma"], "image,caption", "line 2: expected 'image,caption'"),
+    (["a.jpg,   "], "image,caption", "line 2: the caption of 'a.jpg' is empty"),
+    (["../secret.jpg,hola"], "image,caption", "must be a file name inside Images/"),
+    ([], "image,caption", "no captions"),
+    (["c.jpg,una imagen que no existe"], "image,caption", "image file is missing"),
+])
+def test_malformed_captions_give_a_clear_error(tmp_path, rows, header, message):
+    folder = _write_flickr(tmp_path / "bad", rows, header=header)
+    with pytest.raises(CaptionsError, match=message.replace("(", r"\(").replace(".", r"\.")):
+        load_flickr_layout(folder)
+
+
+def test_unreadable_inputs_give_a_clear_error(tmp_path):
+    with pytest.raises(CaptionsError, match="no Images/ folder"):
+        load_flickr_layout(tmp_path)
+    bad = tmp_path / "latin1.txt"
+    bad.write_bytes("image,caption\na.jpg,canción\n".encode("latin-1"))
+    with pytest.raises(CaptionsError, match="not valid UTF-8"):
+        read_caption_file(bad)
+    folder = _write_flickr(tmp_path / "broken", ["a.jpg,fine", "b.jpg,broken"])
+    (folder / "Images" / "b.jpg").write_bytes(b"not an image at all")
+    with pytest.raises(CaptionsError, match="not a readable image"):
+        load_flickr_layout(folder)
+
+
+def test_split_is_by_image_and_vocabulary_encodes_with_mask(tmp_path):
+    data = load_flickr_layout(gen.write_dataset(tmp_path / "d", n_images=30, seed=0))
+    train, val, test = data.split((0.6, 0.2, 0.2), seed=1)
+    names = [set(s.names) for s in (train, val, test)]
+    assert sum(map(len, names)) == 30 and not (names[0] & names[1] or names[0] & names[2] or names[1] & names[2])
+    vocab = Vocabulary.build([c for caps in train.captions for c in caps])
+    ids, mask = vocab.encode(["un círculo rojo", "palabra_inexistente un"], max_len=5)
+    assert ids.shape == (2, 5) and mask.sum(1).tolist() == [3, 2]
+    assert ids[1, 0] == Vocabulary.UNK and (ids[~mask] == Vocabulary.PAD).all()
+    assert vocab.decode(ids[0]) == ["un", "círculo", "rojo"]
+
+
+def test_relevance_counts_identical_scenes_as_correct():
+    captions = [["un círculo rojo", "círculo rojo"], ["una cruz azul"], ["un círculo rojo", "otro texto"]]
+    rel = relevance_matrix(captions)
+    assert rel.shape == (3, 5)
+    assert rel[0].tolist() == [True, True, False, True, True]   # image 2 shows the same scene
+    assert rel[1].tolist() == [False, False, True, False, False]
