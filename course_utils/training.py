@@ -104,58 +104,53 @@ def train_classifier(
     return history
 
 
-def train_contrastive(
+def _train_on_image_caption_batches(
     model: nn.Module,
-    images: torch.Tensor,
-    caption_ids: torch.Tensor,
-    caption_mask: torch.Tensor,
+    n_images: int,
     caption_image: torch.Tensor,
+    batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
     *,
     epochs: int,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 1e-4,
-    seed: int = 0,
-    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    show_progress: bool = True,
-    desc: str = "Entrenando",
+    batch_size: int,
+    lr: float,
+    weight_decay: float,
+    seed: int,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None,
+    show_progress: bool,
+    desc: str,
 ) -> dict[str, list]:
-    """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
-    symmetric contrastive loss.
+    """The loop both image–text trainers share.
 
     Each epoch visits every image once, in a seeded random order, paired with one of its
     captions drawn at random (``caption_image[j]`` is the image of caption ``j``), so a batch
-    never holds the same image twice. AdamW with a cosine learning-rate schedule. Returns the
-    loss of every step (``step_loss``), per-epoch ``loss``, the ``evaluate(model)`` results per
-    epoch (``eval``) and the training ``seconds`` (evaluation excluded).
+    never holds the same image twice; ``batch_loss(images, captions, generator)`` turns the
+    batch's image and caption indices (on the CPU) into the loss. AdamW with a one-cycle
+    cosine schedule. Returns ``step_loss``, per-epoch ``loss``, ``evaluate(model)`` per epoch
+    (``eval``) and the training ``seconds`` (evaluation excluded).
     """
-    from .models.contrastive import contrastive_loss
-
     generator = torch.Generator().manual_seed(seed)
     caption_image = caption_image.cpu()
     order = torch.argsort(caption_image, stable=True)
-    counts = torch.bincount(caption_image, minlength=len(images))
+    counts = torch.bincount(caption_image, minlength=n_images)
     if (counts == 0).any():
         raise ValueError("every image needs at least one caption")
     starts = torch.cumsum(counts, 0) - counts
-    n = len(images)
-    steps = epochs * ((n + batch_size - 1) // batch_size)
+    steps = epochs * ((n_images + batch_size - 1) // batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
     schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
                                                    pct_start=0.1, anneal_strategy="cos")
     history: dict[str, list] = {"step_loss": [], "loss": [], "eval": [], "seconds": []}
     elapsed = 0.0
-    bar = progress(total=steps, desc=desc, iterable=None) if show_progress else None
+    bar = progress(None, desc=desc, total=steps) if show_progress else None
     for _ in range(epochs):
         model.train()
         start = time.perf_counter()
-        perm = torch.randperm(n, generator=generator)
+        perm = torch.randperm(n_images, generator=generator)
         epoch_losses = []
-        for i in range(0, n, batch_size):
-            idx = perm[i:i + batch_size]
-            pick = starts[idx] + (torch.rand(len(idx), generator=generator) * counts[idx]).long()
-            cap = order[pick].to(caption_ids.device)
-            loss = contrastive_loss(model(images[idx.to(images.device)], caption_ids[cap], caption_mask[cap]))
+        for i in range(0, n_images, batch_size):
+            images = perm[i:i + batch_size]
+            captions = order[starts[images] + (torch.rand(len(images), generator=generator) * counts[images]).long()]
+            loss = batch_loss(images, captions, generator)
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
@@ -173,6 +168,37 @@ def train_contrastive(
         bar.close()
     history["seconds"] = [elapsed]
     return history
+
+
+def train_contrastive(
+    model: nn.Module,
+    images: torch.Tensor,
+    caption_ids: torch.Tensor,
+    caption_mask: torch.Tensor,
+    caption_image: torch.Tensor,
+    *,
+    epochs: int,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    show_progress: bool = True,
+    desc: str = "Entrenando",
+) -> dict[str, list]:
+    """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
+    symmetric contrastive loss, over batches of distinct images each with a random caption
+    (see :func:`_train_on_image_caption_batches` for the loop and the returned history).
+    """
+    from .models.contrastive import contrastive_loss
+
+    def batch_loss(image_idx, caption_idx, _generator):
+        cap = caption_idx.to(caption_ids.device)
+        return contrastive_loss(model(images[image_idx.to(images.device)], caption_ids[cap], caption_mask[cap]))
+
+    return _train_on_image_caption_batches(
+        model, len(images), caption_image, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, seed=seed, evaluate=evaluate, show_progress=show_progress, desc=desc)
 
 
 def train_pair_scorer(
@@ -201,51 +227,23 @@ def train_pair_scorer(
     caption ``j``). The loss is the symmetric contrastive loss over each candidate list
     (the right one is at position 0). Returns per-step and per-epoch losses and ``seconds``.
     """
-    generator = torch.Generator().manual_seed(seed)
     device = patches.device
-    caption_image, hard_captions, hard_images = caption_image.cpu(), hard_captions.cpu(), hard_images.cpu()
-    order = torch.argsort(caption_image, stable=True)
-    counts = torch.bincount(caption_image, minlength=len(patches))
-    starts = torch.cumsum(counts, 0) - counts
-    n = len(patches)
-    steps = epochs * ((n + batch_size - 1) // batch_size)
-    optimizer = torch.optim.AdamW(scorer.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
-                                                   pct_start=0.1, anneal_strategy="cos")
-    history: dict[str, list] = {"step_loss": [], "loss": [], "seconds": []}
-    bar = progress(None, desc=desc, total=steps) if show_progress else None
-    start = time.perf_counter()
+    hard_captions, hard_images = hard_captions.cpu(), hard_images.cpu()
 
-    def sample(pool: torch.Tensor, rows: torch.Tensor) -> torch.Tensor:
+    def sample(pool: torch.Tensor, rows: torch.Tensor, generator: torch.Generator) -> torch.Tensor:
         choice = torch.rand(len(rows), pool.shape[1], generator=generator).argsort(1)[:, :negatives]
         return pool[rows].gather(1, choice)
 
-    for _ in range(epochs):
-        scorer.train()
-        perm = torch.randperm(n, generator=generator)
-        epoch_losses = []
-        for i in range(0, n, batch_size):
-            img = perm[i:i + batch_size]
-            cap = order[starts[img] + (torch.rand(len(img), generator=generator) * counts[img]).long()]
-            cand_caps = torch.cat([cap[:, None], sample(hard_captions, img)], dim=1).to(device)  # (B, 1+neg)
-            cand_imgs = torch.cat([img[:, None], sample(hard_images, cap)], dim=1).to(device)
-            img, cap = img.to(device), cap.to(device)
-            i2t = scorer(patches[img][:, None], words[cand_caps], mask[cand_caps])
-            t2i = scorer(patches[cand_imgs], words[cap][:, None], mask[cap][:, None])
-            scale = scorer.logit_scale()
-            zeros = torch.zeros(len(img), dtype=torch.long, device=device)
-            loss = (F.cross_entropy(scale * i2t, zeros) + F.cross_entropy(scale * t2i, zeros)) / 2
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            epoch_losses.append(loss.item())
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(pérdida=f"{loss.item():.3f}")
-        history["step_loss"] += epoch_losses
-        history["loss"].append(float(np.mean(epoch_losses)))
-    if bar is not None:
-        bar.close()
-    history["seconds"] = [time.perf_counter() - start]
-    return history
+    def batch_loss(img, cap, generator):
+        cand_caps = torch.cat([cap[:, None], sample(hard_captions, img, generator)], dim=1).to(device)  # (B, 1+neg)
+        cand_imgs = torch.cat([img[:, None], sample(hard_images, cap, generator)], dim=1).to(device)
+        img, cap = img.to(device), cap.to(device)
+        i2t = scorer(patches[img][:, None], words[cand_caps], mask[cand_caps])
+        t2i = scorer(patches[cand_imgs], words[cap][:, None], mask[cap][:, None])
+        scale = scorer.logit_scale()
+        zeros = torch.zeros(len(img), dtype=torch.long, device=device)
+        return (F.cross_entropy(scale * i2t, zeros) + F.cross_entropy(scale * t2i, zeros)) / 2
+
+    return _train_on_image_caption_batches(
+        scorer, len(patches), caption_image, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr,
+        weight_decay=weight_decay, seed=seed, evaluate=None, show_progress=show_progress, desc=desc)
