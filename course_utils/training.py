@@ -61,19 +61,33 @@ def train_classifier(
     seed: int = 0,
     augment: Callable[[list[torch.Tensor]], list[torch.Tensor]] | None = None,
     validation: tuple[Inputs, torch.Tensor] | None = None,
+    schedule: str = "constant",
+    label_smoothing: float = 0.0,
     show_progress: bool = True,
     desc: str = "Entrenando",
 ) -> dict[str, list[float]]:
-    """Train ``model(*inputs) -> logits`` with Adam and cross-entropy on shuffled minibatches.
+    """Train ``model(*inputs) -> logits`` with cross-entropy on shuffled minibatches.
 
-    ``augment`` transforms each training minibatch's inputs (e.g. modality dropout); it is
-    never applied to validation data. Returns the history: ``loss``, ``train_acc``,
-    ``val_acc`` (when ``validation`` is given) per epoch, and ``seconds``.
+    ``schedule="constant"``: Adam at ``lr`` (L2 penalty ``weight_decay``);
+    ``schedule="onecycle"``: AdamW (decoupled ``weight_decay``) with a warm-up to ``lr`` over
+    the first 10 % of the steps and a cosine decay after it. ``augment`` transforms each
+    training minibatch's inputs (e.g. modality dropout, random shifts); it is never applied
+    to validation data. Returns the history: ``loss``, ``train_acc``, ``val_acc`` (when
+    ``validation`` is given) per epoch, and ``seconds``.
     """
     generator = torch.Generator().manual_seed(seed)
-    optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    loss_fn = nn.CrossEntropyLoss()
     n = len(targets)
+    steps = epochs * ((n + batch_size - 1) // batch_size)
+    scheduler = None
+    if schedule == "constant":
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
+    elif schedule == "onecycle":
+        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
+                                                        pct_start=0.1, anneal_strategy="cos")
+    else:
+        raise ValueError(f"unknown schedule {schedule!r}; use 'constant' or 'onecycle'")
+    loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
     history: dict[str, list[float]] = {"loss": [], "train_acc": [], "val_acc": []}
     start = time.perf_counter()
     epochs_iter = progress(range(epochs), desc=desc) if show_progress else range(epochs)
@@ -91,6 +105,8 @@ def train_classifier(
             optimizer.zero_grad()
             loss.backward()
             optimizer.step()
+            if scheduler is not None:
+                scheduler.step()
             total_loss += loss.item() * len(idx)
             correct += (logits.argmax(dim=-1) == targets[idx]).sum().item()
         history["loss"].append(total_loss / n)
@@ -182,6 +198,8 @@ def train_contrastive(
     lr: float = 2e-3,
     weight_decay: float = 1e-4,
     seed: int = 0,
+    caption_groups: torch.Tensor | None = None,
+    augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
     show_progress: bool = True,
     desc: str = "Entrenando",
@@ -189,12 +207,26 @@ def train_contrastive(
     """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
     symmetric contrastive loss, over batches of distinct images each with a random caption
     (see :func:`_train_on_image_caption_batches` for the loop and the returned history).
+
+    ``caption_groups[j]`` (optional) labels what caption ``j`` says: captions of one group
+    describe the same thing, so in a batch every caption of the image's group counts as a
+    positive (:func:`~course_utils.models.contrastive.contrastive_loss` with ``positives``)
+    instead of only its own. ``augment(images, generator)`` transforms each training batch.
     """
     from .models.contrastive import contrastive_loss
 
-    def batch_loss(image_idx, caption_idx, _generator):
+    groups_of = None if caption_groups is None else caption_groups.cpu()
+
+    def batch_loss(image_idx, caption_idx, generator):
         cap = caption_idx.to(caption_ids.device)
-        return contrastive_loss(model(images[image_idx.to(images.device)], caption_ids[cap], caption_mask[cap]))
+        batch_images = images[image_idx.to(images.device)]
+        if augment is not None:
+            batch_images = augment(batch_images, generator)
+        positives = None
+        if groups_of is not None:
+            groups = groups_of[caption_idx].to(images.device)
+            positives = groups[:, None] == groups[None, :]
+        return contrastive_loss(model(batch_images, caption_ids[cap], caption_mask[cap]), positives)
 
     return _train_on_image_caption_batches(
         model, len(images), caption_image, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr,

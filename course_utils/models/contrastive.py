@@ -62,13 +62,27 @@ def projection_head(dim: int, embed_dim: int) -> nn.Sequential:
     return nn.Sequential(nn.Linear(dim, embed_dim), nn.LayerNorm(embed_dim))
 
 
-def contrastive_loss(logits: torch.Tensor) -> torch.Tensor:
-    """Symmetric InfoNCE: row ``i`` of ``logits`` (images × texts) should pick column ``i``.
+def contrastive_loss(logits: torch.Tensor, positives: torch.Tensor | None = None) -> torch.Tensor:
+    """Symmetric InfoNCE over a ``(B, B)`` images × texts logit matrix (mean of the
+    image→text and text→image cross-entropies, as in CLIP).
 
-    The mean of the image→text and text→image cross-entropies (as in CLIP).
+    Without ``positives`` the right text of image ``i`` is text ``i`` and nothing else. With a
+    boolean ``positives`` matrix (``positives[i, j]``: text ``j`` describes image ``i``; the
+    diagonal must be True) every positive of a row shares the target probability equally,
+    and likewise for every column — so two captions of the same thing in one batch are not
+    pushed apart.
     """
-    targets = torch.arange(logits.shape[0], device=logits.device)
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    if positives is None:
+        targets = torch.arange(logits.shape[0], device=logits.device)
+        return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
+    if positives.shape != logits.shape:
+        raise ValueError(f"positives has shape {tuple(positives.shape)}, logits {tuple(logits.shape)}")
+    weights = positives.to(logits.dtype)
+    if (weights.sum(1) == 0).any() or (weights.sum(0) == 0).any():
+        raise ValueError("every row and every column of positives needs at least one True")
+    image_to_text = -(weights / weights.sum(1, keepdim=True) * logits.log_softmax(1)).sum(1).mean()
+    text_to_image = -(weights / weights.sum(0, keepdim=True) * logits.log_softmax(0)).sum(0).mean()
+    return (image_to_text + text_to_image) / 2
 
 
 class LogitScale(nn.Module):

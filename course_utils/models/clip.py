@@ -1,0 +1,89 @@
+"""CLIP from parts: any image encoder with a ``features`` method, a small Transformer text
+encoder, linear projections into one space, L2 normalisation and a learnable temperature;
+plus zero-shot classification with prompt ensembles.
+
+The loss is :func:`course_utils.models.contrastive.contrastive_loss` (with ``positives``
+when several captions in a batch say the same thing).
+"""
+from __future__ import annotations
+
+from typing import Sequence
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from ..batching import masked_mean
+from .contrastive import LogitScale
+from .vit import EncoderBlock
+
+
+class TextTransformer(nn.Module):
+    """Token embeddings + learned positions → Pre-LN encoder blocks (padding keys masked)
+    → LayerNorm → mean over the real tokens: ``(B, T)`` ids → ``(B, dim)``."""
+
+    def __init__(self, vocab_size: int, max_len: int, dim: int = 64, depth: int = 2, heads: int = 4,
+                 mlp_ratio: int = 2, dropout: float = 0.0):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.positions = nn.Parameter(torch.zeros(1, max_len, dim))
+        nn.init.normal_(self.positions, std=0.02)
+        self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.dim = dim
+
+    def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        if ids.shape[1] > self.positions.shape[1]:
+            raise ValueError(f"texts of {ids.shape[1]} tokens; this encoder takes at most {self.positions.shape[1]}")
+        x = self.embedding(ids) + self.positions[:, :ids.shape[1]]
+        for block in self.blocks:
+            x = block(x, mask)
+        return masked_mean(self.norm(x), mask)
+
+
+class CLIP(nn.Module):
+    """Two encoders, each followed by a linear projection into a shared ``embed_dim`` space
+    and L2 normalisation; ``forward`` gives the ``(B, B)`` logits ``scale · cos``."""
+
+    def __init__(self, image_encoder: nn.Module, text_encoder: nn.Module, embed_dim: int = 64):
+        super().__init__()
+        self.image_encoder = image_encoder
+        self.text_encoder = text_encoder
+        self.image_proj = nn.Linear(image_encoder.dim, embed_dim, bias=False)
+        self.text_proj = nn.Linear(text_encoder.dim, embed_dim, bias=False)
+        self.logit_scale = LogitScale()
+
+    def embed_images(self, images: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.image_proj(self.image_encoder.features(images)), dim=-1)
+
+    def embed_texts(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return F.normalize(self.text_proj(self.text_encoder(ids, mask)), dim=-1)
+
+    def forward(self, images: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+        return self.logit_scale() * self.embed_images(images) @ self.embed_texts(ids, mask).T
+
+
+@torch.no_grad()
+def embed_in_batches(embed, *inputs: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
+    """Apply ``embed`` (e.g. ``model.embed_images``) to ``inputs`` in chunks, without gradients."""
+    n = len(inputs[0])
+    return torch.cat([embed(*(x[i:i + batch_size] for x in inputs)) for i in range(0, n, batch_size)])
+
+
+def zero_shot_predict(image_embeddings: torch.Tensor, prompt_embeddings: torch.Tensor) -> torch.Tensor:
+    """Classes ``(N,)`` of ``N`` images from prompt embeddings ``(C, P, D)`` (``P`` prompts per
+    class): every embedding is L2-normalised, each class's prompts are averaged and the
+    average normalised again (a prompt ensemble), and each image takes its most similar class."""
+    classes = F.normalize(F.normalize(prompt_embeddings, dim=-1).mean(dim=1), dim=-1)
+    return (F.normalize(image_embeddings, dim=-1) @ classes.T).argmax(dim=1)
+
+
+def prompt_embeddings(model: CLIP, vocabulary, prompts: Sequence[Sequence[str]], max_len: int) -> torch.Tensor:
+    """Embeddings ``(C, P, D)`` of ``prompts[c][p]`` (``P`` prompts for each of ``C`` classes)."""
+    n_classes, n_prompts = len(prompts), len(prompts[0])
+    ids, mask = vocabulary.encode([text for row in prompts for text in row], max_len=max_len)
+    device = model.logit_scale.log_scale.device
+    model.eval()
+    out = embed_in_batches(model.embed_texts, torch.as_tensor(ids, device=device),
+                           torch.as_tensor(mask, device=device))
+    return out.reshape(n_classes, n_prompts, -1)
