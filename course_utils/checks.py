@@ -2,9 +2,14 @@
 what was expected and what came, so a student knows what to fix."""
 from __future__ import annotations
 
+import sys
+import types
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
+
+__all__ = ["check_shape", "check_close", "check_true", "check_type", "check_raises", "check_grad_flows",
+           "check_named_grads_flow", "visible_tests_passed"]
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -131,3 +136,17 @@ def visible_tests_passed(exercise: int | str | None = None) -> None:
         f"✔ Pruebas visibles{label} superadas. Ojo: la nota la deciden además pruebas ocultas, "
         "así que revisa también los casos que no se prueban aquí."
     )
+
+
+class _ReadOnlyModule(types.ModuleType):
+    """Graded tests rely on these helpers, so code in a notebook may not replace them."""
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        raise AttributeError(f"course_utils.checks es de solo lectura: no se puede cambiar '{name}', "
+                             "las pruebas calificadas dependen de estas funciones.")
+
+    def __delattr__(self, name: str) -> None:
+        self.__setattr__(name, None)
+
+
+sys.modules[__name__].__class__ = _ReadOnlyModule

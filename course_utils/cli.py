@@ -1,4 +1,4 @@
-"""The ``course`` command: release, run and check the course (thin, over nbgrader and papermill)."""
+"""The ``course`` command: release, run, check and grade the course (thin, over nbgrader and papermill)."""
 from __future__ import annotations
 
 import argparse
@@ -46,6 +46,47 @@ def _cmd_check(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_grade(args: argparse.Namespace) -> int:
+    from .grading.autograde import check_gradebook, default_db_url, grade_submissions
+    from .grading.sandbox import GradingLimits
+
+    root = Path(args.course_root).resolve()
+    db_url = args.db or default_db_url(root)
+    if args.action == "collect":
+        from .grading.collect import collect_tree
+
+        collected = collect_tree(Path(args.source), root, args.assignment)
+        for student, dest in collected.taken:
+            print(f"recogida: {student} → {dest.relative_to(root)}")
+        for path, reason in collected.skipped:
+            print(f"omitida: {path.name}: {reason}")
+        print(f"{len(collected.taken)} entregas recogidas, {len(collected.skipped)} omitidas")
+        return 0
+    if args.action == "autograde":
+        limits = GradingLimits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
+                               memory_mb=args.memory_mb)
+        results = grade_submissions(root, args.assignment, args.student or None, db_url, args.jobs, limits)
+        problems = check_gradebook(db_url, args.assignment)
+        failed = [r for r in results if r.status != "ok"]
+        print(f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
+              f"grading/{args.assignment}/status.csv); gradebook {'íntegro' if not problems else 'CON PROBLEMAS'}")
+        for p in problems:
+            print(f"  - {p}")
+        return 1 if problems else 0
+    if args.action == "feedback":
+        from .release import nbgrader_command, run_nbgrader
+
+        run_nbgrader(nbgrader_command("generate_feedback", args.assignment, "--force", root=root,
+                                      extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
+        print(f"informes HTML en {root / 'feedback'}/<estudiante>/{args.assignment}/")
+        return 0
+    from .grading.reports import write_reports
+
+    for name, path in write_reports(root, args.assignment, db_url).items():
+        print(f"{name}: {path}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -65,6 +106,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")
     p.set_defaults(func=_cmd_check)
+
+    p = sub.add_parser("grade", help="instructor grading: collect, autograde (parallel, isolated), feedback, report")
+    p.add_argument("action", choices=["collect", "autograde", "feedback", "report"])
+    p.add_argument("assignment", help="the chapter / nbgrader assignment, e.g. 01_operaciones_fusion")
+    p.add_argument("--course-root", default=".", help="folder with nbgrader_config.py, solutions/ and submitted/")
+    p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default sqlite:///<root>/gradebook.db)")
+    p.add_argument("--source", default="entregas", help="collect: folder with one sub-folder per student")
+    p.add_argument("--student", nargs="*", help="autograde: only these students")
+    p.add_argument("--jobs", type=int, default=2, help="autograde: parallel workers")
+    p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
+    p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
+    p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student (MiB)")
+    p.set_defaults(func=_cmd_grade)
     return parser
 
 

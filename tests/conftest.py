@@ -12,7 +12,7 @@ from course_utils.config import patched_environ, repo_root
 
 ROOT = repo_root()
 CHAPTERS = list_chapters()
-NETGUARD_DIR = Path(__file__).parent / "netguard"
+NETGUARD_DIR = ROOT / "course_utils" / "grading" / "netguard"
 
 
 def guarded_env(log_file: Path) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""Network guard for tests: put this folder on PYTHONPATH and every Python process
+"""Network guard (used by the tests and by `course grade`): put this folder on PYTHONPATH and every Python process
 (notebook kernels included) refuses outbound connections and name look-ups that are not
 local, and appends each attempt to the file named by $COURSE_NETGUARD_LOG."""
 import os
@@ -19,7 +19,7 @@ def _refuse(what: str) -> None:
     if _LOG:
         with open(_LOG, "a", encoding="utf-8") as fh:
             fh.write(f"{os.getpid()} {what}\n")
-    raise OSError(f"network access blocked by the course test guard: {what}")
+    raise OSError(f"network access blocked by the course network guard: {what}")
 
 
 _connect, _connect_ex, _getaddrinfo = socket.socket.connect, socket.socket.connect_ex, socket.getaddrinfo

@@ -1,0 +1,1 @@
+"""Instructor grading: isolated, parallel autograding on top of nbgrader, and its reports."""

@@ -1,0 +1,72 @@
+"""Instructor reports of one assignment: a CSV for the LMS and a Markdown summary with a grade
+histogram and, per exercise, the mean score and the fraction of students with full marks."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import pandas as pd  # noqa: E402
+from nbgrader.api import Gradebook  # noqa: E402
+
+from .autograde import read_status  # noqa: E402
+
+
+def grades_table(db_url: str, assignment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """``(per_student, per_exercise)``: one row per student (score, max) and per graded cell
+    (mean score, max points, fraction of students with full marks)."""
+    rows, cells = [], []
+    with Gradebook(db_url) as gb:
+        for submission in gb.find_assignment(assignment).submissions:
+            rows.append({"student": submission.student.id, "score": float(submission.score),
+                         "max_score": float(submission.max_score)})
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    cells.append({"exercise": grade.name, "score": float(grade.score or 0.0),
+                                  "max": float(grade.max_score)})
+    students = pd.DataFrame(rows, columns=["student", "score", "max_score"]).sort_values("student")
+    per_cell = pd.DataFrame(cells, columns=["exercise", "score", "max"])
+    per_cell["full"] = per_cell["score"] >= per_cell["max"]
+    exercises = per_cell.groupby("exercise").agg(mean=("score", "mean"), points=("max", "first"),
+                                                 full_marks=("full", "mean")).reset_index()
+    return students.reset_index(drop=True), exercises.sort_values("full_marks").reset_index(drop=True)
+
+
+def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, Path]:
+    """Write ``grading/<assignment>/grades.csv``, ``summary.md``, ``histogram.png`` and
+    ``exercises.png``; return their paths."""
+    out = Path(course_root) / "grading" / assignment
+    out.mkdir(parents=True, exist_ok=True)
+    students, exercises = grades_table(db_url, assignment)
+    status = read_status(course_root, assignment)
+    students["status"] = students["student"].map(lambda s: status.get(s, {}).get("status", ""))
+    students["reason"] = students["student"].map(lambda s: status.get(s, {}).get("reason", ""))
+    paths = {"csv": out / "grades.csv", "summary": out / "summary.md", "histogram": out / "histogram.png",
+             "exercises": out / "exercises.png"}
+    students.to_csv(paths["csv"], index=False)
+
+    fig, ax = plt.subplots(figsize=(6, 3.5))
+    ax.hist(students["score"], bins=min(20, max(5, len(students))), color="#4c72b0")
+    ax.set(title=f"Notas de {assignment}", xlabel="puntos", ylabel="estudiantes")
+    fig.tight_layout()
+    fig.savefig(paths["histogram"], dpi=110)
+    plt.close(fig)
+    fig, ax = plt.subplots(figsize=(6, 0.5 + 0.4 * max(1, len(exercises))))
+    ax.barh(exercises["exercise"], exercises["full_marks"], color="#dd8452")
+    ax.set(title="Fracción con la nota máxima por ejercicio", xlabel="fracción", xlim=(0, 1))
+    fig.tight_layout()
+    fig.savefig(paths["exercises"], dpi=110)
+    plt.close(fig)
+
+    problems = students[students["reason"].fillna("") != ""]
+    lines = [f"# {assignment}: resumen de la calificación", "",
+             f"{len(students)} entregas · media {students['score'].mean():.2f} de "
+             f"{students['max_score'].max() if len(students) else 0:g} puntos", "",
+             "![histograma](histogram.png)", "", "## Ejercicios (del más difícil al más fácil)", "",
+             exercises.round(3).to_markdown(index=False), "", "![ejercicios](exercises.png)", "",
+             "## Entregas con incidencias", ""]
+    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.reason}" for r in problems.itertuples()] or ["ninguna"]
+    paths["summary"].write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return paths

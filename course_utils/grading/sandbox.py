@@ -1,0 +1,106 @@
+"""Limits for running one student's notebook: wall-clock and per-cell time, memory, file
+size, processes, printed output, no network, a stripped environment and a scratch folder.
+
+What this protects is stated in the README ("For instructors → Grading"): the limits are
+enforced by the operating system (``setrlimit``) for the grading process and the notebook
+kernel it starts; the network guard is a Python-level guard (a determined student can get
+round it with ``ctypes``); a container is the next step on a shared grading server.
+"""
+from __future__ import annotations
+
+import os
+import resource
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+NETGUARD_DIR = Path(__file__).parent / "netguard"
+
+# Variables a notebook may see; everything else (tokens, cloud keys, the instructor's paths)
+# is dropped.
+_KEPT = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
+
+
+@dataclass(frozen=True)
+class GradingLimits:
+    """Per-student limits. Times in seconds, sizes in MiB."""
+
+    cell_timeout: int = 60
+    notebook_timeout: int = 600
+    memory_mb: int = 4096
+    file_size_mb: int = 256
+    max_processes: int = 512
+    max_output_lines: int = 1000
+
+    def nbgrader_options(self) -> list[str]:
+        """nbgrader traits that enforce the per-cell limits inside ``nbgrader autograde``."""
+        return [f"--Execute.timeout={self.cell_timeout}", "--Execute.interrupt_on_timeout=True",
+                f"--LimitOutput.max_lines={self.max_output_lines}", "--LimitOutput.max_traceback=100"]
+
+
+def sandbox_environment(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """A minimal environment: no secrets, ``HOME`` in the scratch folder, FAST mode, the
+    network guard on ``PYTHONPATH``, and no GPU."""
+    env = {k: os.environ[k] for k in _KEPT if k in os.environ}
+    env.update({
+        "HOME": str(home), "TMPDIR": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+        "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(home / ".matplotlib"),
+        "PYTHONPATH": str(NETGUARD_DIR), "COURSE_FAST": "1", "CUDA_VISIBLE_DEVICES": "",
+        "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
+        "COURSE_NETGUARD_LOG": str(home / "network-attempts.log"),
+    })
+    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
+    env.update(extra or {})
+    return env
+
+
+def _apply_limits(limits: GradingLimits):
+    def preexec() -> None:
+        mib = 1024 * 1024
+        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+    return preexec
+
+
+@dataclass
+class SandboxResult:
+    returncode: int | None
+    seconds: float
+    timed_out: bool
+    output: str
+
+
+def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits) -> SandboxResult:
+    """Run ``command`` in its own session under ``limits``; on the wall-clock limit the whole
+    process group is killed. The combined output is kept (its last 20,000 characters)."""
+    start = time.perf_counter()
+    log = cwd / "grading-output.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                stderr=subprocess.STDOUT, start_new_session=True,
+                                preexec_fn=_apply_limits(limits))
+        timed_out = False
+        try:
+            proc.wait(timeout=limits.notebook_timeout)
+        except subprocess.TimeoutExpired:
+            timed_out = True
+            _kill_group(proc)
+        finally:
+            _kill_group(proc)      # kernels and anything else left in the session
+    with open(log, "rb") as fh:
+        fh.seek(max(0, log.stat().st_size - 20_000))
+        text = fh.read().decode("utf-8", errors="replace")
+    return SandboxResult(proc.returncode, time.perf_counter() - start, timed_out, text)
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()

@@ -1,0 +1,134 @@
+"""Hostile submissions graded in one parallel batch with well-behaved students.
+
+For every case: grading completes, the student gets the score the rules say (0 for the
+affected exercise, the rest graded; 0 with a reason when nothing can be graded), and the
+well-behaved students get exactly the scores they get when graded alone. The gradebook passes
+its integrity check afterwards."""
+from __future__ import annotations
+
+import shutil
+
+import nbformat
+import pytest
+
+from course_utils.grading.autograde import check_gradebook, grade_submissions, read_status
+from course_utils.grading.sandbox import GradingLimits
+from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
+
+LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
+EJ2 = {"ej2_solucion": CORRECT["ej2_solucion"]}
+WRONG_EJ1 = "def doble(x):\n    return x"
+
+
+def _move_test_before_solution(nb):
+    cells = nb.cells
+    i = next(k for k, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_pruebas")
+    cells.insert(i - 1, cells.pop(i))
+
+
+def _delete_cell(grade_id):
+    def edit(nb):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+    return edit
+
+
+def _edit_cell(grade_id, source=None, new_id=None):
+    def edit(nb):
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id") == grade_id:
+                if source is not None:
+                    cell.source = source
+                if new_id is not None:
+                    meta["grade_id"] = new_id
+    return edit
+
+
+# student → (how the submission is written, expected score out of 3, words expected in the reason)
+CASES = {
+    "ana_correcta": (dict(answers=CORRECT), 3, ""),
+    "beto_parcial": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"]}), 1, ""),
+    "celia_en_blanco": (dict(answers={}), 0, ""),
+    "bucle_infinito": (dict(answers={"ej1_solucion": "while True:\n    pass", **EJ2}), 2, "tiempo"),
+    "bucle_que_imprime": (dict(answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}), 2, ""),
+    "sys_exit": (dict(answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
+    "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 0, "kernel"),
+    "bomba_de_memoria": (dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "memoria"),
+    "prueba_visible_editada": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")), 2, ""),
+    "celdas_reordenadas": (dict(answers=CORRECT, edit=_move_test_before_solution), 2, ""),
+    "redefine_check_close": (dict(answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2}), 2, ""),
+    "parchea_el_modulo": (dict(answers={"ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
+    "traga_los_errores": (dict(answers={"ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1, **EJ2}), 2, ""),
+    "silencia_tracebacks": (dict(answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
+    "abre_un_socket": (dict(answers={"ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
+    "escribe_en_el_gradebook": (dict(answers={"ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n" + CORRECT["ej1_solucion"], **EJ2}), 0, ""),
+    "json_invalido": (dict(raw="{esto no es un notebook"), 0, "JSON"),
+    "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
+}
+WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
+
+
+@pytest.fixture(scope="module")
+def graded(tmp_path_factory):
+    root = build_course(tmp_path_factory.mktemp("clase"))
+    for student, (how, _, _) in CASES.items():
+        submit(root, student, **how)
+    (root / "submitted" / "ana_correcta" / ASSIGNMENT / "notas.txt").write_text("fichero extra", encoding="utf-8")
+    results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
+
+    alone_root = build_course(tmp_path_factory.mktemp("solos"))
+    for student in WELL_BEHAVED:
+        shutil.copytree(root / "submitted" / student, alone_root / "submitted" / student)
+    alone = {r.student: r for r in grade_submissions(alone_root, ASSIGNMENT, jobs=1, limits=LIMITS, show_progress=False)}
+    return root, results, alone
+
+
+def test_every_case_is_graded_by_the_rules(graded):
+    _, results, _ = graded
+    wrong = {s: (results[s].score, expected, results[s].reason) for s, (_, expected, _) in CASES.items()
+             if results[s].score != expected}
+    print(f"casos probados: {len(CASES)} · calificados según las reglas: {len(CASES) - len(wrong)}")
+    assert not wrong
+
+
+@pytest.mark.parametrize("student", [s for s, (_, _, words) in CASES.items() if words])
+def test_the_teacher_reads_why(graded, student):
+    root, results, _ = graded
+    words = CASES[student][2]
+    assert words.lower() in results[student].reason.lower()
+    assert read_status(root, ASSIGNMENT)[student]["reason"] == results[student].reason
+
+
+def test_well_behaved_students_are_unaffected(graded):
+    _, results, alone = graded
+    assert {s: results[s].score for s in WELL_BEHAVED} == {s: alone[s].score for s in WELL_BEHAVED}
+    print(f"estudiantes que no se vieron afectados: {len(WELL_BEHAVED)} de {len(WELL_BEHAVED)}")
+
+
+def test_gradebook_is_sound_and_complete(graded):
+    root, results, _ = graded
+    assert check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
+    from nbgrader.api import Gradebook
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        stored = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+    assert stored == {s: r.score for s, r in results.items()}
+
+
+def test_autograded_notebooks_show_the_guard_and_no_hidden_state(graded):
+    root, _, _ = graded
+    nb = nbformat.read(root / "autograded" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    assert nb.cells[0].source.startswith("import course_utils.grading.guard")
+
+
+def test_reports_for_the_lms_and_the_teacher(graded):
+    import pandas as pd
+
+    from course_utils.grading.reports import write_reports
+
+    root, results, _ = graded
+    paths = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")
+    table = pd.read_csv(paths["csv"])
+    assert dict(zip(table["student"], table["score"])) == {s: r.score for s, r in results.items()}
+    summary = paths["summary"].read_text(encoding="utf-8")
+    assert "os_exit" in summary and "kernel" in summary and "ej1_pruebas" in summary
+    assert paths["histogram"].stat().st_size > 1000 and paths["exercises"].stat().st_size > 1000
