@@ -7,7 +7,7 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 FAST   ?=
 
-.PHONY: install course release run check test lab clean
+.PHONY: install course release run check test bench lab clean
 
 install: $(STAMP)
 
@@ -34,6 +34,10 @@ test: install
 	@$(BIN)/python -m pytest $(PYTEST_ARGS); rc=$$?; \
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is misconfigured" >&2; fi; \
 	exit $$rc
+
+## bench: sequential nbgrader vs parallel `course grade` on 40 submissions (into build/report.md)
+bench: install
+	$(BIN)/course bench grading
 
 ## lab: JupyterLab for students, on the release notebooks
 lab: install

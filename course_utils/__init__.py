@@ -12,7 +12,7 @@ _os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 from .config import data_dir, fast_mode, get_device, repo_root, set_seed  # noqa: E402
 from .report import record_metric  # noqa: E402
-from .training import progress  # noqa: E402
+from .progress import progress  # noqa: E402
 
 __all__ = ["data_dir", "fast_mode", "get_device", "progress", "record_metric", "repo_root", "set_seed"]
 __version__ = "0.1.0"

@@ -87,6 +87,16 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_bench(args: argparse.Namespace) -> int:
+    from .grading.bench import bench_grading
+
+    data = bench_grading(args.chapter, args.submissions, args.jobs)
+    print(f"secuencial {data['sequential_seconds']} s · paralelo ({args.jobs} procesos) {data['parallel_seconds']} s · "
+          f"aceleración {data['speedup']}× · notas idénticas: {'sí' if data['identical_scores'] else 'NO'}")
+    print("resultados en build/bench/grading.md y build/report.md")
+    return 0 if data["identical_scores"] else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -119,6 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student (MiB)")
     p.set_defaults(func=_cmd_grade)
+
+    p = sub.add_parser("bench", help="benchmarks written into build/report.md")
+    p.add_argument("what", choices=["grading"], help="grading: sequential nbgrader vs course grade --jobs N")
+    p.add_argument("--chapter", default="04_agresividad_dropout")
+    p.add_argument("--submissions", type=int, default=40)
+    p.add_argument("--jobs", type=int, default=2)
+    p.set_defaults(func=_cmd_bench)
     return parser
 
 

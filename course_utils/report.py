@@ -138,5 +138,25 @@ def write_report(results: list[NotebookResult], build_dir: Path, machine: str) -
     }
     (build_dir / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     md = build_dir / "report.md"
-    md.write_text(render_markdown(results, machine), encoding="utf-8")
+    md.write_text(render_markdown(results, machine) + benchmark_section(build_dir), encoding="utf-8")
+    return md
+
+
+BENCHMARKS_HEADER = "## Benchmarks"
+
+
+def benchmark_section(build_dir: Path) -> str:
+    """The Markdown of every benchmark written under ``build_dir/bench/`` (``course bench``)."""
+    parts = sorted((build_dir / "bench").glob("*.md")) if (build_dir / "bench").is_dir() else []
+    if not parts:
+        return ""
+    return "\n" + BENCHMARKS_HEADER + "\n\n" + "\n".join(p.read_text(encoding="utf-8") for p in parts)
+
+
+def refresh_benchmarks(build_dir: Path) -> Path:
+    """Rewrite the benchmarks part of ``report.md`` (creating the report if there is none)."""
+    md = build_dir / "report.md"
+    text = md.read_text(encoding="utf-8") if md.exists() else "# Informe del curso / Course report\n"
+    text = text.split("\n" + BENCHMARKS_HEADER + "\n")[0]
+    md.write_text(text + benchmark_section(build_dir), encoding="utf-8")
     return md

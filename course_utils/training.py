@@ -3,25 +3,15 @@ classifiers that take several inputs (one tensor per modality)."""
 from __future__ import annotations
 
 import time
-from typing import Callable, Iterable, Sequence, TypeVar
+from typing import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
-from tqdm.auto import tqdm
+from .progress import progress
 
-T = TypeVar("T")
 Inputs = Sequence[torch.Tensor]
-
-
-def progress(iterable: Iterable[T], desc: str = "Entrenando", total: int | None = None,
-             leave: bool = True, **kwargs) -> "tqdm[T]":
-    """A tqdm progress bar with course defaults (Spanish label, works in notebooks and shells).
-
-    Use ``bar.set_postfix(pérdida=...)`` inside the loop to show the current loss.
-    """
-    return tqdm(iterable, desc=desc, total=total, leave=leave, dynamic_ncols=True, **kwargs)
 
 
 def as_tensors(arrays: Sequence[np.ndarray], device: torch.device | str = "cpu") -> list[torch.Tensor]:

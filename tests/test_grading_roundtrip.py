@@ -12,6 +12,7 @@ from nbgrader.api import Gradebook
 
 from conftest import CHAPTERS, ROOT
 from course_utils.config import patched_environ
+from course_utils.grading.bench import solution_sources, write_submission
 from course_utils.release import copy_course, nbgrader_command, run_nbgrader
 
 pytestmark = pytest.mark.roundtrip
@@ -30,9 +31,7 @@ def course(tmp_path_factory):
 
 
 def _solution_sources(chapter):
-    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
+    return solution_sources(ROOT, chapter)
 
 
 def _grade_cells(chapter):
@@ -42,16 +41,9 @@ def _grade_cells(chapter):
 
 def _submit_and_grade(root, db_url, chapter, student, solved):
     """Submit the release with the solution cells in ``solved`` filled in; return (score, max)."""
-    release = root / "notebooks" / chapter / f"{chapter}.ipynb"
-    nb = nbformat.read(release, as_version=4)
     solutions = _solution_sources(chapter)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if grade_id in solved:
-            cell.source = solutions[grade_id]
-    target = root / "submitted" / student / chapter
-    target.mkdir(parents=True, exist_ok=True)
-    nbformat.write(nb, target / f"{chapter}.ipynb")
+    write_submission(root / "notebooks" / chapter / f"{chapter}.ipynb",
+                     {g: solutions[g] for g in solved}, root / "submitted" / student / chapter)
     run_nbgrader(nbgrader_command("autograde", chapter, "--force", f"--student={student}", root=root,
                                   extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
     with Gradebook(db_url) as gb:

@@ -10,10 +10,13 @@ to it: no "database is locked", no lost grade, with SQLite or PostgreSQL alike.
 from __future__ import annotations
 
 import csv
+import os
+import secrets
 import shutil
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
@@ -22,8 +25,8 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from ..config import patched_environ, tool_environment
 from ..release import nbgrader_command, run_nbgrader
-from .preprocessors import CONFIG_LINES
-from .sandbox import GradingLimits, run_limited, sandbox_environment
+from .preprocessors import CONFIG_LINES, MISSING_CELL_MARK
+from .sandbox import GradingLimits, drops_privileges, hand_over, run_limited, sandbox_environment
 
 
 @dataclass
@@ -68,6 +71,7 @@ def _template_gradebook(course_root: Path, assignment: str, workdir: Path) -> Pa
     """A gradebook holding only ``assignment``'s definition, made in a trusted folder."""
     template = workdir / "template"
     (template / "solutions").mkdir(parents=True)
+    os.chmod(template, 0o700)                 # holds the solutions and hidden tests: grader only
     shutil.copytree(course_root / "solutions" / assignment, template / "solutions" / assignment)
     shutil.copy2(course_root / "nbgrader_config.py", template / "nbgrader_config.py")
     db = template / "gradebook.db"
@@ -76,22 +80,35 @@ def _template_gradebook(course_root: Path, assignment: str, workdir: Path) -> Pa
     return db
 
 
+def _copy_regular_files(source: Path, dest: Path, skip_notebooks: bool = False) -> None:
+    """Copy the regular files under ``source``; symbolic links (which could point at any file
+    the grader can read) and checkpoints are left behind."""
+    for path in source.rglob("*"):
+        if path.is_symlink() or not path.is_file() or ".ipynb_checkpoints" in path.parts:
+            continue
+        if skip_notebooks and path.suffix == ".ipynb":
+            continue
+        target = dest / path.relative_to(source)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(path, target)
+    dest.mkdir(parents=True, exist_ok=True)
+
+
 def _workspace(course_root: Path, assignment: str, student: str, template_db: Path, workdir: Path) -> Path:
-    """The private scratch course for one student: config, their submission, a gradebook copy."""
-    ws = workdir / "students" / student
+    """The private scratch course for one student: config, their submission, a gradebook copy.
+
+    It lives under an unguessable name in a folder nobody can list, so a student's code
+    (running as the unprivileged user) cannot find another student's workspace."""
+    ws = workdir / "students" / f"{secrets.token_hex(16)}-{student}"
     (ws / "home").mkdir(parents=True)
-    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
-    (ws / "nbgrader_config.py").write_text(config + CONFIG_LINES, encoding="utf-8")
-    source = course_root / "solutions" / assignment
-    (ws / "solutions" / assignment).mkdir(parents=True)
-    for path in source.rglob("*"):                      # data files only, never the solution notebooks
-        if path.is_file() and path.suffix != ".ipynb" and ".ipynb_checkpoints" not in path.parts:
-            dest = ws / "solutions" / assignment / path.relative_to(source)
-            dest.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(path, dest)
-    shutil.copytree(course_root / "submitted" / student / assignment, ws / "submitted" / student / assignment,
-                    symlinks=False, ignore=shutil.ignore_patterns(".ipynb_checkpoints"))
-    shutil.copy2(template_db, ws / "gradebook.db")
+    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8") + CONFIG_LINES
+    # nbgrader only logs a broken config file and goes on with defaults: refuse instead
+    compile(config, str(course_root / "nbgrader_config.py"), "exec")
+    (ws / "nbgrader_config.py").write_text(config, encoding="utf-8")
+    # data files only, never the solution notebooks
+    _copy_regular_files(course_root / "solutions" / assignment, ws / "solutions" / assignment, skip_notebooks=True)
+    _copy_regular_files(course_root / "submitted" / student / assignment, ws / "submitted" / student / assignment)
+    shutil.copyfile(template_db, ws / "gradebook.db")
     return ws
 
 
@@ -103,6 +120,8 @@ _PROBLEMS = (  # (text in nbgrader's log, what a teacher should read)
     ("JSONDecodeError", "el notebook entregado no es JSON válido (fichero dañado)"),
     ("No submitted file", "falta el notebook de la tarea (¿nombre de fichero distinto?)"),
     ("No notebooks found", "falta el notebook de la tarea (¿nombre de fichero distinto?)"),
+    ("failed to validate", "se modificaron los metadatos de calificación del notebook (nbgrader lo rechaza)"),
+    ("KeyError: 'grade_id'", "se modificaron los metadatos de calificación del notebook (nbgrader lo rechaza)"),
     ("CellTimeoutError", "una celda superó el tiempo máximo por celda"),
     ("MemoryError", "se superó el límite de memoria"),
 )
@@ -126,6 +145,8 @@ def _notebook_notes(notebook_dir: Path, limits: GradingLimits) -> list[str]:
             continue
         for index, cell in enumerate(nb.cells):
             where = cell.metadata.get("nbgrader", {}).get("grade_id") or f"celda {index}"
+            if MISSING_CELL_MARK in cell.source:
+                notes.append(f"{where}: faltaba en la entrega y se restauró desde el gradebook")
             for out in cell.get("outputs", []):
                 if out.get("output_type") != "error":
                     continue
@@ -189,12 +210,13 @@ def _store(db_url: str, assignment: str, student: str, scores: dict | None) -> t
 
 
 def _grade_in_sandbox(course_root: Path, assignment: str, student: str, template_db: Path, workdir: Path,
-                      limits: GradingLimits) -> tuple[dict | None, float, str, Path]:
+                      limits: GradingLimits, threads: int) -> tuple[dict | None, float, str, Path]:
     ws = _workspace(course_root, assignment, student, template_db, workdir)
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command("autograde", assignment, "--force", f"--student={student}", root=ws,
                                extra=[f"--CourseDirectory.db_url={db_url}", *limits.nbgrader_options()])
-    result = run_limited(command, ws, sandbox_environment(ws / "home"), limits)
+    hand_over(ws)
+    result = run_limited(command, ws, sandbox_environment(ws / "home", threads=threads), limits)
     # nbgrader exits non-zero when it could not grade the notebook (kernel died, unreadable file…);
     # whatever it left in the private gradebook is then not trusted.
     failed = result.timed_out or result.returncode != 0
@@ -211,6 +233,30 @@ def _grade_in_sandbox(course_root: Path, assignment: str, student: str, template
     return scores, result.seconds, notes, ws
 
 
+# What the unprivileged user must not read while it runs students' code.
+_PRIVATE = ("solutions", "submitted", "autograded", "feedback", "grading", "release", "source")
+
+
+@contextmanager
+def _course_hidden(course_root: Path, db_url: str):
+    """When grading as root (students' code runs as ``nobody``), make the course's private
+    folders and the gradebook owner-only for the duration, then restore their modes."""
+    if not drops_privileges():
+        yield
+        return
+    paths = [course_root / name for name in _PRIVATE if (course_root / name).exists()]
+    if db_url.startswith("sqlite:///") and Path(db_url[len("sqlite:///"):]).exists():
+        paths.append(Path(db_url[len("sqlite:///"):]))
+    saved = {p: p.stat().st_mode & 0o7777 for p in paths}
+    try:
+        for p in paths:
+            os.chmod(p, 0o700 if p.is_dir() else 0o600)
+        yield
+    finally:
+        for p, mode in saved.items():
+            os.chmod(p, mode)
+
+
 def grade_submissions(course_root: Path, assignment: str, students: Iterable[str] | None = None,
                       db_url: str | None = None, jobs: int = 2, limits: GradingLimits | None = None,
                       show_progress: bool = True) -> list[StudentResult]:
@@ -218,7 +264,7 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
 
     Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``.
     """
-    from ..training import progress
+    from ..progress import progress
 
     course_root = Path(course_root).resolve()
     db_url = db_url or default_db_url(course_root)
@@ -226,15 +272,20 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
     students = sorted(students) if students is not None else submitted_students(course_root, assignment)
     results: list[StudentResult] = []
     # nbgrader creates gradebooks by running ``alembic`` by name: it must be on PATH.
-    with patched_environ(PATH=tool_environment()["PATH"]), \
+    with patched_environ(PATH=tool_environment()["PATH"]), _course_hidden(course_root, db_url), \
             tempfile.TemporaryDirectory(prefix=f"course-grade-{assignment}-") as tmp:
         workdir = Path(tmp)
+        if drops_privileges():        # the unprivileged user may traverse to its workspace, not list others
+            (workdir / "students").mkdir()
+            os.chmod(workdir, 0o711)
+            os.chmod(workdir / "students", 0o711)
         ensure_assignment(course_root, assignment, db_url, workdir)
         template_db = _template_gradebook(course_root, assignment, workdir)
         bar = progress(None, desc=f"Calificando {assignment}", total=len(students)) if show_progress else None
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            futures = {pool.submit(_grade_in_sandbox, course_root, assignment, s, template_db, workdir, limits): s
-                       for s in students}
+            threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+            futures = {pool.submit(_grade_in_sandbox, course_root, assignment, s, template_db, workdir, limits,
+                                   threads): s for s in students}
             for future in as_completed(futures):
                 student = futures[future]
                 try:

@@ -8,6 +8,7 @@ round it with ``ctypes``); a container is the next step on a shared grading serv
 """
 from __future__ import annotations
 
+import functools
 import os
 import resource
 import signal
@@ -21,7 +22,8 @@ NETGUARD_DIR = Path(__file__).parent / "netguard"
 
 # Variables a notebook may see; everything else (tokens, cloud keys, the instructor's paths)
 # is dropped.
-_KEPT = ("PATH", "LANG", "LC_ALL", "TZ", "TERM")
+_KEPT = ("PATH", "LANG", "LC_ALL", "TZ", "TERM",
+         "COURSE_DATA_DIR", "COURSE_CACHE_DIR", "COURSE_CAPTIONS_DIR", "COURSE_AGGRESSION_DIR")
 
 
 @dataclass(frozen=True)
@@ -41,9 +43,10 @@ class GradingLimits:
                 f"--LimitOutput.max_lines={self.max_output_lines}", "--LimitOutput.max_traceback=100"]
 
 
-def sandbox_environment(home: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+def sandbox_environment(home: Path, extra: dict[str, str] | None = None, threads: int = 1) -> dict[str, str]:
     """A minimal environment: no secrets, ``HOME`` in the scratch folder, FAST mode, the
-    network guard on ``PYTHONPATH``, and no GPU."""
+    network guard on ``PYTHONPATH``, no GPU, and ``threads`` math threads (so that parallel
+    workers do not oversubscribe the cores)."""
     env = {k: os.environ[k] for k in _KEPT if k in os.environ}
     env.update({
         "HOME": str(home), "TMPDIR": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
@@ -51,10 +54,44 @@ def sandbox_environment(home: Path, extra: dict[str, str] | None = None) -> dict
         "PYTHONPATH": str(NETGUARD_DIR), "COURSE_FAST": "1", "CUDA_VISIBLE_DEVICES": "",
         "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
         "COURSE_NETGUARD_LOG": str(home / "network-attempts.log"),
+        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
     })
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
     env.update(extra or {})
     return env
+
+
+UNPRIVILEGED_UID = UNPRIVILEGED_GID = 65534       # "nobody" on Debian and most Linux systems
+
+
+@functools.lru_cache(maxsize=1)
+def drops_privileges() -> bool:
+    """True when grading runs as root and ``nobody`` can run this Python and import the course:
+    each student's run then switches to ``nobody``. (A course under a folder that only root can
+    enter cannot be graded as ``nobody``; grading then stays as root, and the README says so.)"""
+    if not hasattr(os, "geteuid") or os.geteuid() != 0:
+        return False
+
+    def become_nobody() -> None:
+        os.setgroups([])
+        os.setgid(UNPRIVILEGED_GID)
+        os.setuid(UNPRIVILEGED_UID)
+
+    try:
+        probe = subprocess.run([sys.executable, "-c", "import course_utils.checks, nbgrader"], cwd="/",
+                               preexec_fn=become_nobody, capture_output=True, timeout=60,
+                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return probe.returncode == 0
+
+
+def hand_over(path: Path) -> None:
+    """Give the unprivileged user ownership of a scratch folder (no-op unless running as root)."""
+    if not drops_privileges():
+        return
+    for item in [path, *path.rglob("*")]:
+        os.chown(item, UNPRIVILEGED_UID, UNPRIVILEGED_GID, follow_symlinks=False)
 
 
 def _apply_limits(limits: GradingLimits):
@@ -64,6 +101,10 @@ def _apply_limits(limits: GradingLimits):
         resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
         resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+        if drops_privileges():          # root is exempt from RLIMIT_NPROC and can read everything
+            os.setgroups([])
+            os.setgid(UNPRIVILEGED_GID)
+            os.setuid(UNPRIVILEGED_UID)
     return preexec
 
 

@@ -12,12 +12,18 @@ import nbformat
 import pytest
 
 from course_utils.grading.autograde import check_gradebook, grade_submissions, read_status
-from course_utils.grading.sandbox import GradingLimits
+from course_utils.grading.sandbox import GradingLimits, drops_privileges
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
 EJ2 = {"ej2_solucion": CORRECT["ej2_solucion"]}
 WRONG_EJ1 = "def doble(x):\n    return x"
+# Forks until the process limit stops it (at most 300 children, each gone after 5 s).
+FORK_BOMB = ("import os, time\nfor _ in range(300):\n    try:\n        if os.fork() == 0:\n"
+             "            time.sleep(5)\n            os._exit(0)\n    except OSError:\n        break\n")
+# Only an unprivileged user is kept out of files the grader can read: this case counts when grading as root
+# (a symbolic link in a submission is never followed, as any user).
+ROOT_ONLY = {"lee_la_solucion"}
 
 
 def _move_test_before_solution(nb):
@@ -50,12 +56,17 @@ CASES = {
     "beto_parcial": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"]}), 1, ""),
     "celia_en_blanco": (dict(answers={}), 0, ""),
     "bucle_infinito": (dict(answers={"ej1_solucion": "while True:\n    pass", **EJ2}), 2, "tiempo"),
+    "imprime_100_mb": (dict(answers={"ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "bucle_que_imprime": (dict(answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}), 2, ""),
     "sys_exit": (dict(answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 0, "kernel"),
     "bomba_de_memoria": (dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "memoria"),
     "prueba_visible_editada": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")), 2, ""),
     "celdas_reordenadas": (dict(answers=CORRECT, edit=_move_test_before_solution), 2, ""),
+    "prueba_borrada": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
+                            edit=_delete_cell("ej2_pruebas")), 1, "restaur"),
+    "id_de_prueba_cambiado": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
+                                   edit=_edit_cell("ej2_pruebas", source="pass", new_id="ej2_trampa")), 0, "metadatos"),
     "redefine_check_close": (dict(answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2}), 2, ""),
     "parchea_el_modulo": (dict(answers={"ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
     "traga_los_errores": (dict(answers={"ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1, **EJ2}), 2, ""),
@@ -63,16 +74,28 @@ CASES = {
     "abre_un_socket": (dict(answers={"ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
     "escribe_en_el_gradebook": (dict(answers={"ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n" + CORRECT["ej1_solucion"], **EJ2}), 0, ""),
     "json_invalido": (dict(raw="{esto no es un notebook"), 0, "JSON"),
+    "bomba_de_procesos_acotada": (dict(answers={"ej1_solucion": FORK_BOMB + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
+    "lee_la_solucion": (dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
+    "enlace_a_la_solucion": (dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
 }
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
+# The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
+CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": CORRECT["ej1_solucion"]}, {})[i % 3] for i in range(32)}
+CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     root = build_course(tmp_path_factory.mktemp("clase"))
+    solution = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     for student, (how, _, _) in CASES.items():
+        if "answers" in how:
+            how = dict(how, answers={k: v.replace("{SOLUTION!r}", repr(str(solution))) for k, v in how["answers"].items()})
         submit(root, student, **how)
+    (root / "submitted" / "enlace_a_la_solucion" / ASSIGNMENT / "robado.ipynb").symlink_to(solution)
+    for student, answers in CLASSMATES.items():
+        submit(root, student, answers)
     (root / "submitted" / "ana_correcta" / ASSIGNMENT / "notas.txt").write_text("fichero extra", encoding="utf-8")
     results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
 
@@ -85,10 +108,18 @@ def graded(tmp_path_factory):
 
 def test_every_case_is_graded_by_the_rules(graded):
     _, results, _ = graded
-    wrong = {s: (results[s].score, expected, results[s].reason) for s, (_, expected, _) in CASES.items()
+    cases = {s: c for s, c in CASES.items() if drops_privileges() or s not in ROOT_ONLY}
+    wrong = {s: (results[s].score, expected, results[s].reason) for s, (_, expected, _) in cases.items()
              if results[s].score != expected}
-    print(f"casos probados: {len(CASES)} · calificados según las reglas: {len(CASES) - len(wrong)}")
+    print(f"casos probados: {len(cases)} · calificados según las reglas: {len(cases) - len(wrong)}")
     assert not wrong
+
+
+@pytest.mark.skipif(not drops_privileges(), reason="solo como root se ejecuta el código de cada estudiante como "
+                                                   "'nobody', que no puede leer solutions/ (en CI se ejecuta)")
+def test_student_code_cannot_read_the_solutions(graded):
+    _, results, _ = graded
+    assert {s: results[s].score for s in ROOT_ONLY} == {s: 2.0 for s in ROOT_ONLY}
 
 
 @pytest.mark.parametrize("student", [s for s, (_, _, words) in CASES.items() if words])
@@ -101,8 +132,22 @@ def test_the_teacher_reads_why(graded, student):
 
 def test_well_behaved_students_are_unaffected(graded):
     _, results, alone = graded
+    assert len(results) >= 50
     assert {s: results[s].score for s in WELL_BEHAVED} == {s: alone[s].score for s in WELL_BEHAVED}
-    print(f"estudiantes que no se vieron afectados: {len(WELL_BEHAVED)} de {len(WELL_BEHAVED)}")
+    assert {s: results[s].score for s in CLASSMATES} == CLASSMATE_SCORES
+    assert all(results[s].reason == "" for s in (*WELL_BEHAVED, *CLASSMATES))
+    print(f"estudiantes no afectados: {len(WELL_BEHAVED) + len(CLASSMATES)} de "
+          f"{len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(results)})")
+
+
+def test_feedback_for_each_student(graded):
+    from course_utils.release import nbgrader_command, run_nbgrader
+
+    root, _, _ = graded
+    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", "--student=ana_correcta", root=root,
+                                  extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
+    html = (root / "feedback" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+    assert "3" in html and "ej1_pruebas" in html
 
 
 def test_gradebook_is_sound_and_complete(graded):

@@ -1,0 +1,125 @@
+"""``course bench grading``: plain sequential ``nbgrader autograde`` against
+``course grade autograde --jobs N`` on the same generated class of one real chapter, same
+machine, same run; writes ``build/bench/grading.{json,md}`` and refreshes ``build/report.md``."""
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from nbgrader.api import Gradebook
+
+from ..config import patched_environ, repo_root, tool_environment
+from ..release import copy_course, nbgrader_command, run_nbgrader
+from ..report import refresh_benchmarks
+from .autograde import grade_submissions
+from .sandbox import GradingLimits
+
+
+def solution_sources(root: Path, chapter: str) -> dict[str, str]:
+    """The instructor's code of each solution cell of ``chapter``, by grade id."""
+    nb = nbformat.read(root / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
+            if c.metadata.get("nbgrader", {}).get("solution")}
+
+
+def write_submission(release: Path, answers: dict[str, str], dest: Path) -> Path:
+    """The student notebook ``release`` with the cells in ``answers`` (grade id → code) filled
+    in, written as ``dest/<same name>``, as a student would submit it."""
+    nb = nbformat.read(release, as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in answers:
+            cell.source = answers[grade_id]
+    dest.mkdir(parents=True, exist_ok=True)
+    nbformat.write(nb, dest / release.name)
+    return dest / release.name
+
+
+def make_class(root: Path, chapter: str, n: int) -> dict[str, str]:
+    """``n`` submissions of ``chapter`` under ``root/submitted``: a third correct, a third with
+    only the first exercise solved, a third blank. Returns student → kind."""
+    release = root / "release" / chapter / f"{chapter}.ipynb"
+    solutions = solution_sources(root, chapter)
+    first = next(iter(solutions))
+    kinds = {}
+    for i in range(n):
+        kind = ("correcta", "parcial", "en_blanco")[i % 3]
+        student = f"est{i:03d}_{kind}"
+        solved = set(solutions) if kind == "correcta" else {first} if kind == "parcial" else set()
+        write_submission(release, {g: solutions[g] for g in solved}, root / "submitted" / student / chapter)
+        kinds[student] = kind
+    return kinds
+
+
+def _scores(db_url: str, chapter: str) -> dict[str, float]:
+    with Gradebook(db_url) as gb:
+        return {s.student.id: float(s.score) for s in gb.find_assignment(chapter).submissions}
+
+
+def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40, jobs: int = 2,
+                  build_dir: Path | None = None) -> dict:
+    """Grade the same class twice and compare; returns (and writes) the measurements."""
+    build_dir = build_dir or repo_root() / "build"
+    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp, \
+            patched_environ(PATH=tool_environment()["PATH"], COURSE_FAST="1"):
+        root = copy_course(repo_root(), Path(tmp) / "curso")
+        seq_db, par_db = f"sqlite:///{root / 'secuencial.db'}", f"sqlite:///{root / 'paralelo.db'}"
+        for db in (seq_db, par_db):
+            run_nbgrader(nbgrader_command("generate_assignment", chapter, "--force", root=root,
+                                          extra=[f"--CourseDirectory.db_url={db}",
+                                                 f"--CourseDirectory.release_directory={root / 'release'}"]), cwd=root)
+        kinds = make_class(root, chapter, submissions)
+
+        start = time.perf_counter()
+        run_nbgrader(nbgrader_command("autograde", chapter, "--force", root=root,
+                                      extra=[f"--CourseDirectory.db_url={seq_db}"]), cwd=root)
+        sequential = time.perf_counter() - start
+
+        start = time.perf_counter()
+        results = grade_submissions(root, chapter, db_url=par_db, jobs=jobs, limits=GradingLimits(),
+                                    show_progress=True)
+        parallel = time.perf_counter() - start
+        seq_scores, par_scores = _scores(seq_db, chapter), _scores(par_db, chapter)
+
+    latencies = sorted(r.seconds for r in results)
+    data = {
+        "chapter": chapter, "submissions": submissions, "jobs": jobs, "cores": os.cpu_count(),
+        "kinds": {k: list(kinds.values()).count(k) for k in ("correcta", "parcial", "en_blanco")},
+        "sequential_seconds": round(sequential, 1), "parallel_seconds": round(parallel, 1),
+        "speedup": round(sequential / parallel, 2),
+        "sequential_seconds_per_submission": round(sequential / submissions, 2),
+        "parallel_latency_median": latencies[len(latencies) // 2],
+        "parallel_latency_max": latencies[-1],
+        "identical_scores": seq_scores == par_scores,
+        "score_differences": {s: (seq_scores.get(s), par_scores.get(s)) for s in kinds
+                              if seq_scores.get(s) != par_scores.get(s)},
+        "failed": [r.student for r in results if r.status != "ok"],
+    }
+    out = build_dir / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "grading.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "grading.md").write_text(_markdown(data), encoding="utf-8")
+    refresh_benchmarks(build_dir)
+    return data
+
+
+def _markdown(d: dict) -> str:
+    target = "sí" if d["speedup"] >= 1.6 else "**no**"
+    return "\n".join([
+        f"### Calificación: {d['submissions']} entregas de {d['chapter']} ({d['kinds']['correcta']} correctas, "
+        f"{d['kinds']['parcial']} parciales, {d['kinds']['en_blanco']} en blanco), {d['cores']} núcleos",
+        "",
+        "| método | tiempo total (s) | por entrega (s) |",
+        "| --- | ---: | ---: |",
+        f"| `nbgrader autograde` secuencial | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
+        f"| `course grade autograde --jobs {d['jobs']}` | {d['parallel_seconds']} | "
+        f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
+        "",
+        f"Aceleración: **{d['speedup']}×** (objetivo ≥ 1,6×: {target}) · notas idénticas: "
+        f"**{'sí' if d['identical_scores'] else 'NO'}** · entregas que no se pudieron ejecutar: {len(d['failed'])}",
+        "",
+    ])
