@@ -1,8 +1,13 @@
-"""Shared fixtures: the repository, the chapter list, and one guarded FAST execution of
-every solution notebook that several test modules inspect."""
+"""Shared fixtures: the repository, the chapter list, one guarded FAST execution of every
+solution notebook that several test modules inspect, and a throwaway PostgreSQL server."""
 from __future__ import annotations
 
+import glob
 import os
+import shutil
+import socket
+import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -38,3 +43,69 @@ def executed(tmp_path_factory):
             result = run_notebook(chapter, out, fast=True, progress=False)
         results[chapter] = (result, out / f"{chapter}.ipynb", log)
     return results
+
+
+# --- a throwaway PostgreSQL server on 127.0.0.1 for the grading tests that need one --------
+# .ci/run installs PostgreSQL from Debian's packages; elsewhere the tests that need it are
+# skipped with a visible reason when it is missing. In CI they fail if it is missing, unless
+# .ci/run itself could not install it and said why (COURSE_POSTGRES_UNAVAILABLE).
+
+
+def _unavailable(reason: str):
+    if os.environ.get("COURSE_POSTGRES_UNAVAILABLE"):      # .ci/run tried and said why
+        pytest.skip(f"sin PostgreSQL: {os.environ['COURSE_POSTGRES_UNAVAILABLE']} ({reason})")
+    if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        pytest.fail(f"PostgreSQL debería estar disponible en CI: {reason}")
+    pytest.skip(f"sin PostgreSQL ({reason}); .ci/run lo instala con apt-get")
+
+
+def _pg_bin(name: str) -> str | None:
+    found = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"))
+    return found[-1] if found else shutil.which(name)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    initdb, pg_ctl = _pg_bin("initdb"), _pg_bin("pg_ctl")
+    if not initdb or not pg_ctl:
+        _unavailable("no se encuentran initdb/pg_ctl")
+    try:
+        import psycopg
+    except ImportError:
+        _unavailable("falta el paquete psycopg")
+    base = Path(tempfile.mkdtemp(prefix="course-pg-"))
+    os.chmod(base, 0o755)
+    data, port = base / "data", _free_port()
+    preexec = None
+    if os.geteuid() == 0:            # the server refuses to run as root
+        import pwd
+        try:
+            user = pwd.getpwnam("postgres")
+        except KeyError:
+            user = pwd.getpwnam("nobody")
+        os.chown(base, user.pw_uid, user.pw_gid)
+
+        def preexec():
+            os.setgid(user.pw_gid)
+            os.setuid(user.pw_uid)
+    run = dict(capture_output=True, text=True, preexec_fn=preexec, timeout=120, cwd=base)
+    proc = subprocess.run([initdb, "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync"], **run)
+    if proc.returncode:
+        _unavailable(f"initdb falló: {proc.stderr[-300:]}")
+    proc = subprocess.run([pg_ctl, "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
+                           f"-h 127.0.0.1 -p {port} -k {base}", "start"], **run)
+    if proc.returncode:
+        _unavailable(f"el servidor no arrancó: {proc.stderr[-300:]}")
+    try:
+        with psycopg.connect(f"host=127.0.0.1 port={port} user=grader dbname=postgres", autocommit=True) as con:
+            con.execute("CREATE DATABASE gradebook")
+        yield f"postgresql+psycopg://grader@127.0.0.1:{port}/gradebook"
+    finally:
+        subprocess.run([pg_ctl, "-D", str(data), "-m", "fast", "-w", "stop"], **run)
+        shutil.rmtree(base, ignore_errors=True)
