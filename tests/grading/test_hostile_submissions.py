@@ -115,8 +115,9 @@ def test_every_case_is_graded_by_the_rules(graded):
     assert not wrong
 
 
-@pytest.mark.skipif(not drops_privileges(), reason="solo como root se ejecuta el código de cada estudiante como "
-                                                   "'nobody', que no puede leer solutions/ (en CI se ejecuta)")
+@pytest.mark.skipif(not drops_privileges(),
+                    reason="el código de cada estudiante corre como 'nobody' (que no puede leer solutions/) solo "
+                           "cuando se califica como root y 'nobody' puede ejecutar este Python")
 def test_student_code_cannot_read_the_solutions(graded):
     _, results, _ = graded
     assert {s: results[s].score for s in ROOT_ONLY} == {s: 2.0 for s in ROOT_ONLY}
