@@ -45,6 +45,11 @@ def default_db_url(course_root: Path) -> str:
     return f"sqlite:///{course_root / 'gradebook.db'}"
 
 
+def sqlite_file(db_url: str) -> Path | None:
+    """The database file of a ``sqlite:///…`` URL, or None for any other database."""
+    return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+
+
 def submitted_students(course_root: Path, assignment: str) -> list[str]:
     """Students with a folder for ``assignment`` under ``submitted/``, sorted."""
     base = course_root / "submitted"
@@ -245,8 +250,9 @@ def _course_hidden(course_root: Path, db_url: str):
         yield
         return
     paths = [course_root / name for name in _PRIVATE if (course_root / name).exists()]
-    if db_url.startswith("sqlite:///") and Path(db_url[len("sqlite:///"):]).exists():
-        paths.append(Path(db_url[len("sqlite:///"):]))
+    db_file = sqlite_file(db_url)
+    if db_file is not None and db_file.exists():
+        paths.append(db_file)
     saved = {p: p.stat().st_mode & 0o7777 for p in paths}
     try:
         for p in paths:
@@ -332,10 +338,11 @@ def check_gradebook(db_url: str, assignment: str) -> list[str]:
     """Integrity problems of ``assignment`` in a gradebook (an empty list when it is sound):
     every submission has every grade cell, each auto score is set and within [0, max]."""
     problems = []
-    if db_url.startswith("sqlite:///"):
+    db_file = sqlite_file(db_url)
+    if db_file is not None:
         import sqlite3
 
-        with sqlite3.connect(db_url[len("sqlite:///"):]) as con:
+        with sqlite3.connect(db_file) as con:
             verdict = con.execute("PRAGMA integrity_check").fetchone()[0]
         if verdict != "ok":
             problems.append(f"SQLite integrity_check: {verdict}")
