@@ -39,9 +39,9 @@ test: install
 bench: install
 	$(BIN)/course bench grading
 
-## lab: JupyterLab for students, on the release notebooks
+## lab: JupyterLab for students on the release notebooks (course kernel, Validate button)
 lab: install
-	$(BIN)/jupyter lab --notebook-dir=notebooks
+	$(BIN)/course lab
 
 clean:
 	rm -rf build gradebook.db .pytest_cache

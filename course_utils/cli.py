@@ -34,15 +34,21 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
 
 def _cmd_check(args: argparse.Namespace) -> int:
+    from .chapters import list_chapters
+    from .hygiene import course_problems
     from .release import release_differences
 
-    problems = release_differences()
-    if problems:
-        print("The student release is out of sync with solutions/ (run `course release`):")
-        for p in problems:
-            print(f"  - {p}")
+    sections = {"The student release is out of sync with solutions/ (run `course release`):": release_differences()}
+    for folder in ("solutions", "notebooks"):
+        sections[f"Notebook hygiene problems in {folder}/:"] = course_problems(repo_root() / folder, list_chapters())
+    for title, problems in sections.items():
+        if problems:
+            print(title)
+            print("\n".join(f"  - {p}" for p in problems))
+    if any(sections.values()):
         return 1
-    print("notebooks/ is in sync with solutions/.")
+    print("notebooks/ is in sync with solutions/; every notebook opens with its title, objectives and "
+          "time, its links resolve and its metadata is valid.")
     return 0
 
 
@@ -88,13 +94,28 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what == "first-hour":
+        from .first_hour import first_hour
+
+        data = first_hour(args.chapter or "01_operaciones_fusion")
+        print(f"{data['chapter']}: {data['code_cells_run']}/{data['code_cells']} celdas en {data['seconds']} s "
+              f"({data['isolation']}) · {'sin errores' if data['ok'] else 'FALLO'}")
+        if data["error"]:
+            print(data["error"], file=sys.stderr)
+        return 0 if data["ok"] else 1
     from .grading.bench import bench_grading
 
-    data = bench_grading(args.chapter, args.submissions, args.jobs)
+    data = bench_grading(args.chapter or "04_agresividad_dropout", args.submissions, args.jobs)
     print(f"secuencial {data['sequential_seconds']} s · paralelo ({args.jobs} procesos) {data['parallel_seconds']} s · "
           f"aceleración {data['speedup']}× · notas idénticas: {'sí' if data['identical_scores'] else 'NO'}")
     print("resultados en build/bench/grading.md y build/report.md")
     return 0 if data["identical_scores"] else 1
+
+
+def _cmd_lab(args: argparse.Namespace) -> int:
+    from .lab import run_lab
+
+    return run_lab(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -131,11 +152,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("bench", help="benchmarks written into build/report.md")
-    p.add_argument("what", choices=["grading"], help="grading: sequential nbgrader vs course grade --jobs N")
-    p.add_argument("--chapter", default="04_agresividad_dropout")
+    p.add_argument("what", choices=["grading", "first-hour"],
+                   help="grading: sequential nbgrader vs course grade --jobs N; "
+                        "first-hour: a student's first notebook, offline, full mode")
+    p.add_argument("--chapter", default=None,
+                   help="default 04_agresividad_dropout (grading), 01_operaciones_fusion (first-hour)")
     p.add_argument("--submissions", type=int, default=40)
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(func=_cmd_bench)
+
+    p = sub.add_parser("lab", help="JupyterLab for students on the release, with the Validate button")
+    p.add_argument("--notebook-dir", default=str(repo_root() / "notebooks"), help="folder to open (default notebooks/)")
+    p.add_argument("--port", type=int, default=None, help="port (default: JupyterLab's, 8888 or the next free one)")
+    p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
+    p.set_defaults(func=_cmd_lab)
     return parser
 
 

@@ -11,6 +11,8 @@ FAST_ENV = "COURSE_FAST"
 DATA_ENV = "COURSE_DATA_DIR"
 CACHE_ENV = "COURSE_CACHE_DIR"
 DEFAULT_SEED = 42
+NBGRADER_EXECUTION_ENV = "NBGRADER_EXECUTION"
+_NBGRADER_GRADING_RUNS = {"validate", "autograde"}
 
 _TRUE_WORDS = {"1", "true", "yes", "si", "sí", "on"}
 
@@ -19,8 +21,12 @@ def fast_mode() -> bool:
     """True when the environment asks for the small, quick version (``COURSE_FAST=1``).
 
     CI, the autograder and ``course run --fast`` set it so that every notebook runs in
-    seconds while still going through every code path.
+    seconds while still going through every code path. nbgrader's *Validate* button counts
+    too (it sets ``NBGRADER_EXECUTION=validate``): checking answers never needs a full
+    training run, and a student should not wait minutes for it.
     """
+    if os.environ.get(NBGRADER_EXECUTION_ENV) in _NBGRADER_GRADING_RUNS:
+        return True
     return os.environ.get(FAST_ENV, "").strip().lower() in _TRUE_WORDS
 
 

@@ -16,7 +16,17 @@ def test_fast_mode_reads_environment(monkeypatch, value, expected):
 
 def test_fast_mode_off_when_unset(monkeypatch):
     monkeypatch.delenv(config.FAST_ENV, raising=False)
+    monkeypatch.delenv(config.NBGRADER_EXECUTION_ENV, raising=False)
     assert course_utils.fast_mode() is False
+
+
+@pytest.mark.parametrize("run,expected", [("validate", True), ("autograde", True), ("", False),
+                                          ("otra", False)])
+def test_nbgrader_validate_and_autograde_run_fast(monkeypatch, run, expected):
+    """The Validate button (and autograde) must not wait for a full training run."""
+    monkeypatch.delenv(config.FAST_ENV, raising=False)
+    monkeypatch.setenv(config.NBGRADER_EXECUTION_ENV, run)
+    assert course_utils.fast_mode() is expected
 
 
 def test_set_seed_repeats_numpy_and_torch():

@@ -135,6 +135,8 @@ _CELL_ERRORS = {
     "KeyboardInterrupt": "superó el tiempo máximo por celda y se interrumpió",
     "MemoryError": "se quedó sin memoria (límite de {memory} MiB)",
     "SystemExit": "llamó a sys.exit()",
+    "DeadKernelError": "el kernel murió en esta celda (os._exit, una señal o la memoria); se reinició, se repitieron "
+                       "las celdas anteriores y la calificación siguió",
 }
 
 
@@ -178,6 +180,20 @@ def _explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool,
         tail = [line for line in output.strip().splitlines() if line.strip()][-3:]
         notes = ["nbgrader no pudo calificar la entrega (últimas líneas: " + " | ".join(tail)[-300:] + ")"]
     return "; ".join(notes) + "; se le asigna 0"
+
+
+FEEDBACK_NOTE = "**Nota de la corrección automática:** {reason}."
+
+
+def _note_in_notebooks(notebook_dir: Path, reason: str) -> None:
+    """Put the teacher-readable reason at the top of each autograded notebook, so that
+    nbgrader's feedback HTML shows the student why marks were lost besides failed tests."""
+    import nbformat
+
+    for path in notebook_dir.glob("*.ipynb"):
+        nb = nbformat.read(path, as_version=4)
+        nb.cells.insert(0, nbformat.v4.new_markdown_cell(FEEDBACK_NOTE.format(reason=reason)))
+        nbformat.write(nb, path)
 
 
 def _read_scores(db_url: str, assignment: str, student: str) -> dict | None:
@@ -303,6 +319,8 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
                     dest = course_root / "autograded" / student / assignment
                     shutil.rmtree(dest, ignore_errors=True)
                     shutil.copytree(ws / "autograded" / student / assignment, dest)
+                    if reason:
+                        _note_in_notebooks(dest, reason)
                 result = StudentResult(student, "ok" if scores is not None else "fallo", score, max_score,
                                        round(seconds, 2), reason)
                 results.append(result)

@@ -1,0 +1,119 @@
+"""``course bench first-hour``: a student's first hour, offline. The release of one chapter is
+copied to a fresh folder, a fresh HOME and an empty cache; its cells that are not exercises run
+in full mode (not FAST) in a kernel of this virtual environment, with no network at all (a
+network namespace of its own when root can make one, the course's socket guard otherwise).
+Writes ``build/bench/first_hour.{json,md}`` and refreshes ``build/report.md``."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import datetime
+from pathlib import Path
+
+import nbformat
+
+from .config import CACHE_ENV, FAST_ENV, repo_root
+from .grading.sandbox import NETGUARD_DIR
+from .report import refresh_benchmarks
+
+TARGET_SECONDS = 60
+CELL_TIMEOUT_S = 300
+
+
+def without_exercises(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    """The notebook minus the cells a student writes and the cells that grade them."""
+    copy = nbformat.from_dict(nb)
+    copy.cells = [c for c in copy.cells if not (c.metadata.get("nbgrader", {}).get("solution")
+                                                or c.metadata.get("nbgrader", {}).get("grade"))]
+    return copy
+
+
+def network_isolation() -> tuple[list[str], str]:
+    """The command prefix that cuts the network, and its description."""
+    unshare, ip = shutil.which("unshare"), shutil.which("ip")
+    if os.geteuid() == 0 and unshare and ip:
+        probe = subprocess.run([unshare, "--net", ip, "link", "set", "lo", "up"], capture_output=True)
+        if probe.returncode == 0:
+            return ([unshare, "--net", "sh", "-c", f'{ip} link set lo up && exec "$@"', "sh"],
+                    "espacio de red propio (solo loopback)")
+    return [], "guardia de sockets del curso (sin root para un espacio de red propio)"
+
+
+def _slowest_cells(nb: nbformat.NotebookNode, n: int = 3) -> list[dict]:
+    """The ``n`` slowest code cells, from the timings nbclient records in cell metadata."""
+    timed = []
+    for index, cell in enumerate(nb.cells):
+        execution = cell.metadata.get("execution", {})
+        start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
+        if cell.cell_type == "code" and start and end:
+            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
+                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            timed.append({"cell": index, "seconds": round(seconds, 1), "first_line": cell.source.splitlines()[0][:60]})
+    return sorted(timed, key=lambda t: -t["seconds"])[:n]
+
+
+def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = None) -> dict:
+    """Run the non-exercise cells of ``chapter`` as a student would on a first, offline day."""
+    build_dir = build_dir or repo_root() / "build"
+    with tempfile.TemporaryDirectory(prefix="course-first-hour-") as tmp:
+        base = Path(tmp)
+        student = base / "descargas" / chapter
+        shutil.copytree(repo_root() / "notebooks" / chapter, student)
+        notebook = student / f"{chapter}.ipynb"
+        nbformat.write(without_exercises(nbformat.read(notebook, as_version=4)), notebook)
+        (base / "home").mkdir()
+        env = {k: v for k, v in os.environ.items() if k not in (FAST_ENV, CACHE_ENV, "PYTHONPATH")}
+        env.update(HOME=str(base / "home"), PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "net.log"),
+                   **{CACHE_ENV: str(base / "cache")})
+        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
+        prefix, isolation = network_isolation()
+        executed = base / "ejecutado.ipynb"
+        command = prefix + [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
+                            f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}", "--ExecutePreprocessor.kernel_name=python3",
+                            f"--output={executed}", str(notebook)]
+        start = time.perf_counter()
+        result = subprocess.run(command, cwd=student, env=env, capture_output=True, text=True)
+        seconds = time.perf_counter() - start
+        blocked = (base / "net.log").read_text() if (base / "net.log").exists() else ""
+        ran = nbformat.read(executed, as_version=4) if executed.exists() else None
+
+    code_cells = [c for c in ran.cells if c.cell_type == "code"] if ran else []
+    data = {
+        "chapter": chapter, "mode": "completo (sin FAST)", "isolation": isolation,
+        "seconds": round(seconds, 1), "target_seconds": TARGET_SECONDS,
+        "ok": result.returncode == 0 and not blocked,
+        "code_cells_run": sum(c.get("execution_count") is not None for c in code_cells),
+        "code_cells": len(code_cells),
+        "network_attempts": blocked.splitlines(),
+        "slowest_cells": _slowest_cells(ran) if ran else [],
+        "error": "" if result.returncode == 0 else result.stderr[-3000:],
+    }
+    out = build_dir / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / "first_hour.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / "first_hour.md").write_text(_markdown(data), encoding="utf-8")
+    refresh_benchmarks(build_dir)
+    return data
+
+
+def _markdown(d: dict) -> str:
+    within = "sí" if d["seconds"] < d["target_seconds"] else "**no**"
+    slow = "; ".join(f"celda {c['cell']} ({c['seconds']} s: `{c['first_line']}`)" for c in d["slowest_cells"])
+    return "\n".join([
+        f"### La primera hora de un estudiante, sin conexión: {d['chapter']}",
+        "",
+        f"Celdas que no son ejercicios, en modo {d['mode']}, copia recién descargada, HOME y caché vacíos, "
+        f"red cortada ({d['isolation']}).",
+        "",
+        f"Resultado: **{'sin errores' if d['ok'] else 'FALLO'}** · {d['code_cells_run']}/{d['code_cells']} celdas de código · "
+        f"**{d['seconds']} s** con el arranque del kernel (objetivo < {d['target_seconds']} s: {within}) · "
+        f"intentos de red: {len(d['network_attempts'])}",
+        "",
+        f"Celdas más lentas: {slow or '—'}",
+        "",
+    ])

@@ -1,0 +1,44 @@
+"""A student's offline first hour: notebook 01's cells that are not exercises run in full mode,
+from a fresh copy of the release, with a fresh HOME and cache and the network cut. The time
+goes to build/report.md (``course bench first-hour``), not into an assertion."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from conftest import CHAPTERS, ROOT
+from course_utils.first_hour import first_hour, network_isolation, without_exercises
+
+
+def test_without_exercises_drops_only_answer_and_grade_cells():
+    nb = nbformat.read(ROOT / "notebooks" / CHAPTERS[0] / f"{CHAPTERS[0]}.ipynb", as_version=4)
+    kept = without_exercises(nb)
+    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
+              or c.metadata.get("nbgrader", {}).get("solution")]
+    assert graded and len(kept.cells) == len(nb.cells) - len(graded)
+    assert not any("raise NotImplementedError()" in c.source for c in kept.cells if c.cell_type == "code")
+    assert any(c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("enunciado") for c in kept.cells), \
+        "exercise statements stay: students read them"
+
+
+def test_isolation_cuts_the_network():
+    prefix, isolation = network_isolation()
+    if not prefix:
+        pytest.skip(f"no network namespace here ({isolation}); the socket guard is tested in test_notebooks")
+    probe = "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=5)\nexcept OSError as e:\n    print('cortada', e)"
+    result = subprocess.run(prefix + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0 and "cortada" in result.stdout, result.stdout + result.stderr
+
+
+@pytest.mark.notebook
+def test_first_notebook_runs_offline_in_full_mode():
+    data = first_hour(CHAPTERS[0])
+    print(f"first hour: {data['code_cells_run']} cells in {data['seconds']} s ({data['isolation']})")
+    assert data["ok"], data["error"] or data["network_attempts"]
+    assert data["code_cells_run"] == data["code_cells"] > 0
+    if os.geteuid() == 0:
+        assert "espacio de red propio" in data["isolation"], "as root the run must be in its own network namespace"
