@@ -35,9 +35,11 @@ test: install
 	if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is misconfigured" >&2; fi; \
 	exit $$rc
 
-## bench: sequential nbgrader vs parallel `course grade` on 40 submissions (into build/report.md)
+## bench: sequential nbgrader vs parallel `course grade` on 40 submissions, and a student's
+## offline first hour (both into build/report.md)
 bench: install
 	$(BIN)/course bench grading
+	$(BIN)/course bench first-hour
 
 ## lab: JupyterLab for students on the release notebooks (course kernel, Validate button)
 lab: install

@@ -15,6 +15,8 @@ import secrets
 import shutil
 import sys
 import tempfile
+import threading
+import warnings
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass
@@ -27,6 +29,7 @@ from ..config import patched_environ, tool_environment
 from ..release import nbgrader_command, run_nbgrader
 from .preprocessors import CONFIG_LINES, MISSING_CELL_MARK
 from .sandbox import GradingLimits, drops_privileges, hand_over, run_limited, sandbox_environment
+from .zygote import Zygote
 
 
 @dataclass
@@ -173,7 +176,11 @@ def _explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool,
         return f"superó el tiempo máximo por notebook ({limits.notebook_timeout} s); se le asigna 0"
     notes = list(dict.fromkeys(reason for needle, reason in _PROBLEMS if needle in output))
     if notebook_dir is not None and notebook_dir.is_dir():
-        notes = list(dict.fromkeys(_notebook_notes(notebook_dir, limits) + notes))
+        cell_notes = _notebook_notes(notebook_dir, limits)
+        # a dead kernel the grading survived is told once, at the cell where it happened
+        if any("kernel murió" in note for note in cell_notes):
+            notes = [note for note in notes if "kernel murió" not in note]
+        notes = list(dict.fromkeys(cell_notes + notes))
     if graded:
         return "; ".join(notes)
     if not notes:
@@ -214,8 +221,12 @@ def _read_scores(db_url: str, assignment: str, student: str) -> dict | None:
 
 
 def _store(db_url: str, assignment: str, student: str, scores: dict | None) -> tuple[float, float]:
-    """Write one student's scores into the class gradebook (all zero when ``scores`` is None)."""
-    with Gradebook(db_url) as gb:
+    """Write one student's scores into the class gradebook (all zero when ``scores`` is None).
+
+    nbgrader's ``update_or_create_submission`` triggers SQLAlchemy "not in session" warnings
+    about objects it adds itself; they are harmless and hidden from the teacher."""
+    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+        warnings.filterwarnings("ignore", message=".*not in session.*")
         gb.update_or_create_student(student)
         timestamp = scores["timestamp"] if scores else None
         submission = gb.update_or_create_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
@@ -231,13 +242,14 @@ def _store(db_url: str, assignment: str, student: str, scores: dict | None) -> t
 
 
 def _grade_in_sandbox(course_root: Path, assignment: str, student: str, template_db: Path, workdir: Path,
-                      limits: GradingLimits, threads: int) -> tuple[dict | None, float, str, Path]:
+                      limits: GradingLimits, threads: int, zygotes: "_Zygotes") -> tuple[dict | None, float, str, Path]:
     ws = _workspace(course_root, assignment, student, template_db, workdir)
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command("autograde", assignment, "--force", f"--student={student}", root=ws,
                                extra=[f"--CourseDirectory.db_url={db_url}", *limits.nbgrader_options()])
     hand_over(ws)
-    result = run_limited(command, ws, sandbox_environment(ws / "home", threads=threads), limits)
+    result = run_limited(command, ws, sandbox_environment(ws / "home", threads=threads), limits,
+                         zygote=zygotes.for_this_thread())
     # nbgrader exits non-zero when it could not grade the notebook (kernel died, unreadable file…);
     # whatever it left in the private gradebook is then not trusted.
     failed = result.timed_out or result.returncode != 0
@@ -252,6 +264,26 @@ def _grade_in_sandbox(course_root: Path, assignment: str, student: str, template
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
         notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
     return scores, result.seconds, notes, ws
+
+
+class _Zygotes:
+    """One warm nbgrader helper (:class:`~.zygote.Zygote`) per worker thread, closed at the end."""
+
+    def __init__(self, env: dict[str, str]):
+        self._env, self._local, self._all = env, threading.local(), []
+        self._lock = threading.Lock()
+
+    def for_this_thread(self) -> Zygote:
+        zygote = getattr(self._local, "zygote", None)
+        if zygote is None or not zygote.alive():
+            zygote = self._local.zygote = Zygote(self._env)
+            with self._lock:
+                self._all.append(zygote)
+        return zygote
+
+    def close(self) -> None:
+        for zygote in self._all:
+            zygote.close()
 
 
 # What the unprivileged user must not read while it runs students' code.
@@ -304,10 +336,12 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
         ensure_assignment(course_root, assignment, db_url, workdir)
         template_db = _template_gradebook(course_root, assignment, workdir)
         bar = progress(None, desc=f"Calificando {assignment}", total=len(students)) if show_progress else None
+        threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
+        (workdir / "helper-home").mkdir()
+        zygotes = _Zygotes(sandbox_environment(workdir / "helper-home", threads=threads))
         with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-            threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
             futures = {pool.submit(_grade_in_sandbox, course_root, assignment, s, template_db, workdir, limits,
-                                   threads): s for s in students}
+                                   threads, zygotes): s for s in students}
             for future in as_completed(futures):
                 student = futures[future]
                 try:
@@ -327,6 +361,7 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
                 if bar is not None:
                     bar.update(1)
                     bar.write(f"{student}: {result.status} · {score:g}/{max_score:g}" + (f" · {reason}" if reason else ""))
+        zygotes.close()
         if bar is not None:
             bar.close()
     results.sort(key=lambda r: r.student)

@@ -1,13 +1,19 @@
 """nbgrader preprocessors the course adds when it autogrades (see :mod:`.guard`)."""
 from __future__ import annotations
 
-from nbformat.v4 import new_code_cell
+import copy
+
+from jupyter_core.utils import ensure_async, run_sync
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
-from nbgrader.preprocessors import NbGraderPreprocessor
+from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from .guard import PREAMBLE, RESTORE
 
 GUARD_CELL_ID = "course-grading-guard"
+KERNEL_DIED = ("el kernel murió al ejecutar esta celda (os._exit, una señal o la memoria); se reinició, "
+               "se repitieron las celdas anteriores y la calificación siguió")
 
 
 class GuardGradedTests(NbGraderPreprocessor):
@@ -42,13 +48,58 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
         return cell, resources
 
 
+class RestartDeadKernel(Execute):
+    """nbgrader's ``Execute``, except that a cell that kills the kernel (``os._exit``, a signal,
+    the memory limit) costs only what depends on it: the cell gets a ``DeadKernelError`` output,
+    the kernel restarts, the cells before it run again (their outputs kept as they were) and
+    grading goes on. nbgrader alone gives up on the whole notebook, a 0 for every exercise."""
+
+    max_restarts = 3
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._killers: set[int] = set()
+        return super().preprocess(nb, resources, km)
+
+    def preprocess_cell(self, cell, resources, index):
+        try:
+            return super().preprocess_cell(cell, resources, index)
+        except DeadKernelError:
+            if len(self._killers) >= self.max_restarts:
+                raise
+            self._killers.add(index)
+            cell.outputs = [new_output("error", ename="DeadKernelError", evalue=KERNEL_DIED,
+                                       traceback=[f"DeadKernelError: {KERNEL_DIED}"])]
+            self.nb.cells[index] = cell
+            run_sync(self._restart_kernel)()
+            self._replay(index)
+            return cell, self.resources
+
+    async def _restart_kernel(self) -> None:
+        await ensure_async(self.km.restart_kernel(now=True))
+        self.kc.stop_channels()
+        await self.async_start_new_kernel_client()
+
+    def _replay(self, upto: int) -> None:
+        """Run cells ``0 … upto-1`` again in the new kernel, except those that killed it; the
+        notebook keeps the outputs of their first run."""
+        for i in range(upto):
+            original = self.nb.cells[i]
+            if i in self._killers or original.cell_type != "code":
+                continue
+            self.execute_cell(copy.deepcopy(original), i, store_history=False)
+            self.nb.cells[i] = original
+
+
 # Appended to the nbgrader_config.py of every grading workspace.
 CONFIG_LINES = r"""
 # --- added by course_utils.grading: guard the graded tests against tampering ---
-from course_utils.grading.preprocessors import GuardGradedTests, TruncateLargeOutputs
+from course_utils.grading.preprocessors import GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs
 from nbgrader.converters.autograde import Autograde as _Autograde
+from nbgrader.preprocessors import Execute as _Execute
 _steps = _Autograde.class_traits()["autograde_preprocessors"].default()
-c.Autograde.autograde_preprocessors = [GuardGradedTests, _steps[0], TruncateLargeOutputs, *_steps[1:]]
+assert _steps[0] is _Execute, "nbgrader's autograde steps changed: review course_utils.grading.preprocessors"
+# a cell that kills the kernel costs that cell, not the notebook
+c.Autograde.autograde_preprocessors = [GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs, *_steps[1:]]
 # a deleted grade cell comes back from the gradebook, and the teacher is told
 c.OverwriteCells.add_missing_cells = True
 c.OverwriteCells.missing_cell_notification = "# RESTAURADA AL CALIFICAR: la celda {cell_id} faltaba en la entrega.\n"

@@ -17,6 +17,10 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .zygote import Zygote
 
 NETGUARD_DIR = Path(__file__).parent / "netguard"
 
@@ -94,18 +98,18 @@ def hand_over(path: Path) -> None:
         os.chown(item, UNPRIVILEGED_UID, UNPRIVILEGED_GID, follow_symlinks=False)
 
 
-def _apply_limits(limits: GradingLimits):
-    def preexec() -> None:
-        mib = 1024 * 1024
-        resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
-        resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
-        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-        resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
-        if drops_privileges():          # root is exempt from RLIMIT_NPROC and can read everything
-            os.setgroups([])
-            os.setgid(UNPRIVILEGED_GID)
-            os.setuid(UNPRIVILEGED_UID)
-    return preexec
+def apply_limits(limits: GradingLimits, drop: bool) -> None:
+    """Set the resource limits of this process and, if ``drop``, become ``nobody`` (root is
+    exempt from ``RLIMIT_NPROC`` and can read everything)."""
+    mib = 1024 * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
+    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
+    if drop:
+        os.setgroups([])
+        os.setgid(UNPRIVILEGED_GID)
+        os.setuid(UNPRIVILEGED_UID)
 
 
 @dataclass
@@ -116,32 +120,40 @@ class SandboxResult:
     output: str
 
 
-def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits) -> SandboxResult:
+def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits,
+                zygote: "Zygote | None" = None) -> SandboxResult:
     """Run ``command`` in its own session under ``limits``; on the wall-clock limit the whole
-    process group is killed. The combined output is kept (its last 20,000 characters)."""
+    process group is killed. The combined output is kept (its last 20,000 characters).
+
+    With a :class:`~.zygote.Zygote`, a ``python -m nbgrader …`` command is forked from that
+    warm helper instead of starting a new interpreter (same limits, same isolation)."""
     start = time.perf_counter()
     log = cwd / "grading-output.log"
-    with open(log, "wb") as out:
-        proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                stderr=subprocess.STDOUT, start_new_session=True,
-                                preexec_fn=_apply_limits(limits))
-        timed_out = False
-        try:
-            proc.wait(timeout=limits.notebook_timeout)
-        except subprocess.TimeoutExpired:
-            timed_out = True
-            _kill_group(proc)
-        finally:
-            _kill_group(proc)      # kernels and anything else left in the session
+    drop = drops_privileges()
+    if zygote is not None and command[:3] == [sys.executable, "-m", "nbgrader"]:
+        returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log, drop, _kill_group_of)
+    else:
+        with open(log, "wb") as out:
+            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
+                                    stderr=subprocess.STDOUT, start_new_session=True,
+                                    preexec_fn=lambda: apply_limits(limits, drop))
+            timed_out = False
+            try:
+                proc.wait(timeout=limits.notebook_timeout)
+            except subprocess.TimeoutExpired:
+                timed_out = True
+            finally:
+                _kill_group_of(proc.pid)      # kernels and anything else left in the session
+                proc.wait()
+            returncode = proc.returncode
     with open(log, "rb") as fh:
         fh.seek(max(0, log.stat().st_size - 20_000))
         text = fh.read().decode("utf-8", errors="replace")
-    return SandboxResult(proc.returncode, time.perf_counter() - start, timed_out, text)
+    return SandboxResult(returncode, time.perf_counter() - start, timed_out, text)
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
+def _kill_group_of(pid: int) -> None:
     try:
-        os.killpg(proc.pid, signal.SIGKILL)
+        os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()

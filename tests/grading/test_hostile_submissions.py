@@ -59,7 +59,8 @@ CASES = {
     "imprime_100_mb": (dict(answers={"ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "bucle_que_imprime": (dict(answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}), 2, ""),
     "sys_exit": (dict(answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
-    "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 0, "kernel"),
+    "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 2, "kernel"),
+    "kernel_matado": (dict(answers={"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", **EJ2}), 2, "kernel"),
     "bomba_de_memoria": (dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "memoria"),
     "prueba_visible_editada": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")), 2, ""),
     "celdas_reordenadas": (dict(answers=CORRECT, edit=_move_test_before_solution), 2, ""),
@@ -149,6 +150,22 @@ def test_feedback_for_each_student(graded):
                                   extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
     html = (root / "feedback" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
     assert "3" in html and "ej1_pruebas" in html
+    assert "Nota de la corrección automática" not in html, "no note when nothing went wrong"
+
+
+@pytest.mark.parametrize("student", ["os_exit", "bucle_infinito", "abre_un_socket"])
+def test_feedback_tells_the_student_why(graded, student):
+    """Marks lost for reasons other than failed tests are explained in the feedback HTML too."""
+    import html as html_lib
+
+    from course_utils.release import nbgrader_command, run_nbgrader
+
+    root, results, _ = graded
+    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", f"--student={student}", root=root,
+                                  extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
+    page = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+    assert "Nota de la corrección automática" in page
+    assert results[student].reason.split(";")[0] in html_lib.unescape(page)
 
 
 def test_gradebook_is_sound_and_complete(graded):

@@ -1,0 +1,123 @@
+"""A warm start for ``python -m nbgrader``: one helper process per grading worker imports
+nbgrader once (about 4.5 s of imports, most of it jsonschema building an IRI grammar) and
+forks a fresh child for each student, which then applies the limits, drops privileges and
+runs nbgrader exactly as ``python -m nbgrader …`` would. The helper never runs student code;
+each child starts from the same clean, just-imported state.
+
+Protocol (one JSON request per line on stdin): the helper answers ``pid N`` when the child
+starts and ``exit RC`` when it ends. The parent enforces the wall-clock limit by killing the
+child's process group."""
+from __future__ import annotations
+
+import json
+import os
+import select
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+from .sandbox import GradingLimits, apply_limits
+
+
+class Zygote:
+    """A helper process that forks ``python -m nbgrader`` runs on request."""
+
+    def __init__(self, env: dict[str, str]):
+        self._buffer = b""
+        self.proc = subprocess.Popen([sys.executable, "-m", __name__], env=env,
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def _line(self, deadline: float | None) -> str | None:
+        """The next line from the helper, or None when ``deadline`` passes first."""
+        fd = self.proc.stdout.fileno()
+        while b"\n" not in self._buffer:
+            wait = None if deadline is None else max(0.0, deadline - time.monotonic())
+            ready, _, _ = select.select([fd], [], [], wait)
+            if not ready:
+                return None
+            chunk = os.read(fd, 4096)
+            if not chunk:
+                raise RuntimeError("the nbgrader helper process ended unexpectedly")
+            self._buffer += chunk
+        line, self._buffer = self._buffer.split(b"\n", 1)
+        return line.decode()
+
+    def run(self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits, log: Path,
+            drop_privileges: bool, kill_group) -> tuple[int | None, bool]:
+        """Run ``python -m nbgrader *args`` in a forked child; returns (exit code, timed out)."""
+        request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log),
+                   "limits": asdict(limits), "drop": drop_privileges}
+        self.proc.stdin.write((json.dumps(request) + "\n").encode())
+        self.proc.stdin.flush()
+        pid = int(self._line(time.monotonic() + 60).split()[1])
+        line = self._line(time.monotonic() + limits.notebook_timeout)
+        timed_out = line is None
+        kill_group(pid)                      # on time-out, and kernels left behind in any case
+        if timed_out:
+            line = self._line(time.monotonic() + 60)
+        return int(line.split()[1]), timed_out
+
+    def close(self) -> None:
+        if self.alive():
+            self.proc.stdin.close()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+
+
+def _child(request: dict) -> None:
+    """In the forked child: own session, output to the log, limits, then the module as __main__."""
+    import runpy
+
+    code = 1
+    try:
+        os.setsid()
+        log = os.open(request["log"], os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+        os.dup2(os.open(os.devnull, os.O_RDONLY), 0)
+        os.dup2(log, 1)
+        os.dup2(log, 2)
+        os.chdir(request["cwd"])
+        apply_limits(GradingLimits(**request["limits"]), request["drop"])
+        os.environ.clear()
+        os.environ.update(request["env"])
+        sys.argv = ["nbgrader", *request["args"]]
+        runpy.run_module("nbgrader", run_name="__main__", alter_sys=True)
+        code = 0
+    except SystemExit as stop:
+        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
+    except BaseException:  # noqa: BLE001 - reported in the log, like a crash of `python -m`
+        import traceback
+
+        traceback.print_exc()
+    finally:
+        try:
+            sys.stdout.flush()
+            sys.stderr.flush()
+        finally:
+            os._exit(code)
+
+
+def main() -> None:
+    import nbgrader.apps.nbgraderapp  # noqa: F401 - the expensive imports, done once
+
+    for raw in sys.stdin.buffer:
+        request = json.loads(raw)
+        pid = os.fork()
+        if pid == 0:
+            _child(request)
+        sys.stdout.write(f"pid {pid}\n")
+        sys.stdout.flush()
+        _, status = os.waitpid(pid, 0)
+        sys.stdout.write(f"exit {os.waitstatus_to_exitcode(status)}\n")
+        sys.stdout.flush()
+
+
+if __name__ == "__main__":
+    main()
