@@ -82,15 +82,15 @@ def patched_environ(**values: str) -> Iterator[None]:
                 os.environ[key] = value
 
 
-def tool_environment() -> dict[str, str]:
-    """A copy of ``os.environ`` with this interpreter's ``bin/`` first on ``PATH``.
+def tool_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``base`` (default ``os.environ``) with this interpreter's ``bin/`` first on ``PATH``.
 
     nbgrader runs helper programs such as ``alembic`` by name, so they must be found in
     the course's virtual environment even when it is not activated.
     """
     import sys
 
-    env = os.environ.copy()
+    env = dict(os.environ if base is None else base)
     bin_dir = str(Path(sys.executable).parent)
     env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env

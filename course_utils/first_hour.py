@@ -5,7 +5,6 @@ network namespace of its own when root can make one, the course's socket guard o
 Writes ``build/bench/first_hour.{json,md}`` and refreshes ``build/report.md``."""
 from __future__ import annotations
 
-import json
 import os
 import shutil
 import subprocess
@@ -16,20 +15,25 @@ from datetime import datetime
 from pathlib import Path
 
 import nbformat
+from nbgrader import utils
 
-from .config import CACHE_ENV, FAST_ENV, repo_root
+from .config import CACHE_ENV, FAST_ENV, repo_root, tool_environment
 from .grading.sandbox import NETGUARD_DIR
-from .report import refresh_benchmarks
+from .report import write_benchmark
 
 TARGET_SECONDS = 60
 CELL_TIMEOUT_S = 300
 
 
+def is_exercise_cell(cell: nbformat.NotebookNode) -> bool:
+    """A cell a student writes (solution) or one that grades an answer (tests)."""
+    return utils.is_solution(cell) or utils.is_grade(cell)
+
+
 def without_exercises(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
     """The notebook minus the cells a student writes and the cells that grade them."""
     copy = nbformat.from_dict(nb)
-    copy.cells = [c for c in copy.cells if not (c.metadata.get("nbgrader", {}).get("solution")
-                                                or c.metadata.get("nbgrader", {}).get("grade"))]
+    copy.cells = [c for c in copy.cells if not is_exercise_cell(c)]
     return copy
 
 
@@ -67,10 +71,9 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
         notebook = student / f"{chapter}.ipynb"
         nbformat.write(without_exercises(nbformat.read(notebook, as_version=4)), notebook)
         (base / "home").mkdir()
-        env = {k: v for k, v in os.environ.items() if k not in (FAST_ENV, CACHE_ENV, "PYTHONPATH")}
+        env = tool_environment({k: v for k, v in os.environ.items() if k not in (FAST_ENV, CACHE_ENV, "PYTHONPATH")})
         env.update(HOME=str(base / "home"), PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "net.log"),
                    **{CACHE_ENV: str(base / "cache")})
-        env["PATH"] = str(Path(sys.executable).parent) + os.pathsep + env.get("PATH", "")
         prefix, isolation = network_isolation()
         executed = base / "ejecutado.ipynb"
         command = prefix + [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
@@ -93,11 +96,7 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
         "slowest_cells": _slowest_cells(ran) if ran else [],
         "error": "" if result.returncode == 0 else result.stderr[-3000:],
     }
-    out = build_dir / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "first_hour.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    (out / "first_hour.md").write_text(_markdown(data), encoding="utf-8")
-    refresh_benchmarks(build_dir)
+    write_benchmark(build_dir, "first_hour", data, _markdown(data))
     return data
 
 

@@ -2,10 +2,10 @@
 *Validate* button, and a Spanish note in the Validate dialog (``lab_assets/custom/custom.css``).
 
 The instructor's nbgrader tools (formgrader, course list, *Create Assignment*) and JupyterLab's
-news pop-up (it would fetch from the internet) are switched off
-for this server: ``lab_assets/config`` goes on ``JUPYTER_CONFIG_PATH`` and disables their
-JupyterLab plugins, and the command line disables their server extensions. The assignment
-list stays, for courses that set up nbgrader's exchange."""
+news pop-up (it would fetch from the internet) are switched off for this server:
+``lab_assets/config`` goes on ``JUPYTER_CONFIG_PATH`` and disables their JupyterLab plugins,
+and the command line disables their server extensions. The assignment list stays, for courses
+that set up nbgrader's exchange."""
 from __future__ import annotations
 
 import os
@@ -14,7 +14,7 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .config import repo_root
+from .config import repo_root, tool_environment
 
 LAB_ASSETS = Path(__file__).resolve().with_name("lab_assets")
 INSTRUCTOR_SERVER_EXTENSIONS = ("formgrader", "course_list")
@@ -48,12 +48,10 @@ def lab_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     """The environment for JupyterLab: this virtual environment's kernels and settings take
     precedence over a student's personal ones (``JUPYTER_PREFER_ENV_PATH``), so a notebook
     opens with the course kernel, where ``course_utils`` is importable from any folder."""
-    env = dict(os.environ if base is None else base)
+    env = tool_environment(base)
     env["JUPYTER_PREFER_ENV_PATH"] = "1"
     extra = [str(LAB_ASSETS / "config")] + [p for p in env.get("JUPYTER_CONFIG_PATH", "").split(os.pathsep) if p]
     env["JUPYTER_CONFIG_PATH"] = os.pathsep.join(dict.fromkeys(extra))
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
     return env
 
 

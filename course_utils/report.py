@@ -153,6 +153,15 @@ def benchmark_section(build_dir: Path) -> str:
     return "\n" + BENCHMARKS_HEADER + "\n\n" + "\n".join(p.read_text(encoding="utf-8") for p in parts)
 
 
+def write_benchmark(build_dir: Path, name: str, data: dict, markdown: str) -> None:
+    """Save one benchmark as ``build_dir/bench/<name>.{json,md}`` and refresh ``report.md``."""
+    out = build_dir / "bench"
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
+    (out / f"{name}.md").write_text(markdown, encoding="utf-8")
+    refresh_benchmarks(build_dir)
+
+
 def refresh_benchmarks(build_dir: Path) -> Path:
     """Rewrite the benchmarks part of ``report.md`` (creating the report if there is none)."""
     md = build_dir / "report.md"

@@ -51,12 +51,18 @@ def executed(tmp_path_factory):
 # .ci/run itself could not install it and said why (COURSE_POSTGRES_UNAVAILABLE).
 
 
-def _unavailable(reason: str):
-    if os.environ.get("COURSE_POSTGRES_UNAVAILABLE"):      # .ci/run tried and said why
-        pytest.skip(f"sin PostgreSQL: {os.environ['COURSE_POSTGRES_UNAVAILABLE']} ({reason})")
+def service_unavailable(what: str, env_var: str, reason: str, how: str = ".ci/run lo instala con apt-get"):
+    """Skip a test whose service (PostgreSQL, Chromium…) is missing, saying why; in CI fail
+    instead, unless .ci/run tried to install it and said why in ``env_var``."""
+    if os.environ.get(env_var):      # .ci/run tried and said why
+        pytest.skip(f"sin {what}: {os.environ[env_var]} ({reason})")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
-        pytest.fail(f"PostgreSQL debería estar disponible en CI: {reason}")
-    pytest.skip(f"sin PostgreSQL ({reason}); .ci/run lo instala con apt-get")
+        pytest.fail(f"{what} debería estar disponible en CI: {reason}")
+    pytest.skip(f"sin {what} ({reason}); {how}")
+
+
+def _unavailable(reason: str):
+    service_unavailable("PostgreSQL", "COURSE_POSTGRES_UNAVAILABLE", reason)
 
 
 def _pg_bin(name: str) -> str | None:
@@ -64,7 +70,7 @@ def _pg_bin(name: str) -> str | None:
     return found[-1] if found else shutil.which(name)
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
@@ -81,7 +87,7 @@ def postgres_url():
         _unavailable("falta el paquete psycopg")
     base = Path(tempfile.mkdtemp(prefix="course-pg-"))
     os.chmod(base, 0o755)
-    data, port = base / "data", _free_port()
+    data, port = base / "data", free_port()
     preexec = None
     if os.geteuid() == 0:            # the server refuses to run as root
         import pwd

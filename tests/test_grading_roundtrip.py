@@ -4,7 +4,6 @@ autograde, and read the scores back from the gradebook.
 For every chapter: the solutions (pasted into the release, as a student would) score full
 marks; the untouched release scores 0; solving only the first exercise scores exactly
 that exercise's points."""
-import shutil
 
 import nbformat
 import pytest

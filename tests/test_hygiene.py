@@ -3,7 +3,6 @@ next notebook, valid tags and nbgrader metadata), on the real notebooks and on b
 that the checks must catch; and `nbgrader validate` passes on every solution notebook."""
 from __future__ import annotations
 
-import os
 import subprocess
 
 import nbformat

@@ -3,7 +3,6 @@
 machine, same run; writes ``build/bench/grading.{json,md}`` and refreshes ``build/report.md``."""
 from __future__ import annotations
 
-import json
 import os
 import tempfile
 import time
@@ -14,7 +13,7 @@ from nbgrader.api import Gradebook
 
 from ..config import patched_environ, repo_root, tool_environment
 from ..release import copy_course, nbgrader_command, run_nbgrader
-from ..report import refresh_benchmarks
+from ..report import write_benchmark
 from .autograde import grade_submissions
 from .sandbox import GradingLimits
 
@@ -99,11 +98,7 @@ def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40
                               if seq_scores.get(s) != par_scores.get(s)},
         "failed": [r.student for r in results if r.status != "ok"],
     }
-    out = build_dir / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / "grading.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    (out / "grading.md").write_text(_markdown(data), encoding="utf-8")
-    refresh_benchmarks(build_dir)
+    write_benchmark(build_dir, "grading", data, _markdown(data))
     return data
 
 

@@ -68,6 +68,13 @@ def sandbox_environment(home: Path, extra: dict[str, str] | None = None, threads
 UNPRIVILEGED_UID = UNPRIVILEGED_GID = 65534       # "nobody" on Debian and most Linux systems
 
 
+def become_nobody() -> None:
+    """Switch this process to the unprivileged user (it must be root)."""
+    os.setgroups([])
+    os.setgid(UNPRIVILEGED_GID)
+    os.setuid(UNPRIVILEGED_UID)
+
+
 @functools.lru_cache(maxsize=1)
 def drops_privileges() -> bool:
     """True when grading runs as root and ``nobody`` can run this Python and import the course:
@@ -75,12 +82,6 @@ def drops_privileges() -> bool:
     enter cannot be graded as ``nobody``; grading then stays as root, and the README says so.)"""
     if not hasattr(os, "geteuid") or os.geteuid() != 0:
         return False
-
-    def become_nobody() -> None:
-        os.setgroups([])
-        os.setgid(UNPRIVILEGED_GID)
-        os.setuid(UNPRIVILEGED_UID)
-
     try:
         probe = subprocess.run([sys.executable, "-c", "import course_utils.checks, nbgrader"], cwd="/",
                                preexec_fn=become_nobody, capture_output=True, timeout=60,
@@ -107,9 +108,7 @@ def apply_limits(limits: GradingLimits, drop: bool) -> None:
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
     if drop:
-        os.setgroups([])
-        os.setgid(UNPRIVILEGED_GID)
-        os.setuid(UNPRIVILEGED_UID)
+        become_nobody()
 
 
 @dataclass
@@ -131,7 +130,7 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Grad
     log = cwd / "grading-output.log"
     drop = drops_privileges()
     if zygote is not None and command[:3] == [sys.executable, "-m", "nbgrader"]:
-        returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log, drop, _kill_group_of)
+        returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log, drop)
     else:
         with open(log, "wb") as out:
             proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
@@ -143,7 +142,7 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Grad
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                _kill_group_of(proc.pid)      # kernels and anything else left in the session
+                kill_process_group(proc.pid)      # kernels and anything else left in the session
                 proc.wait()
             returncode = proc.returncode
     with open(log, "rb") as fh:
@@ -152,7 +151,8 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Grad
     return SandboxResult(returncode, time.perf_counter() - start, timed_out, text)
 
 
-def _kill_group_of(pid: int) -> None:
+def kill_process_group(pid: int) -> None:
+    """SIGKILL every process in the group led by ``pid`` (gone already: nothing to do)."""
     try:
         os.killpg(pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):

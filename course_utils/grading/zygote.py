@@ -18,7 +18,7 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .sandbox import GradingLimits, apply_limits
+from .sandbox import GradingLimits, apply_limits, kill_process_group
 
 
 class Zygote:
@@ -48,7 +48,7 @@ class Zygote:
         return line.decode()
 
     def run(self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits, log: Path,
-            drop_privileges: bool, kill_group) -> tuple[int | None, bool]:
+            drop_privileges: bool) -> tuple[int | None, bool]:
         """Run ``python -m nbgrader *args`` in a forked child; returns (exit code, timed out)."""
         request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log),
                    "limits": asdict(limits), "drop": drop_privileges}
@@ -57,7 +57,7 @@ class Zygote:
         pid = int(self._line(time.monotonic() + 60).split()[1])
         line = self._line(time.monotonic() + limits.notebook_timeout)
         timed_out = line is None
-        kill_group(pid)                      # on time-out, and kernels left behind in any case
+        kill_process_group(pid)              # on time-out, and kernels left behind in any case
         if timed_out:
             line = self._line(time.monotonic() + 60)
         return int(line.split()[1]), timed_out

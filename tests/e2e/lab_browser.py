@@ -9,7 +9,6 @@ import os
 import secrets
 import shutil
 import signal
-import socket
 import subprocess
 import time
 import urllib.error
@@ -19,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from conftest import ROOT, free_port, service_unavailable
 from course_utils.grading.sandbox import NETGUARD_DIR
 from course_utils.lab import start_lab
 
@@ -28,20 +27,6 @@ SCREENSHOTS = ROOT / "build" / "e2e"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
                   "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 SERVER_START_S = 90
-
-
-def _unavailable(reason: str) -> None:
-    """Skip with the reason on a developer's machine; in CI a missing browser is a failure,
-    unless .ci/run said why it could not install one."""
-    if os.environ.get("CI") and not os.environ.get("COURSE_CHROMIUM_UNAVAILABLE"):
-        pytest.fail(f"browser tests cannot run in CI: {reason}")
-    pytest.skip(os.environ.get("COURSE_CHROMIUM_UNAVAILABLE") or reason)
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 @dataclass
@@ -74,7 +59,7 @@ def lab(tmp_path_factory) -> Lab:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "COURSE_"))}
     env.update(HOME=str(home), COURSE_FAST="1", COURSE_CACHE_DIR=str(base / "cache"),
                PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "network.log"))
-    port, token = _free_port(), secrets.token_hex(16)
+    port, token = free_port(), secrets.token_hex(16)
     log = base / "jupyterlab.log"
     with open(log, "wb") as log_file:
         process = start_lab(student, port=port, token=token, open_browser=False, env=env,
@@ -113,11 +98,12 @@ def lab(tmp_path_factory) -> Lab:
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
     if not CHROMIUM.exists():
-        _unavailable(f"no Chromium at {CHROMIUM} (Debian package 'chromium'; .ci/run installs it)")
+        service_unavailable("Chromium", "COURSE_CHROMIUM_UNAVAILABLE", f"no hay {CHROMIUM}")
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as err:
-        _unavailable(f"Playwright for Python is not installed ({err})")
+        service_unavailable("Playwright", "COURSE_CHROMIUM_UNAVAILABLE", str(err),
+                            how="se instala con las dependencias de desarrollo (make test)")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),

@@ -8,6 +8,7 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
+from course_utils.first_hour import is_exercise_cell
 from course_utils.grading.bench import solution_sources, write_submission
 
 from lab_browser import SCREENSHOTS, browser_context, lab, page  # noqa: F401 - fixtures
@@ -56,11 +57,9 @@ _CELL_REPORT = """(n) => {
 
 def _first_exercise_cell(notebook: nbformat.NotebookNode) -> int:
     """Index of the first cell a student answers or that grades an answer."""
-    for index, cell in enumerate(notebook.cells):
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution") or meta.get("grade"):
-            return index
-    raise AssertionError("the notebook has no exercise")
+    found = [index for index, cell in enumerate(notebook.cells) if is_exercise_cell(cell)]
+    assert found, "the notebook has no exercise"
+    return found[0]
 
 
 def _open(page, lab, relative_path: str) -> None:
