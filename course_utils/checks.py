@@ -9,7 +9,7 @@ from typing import Any, Callable, Iterable, Sequence
 import numpy as np
 
 __all__ = ["check_shape", "check_close", "check_true", "check_type", "check_raises", "check_grad_flows",
-           "check_named_grads_flow", "visible_tests_passed"]
+           "check_named_grads_flow", "check_own_work", "visible_tests_passed"]
 
 
 def _to_numpy(value: Any) -> np.ndarray:
@@ -124,6 +124,68 @@ def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
             p._course_name = f"el parámetro '{pname}'"
             params.append(p)
     check_grad_flows(params, name)
+
+
+def _code_objects(target: Any) -> set:
+    """The code objects of a function, of every function in a class or a module."""
+    if isinstance(target, types.ModuleType):
+        members = [v for v in vars(target).values() if getattr(v, "__module__", None) == target.__name__]
+        return set().union(*(_code_objects(m) for m in members)) if members else set()
+    if isinstance(target, type):
+        found: set = set()
+        for value in vars(target).values():
+            value = getattr(value, "__func__", value)  # staticmethod / classmethod
+            if isinstance(value, property):
+                value = value.fget
+            found |= _code_objects(value)
+        return found
+    code = getattr(getattr(target, "__func__", target), "__code__", None)
+    return {code} if code is not None else set()
+
+
+def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str = "tu solución") -> Any:
+    """Run ``call()`` and fail if any of the ``forbidden`` functions, classes or modules runs.
+
+    Graded exercises ask the student to write a piece that the course also uses later (a
+    fusion layer, an attention block). Calling or wrapping that existing code is not the
+    exercise: this watches every Python call made while ``call()`` runs (``sys.setprofile``),
+    so an alias, a wrapper or a subclass of the forbidden code is caught as well. Returns
+    what ``call()`` returned.
+    """
+    watched = {}
+    targets = []
+    for target in forbidden:  # a module stands for each function and class defined in it
+        if isinstance(target, types.ModuleType):
+            targets += [v for v in vars(target).values() if getattr(v, "__module__", None) == target.__name__]
+        else:
+            targets.append(target)
+    for target in targets:
+        label = f"{getattr(target, '__module__', '') or ''}.{getattr(target, '__qualname__', getattr(target, '__name__', '?'))}"
+        for code in _code_objects(target):
+            watched[(code.co_filename, code.co_firstlineno, code.co_name)] = label.lstrip(".")
+    seen: list[str] = []
+
+    def profiler(frame, event, arg):  # noqa: ARG001 - signature fixed by sys.setprofile
+        if event == "call":
+            code = frame.f_code
+            hit = watched.get((code.co_filename, code.co_firstlineno, code.co_name))
+            if hit and hit not in seen:
+                seen.append(hit)
+
+    previous = sys.getprofile()
+    sys.setprofile(profiler)
+    try:
+        result = call()
+    finally:
+        intact = sys.getprofile() is profiler
+        sys.setprofile(previous)
+    if not intact:
+        raise AssertionError(f"{name} desactivó la vigilancia de las pruebas (sys.setprofile): "
+                             "la entrega se revisará a mano.")
+    if seen:
+        raise AssertionError(f"{name} usa la implementación del curso ({', '.join(seen)}) en lugar de "
+                             "escribirla: el ejercicio pide implementarla tú, sin llamarla ni envolverla.")
+    return result
 
 
 def visible_tests_passed(exercise: int | str | None = None) -> None:

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 import os
 import random
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
 
 FAST_ENV = "COURSE_FAST"
 DATA_ENV = "COURSE_DATA_DIR"
@@ -65,35 +63,6 @@ def get_device(device: str = "auto") -> "torch.device":  # noqa: F821 - lazy imp
     if device in (None, "", "auto"):
         device = "cuda" if torch.cuda.is_available() else "cpu"
     return torch.device(device)
-
-
-@contextmanager
-def patched_environ(**values: str) -> Iterator[None]:
-    """Set environment variables for the duration of a ``with`` block, then restore them."""
-    saved = {k: os.environ.get(k) for k in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for key, value in saved.items():
-            if value is None:
-                os.environ.pop(key, None)
-            else:
-                os.environ[key] = value
-
-
-def tool_environment(base: dict[str, str] | None = None) -> dict[str, str]:
-    """A copy of ``base`` (default ``os.environ``) with this interpreter's ``bin/`` first on ``PATH``.
-
-    nbgrader runs helper programs such as ``alembic`` by name, so they must be found in
-    the course's virtual environment even when it is not activated.
-    """
-    import sys
-
-    env = dict(os.environ if base is None else base)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    return env
 
 
 def repo_root() -> Path:

@@ -1,16 +1,13 @@
-"""Metrics recorded by notebooks and the course report built from them.
+"""Metrics and tables a notebook records for the course report.
 
 Inside a notebook, ``record_metric(name, value)`` prints the value and, when the notebook
 runs under ``course run``, appends it to the JSON-lines file named by ``$COURSE_METRICS_FILE``.
-The runner collects those files into ``build/report.json`` and ``build/report.md``.
+The report itself is built by the instructor's tools (:mod:`course_utils.tools.report_builder`).
 """
 from __future__ import annotations
 
 import json
-import math
 import os
-from dataclasses import asdict, dataclass, field
-from pathlib import Path
 from typing import Any
 
 METRICS_ENV = "COURSE_METRICS_FILE"
@@ -53,119 +50,3 @@ def record_table(name: str, table: Any) -> None:
 def recorded_metrics() -> dict[str, float | str]:
     """Metrics recorded in this process so far (a copy)."""
     return dict(_recorded)
-
-
-def read_metrics_file(path: Path) -> dict[str, float | str]:
-    """Read a JSON-lines metrics file; later values of the same name win."""
-    return {item["name"]: item["value"] for item in _read_jsonl(path) if "value" in item}
-
-
-def read_tables_file(path: Path) -> dict[str, str]:
-    """The Markdown tables recorded with :func:`record_table` in a metrics file."""
-    return {item["name"]: item["table"] for item in _read_jsonl(path) if "table" in item}
-
-
-def _read_jsonl(path: Path) -> list[dict]:
-    if not path.exists():
-        return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
-
-
-@dataclass
-class NotebookResult:
-    """Outcome of executing one chapter notebook."""
-
-    name: str
-    status: str  # "ok" or "failed"
-    seconds: float
-    fast: bool
-    budget_seconds: float | None = None
-    metrics: dict[str, float | str] = field(default_factory=dict)
-    tables: dict[str, str] = field(default_factory=dict)
-    error: str | None = None
-    output: str | None = None
-
-    @property
-    def within_budget(self) -> bool | None:
-        if self.budget_seconds is None:
-            return None
-        return self.seconds <= self.budget_seconds
-
-
-def _fmt(value: float | str) -> str:
-    if isinstance(value, float):
-        if math.isfinite(value) and value == int(value) and abs(value) < 1e12:
-            return f"{int(value)}"
-        return f"{value:.4g}"
-    return str(value)
-
-
-def render_markdown(results: list[NotebookResult], machine: str) -> str:
-    """The human-readable report: one summary table, then each notebook's metrics."""
-    mode = "FAST" if results and all(r.fast for r in results) else "completo"
-    lines = [
-        "# Informe del curso / Course report",
-        "",
-        f"Modo: **{mode}** · Máquina: {machine}",
-        "",
-        "| notebook | estado | tiempo (s) | presupuesto (s) | dentro |",
-        "| --- | --- | ---: | ---: | :---: |",
-    ]
-    for r in results:
-        budget = "—" if r.budget_seconds is None else f"{r.budget_seconds:.0f}"
-        within = {None: "—", True: "sí", False: "**no**"}[r.within_budget]
-        lines.append(f"| {r.name} | {r.status} | {r.seconds:.1f} | {budget} | {within} |")
-    for r in results:
-        lines += ["", f"## {r.name}", ""]
-        if r.error:
-            lines += ["**Error:**", "", "```", r.error, "```", ""]
-        if r.metrics:
-            lines += ["| métrica | valor |", "| --- | ---: |"]
-            lines += [f"| {k} | {_fmt(v)} |" for k, v in r.metrics.items()]
-        else:
-            lines.append("(sin métricas registradas)")
-        for title, table in r.tables.items():
-            lines += ["", f"### {title}", "", table]
-    return "\n".join(lines) + "\n"
-
-
-def write_report(results: list[NotebookResult], build_dir: Path, machine: str) -> Path:
-    """Write ``report.json`` and ``report.md`` into ``build_dir``; return the Markdown path."""
-    build_dir.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "machine": machine,
-        "notebooks": [asdict(r) | {"within_budget": r.within_budget} for r in results],
-    }
-    (build_dir / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
-    md = build_dir / "report.md"
-    md.write_text(render_markdown(results, machine) + benchmark_section(build_dir), encoding="utf-8")
-    return md
-
-
-BENCHMARKS_HEADER = "## Benchmarks"
-
-
-def benchmark_section(build_dir: Path) -> str:
-    """The Markdown of every benchmark written under ``build_dir/bench/`` (``course bench``)."""
-    parts = sorted((build_dir / "bench").glob("*.md")) if (build_dir / "bench").is_dir() else []
-    if not parts:
-        return ""
-    return "\n" + BENCHMARKS_HEADER + "\n\n" + "\n".join(p.read_text(encoding="utf-8") for p in parts)
-
-
-def write_benchmark(build_dir: Path, name: str, data: dict, markdown: str) -> None:
-    """Save one benchmark as ``build_dir/bench/<name>.{json,md}`` and refresh ``report.md``."""
-    out = build_dir / "bench"
-    out.mkdir(parents=True, exist_ok=True)
-    (out / f"{name}.json").write_text(json.dumps(data, indent=2, ensure_ascii=False), encoding="utf-8")
-    (out / f"{name}.md").write_text(markdown, encoding="utf-8")
-    refresh_benchmarks(build_dir)
-
-
-def refresh_benchmarks(build_dir: Path) -> Path:
-    """Rewrite the benchmarks part of ``report.md`` (creating the report if there is none)."""
-    md = build_dir / "report.md"
-    text = md.read_text(encoding="utf-8") if md.exists() else "# Informe del curso / Course report\n"
-    text = text.split("\n" + BENCHMARKS_HEADER + "\n")[0]
-    md.write_text(text + benchmark_section(build_dir), encoding="utf-8")
-    return md

@@ -12,8 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from course_utils.chapters import list_chapters
-from course_utils.config import patched_environ, repo_root
+from course_utils.tools.chapters import list_chapters
+from course_utils.config import repo_root
+from course_utils.tools.environment import patched_environ
 
 ROOT = repo_root()
 CHAPTERS = list_chapters()
@@ -32,7 +33,7 @@ def executed(tmp_path_factory):
 
     Returns ``{chapter: (NotebookResult, executed_path, netguard_log_path)}``.
     """
-    from course_utils.runner import run_notebook
+    from course_utils.tools.runner import run_notebook
 
     out = tmp_path_factory.mktemp("executed")
     results = {}

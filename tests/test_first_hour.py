@@ -11,7 +11,7 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
-from course_utils.first_hour import first_hour, network_isolation, without_exercises
+from course_utils.tools.first_hour import first_hour, network_isolation, without_exercises
 
 
 def test_without_exercises_drops_only_answer_and_grade_cells():

@@ -10,9 +10,9 @@ import pytest
 from nbgrader.api import Gradebook
 
 from conftest import CHAPTERS, ROOT
-from course_utils.config import patched_environ
-from course_utils.grading.bench import solution_sources, write_submission
-from course_utils.release import copy_course, nbgrader_command, run_nbgrader
+from course_utils.tools.environment import patched_environ
+from course_utils.tools.grading.bench import solution_sources, write_submission
+from course_utils.tools.release import copy_course, nbgrader_command, run_nbgrader
 
 pytestmark = pytest.mark.roundtrip
 

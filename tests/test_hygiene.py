@@ -10,7 +10,7 @@ import pytest
 
 from conftest import CHAPTERS, ROOT
 from course_utils import hygiene
-from course_utils.config import tool_environment
+from course_utils.tools.environment import tool_environment
 
 
 @pytest.mark.parametrize("folder", ["notebooks", "solutions"])

@@ -5,7 +5,7 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
-from course_utils.release import release_differences
+from course_utils.tools.release import release_differences
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 

@@ -4,11 +4,12 @@ import json
 import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
-from course_utils import cli, record_metric
 import pandas as pd
 
-from course_utils.report import (METRICS_ENV, NotebookResult, read_metrics_file, read_tables_file,
-                                 record_table, render_markdown)
+from course_utils import record_metric
+from course_utils.report import METRICS_ENV, record_table
+from course_utils.tools import cli
+from course_utils.tools.report_builder import NotebookResult, read_metrics_file, read_tables_file, render_markdown
 
 
 def test_record_metric_appends_to_metrics_file(monkeypatch, tmp_path, capsys):

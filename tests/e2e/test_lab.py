@@ -8,8 +8,8 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
-from course_utils.first_hour import is_exercise_cell
-from course_utils.grading.bench import solution_sources, write_submission
+from course_utils.tools.first_hour import is_exercise_cell
+from course_utils.tools.grading.bench import solution_sources, write_submission
 
 from lab_browser import SCREENSHOTS, browser_context, lab, page  # noqa: F401 - fixtures
 

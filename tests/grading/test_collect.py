@@ -1,5 +1,5 @@
 """Collecting submissions from a folder tree into nbgrader's layout."""
-from course_utils.grading.collect import collect_tree
+from course_utils.tools.grading.collect import collect_tree
 
 
 def test_collect_takes_student_folders_and_says_why_it_skips_the_rest(tmp_path):

@@ -11,8 +11,8 @@ import shutil
 import nbformat
 import pytest
 
-from course_utils.grading.autograde import check_gradebook, grade_submissions, read_status
-from course_utils.grading.sandbox import GradingLimits, drops_privileges
+from course_utils.tools.grading.autograde import check_gradebook, grade_submissions, read_status
+from course_utils.tools.grading.sandbox import GradingLimits, drops_privileges
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
@@ -143,7 +143,7 @@ def test_well_behaved_students_are_unaffected(graded):
 
 
 def test_feedback_for_each_student(graded):
-    from course_utils.release import nbgrader_command, run_nbgrader
+    from course_utils.tools.release import nbgrader_command, run_nbgrader
 
     root, _, _ = graded
     run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", "--student=ana_correcta", root=root,
@@ -158,7 +158,7 @@ def test_feedback_tells_the_student_why(graded, student):
     """Marks lost for reasons other than failed tests are explained in the feedback HTML too."""
     import html as html_lib
 
-    from course_utils.release import nbgrader_command, run_nbgrader
+    from course_utils.tools.release import nbgrader_command, run_nbgrader
 
     root, results, _ = graded
     run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", f"--student={student}", root=root,
@@ -180,13 +180,13 @@ def test_gradebook_is_sound_and_complete(graded):
 def test_autograded_notebooks_show_the_guard_and_no_hidden_state(graded):
     root, _, _ = graded
     nb = nbformat.read(root / "autograded" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    assert nb.cells[0].source.startswith("import course_utils.grading.guard")
+    assert nb.cells[0].source.startswith("import course_utils.tools.grading.guard")
 
 
 def test_reports_for_the_lms_and_the_teacher(graded):
     import pandas as pd
 
-    from course_utils.grading.reports import write_reports
+    from course_utils.tools.grading.reports import write_reports
 
     root, results, _ = graded
     paths = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from course_utils.grading.autograde import check_gradebook, grade_submissions
-from course_utils.grading.sandbox import GradingLimits
+from course_utils.tools.grading.autograde import check_gradebook, grade_submissions
+from course_utils.tools.grading.sandbox import GradingLimits
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120)

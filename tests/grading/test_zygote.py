@@ -7,8 +7,8 @@ import os
 import sys
 import time
 
-from course_utils.grading.sandbox import GradingLimits, run_limited, sandbox_environment
-from course_utils.grading.zygote import Zygote
+from course_utils.tools.grading.sandbox import GradingLimits, run_limited, sandbox_environment
+from course_utils.tools.grading.zygote import Zygote
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 

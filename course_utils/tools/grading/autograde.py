@@ -1,7 +1,7 @@
 """Parallel, isolated autograding on top of ``nbgrader autograde``.
 
 Each student is graded by nbgrader itself, in a worker process under
-:class:`~course_utils.grading.sandbox.GradingLimits`, inside a private scratch course that
+:class:`~course_utils.tools.grading.sandbox.GradingLimits`, inside a private scratch course that
 holds only that student's submission and a private SQLite gradebook made from the assignment
 alone (no other student's grades, no solution notebooks). The parent process then copies the
 scores into the class gradebook **one student at a time**, so concurrent workers never write
@@ -25,7 +25,7 @@ from typing import Iterable
 
 from nbgrader.api import Gradebook, MissingEntry
 
-from ..config import patched_environ, tool_environment
+from ..environment import patched_environ, tool_environment
 from ..release import nbgrader_command, run_nbgrader
 from .preprocessors import CONFIG_LINES, MISSING_CELL_MARK
 from .sandbox import GradingLimits, drops_privileges, hand_over, run_limited, sandbox_environment
@@ -318,7 +318,7 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
 
     Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``.
     """
-    from ..progress import progress
+    from ...progress import progress
 
     course_root = Path(course_root).resolve()
     db_url = db_url or default_db_url(course_root)
@@ -415,6 +415,6 @@ def check_gradebook(db_url: str, assignment: str) -> list[str]:
     return problems
 
 
-if __name__ == "__main__":  # pragma: no cover - manual use: python -m course_utils.grading.autograde ROOT A
+if __name__ == "__main__":  # pragma: no cover - manual use: python -m course_utils.tools.grading.autograde ROOT A
     for r in grade_submissions(Path(sys.argv[1]), sys.argv[2], jobs=int(sys.argv[3]) if len(sys.argv) > 3 else 2):
         print(r)

@@ -13,7 +13,7 @@ import sys
 import types
 from typing import Any
 
-from .. import checks as _checks
+from ... import checks as _checks
 
 _HELPERS = types.MappingProxyType({name: getattr(_checks, name) for name in _checks.__all__})
 _SHELL = None
@@ -27,8 +27,8 @@ try:  # inside a kernel: remember how errors are reported before the student can
 except ImportError:  # pragma: no cover - IPython is always there with nbgrader
     pass
 
-PREAMBLE = "import course_utils.grading.guard  # añadido al calificar: protege las pruebas"
-RESTORE = "__import__('course_utils.grading.guard').grading.guard.restore(globals())  # añadido al calificar"
+PREAMBLE = "import course_utils.tools.grading.guard  # añadido al calificar: protege las pruebas"
+RESTORE = "__import__('course_utils.tools.grading.guard').grading.guard.restore(globals())  # añadido al calificar"
 
 
 def restore(namespace: dict[str, Any]) -> None:

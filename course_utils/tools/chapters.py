@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from .config import repo_root
+from ..config import repo_root
 
 
 @dataclass(frozen=True)

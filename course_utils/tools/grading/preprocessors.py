@@ -92,12 +92,12 @@ class RestartDeadKernel(Execute):
 
 # Appended to the nbgrader_config.py of every grading workspace.
 CONFIG_LINES = r"""
-# --- added by course_utils.grading: guard the graded tests against tampering ---
-from course_utils.grading.preprocessors import GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs
+# --- added by course_utils.tools.grading: guard the graded tests against tampering ---
+from course_utils.tools.grading.preprocessors import GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs
 from nbgrader.converters.autograde import Autograde as _Autograde
 from nbgrader.preprocessors import Execute as _Execute
 _steps = _Autograde.class_traits()["autograde_preprocessors"].default()
-assert _steps[0] is _Execute, "nbgrader's autograde steps changed: review course_utils.grading.preprocessors"
+assert _steps[0] is _Execute, "nbgrader's autograde steps changed: review course_utils.tools.grading.preprocessors"
 # a cell that kills the kernel costs that cell, not the notebook
 c.Autograde.autograde_preprocessors = [GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs, *_steps[1:]]
 # a deleted grade cell comes back from the gradebook, and the teacher is told

@@ -5,7 +5,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from .config import DEFAULT_SEED, fast_mode, repo_root
+from ..config import DEFAULT_SEED, fast_mode, repo_root
 
 
 def _cmd_release(args: argparse.Namespace) -> int:

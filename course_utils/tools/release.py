@@ -11,7 +11,8 @@ from pathlib import Path
 import nbformat
 
 from .chapters import list_chapters
-from .config import repo_root, tool_environment
+from ..config import repo_root
+from .environment import tool_environment
 
 # Fields of nbgrader's cell metadata that describe the exercise (checksums and
 # other bookkeeping are left out of the comparison).

@@ -9,8 +9,10 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from .chapters import BUDGETS, source_notebook
-from .config import DEFAULT_SEED, FAST_ENV, patched_environ, repo_root
-from .report import METRICS_ENV, NotebookResult, read_metrics_file, read_tables_file, write_report
+from ..config import DEFAULT_SEED, FAST_ENV, repo_root
+from .environment import patched_environ
+from ..report import METRICS_ENV
+from .report_builder import NotebookResult, read_metrics_file, read_tables_file, write_report
 
 KERNEL_NAME = "python3"
 

@@ -14,7 +14,8 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
-from .config import repo_root, tool_environment
+from ..config import repo_root
+from .environment import tool_environment
 
 LAB_ASSETS = Path(__file__).resolve().with_name("lab_assets")
 INSTRUCTOR_SERVER_EXTENSIONS = ("formgrader", "course_list")

@@ -11,9 +11,10 @@ from pathlib import Path
 import nbformat
 from nbgrader.api import Gradebook
 
-from ..config import patched_environ, repo_root, tool_environment
+from ...config import repo_root
+from ..environment import patched_environ, tool_environment
 from ..release import copy_course, nbgrader_command, run_nbgrader
-from ..report import write_benchmark
+from ..report_builder import write_benchmark
 from .autograde import grade_submissions
 from .sandbox import GradingLimits
 

@@ -17,9 +17,10 @@ from pathlib import Path
 import nbformat
 from nbgrader import utils
 
-from .config import CACHE_ENV, FAST_ENV, repo_root, tool_environment
+from ..config import CACHE_ENV, FAST_ENV, repo_root
+from .environment import tool_environment
 from .grading.sandbox import NETGUARD_DIR
-from .report import write_benchmark
+from .report_builder import write_benchmark
 
 TARGET_SECONDS = 60
 CELL_TIMEOUT_S = 300

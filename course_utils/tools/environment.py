@@ -1,0 +1,36 @@
+"""Environments for the tools the instructor and CI run (nbgrader, papermill, JupyterLab)."""
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator
+
+
+@contextmanager
+def patched_environ(**values: str) -> Iterator[None]:
+    """Set environment variables for the duration of a ``with`` block, then restore them."""
+    saved = {k: os.environ.get(k) for k in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for key, value in saved.items():
+            if value is None:
+                os.environ.pop(key, None)
+            else:
+                os.environ[key] = value
+
+
+def tool_environment(base: dict[str, str] | None = None) -> dict[str, str]:
+    """A copy of ``base`` (default ``os.environ``) with this interpreter's ``bin/`` first on ``PATH``.
+
+    nbgrader runs helper programs such as ``alembic`` by name, so they must be found in
+    the course's virtual environment even when it is not activated.
+    """
+    import sys
+
+    env = dict(os.environ if base is None else base)
+    bin_dir = str(Path(sys.executable).parent)
+    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
+    return env
