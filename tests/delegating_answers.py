@@ -1,0 +1,16 @@
+"""Answers that delegate a graded exercise to code importable in the grading kernel.
+
+chapter → {solution cell grade id → source a cheating student would submit}. Each answer
+imports, wraps or subclasses course code (or the place where a reference used to live)
+instead of implementing the exercise. ``tests/test_grading_roundtrip.py`` submits them
+beside the real solutions and requires 0 points for each delegated exercise.
+"""
+
+DELEGATING: dict[str, dict[str, str]] = {
+    "01_operaciones_fusion": {},
+    "02_estrategias_fusion": {},
+    "03_minibatches_multimodales": {},
+    "04_agresividad_dropout": {},
+    "05_atencion_cruzada": {},
+    "06_vit_clip": {},
+}
