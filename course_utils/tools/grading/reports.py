@@ -43,6 +43,7 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     status = read_status(course_root, assignment)
     students["status"] = students["student"].map(lambda s: status.get(s, {}).get("status", ""))
     students["reason"] = students["student"].map(lambda s: status.get(s, {}).get("reason", ""))
+    students["review"] = students["student"].map(lambda s: status.get(s, {}).get("review", "") or "")
     paths = {"csv": out / "grades.csv", "summary": out / "summary.md", "histogram": out / "histogram.png",
              "exercises": out / "exercises.png"}
     students.to_csv(paths["csv"], index=False)
@@ -68,5 +69,8 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
              exercises.round(3).to_markdown(index=False), "", "![ejercicios](exercises.png)", "",
              "## Entregas con incidencias", ""]
     lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.reason}" for r in problems.itertuples()] or ["ninguna"]
+    to_review = students[students["review"].fillna("") != ""]
+    lines += ["", "## Entregas para revisar a mano", ""]
+    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.review}" for r in to_review.itertuples()] or ["ninguna"]
     paths["summary"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths

@@ -1,0 +1,71 @@
+"""Grade one student: nbgrader in a private workspace, the score read back from its private
+gradebook, the notes explaining lost marks. Worker threads call :func:`grade_one`."""
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..release import nbgrader_command
+from .diagnosis import explain
+from .gradebook import read_scores
+from .sandbox import GradingLimits, hand_over, run_limited, sandbox_environment
+from .workspace import make_workspace
+from .zygote import Zygote
+
+
+@dataclass
+class Graded:
+    """The outcome of one student's run, before it is stored in the class gradebook."""
+
+    scores: dict | None        # None: nothing trustworthy was saved (the student gets 0)
+    seconds: float
+    reason: str                # Spanish, why marks were lost other than by failed tests
+    workspace: Path | None
+    review: str = ""           # Spanish, why the submission must be reviewed by hand
+
+
+class Zygotes:
+    """One warm nbgrader helper (:class:`~.zygote.Zygote`) per worker thread, closed at the end."""
+
+    def __init__(self, env: dict[str, str]):
+        self._env, self._local, self._all = env, threading.local(), []
+        self._lock = threading.Lock()
+
+    def for_this_thread(self) -> Zygote:
+        zygote = getattr(self._local, "zygote", None)
+        if zygote is None or not zygote.alive():
+            zygote = self._local.zygote = Zygote(self._env)
+            with self._lock:
+                self._all.append(zygote)
+        return zygote
+
+    def close(self) -> None:
+        for zygote in self._all:
+            zygote.close()
+
+
+def grade_one(course_root: Path, assignment: str, student: str, template_db: Path, workdir: Path,
+              limits: GradingLimits, threads: int, zygotes: Zygotes) -> Graded:
+    """Autograde ``student`` in a fresh workspace; the class gradebook is not touched."""
+    ws = make_workspace(course_root, assignment, student, template_db, workdir)
+    db_url = f"sqlite:///{ws / 'gradebook.db'}"
+    command = nbgrader_command("autograde", assignment, "--force", f"--student={student}", root=ws,
+                               extra=[f"--CourseDirectory.db_url={db_url}", *limits.nbgrader_options()])
+    hand_over(ws)
+    result = run_limited(command, ws, sandbox_environment(ws / "home", threads=threads), limits,
+                         zygote=zygotes.for_this_thread())
+    # nbgrader exits non-zero when it could not grade the notebook (kernel died, unreadable file…);
+    # whatever it left in the private gradebook is then not trusted.
+    failed = result.timed_out or result.returncode != 0
+    scores = None if failed else read_scores(db_url, assignment, student)
+    log = course_root / "grading" / assignment / "logs" / f"{student}.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    log.write_text(result.output, encoding="utf-8")
+    notes = explain(result.output, result.timed_out, limits, scores is not None,
+                    ws / "autograded" / student / assignment)
+    expected = ws / "submitted" / student / assignment / f"{assignment}.ipynb"
+    if not expected.exists():
+        found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
+        notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
+    return Graded(scores, result.seconds, notes, ws)

@@ -1,0 +1,123 @@
+"""The gradebooks of a grading batch: the class gradebook (written by the parent process only,
+one student at a time), the per-student template made from the assignment alone, and the
+integrity check run afterwards."""
+from __future__ import annotations
+
+import os
+import shutil
+import warnings
+from pathlib import Path
+
+from nbgrader.api import Gradebook, MissingEntry
+
+from ..release import nbgrader_command, run_nbgrader
+
+
+def default_db_url(course_root: Path) -> str:
+    return f"sqlite:///{course_root / 'gradebook.db'}"
+
+
+def sqlite_file(db_url: str) -> Path | None:
+    """The database file of a ``sqlite:///…`` URL, or None for any other database."""
+    return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+
+
+def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: Path) -> None:
+    """Add ``assignment`` (from ``solutions/``) to the gradebook at ``db_url`` if it is missing."""
+    with Gradebook(db_url) as gb:
+        try:
+            gb.find_assignment(assignment)
+            return
+        except MissingEntry:
+            pass
+    if not (course_root / "solutions" / assignment).is_dir():
+        raise SystemExit(f"No existe solutions/{assignment}/ en {course_root}: ¿nombre de tarea correcto?")
+    run_nbgrader(nbgrader_command("generate_assignment", assignment, "--force", root=course_root,
+                                  extra=[f"--CourseDirectory.db_url={db_url}",
+                                         f"--CourseDirectory.release_directory={workdir / 'release'}"]),
+                 cwd=course_root)
+
+
+def template_gradebook(course_root: Path, assignment: str, workdir: Path) -> Path:
+    """A gradebook holding only ``assignment``'s definition, made in a trusted folder."""
+    template = workdir / "template"
+    (template / "solutions").mkdir(parents=True)
+    os.chmod(template, 0o700)                 # holds the solutions and hidden tests: grader only
+    shutil.copytree(course_root / "solutions" / assignment, template / "solutions" / assignment, symlinks=True)
+    shutil.copy2(course_root / "nbgrader_config.py", template / "nbgrader_config.py")
+    db = template / "gradebook.db"
+    run_nbgrader(nbgrader_command("generate_assignment", assignment, "--force", root=template,
+                                  extra=[f"--CourseDirectory.db_url=sqlite:///{db}"]), cwd=template)
+    return db
+
+
+def read_scores(db_url: str, assignment: str, student: str) -> dict | None:
+    """Scores of one submission from a (private) gradebook, or None when nbgrader saved none."""
+    with Gradebook(db_url) as gb:
+        try:
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            return None
+        grades = {}
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                grades[(notebook.name, grade.name)] = (grade.auto_score, grade.needs_manual_grade)
+        if any(score is None and not manual for score, manual in grades.values()):
+            return None
+        comments = {(nb.name, c.name): c.auto_comment for nb in submission.notebooks for c in nb.comments}
+        return {"timestamp": submission.timestamp, "grades": grades, "comments": comments}
+
+
+def store_scores(db_url: str, assignment: str, student: str, scores: dict | None) -> tuple[float, float]:
+    """Write one student's scores into the class gradebook (all zero when ``scores`` is None).
+
+    nbgrader's ``update_or_create_submission`` triggers SQLAlchemy "not in session" warnings
+    about objects it adds itself; they are harmless and hidden from the teacher."""
+    with warnings.catch_warnings(), Gradebook(db_url) as gb:
+        warnings.filterwarnings("ignore", message=".*not in session.*")
+        gb.update_or_create_student(student)
+        timestamp = scores["timestamp"] if scores else None
+        submission = gb.update_or_create_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                auto, manual = (0.0, False) if scores is None else scores["grades"].get((notebook.name, grade.name), (0.0, False))
+                grade.auto_score, grade.needs_manual_grade = auto, manual
+            for comment in notebook.comments:
+                comment.auto_comment = None if scores is None else scores["comments"].get((notebook.name, comment.name))
+        gb.db.commit()
+        submission = gb.find_submission(assignment, student)
+        return float(submission.score), float(submission.max_score)
+
+
+def check_gradebook(db_url: str, assignment: str) -> list[str]:
+    """Integrity problems of ``assignment`` in a gradebook (an empty list when it is sound):
+    every submission has every grade cell, each auto score is set and within [0, max]."""
+    problems = []
+    db_file = sqlite_file(db_url)
+    if db_file is not None:
+        import sqlite3
+
+        with sqlite3.connect(db_file) as con:
+            verdict = con.execute("PRAGMA integrity_check").fetchone()[0]
+        if verdict != "ok":
+            problems.append(f"SQLite integrity_check: {verdict}")
+    with Gradebook(db_url) as gb:
+        expected = {(nb.name, gc.name) for nb in gb.find_assignment(assignment).notebooks for gc in nb.grade_cells}
+        for submission in gb.find_assignment(assignment).submissions:
+            seen = set()
+            for notebook in submission.notebooks:
+                for grade in notebook.grades:
+                    seen.add((notebook.name, grade.name))
+                    if grade.auto_score is None and not grade.needs_manual_grade:
+                        problems.append(f"{submission.student.id}: {grade.name} sin nota")
+                    elif grade.auto_score is not None and not 0 <= grade.auto_score <= grade.max_score:
+                        problems.append(f"{submission.student.id}: {grade.name} = {grade.auto_score} fuera de rango")
+            if seen != expected:
+                problems.append(f"{submission.student.id}: faltan celdas calificables {sorted(expected - seen)}")
+    return problems
+
+
+def assignment_notebooks(db_url: str, assignment: str) -> list[str]:
+    """File names of ``assignment``'s notebooks (``name.ipynb``), as the gradebook knows them."""
+    with Gradebook(db_url) as gb:
+        return sorted(f"{nb.name}.ipynb" for nb in gb.find_assignment(assignment).notebooks)

@@ -1,0 +1,23 @@
+"""status.csv round-trips every field of StudentResult, the review column included."""
+from __future__ import annotations
+
+from course_utils.tools.grading.status import StudentResult, read_status, status_path, write_status
+
+
+def test_status_round_trip_keeps_reason_and_review(tmp_path):
+    results = [StudentResult("ana", "ok", 3.0, 3.0, 1.5),
+               StudentResult("beto", "fallo", 0.0, 3.0, 2.0, "el kernel murió", "importa la solución")]
+    write_status(status_path(tmp_path, "tarea"), results)
+    rows = read_status(tmp_path, "tarea")
+    assert rows["beto"]["reason"] == "el kernel murió"
+    assert rows["beto"]["review"] == "importa la solución"
+    assert rows["ana"]["review"] == "" and "note" not in rows["ana"]
+
+
+def test_a_batch_note_reaches_every_row(tmp_path):
+    write_status(status_path(tmp_path, "tarea"), [StudentResult("ana", "ok", 3.0, 3.0, 1.0)], note="sin sandbox")
+    assert read_status(tmp_path, "tarea")["ana"]["note"] == "sin sandbox"
+
+
+def test_no_status_yet_is_empty(tmp_path):
+    assert read_status(tmp_path, "tarea") == {}
