@@ -75,3 +75,10 @@ def test_reason_names_cell_line_and_cause():
     reason = review_reason(scan_notebook(nb))
     assert reason.startswith("revisión manual") and "celda 2, línea 2" in reason and "numpy.allclose" in reason
     assert review_reason([]) == ""
+
+
+def test_guard_attribute_path_and_forged_guard_id():
+    assert scan_source("course_utils.tools.grading.guard.restore = print")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
+    nb.cells[0]["id"] = "course-grading-guard"
+    assert "protección" in review_reason(scan_notebook(nb))

@@ -1,42 +1,196 @@
 """Defences against submissions that cheat the graded tests from inside the kernel.
 
-When grading, a first cell imports this module *before any student code runs*; it keeps the
-original test helpers and IPython's error reporting. Every graded test cell then starts with
-:func:`restore`, which puts them back: a submission that redefined ``check_close``, patched
-``course_utils.checks``, installed a custom exception handler that swallows errors, or
-silenced ``showtraceback`` is graded as if it had not. Code in the same process can always do
-more (patch NumPy, ``ctypes``); the README lists what stays trusted.
+When grading, a first cell (inserted by :class:`~.preprocessors.GuardGradedTests` under a
+fresh, unguessable id) imports this module and calls :func:`arm` *before any student code
+runs*. ``arm`` keeps pristine copies of what the graded tests depend on: the test helpers and
+their code objects, the dictionaries of the ``course_utils``, NumPy and (when the notebook
+uses it) PyTorch modules and the code of their functions, ``builtins``, ``sys.modules``,
+IPython's input transformers, event hooks, error reporting and display publisher, and the
+interpreter's trace/profile hooks.
+
+Every graded test cell starts with :func:`restore`: it compares all of that with the pristine
+copies, puts back whatever changed, and publishes a marker (an output of type
+:data:`MARKER_MIME`, invisible in the notebook) carrying the cell's nonce and the list of what
+it found altered. After grading, :mod:`.tamper` reads the markers from the autograded
+notebook: a graded cell without its marker (the cell was emptied, ``restore`` replaced, the
+guard never armed) or with alterations sends the submission to manual review. Code in the
+same process can always reach these copies (``gc``, ``ctypes``); the static scan
+(:mod:`.scan`) flags such code, and the README lists what stays trusted.
 """
 from __future__ import annotations
 
+import builtins
 import sys
 import types
 from typing import Any
 
 from ... import checks as _checks
 
-_HELPERS = types.MappingProxyType({name: getattr(_checks, name) for name in _checks.__all__})
-_SHELL = None
-_SHOWTRACEBACK = None
-try:  # inside a kernel: remember how errors are reported before the student can change it
-    from IPython import get_ipython as _get_ipython
-
-    _SHELL = _get_ipython()
-    if _SHELL is not None:
-        _SHOWTRACEBACK = type(_SHELL).showtraceback
-except ImportError:  # pragma: no cover - IPython is always there with nbgrader
-    pass
+MARKER_MIME = "application/vnd.course-grading-guard+json"
+_PROTECTED_PREFIXES = ("course_utils", "numpy", "torch")
 
 PREAMBLE = "import course_utils.tools.grading.guard  # añadido al calificar: protege las pruebas"
-RESTORE = "__import__('course_utils.tools.grading.guard').grading.guard.restore(globals())  # añadido al calificar"
+ARM = "course_utils.tools.grading.guard.arm()"
+RESTORE = "__import__('course_utils.tools.grading.guard').tools.grading.guard.restore(globals(), {nonce!r})  # añadido al calificar"
+RESTORE_PREFIX = RESTORE.split("{")[0]
+
+_LIBRARIES = ("IPython", "ipykernel", "matplotlib", "matplotlib_inline", "ipywidgets", "tqdm", "comm")
+_DISPATCHER = type(_checks.np.allclose)
+_HELPERS = types.MappingProxyType({name: getattr(_checks, name) for name in _checks.__all__})
+_state: dict[str, Any] = {}
 
 
-def restore(namespace: dict[str, Any]) -> None:
-    """Put back the test helpers in ``namespace`` and IPython's normal error reporting."""
-    sys.modules[_checks.__name__] = _checks
+def _shell():
+    try:
+        from IPython import get_ipython
+    except ImportError:  # pragma: no cover - IPython is always there with nbgrader
+        return None
+    return get_ipython()
+
+
+def _protected_modules() -> dict[str, types.ModuleType]:
+    return {name: module for name, module in list(sys.modules.items())
+            if isinstance(module, types.ModuleType) and name.split(".")[0] in _PROTECTED_PREFIXES}
+
+
+def _function_of(value: Any):
+    """The Python function behind ``value`` (NumPy's dispatchers wrap one), or None."""
+    if isinstance(value, _DISPATCHER):
+        value = value._implementation
+    return value if isinstance(value, types.FunctionType) else None
+
+
+def _code_of(value: Any):
+    function = _function_of(value)
+    return function.__code__ if function is not None else None
+
+
+def _rebindable(value: Any) -> bool:
+    """Entries worth watching: functions, classes, modules (plain data may change honestly)."""
+    return callable(value) or isinstance(value, types.ModuleType)
+
+
+def _classes_of(obj: Any) -> list[type]:
+    return [cls for cls in type(obj).__mro__ if cls.__module__.split(".")[0] in ("IPython", "ipykernel")]
+
+
+def _from_library(hook: Any) -> bool:
+    """A hook a library registered (matplotlib's inline backend does), not the student's code."""
+    module = getattr(hook, "__module__", None) or ""
+    return isinstance(module, str) and module.split(".")[0] in _LIBRARIES
+
+
+def arm() -> None:
+    """Take the pristine copies (in the guard cell, before any student code)."""
+    if _state:
+        return
+    modules = _protected_modules()
+    _state["modules"] = dict(sys.modules)
+    _state["dicts"] = {name: {key: value for key, value in vars(module).items() if _rebindable(value)}
+                       for name, module in modules.items()}
+    _state["codes"] = {(name, key): (value, code) for name, module in modules.items()
+                       for key, value in vars(module).items() if (code := _code_of(value)) is not None}
+    _state["helper_codes"] = {name: helper.__code__ for name, helper in _HELPERS.items()}
+    # ipykernel swaps input() per request to forward it to the frontend
+    _state["builtins"] = {key: value for key, value in vars(builtins).items()
+                          if _rebindable(value) and key not in ("input", "raw_input")}
+    _state["hooks"] = (sys.gettrace(), sys.getprofile())
+    shell = _shell()
+    if shell is not None:
+        _state["shell"] = shell
+        _state["lists"] = {name: list(getattr(shell, name)) for name in
+                           ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")}
+        _state["list_objects"] = {name: getattr(shell, name) for name in _state["lists"]}
+        _state["events"] = {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()}
+        _state["attrs"] = {name: getattr(shell, name) for name in ("display_pub", "events", "displayhook",
+                                                                    "input_transformer_manager", "InteractiveTB")}
+        owners = [shell] + ([shell.kernel] if getattr(shell, "kernel", None) is not None else [])
+        _state["classes"] = {cls: {k: v for k, v in vars(cls).items() if isinstance(v, types.FunctionType)}
+                             for owner in owners for cls in _classes_of(owner)}
+        _state["instance_keys"] = {id(owner): (owner, set(vars(owner))) for owner in owners}
+
+
+def _restore_dict(target: dict, pristine: dict, label: str, altered: list[str]) -> None:
+    for key, value in pristine.items():
+        if target.get(key, _missing) is not value:
+            altered.append(f"{label}.{key}")
+            target[key] = value
+
+
+_missing = object()
+
+
+def _check(altered: list[str]) -> None:
+    for name, module in _state["modules"].items():
+        if name.split(".")[0] in _PROTECTED_PREFIXES and sys.modules.get(name) is not module:
+            altered.append(f"sys.modules[{name!r}]")
+            sys.modules[name] = module
+    for name, pristine in _state["dicts"].items():
+        module = _state["modules"][name]
+        _restore_dict(vars(module), pristine, name, altered)
+    for (name, key), (value, code) in _state["codes"].items():
+        holder = _function_of(value)
+        if holder.__code__ is not code:
+            altered.append(f"{name}.{key}.__code__")
+            holder.__code__ = code
+    for name, code in _state["helper_codes"].items():
+        if _HELPERS[name].__code__ is not code:
+            altered.append(f"{name}.__code__")
+            _HELPERS[name].__code__ = code
+    _restore_dict(vars(builtins), _state["builtins"], "builtins", altered)
+    if (sys.gettrace(), sys.getprofile()) != _state["hooks"]:
+        altered.append("sys.settrace/setprofile")
+        sys.settrace(_state["hooks"][0])
+        sys.setprofile(_state["hooks"][1])
+    shell = _state.get("shell")
+    if shell is None:
+        return
+    for cls, pristine in _state["classes"].items():
+        for key, value in pristine.items():
+            if vars(cls).get(key, _missing) is not value:
+                altered.append(f"{cls.__name__}.{key}")
+                setattr(cls, key, value)
+    for owner, keys in _state["instance_keys"].values():
+        for key in set(vars(owner)) - keys:       # an instance attribute shadowing a method
+            if callable(getattr(type(owner), key, None)):
+                altered.append(f"{type(owner).__name__}.{key}")
+                del vars(owner)[key]
+    for name, value in _state["attrs"].items():
+        if getattr(shell, name) is not value:
+            altered.append(f"shell.{name}")
+            setattr(shell, name, value)
+    for name, pristine in _state["lists"].items():
+        current = _state["list_objects"][name]
+        added = [hook for hook in getattr(shell, name) if hook not in pristine and _from_library(hook)]
+        if getattr(shell, name) is not current or [h for h in current if h not in added] != pristine:
+            altered.append(f"shell.{name}")
+            current[:] = pristine + added
+            setattr(shell, name, current)
+    callbacks = shell.events.callbacks
+    for event, pristine in _state["events"].items():
+        current = callbacks.get(event, [])
+        added = [hook for hook in current if hook not in pristine and _from_library(hook)]
+        if [h for h in current if h not in added] != pristine:
+            altered.append(f"shell.events[{event!r}]")
+            callbacks[event] = pristine + added
+    if shell.custom_exceptions != ():
+        altered.append("set_custom_exc")
+    shell.set_custom_exc((), None)
+
+
+def restore(namespace: dict[str, Any], nonce: str = "") -> list[str]:
+    """Put back what the graded tests depend on, the test helpers in ``namespace`` included,
+    and publish the marker for ``nonce`` with what was found altered (also returned)."""
+    altered: list[str] = [] if _state else ["la protección no se activó antes del código del estudiante"]
+    if not _state:
+        arm()
+    _check(altered)
     for name, helper in _HELPERS.items():
+        if name in namespace and namespace[name] is not helper:
+            altered.append(f"{name} (redefinida)")
         namespace[name] = helper
-    if _SHELL is not None:
-        _SHELL.set_custom_exc((), None)
-        type(_SHELL).showtraceback = _SHOWTRACEBACK
-        _SHELL.__dict__.pop("showtraceback", None)
+    shell = _state.get("shell")
+    if shell is not None:
+        shell.display_pub.publish(data={MARKER_MIME: {"nonce": nonce, "altered": sorted(set(altered))}},
+                                  metadata={})
+    return altered

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import copy
+import re
+import secrets
 
 from jupyter_core.utils import ensure_async, run_sync
 from nbclient.exceptions import DeadKernelError
@@ -9,26 +11,44 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from .guard import PREAMBLE, RESTORE
+from .guard import ARM, PREAMBLE, RESTORE, RESTORE_PREFIX
 
-GUARD_CELL_ID = "course-grading-guard"
+GUARD_CELL_ID = "course-grading-guard"       # prefix: the cell's id ends with a fresh random part
 KERNEL_DIED = ("el kernel murió al ejecutar esta celda (os._exit, una señal o la memoria); se reinició, "
                "se repitieron las celdas anteriores y la calificación siguió")
 
 
 class GuardGradedTests(NbGraderPreprocessor):
-    """Insert the guard import before any student code and restore the test helpers at the
-    top of every graded test cell."""
+    """Insert the guard cell (fresh, unguessable id) before any student code and a call to
+    :func:`.guard.restore` with a fresh nonce at the top of every graded test cell. A submitted
+    cell that carries the guard's id is dropped (the static scan reports it): the real guard
+    always runs first."""
 
     def preprocess(self, nb, resources):
-        if not any(cell.get("id") == GUARD_CELL_ID for cell in nb.cells):
-            guard = new_code_cell(PREAMBLE)
-            guard["id"] = GUARD_CELL_ID
-            nb.cells.insert(0, guard)
+        nb.cells = [cell for cell in nb.cells if not str(cell.get("id", "")).startswith(GUARD_CELL_ID)]
+        uses_torch = any(re.search(r"\btorch\b", cell.source) for cell in nb.cells if cell.cell_type == "code")
+        guard = new_code_cell("\n".join([PREAMBLE, *(["import torch"] if uses_torch else []), ARM]))
+        guard["id"] = f"{GUARD_CELL_ID}-{secrets.token_hex(8)}"
+        nb.cells.insert(0, guard)
         for cell in nb.cells:
-            if cell.cell_type == "code" and utils.is_grade(cell) and not cell.source.startswith(RESTORE):
-                cell.source = RESTORE + "\n" + cell.source
+            if cell.cell_type == "code" and utils.is_grade(cell):
+                lines = [line for line in cell.source.split("\n") if not line.startswith(RESTORE_PREFIX)]
+                cell.source = "\n".join([RESTORE.format(nonce=secrets.token_hex(12)), *lines])
         return nb, resources
+
+
+class StderrIsNotAFailure(NbGraderPreprocessor):
+    """nbgrader gives 0 to a graded cell with any ``stderr`` output (``utils.determine_grade``),
+    so a correct answer that emits a ``UserWarning`` lost its points. In this course a test
+    fails by raising: ``stderr`` output of graded cells is kept, as ``stdout``, before the
+    grades are saved."""
+
+    def preprocess_cell(self, cell, resources, index):
+        if cell.cell_type == "code" and utils.is_grade(cell):
+            for out in cell.get("outputs", []):
+                if out.get("output_type") == "stream" and out.get("name") == "stderr":
+                    out["name"] = "stdout"
+        return cell, resources
 
 
 class TruncateLargeOutputs(NbGraderPreprocessor):
@@ -93,13 +113,14 @@ class RestartDeadKernel(Execute):
 # Appended to the nbgrader_config.py of every grading workspace.
 CONFIG_LINES = r"""
 # --- added by course_utils.tools.grading: guard the graded tests against tampering ---
-from course_utils.tools.grading.preprocessors import GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs
+from course_utils.tools.grading.preprocessors import GuardGradedTests, RestartDeadKernel, StderrIsNotAFailure, TruncateLargeOutputs
 from nbgrader.converters.autograde import Autograde as _Autograde
 from nbgrader.preprocessors import Execute as _Execute
 _steps = _Autograde.class_traits()["autograde_preprocessors"].default()
 assert _steps[0] is _Execute, "nbgrader's autograde steps changed: review course_utils.tools.grading.preprocessors"
 # a cell that kills the kernel costs that cell, not the notebook
-c.Autograde.autograde_preprocessors = [GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs, *_steps[1:]]
+c.Autograde.autograde_preprocessors = [GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs, StderrIsNotAFailure,
+                                       *_steps[1:]]
 # a deleted grade cell comes back from the gradebook, and the teacher is told
 c.OverwriteCells.add_missing_cells = True
 c.OverwriteCells.missing_cell_notification = "# RESTAURADA AL CALIFICAR: la celda {cell_id} faltaba en la entrega.\n"

@@ -135,7 +135,7 @@ class _Visitor(ast.NodeVisitor):
         while isinstance(node, (ast.Attribute, ast.Subscript)):
             node = node.value
         if isinstance(node, ast.Name):
-            module = self.aliases.get(node.id, node.id if node.id == "__builtins__" else None)
+            module = self.aliases.get(node.id, node.id if node.id in ("__builtins__", "course_utils") else None)
             if module and module.split(".")[0] in _PROTECTED_MODULES + ("__builtins__",):
                 return module
         return None
@@ -165,6 +165,8 @@ class _Visitor(ast.NodeVisitor):
         reason = _ATTRIBUTES.get(node.attr)
         if node.attr == "modules" and self._module_of(node.value) == "sys":
             reason = "modifica los módulos cargados (sys.modules)"
+        if node.attr == "tools" and (self._module_of(node.value) or "").startswith("course_utils"):
+            reason = _MODULES["course_utils.tools"]
         if reason:
             self._flag(node, reason)
         self.generic_visit(node)
@@ -252,6 +254,8 @@ def scan_notebook(nb) -> list[Finding]:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"celda {index + 1}"
+        if str(cell.get("id", "")).startswith("course-grading-guard"):
+            findings.append(Finding(where, 1, _STRINGS["course-grading-guard"]))
         findings += [Finding(where, line, reason) for line, reason in scan_source(source)]
     return findings
 
