@@ -9,7 +9,9 @@ from pathlib import Path
 from ..release import nbgrader_command
 from .diagnosis import explain
 from .gradebook import read_scores
+from .integrity import schema_problems
 from .sandbox import GradingLimits, hand_over, run_limited, sandbox_environment
+from .tamper import review_notes
 from .workspace import make_workspace
 from .zygote import Zygote
 
@@ -58,7 +60,8 @@ def grade_one(course_root: Path, assignment: str, student: str, template_db: Pat
     # nbgrader exits non-zero when it could not grade the notebook (kernel died, unreadable file…);
     # whatever it left in the private gradebook is then not trusted.
     failed = result.timed_out or result.returncode != 0
-    scores = None if failed else read_scores(db_url, assignment, student)
+    forged = [] if failed else schema_problems(db_url)     # a trigger the student's code planted
+    scores = None if failed or forged else read_scores(db_url, assignment, student)
     log = course_root / "grading" / assignment / "logs" / f"{student}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     log.write_text(result.output, encoding="utf-8")
@@ -68,4 +71,10 @@ def grade_one(course_root: Path, assignment: str, student: str, template_db: Pat
     if not expected.exists():
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
         notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
-    return Graded(scores, result.seconds, notes, ws)
+    # the scan reads the course's copy of the submission: the workspace's is writable by the student's code
+    review = review_notes(course_root / "submitted" / student / assignment,
+                          ws / "autograded" / student / assignment if scores is not None else None)
+    if forged:
+        notes = "; ".join(filter(None, [notes, "el gradebook privado de la entrega fue manipulado; se le asigna 0"]))
+        review = " · ".join(filter(None, [review, "revisión manual: gradebook manipulado — " + "; ".join(forged)]))
+    return Graded(scores, result.seconds, notes, ws, review)

@@ -91,8 +91,11 @@ def store_scores(db_url: str, assignment: str, student: str, scores: dict | None
 
 def check_gradebook(db_url: str, assignment: str) -> list[str]:
     """Integrity problems of ``assignment`` in a gradebook (an empty list when it is sound):
-    every submission has every grade cell, each auto score is set and within [0, max]."""
-    problems = []
+    every submission has every grade cell, each auto score is set and within [0, max], and the
+    schema is nbgrader's (no trigger, view or foreign table: :mod:`.integrity`)."""
+    from .integrity import schema_problems
+
+    problems = schema_problems(db_url)
     db_file = sqlite_file(db_url)
     if db_file is not None:
         import sqlite3
