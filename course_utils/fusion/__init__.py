@@ -1,5 +1,6 @@
-"""Fusion operations and layers, one module per framework with the same names in both.
+"""Fusion helpers reused by later chapters.
 
-``course_utils.fusion.torch`` holds the PyTorch versions, ``course_utils.fusion.keras`` the
-Keras 3 ones. Notebook 01 builds each of them in the open; later chapters import them here.
+The graded fusion operations of notebook 01 (concatenation, element-wise fusion, the
+weighted average in PyTorch, gated and tensor fusion) have no reference here: students
+write them, and only the notebook's hidden tests check them.
 """

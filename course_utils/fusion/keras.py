@@ -1,4 +1,4 @@
-"""Fusion layers in Keras 3 (same names as :mod:`course_utils.fusion.torch`)."""
+"""Keras 3 fusion layers and helpers that notebook 02 builds on."""
 from __future__ import annotations
 
 import os
@@ -28,24 +28,6 @@ class WeightedAverage(keras.layers.Layer):
     def fusion_weights(self) -> np.ndarray:
         """The current normalised weights as a NumPy array."""
         return ops.convert_to_numpy(ops.softmax(self.logits))
-
-    def compute_output_shape(self, input_shape):
-        return input_shape[0]
-
-
-@keras.saving.register_keras_serializable(package="course_utils")
-class GatedFusion(keras.layers.Layer):
-    """Gated fusion of two same-size inputs: ``z * a + (1 - z) * b``, ``z = sigmoid(Dense([a; b]))``."""
-
-    def build(self, input_shape):
-        dim = int(input_shape[0][-1])
-        self.gate = keras.layers.Dense(dim, activation="sigmoid", name="gate")
-        self.gate.build((None, 2 * dim))
-
-    def call(self, inputs):
-        a, b = inputs
-        z = self.gate(ops.concatenate([a, b], axis=-1))
-        return z * a + (1 - z) * b
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
