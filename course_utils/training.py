@@ -8,6 +8,7 @@ from typing import Callable, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
+from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 from .progress import progress
 
@@ -22,6 +23,13 @@ def as_tensors(arrays: Sequence[np.ndarray], device: torch.device | str = "cpu")
         t = t.long() if not torch.is_floating_point(t) else t.float()
         out.append(t.to(device))
     return out
+
+
+def balanced_class_weights(labels) -> torch.Tensor:
+    """Weights ``n / (n_classes * count_c)`` per class, for a weighted cross-entropy."""
+    labels = np.asarray(labels)
+    classes = np.unique(labels)
+    return torch.tensor(compute_class_weight("balanced", classes=classes, y=labels), dtype=torch.float32)
 
 
 def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
