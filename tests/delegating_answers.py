@@ -7,7 +7,19 @@ beside the real solutions and requires 0 points for each delegated exercise.
 """
 
 DELEGATING: dict[str, dict[str, str]] = {
-    "01_operaciones_fusion": {},
+    "01_operaciones_fusion": {
+        "ej1_solucion": "from course_utils.fusion.torch import fuse_concat\n",
+        "ej2_solucion": ("from course_utils.fusion import torch as _fusion\n\n\n"
+                         "def fuse_elementwise(tensors, mode='sum'):\n"
+                         "    return _fusion.fuse_elementwise(tensors, mode)\n"),
+        "ej3_solucion": ("from course_utils.fusion.torch import WeightedAverage as _Reference\n\n\n"
+                         "class WeightedAverage(_Reference):\n"
+                         "    pass\n"),
+        "ej4_solucion": "from course_utils.fusion.torch import GatedFusion\n",
+        "ej5_solucion": ("import course_utils.fusion.torch\n\n"
+                         "tensor_fusion = course_utils.fusion.torch.tensor_fusion\n"),
+        "ej6_solucion": "from course_utils.fusion.torch import fusion_output_dim\n",
+    },
     "02_estrategias_fusion": {},
     "03_minibatches_multimodales": {},
     "04_agresividad_dropout": {
