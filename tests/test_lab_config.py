@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from course_utils.tools.lab import INSTRUCTOR_SERVER_EXTENSIONS, LAB_ASSETS, lab_arguments, lab_environment
+from course_utils.lab import INSTRUCTOR_SERVER_EXTENSIONS, LAB_ASSETS, lab_arguments, lab_environment
 
 LABEXTENSIONS = Path(sys.prefix) / "share" / "jupyter" / "labextensions"
 

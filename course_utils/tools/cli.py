@@ -113,7 +113,7 @@ def _cmd_bench(args: argparse.Namespace) -> int:
 
 
 def _cmd_lab(args: argparse.Namespace) -> int:
-    from .lab import run_lab
+    from ..lab import run_lab
 
     return run_lab(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser)
 

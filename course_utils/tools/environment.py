@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import os
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Iterator
 
 
@@ -28,9 +27,6 @@ def tool_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     nbgrader runs helper programs such as ``alembic`` by name, so they must be found in
     the course's virtual environment even when it is not activated.
     """
-    import sys
+    from ..lab import interpreter_first_on_path
 
-    env = dict(os.environ if base is None else base)
-    bin_dir = str(Path(sys.executable).parent)
-    env["PATH"] = bin_dir + os.pathsep + env.get("PATH", "")
-    return env
+    return interpreter_first_on_path(base)

@@ -20,7 +20,7 @@ import pytest
 
 from conftest import ROOT, free_port, service_unavailable
 from course_utils.tools.grading.sandbox import NETGUARD_DIR
-from course_utils.tools.lab import start_lab
+from course_utils.lab import start_lab
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "build" / "e2e"

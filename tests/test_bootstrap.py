@@ -1,0 +1,165 @@
+"""run.py, the set-up command of every OS: per-platform paths, where PyTorch comes from, which
+platforms are refused, and what it installs, with the platform patched; then for real here."""
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT
+
+spec = importlib.util.spec_from_file_location("run_bootstrap", ROOT / "run.py")
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
+
+
+@pytest.mark.parametrize("system, python, scripts", [
+    ("Windows", Path("v/Scripts/python.exe"), Path("v/Scripts")),
+    ("Linux", Path("v/bin/python"), Path("v/bin")),
+    ("Darwin", Path("v/bin/python"), Path("v/bin")),
+])
+def test_venv_paths_per_os(monkeypatch, system, python, scripts):
+    assert run.venv_python(Path("v"), system) == python
+    monkeypatch.setattr(platform, "system", lambda: system)  # the default asks the platform
+    assert run.venv_python(Path("v")) == python
+    assert run.venv_scripts(Path("v")) == scripts
+
+
+def test_other_pythons_are_looked_for_by_the_os_own_names():
+    assert run.interpreter_candidates("Windows")[0] == ["py", "-3.13"]
+    assert run.interpreter_candidates("Linux") == [["python3.13"], ["python3.12"], ["python3.11"], ["python3.10"]]
+
+
+@pytest.mark.parametrize("system, gpu, local, environ, expected", [
+    ("Linux", False, None, {}, run.CPU_TORCH_INDEX),                 # PyPI's Linux wheel is the CUDA build
+    ("Linux", False, "2.13.0", {}, run.CPU_TORCH_INDEX),             # pip would take PyPI's: still CPU index
+    ("Linux", False, "2.13.0+cpu", {}, None),                        # pip's own config offers a CPU wheel
+    ("Linux", True, None, {}, None),                                 # --gpu: PyPI's CUDA build
+    ("Darwin", False, None, {}, None),                               # macOS and Windows wheels are CPU builds
+    ("Windows", False, None, {}, None),
+    ("Linux", False, None, {"COURSE_TORCH_INDEX": "none"}, None),    # offline mirror: no index at all
+    ("Windows", False, None, {"COURSE_TORCH_INDEX": "https://mirror/whl"}, "https://mirror/whl"),
+])
+def test_torch_index_choice(system, gpu, local, environ, expected):
+    assert run.torch_index(system, gpu, local, environ) == expected
+
+
+def test_gpu_is_asked_by_flag_or_environment():
+    assert run.gpu_requested(True, {}) and run.gpu_requested(False, {"COURSE_GPU": "1"})
+    assert not run.gpu_requested(False, {}) and not run.gpu_requested(False, {"COURSE_GPU": "0"})
+
+
+@pytest.mark.parametrize("system, machine, python, mac, bits, refused_because", [
+    ("Linux", "x86_64", (3, 10), "", 64, None),
+    ("Linux", "x86_64", (3, 13), "", 64, None),
+    ("Linux", "aarch64", (3, 12), "", 64, None),
+    ("Darwin", "arm64", (3, 11), "14.5", 64, None),
+    ("Windows", "AMD64", (3, 12), "", 64, None),
+    ("Linux", "x86_64", (3, 14), "", 64, "Python 3.14"),
+    ("Windows", "AMD64", (3, 9), "", 64, "Python 3.9"),
+    ("Darwin", "arm64", (3, 11), "13.6.1", 64, "macOS 14"),
+    ("Darwin", "x86_64", (3, 11), "14.5", 64, "Intel"),
+    ("Windows", "ARM64", (3, 12), "", 64, "ARM64"),
+    ("Windows", "AMD64", (3, 12), "", 32, "32 bits"),
+])
+def test_platforms_the_course_cannot_serve_get_a_clear_message(system, machine, python, mac, bits, refused_because):
+    problem = run.platform_problem(system, machine, python, mac, bits)
+    if refused_because is None:
+        assert problem is None
+    else:
+        assert problem and refused_because in problem
+
+
+def test_audiences_nest_and_choose_the_extras():
+    assert run.covers({"dev"}, "student") and run.covers({"instructor"}, "student")
+    assert not run.covers({"student"}, "instructor") and not run.covers(set(), "student")
+    assert run.extras_for({"student"}) == [] and run.extras_for({"student", "instructor"}) == ["instructor"]
+    assert run.REPO_COMMANDS["lab"][0] == "student" and run.REPO_COMMANDS["test"][0] == "dev"
+
+
+def test_pip_command_uses_the_lock_and_the_index(tmp_path):
+    (tmp_path / "constraints.txt").write_text("torch==2.13.0\n")
+    command = run.pip_install_command(Path("py"), tmp_path, ["dev"], run.CPU_TORCH_INDEX)
+    assert command[:4] == ["py", "-m", "pip", "install"]
+    assert command[command.index("-e") + 1] == ".[dev]"
+    assert command[command.index("-c") + 1] == "constraints.txt"
+    assert command[command.index("--extra-index-url") + 1] == run.CPU_TORCH_INDEX
+    student = run.pip_install_command(Path("py"), tmp_path, [], None)
+    assert student[student.index("-e") + 1] == "." and "--extra-index-url" not in student
+
+
+def test_fingerprint_changes_with_the_specification(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("a")
+    (tmp_path / "constraints.txt").write_text("x==1")
+    first = run.fingerprint(tmp_path, {"student"}, None, "3.11")
+    assert first == run.fingerprint(tmp_path, {"student"}, None, "3.11")
+    (tmp_path / "constraints.txt").write_text("x==2")
+    assert run.fingerprint(tmp_path, {"student"}, None, "3.11") != first
+    assert run.fingerprint(tmp_path, {"dev"}, None, "3.11") != run.fingerprint(tmp_path, {"student"}, None, "3.11")
+
+
+def test_conda_environment_is_used_only_when_it_is_this_python_and_not_base(tmp_path):
+    env = {"CONDA_PREFIX": str(tmp_path), "CONDA_DEFAULT_ENV": "fusion-multimodal"}
+    assert run.conda_environment(env, str(tmp_path)) == tmp_path
+    assert run.conda_environment(dict(env, CONDA_DEFAULT_ENV="base"), str(tmp_path)) is None
+    assert run.conda_environment(env, str(tmp_path / "otro")) is None
+    assert run.conda_environment({}, str(tmp_path)) is None
+
+
+def test_exercise_free_drops_solution_and_test_cells():
+    nb = {"cells": [{"metadata": {}}, {"metadata": {"nbgrader": {"solution": True}}},
+                    {"metadata": {"nbgrader": {"grade": True, "solution": False}}},
+                    {"metadata": {"nbgrader": {"grade": False, "solution": False}}}], "nbformat": 4}
+    assert run.exercise_free(nb)["cells"] == [nb["cells"][0], nb["cells"][3]]
+
+
+def test_torch_requirement_is_pyproject_pin():
+    assert run.torch_requirement(ROOT) == "torch==2.13.0"
+
+
+# --- for real, on this machine ---------------------------------------------------------------
+
+def test_installed_environment_is_not_reinstalled():
+    """The suite was started by ``python run.py test``: a second set-up does nothing, quickly."""
+    if not (ROOT / ".venv" / run.STAMP_NAME).exists():
+        pytest.skip("la suite no se lanzó con `python run.py test` (no hay sello de instalación en .venv)")
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "install"], capture_output=True, text=True,
+                            env={k: v for k, v in os.environ.items() if k != "CONDA_PREFIX"})
+    assert result.returncode == 0, result.stderr
+    assert "instalando" not in result.stdout and time.perf_counter() - start < 30
+
+
+def test_probe_finds_the_torch_that_pip_would_install():
+    version = run.probe_torch(Path(sys.executable), "torch==2.13.0")
+    if version is None:
+        pytest.skip("pip no pudo consultar ningún índice (sin conexión)")
+    assert version.startswith("2.13.0")
+
+
+def _interpreter(version: str) -> str | None:
+    found = shutil.which(f"python{version}")
+    for candidate in [found] + sorted(Path.home().glob(f".pyenv/versions/{version}.*/bin/python{version}")):
+        if candidate and subprocess.run([str(candidate), "-V"], capture_output=True).returncode == 0:
+            return str(candidate)
+    return None
+
+
+def test_unsupported_python_is_refused_before_anything_is_installed(tmp_path):
+    old = _interpreter("3.9")
+    if old is None:
+        pytest.skip("no hay un Python 3.9 en esta máquina para probarlo")
+    for name in ("run.py", "pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    result = subprocess.run([old, "run.py", "lab"], cwd=tmp_path, capture_output=True, text=True,
+                            env={"PATH": "", "HOME": str(tmp_path)})  # no other Python to fall back on
+    assert result.returncode != 0
+    assert "Python 3.9 no sirve" in result.stderr and "3.13" in result.stderr
+    assert not (tmp_path / ".venv").exists()
