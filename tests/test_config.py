@@ -58,10 +58,13 @@ def test_set_seed_repeats_keras_initialisation():
     assert not np.array_equal(a, c)
 
 
-def test_get_device_auto_is_cpu_without_cuda():
-    expected = "cuda" if torch.cuda.is_available() else "cpu"
+@pytest.mark.parametrize("cuda_present, expected", [(True, "cuda"), (False, "cpu")])
+def test_get_device_auto_follows_cuda_availability(monkeypatch, cuda_present, expected):
+    # Catches an "auto" that ignores CUDA (always CPU) or assumes it (always CUDA).
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: cuda_present)
     assert course_utils.get_device("auto").type == expected
-    assert course_utils.get_device("cpu").type == "cpu"
+    assert course_utils.get_device().type == expected
+    assert course_utils.get_device("cpu").type == "cpu", "an explicit device is never overridden"
 
 
 def test_data_dir_follows_environment(monkeypatch, tmp_path):

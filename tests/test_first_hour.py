@@ -4,6 +4,7 @@ goes to build/report.md (``course bench first-hour``), not into an assertion."""
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
 
@@ -26,12 +27,19 @@ def test_without_exercises_drops_only_answer_and_grade_cells():
 
 
 def test_isolation_cuts_the_network():
+    # A server listening here is reachable from this process but must not be from inside the
+    # isolation (an address that is unroutable anyway would pass with or without isolation).
     prefix, isolation = network_isolation()
     if not prefix:
         pytest.skip(f"no network namespace here ({isolation}); the socket guard is tested in test_notebooks")
-    probe = "import socket\ntry:\n    socket.create_connection(('192.0.2.1', 80), timeout=5)\nexcept OSError as e:\n    print('cortada', e)"
-    result = subprocess.run(prefix + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
-    assert result.returncode == 0 and "cortada" in result.stdout, result.stdout + result.stderr
+    with socket.create_server(("127.0.0.1", 0)) as server:
+        port = server.getsockname()[1]
+        probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
+                 "    print('alcanzable')\nexcept OSError as e:\n    print('cortada', e)")
+        outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+        inside = subprocess.run(prefix + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
+    assert "alcanzable" in outside.stdout, "control: the server must be reachable without isolation"
+    assert inside.returncode == 0 and "cortada" in inside.stdout, inside.stdout + inside.stderr
 
 
 @pytest.mark.notebook
