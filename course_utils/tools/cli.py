@@ -80,12 +80,13 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             print(f"  - {p}")
         return 1 if problems else 0
     if args.action == "feedback":
-        from .release import nbgrader_command, run_nbgrader
+        from .grading.feedback import generate_feedback
 
-        run_nbgrader(nbgrader_command("generate_feedback", args.assignment, "--force", root=root,
-                                      extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
-        print(f"informes HTML en {root / 'feedback'}/<estudiante>/{args.assignment}/")
-        return 0
+        withheld = generate_feedback(root, args.assignment, db_url, args.student or None)
+        print(f"informes HTML (sin pruebas ocultas) en {root / 'feedback'}/<estudiante>/{args.assignment}/")
+        for page, lines in withheld.items():
+            print(f"  RETENIDO {page}: citaba pruebas ocultas ({len(lines)} líneas)")
+        return 1 if withheld else 0
     from .grading.reports import write_reports
 
     for name, path in write_reports(root, args.assignment, db_url).items():

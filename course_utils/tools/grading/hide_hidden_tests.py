@@ -1,0 +1,98 @@
+"""nbgrader preprocessor for ``generate_feedback``: the feedback never shows a hidden test.
+
+nbgrader's feedback is the autograded notebook as HTML, hidden tests and their tracebacks
+included (nbgrader issues #917, #1363). Here each graded test cell keeps only its visible
+part and, when it failed, one line: the exception's name and its (Spanish) message. Every
+other output loses any line that quotes a hidden test, and the grading guard's cell and
+markers are dropped.
+"""
+from __future__ import annotations
+
+import re
+
+from nbgrader import utils
+from nbgrader.preprocessors import NbGraderPreprocessor
+from nbformat.v4 import new_output
+
+from .guard import MARKER_MIME, RESTORE_PREFIX
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+HIDDEN_NOTE = "# (aquí van pruebas ocultas: no se muestran)"
+REDACTED = "[línea oculta: cita una prueba oculta]"
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def split_hidden(source: str) -> tuple[list[str], list[str]]:
+    """``(visible lines, hidden lines)`` of a test cell's source."""
+    visible, hidden, inside = [], [], False
+    for line in source.split("\n"):
+        if line.strip() == BEGIN:
+            inside = True
+            visible.append(HIDDEN_NOTE)
+        elif line.strip() == END:
+            inside = False
+        elif inside:
+            hidden.append(line)
+        elif not line.startswith(RESTORE_PREFIX):
+            visible.append(line)
+    return visible, hidden
+
+
+def hidden_needles(lines: list[str], visible: set[str]) -> set[str]:
+    """The hidden lines worth searching for: non-trivial and not also visible."""
+    return {s for s in (line.strip() for line in lines) if len(s) >= 8 and s not in visible}
+
+
+def quotes_hidden(text: str, needles: set[str]) -> bool:
+    return any(needle in text for needle in needles)
+
+
+class HideHiddenTests(NbGraderPreprocessor):
+    """Strip hidden tests, their tracebacks and any output quoting them from the feedback."""
+
+    def preprocess(self, nb, resources):
+        visible, hidden = set(), []
+        for cell in nb.cells:
+            if cell.cell_type == "code" and utils.is_grade(cell):
+                shown, secret = split_hidden(cell.source)
+                visible |= {line.strip() for line in shown}
+                hidden += secret
+        needles = hidden_needles(hidden, visible)
+        cells = []
+        for cell in nb.cells:
+            if str(cell.get("id", "")).startswith("course-grading-guard"):
+                continue
+            if cell.cell_type == "code" and utils.is_grade(cell):
+                cell.source = "\n".join(split_hidden(cell.source)[0]).strip("\n")
+                cell.outputs = self._failure_only(cell.get("outputs", []), needles)
+            elif cell.cell_type == "code":
+                cell.outputs = [self._scrub(out, needles) for out in cell.get("outputs", [])
+                                if MARKER_MIME not in out.get("data", {})]
+            cells.append(cell)
+        nb.cells = cells
+        return nb, resources
+
+    @staticmethod
+    def _redact(text: str, needles: set[str]) -> str:
+        return "\n".join(REDACTED if quotes_hidden(line, needles) else line for line in text.split("\n"))
+
+    def _failure_only(self, outputs, needles):
+        """One error output with ``name: message`` (no traceback) if the test failed, else none."""
+        for out in outputs:
+            if out.get("output_type") == "error":
+                ename = out.get("ename", "Error")
+                evalue = self._redact(_ANSI.sub("", out.get("evalue", "")), needles)
+                return [new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])]
+        return []
+
+    def _scrub(self, out, needles):
+        if "text" in out:
+            out["text"] = self._redact(out["text"], needles)
+        if "traceback" in out:
+            out["traceback"] = [self._redact(_ANSI.sub("", line), needles) for line in out["traceback"]]
+        if "evalue" in out:
+            out["evalue"] = self._redact(out["evalue"], needles)
+        for key, value in list(out.get("data", {}).items()):
+            if isinstance(value, str):
+                out["data"][key] = self._redact(value, needles)
+        return out
