@@ -79,6 +79,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         for p in problems:
             print(f"  - {p}")
         return 1 if problems else 0
+    if args.action == "similarity":
+        from .grading.similarity import write_similarity
+
+        path = write_similarity(root, args.assignment)
+        print(f"entregas casi idénticas: {path} ({sum(1 for _ in open(path, encoding='utf-8')) - 1} parejas)")
+        return 0
     if args.action == "feedback":
         from .grading.feedback import generate_feedback
 
@@ -139,8 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("grade", help="instructor grading: collect, autograde (parallel, isolated), feedback, report")
-    p.add_argument("action", choices=["collect", "autograde", "feedback", "report"])
+    p = sub.add_parser("grade", help="instructor grading: collect, autograde (parallel, isolated), feedback "
+                       "(no hidden tests), report, similarity (near-identical submissions)")
+    p.add_argument("action", choices=["collect", "autograde", "feedback", "report", "similarity"])
     p.add_argument("assignment", help="the chapter / nbgrader assignment, e.g. 01_operaciones_fusion")
     p.add_argument("--course-root", default=".", help="folder with nbgrader_config.py, solutions/ and submitted/")
     p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default sqlite:///<root>/gradebook.db)")

@@ -12,6 +12,7 @@ import pandas as pd  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 from .autograde import read_status  # noqa: E402
+from .similarity import similarity_section  # noqa: E402
 
 
 def grades_table(db_url: str, assignment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -72,5 +73,8 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     to_review = students[students["review"].fillna("") != ""]
     lines += ["", "## Entregas para revisar a mano", ""]
     lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.review}" for r in to_review.itertuples()] or ["ninguna"]
+    similarity = out / "similarity.csv"      # written by ``course grade similarity``
+    if similarity.is_file():
+        lines += ["", *similarity_section(similarity)]
     paths["summary"].write_text("\n".join(lines) + "\n", encoding="utf-8")
     return paths
