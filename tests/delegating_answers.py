@@ -20,7 +20,21 @@ DELEGATING: dict[str, dict[str, str]] = {
                          "tensor_fusion = course_utils.fusion.torch.tensor_fusion\n"),
         "ej6_solucion": "from course_utils.fusion.torch import fusion_output_dim\n",
     },
-    "02_estrategias_fusion": {},
+    "02_estrategias_fusion": {
+        "ej1_solucion": "from course_utils.fusion.keras import build_late_fusion\n",
+        "ej2_solucion": ("from course_utils.fusion import keras as _fk\n\n\n"
+                         "def feature_extractor(model, layer_name):\n"
+                         "    return _fk.feature_extractor(model, layer_name)\n"),
+        "ej3_solucion": "from course_utils.models.fusion_nets import IntermediateFusion\n",
+        # ThreeBranchFusion stays in course_utils (notebook 03 trains it): subclassing must score 0
+        "ej4_solucion": ("from course_utils.models import fusion_nets as _fn\n\n\n"
+                         "class ThreeBranchFusion(_fn.ThreeBranchFusion):\n"
+                         "    pass\n"),
+        "ej5_solucion": "from course_utils.robustness import robustness_auc\n",
+        "ej6_solucion": ("from course_utils.fusion.torch import modality_dropout as _reference\n\n\n"
+                         "def modality_dropout(inputs, p, generator=None):\n"
+                         "    return _reference(inputs, p, generator)\n"),
+    },
     "03_minibatches_multimodales": {},
     "04_agresividad_dropout": {
         # the network and the evaluation used to ship in course_utils; importing them must fail

@@ -1,12 +1,11 @@
-"""Training loop, fusion networks, modality dropout and robustness helpers."""
+"""Training loop, fusion networks and the noise helper."""
 import numpy as np
 import pytest
 import torch
 from torch import nn
 
-from course_utils.fusion.torch import modality_dropout
 from course_utils.models import fusion_nets as fn
-from course_utils.robustness import robustness_auc, with_noise
+from course_utils.robustness import with_noise
 from course_utils.training import as_tensors, count_parameters, predict_proba, train_classifier
 
 
@@ -68,53 +67,17 @@ def test_three_branch_fusion(merge, width):
         fn.ThreeBranchFusion(branches, [10, 6, 4], merge="max")
 
 
-def test_intermediate_and_early_fusion_shapes():
-    inter = fn.IntermediateFusion(fn.ImageEncoder(8), fn.tabular_encoder(13, 8), 8, 8)
+def test_early_fusion_flattens_and_concatenates_its_inputs():
     early = fn.EarlyFusion([32, 13])
     x = (torch.randn(3, 8, 4, 1), torch.randn(3, 13))
-    assert inter(*x).shape == (3, 10) and early(*x).shape == (3, 10)
+    assert early(*x).shape == (3, 10)
     assert count_parameters(early) == sum(p.numel() for p in early.parameters())
 
 
-def test_modality_dropout_keeps_one_modality_and_is_reproducible():
-    x = [torch.ones(1000, 3), torch.ones(1000, 2, 2)]
-    out = modality_dropout(x, 0.9, torch.Generator().manual_seed(0))
-    kept = torch.stack([(o.flatten(1) != 0).any(dim=1) for o in out], dim=1)
-    assert kept.any(dim=1).all()
-    again = modality_dropout(x, 0.9, torch.Generator().manual_seed(0))
-    assert all(torch.equal(p, q) for p, q in zip(out, again))
-    assert modality_dropout(x, 0.0) == x
-    with pytest.raises(ValueError):
-        modality_dropout(x, -0.1)
-
-
-def test_robustness_auc_and_noise():
-    assert robustness_auc([0, 1, 3], [0.8, 0.8, 0.8]) == pytest.approx(0.8)
-    assert robustness_auc([0, 1], [1.0, 0.0]) == pytest.approx(0.5)
-    with pytest.raises(ValueError):
-        robustness_auc([1, 0], [0.5, 0.5])
+def test_noise_has_the_requested_spread_and_leaves_the_input_alone():
     x = np.zeros((100, 4), dtype="float32")
     noisy = with_noise(x, 2.0, seed=1)
     assert noisy.dtype == np.float32 and 1.5 < noisy.std() < 2.5 and np.all(x == 0)
-
-
-def test_keras_late_fusion_and_feature_extractor():
-    import keras
-
-    from course_utils.fusion import keras as fk
-
-    def model(shape, name):
-        return keras.Sequential([keras.Input(shape), keras.layers.Flatten(),
-                                 keras.layers.Dense(4, activation="relu", name=f"{name}_features"),
-                                 keras.layers.Dense(3, activation="softmax")], name=name)
-
-    tab, vis = model((5,), "tab"), model((2, 2, 1), "vis")
-    late = fk.build_late_fusion(tab, vis, 3)
-    assert sum(int(np.prod(w.shape)) for w in late.trainable_weights) == (2 * 3 + 1) * 3
-    probs = late([np.zeros((2, 5), "float32"), np.zeros((2, 2, 2, 1), "float32")])
-    assert np.allclose(np.asarray(probs).sum(axis=1), 1, atol=1e-5)
-    feats = fk.feature_extractor(tab, "tab_features")
-    assert feats([np.ones((2, 5), "float32")]).shape == (2, 4)
 
 
 def test_batching_references():

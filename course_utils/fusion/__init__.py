@@ -1,6 +1,6 @@
-"""Fusion helpers reused by later chapters.
+"""Fusion layers reused across chapters (Keras: :mod:`course_utils.fusion.keras`).
 
-The graded fusion operations of notebook 01 (concatenation, element-wise fusion, the
-weighted average in PyTorch, gated and tensor fusion) have no reference here: students
-write them, and only the notebook's hidden tests check them.
+The graded fusion exercises of notebooks 01 and 02 (concatenation, element-wise, weighted,
+gated and tensor fusion, late fusion, feature extractors, modality dropout) have no
+reference here: students write them, and only the notebooks' hidden tests check them.
 """

@@ -1,4 +1,4 @@
-"""Keras 3 fusion layers and helpers that notebook 02 builds on."""
+"""Keras 3 fusion layers that later chapters reuse (notebook 01 builds them in the open)."""
 from __future__ import annotations
 
 import os
@@ -31,23 +31,3 @@ class WeightedAverage(keras.layers.Layer):
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]
-
-
-def feature_extractor(model: keras.Model, layer_name: str) -> keras.Model:
-    """A sub-model sharing ``model``'s layers that outputs the layer called ``layer_name``."""
-    return keras.Model(inputs=model.inputs, outputs=model.get_layer(layer_name).output,
-                       name=f"{model.name}_{layer_name}")
-
-
-def build_late_fusion(tabular_model: keras.Model, vision_model: keras.Model, n_classes: int) -> keras.Model:
-    """Late fusion: frozen branch models, their class probabilities concatenated → Dense softmax.
-
-    Inputs are ``[tabular, vision]``. The branches are frozen in place (``trainable = False``).
-    """
-    tabular_model.trainable = False
-    vision_model.trainable = False
-    tabular_in = keras.Input(shape=tabular_model.input_shape[1:], name="tabular")
-    vision_in = keras.Input(shape=vision_model.input_shape[1:], name="vision")
-    probs = keras.layers.Concatenate(name="probabilidades")([tabular_model(tabular_in), vision_model(vision_in)])
-    output = keras.layers.Dense(n_classes, activation="softmax", name="late_fusion_output")(probs)
-    return keras.Model([tabular_in, vision_in], output, name="late_fusion")
