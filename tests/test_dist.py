@@ -1,0 +1,227 @@
+"""The student edition (`course dist`) holds no answer — no solution block, no hidden-test line, no
+reference implementation of a graded exercise, no grading tool — and installs and runs from its
+own folder with the README's commands."""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import tomllib
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from conftest import ROOT, free_port
+from course_utils.tools.dist import STUDENT_RUNTIME_ALLOWLIST, build_edition
+
+SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
+HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
+
+
+@pytest.fixture(scope="module")
+def edition(tmp_path_factory) -> Path:
+    return build_edition(tmp_path_factory.mktemp("dist") / "edicion")
+
+
+def _cells(notebook: Path) -> list[dict]:
+    return json.loads(notebook.read_text(encoding="utf-8"))["cells"]
+
+
+def _source(cell: dict) -> str:
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _secrets() -> tuple[list[list[str]], set[str]]:
+    """Solution blocks (as lists of stripped lines) and hidden-test lines of every chapter, less
+    the lines a student is shown anyway (the rest of the solution notebooks)."""
+    blocks, hidden, shown = [], set(), set()
+    for notebook in sorted(ROOT.glob("solutions/*/*.ipynb")):
+        for cell in _cells(notebook):
+            source = _source(cell)
+            solution_cell = cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
+            answers = SOLUTION.findall(source) or ([source] if solution_cell else [])  # no markers: all answer
+            blocks += [[line.strip() for line in part.splitlines() if line.strip()] for part in answers]
+            for part in HIDDEN.findall(source):
+                hidden.update(line.strip() for line in part.splitlines() if line.strip())
+            if not (solution_cell and not SOLUTION.search(source)):
+                shown.update(line.strip() for line in HIDDEN.sub("", SOLUTION.sub("", source)).splitlines())
+    return [[line for line in block if line not in shown] for block in blocks], hidden - shown
+
+
+def _allowlisted_lines(path: Path, edition: Path) -> set[int]:
+    """Line numbers (1-based) of the allowlisted definitions in a runtime module: a reference a
+    later chapter reuses naturally shares lines with the hidden test that checks the exercise."""
+    module = path.relative_to(edition).as_posix()
+    names = {name for name, where in STUDENT_RUNTIME_ALLOWLIST.items() if where == module}
+    if not names:
+        return set()
+    return {n for node in ast.parse(path.read_text(encoding="utf-8")).body
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names
+            for n in range(node.lineno, node.end_lineno + 1)}
+
+
+def _edition_lines(edition: Path) -> dict[Path, list[str]]:
+    """Every text file of the edition as stripped lines (notebooks: their cells' sources)."""
+    texts = {}
+    for path in edition.rglob("*"):
+        if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".json", ".toml", ".yml", ".txt", ".css", ".cfg"):
+            continue
+        if path.suffix == ".ipynb":
+            text = "\n".join(_source(c) for c in _cells(path))
+        else:
+            text = path.read_text(encoding="utf-8", errors="replace")
+        skip = _allowlisted_lines(path, edition) if path.suffix == ".py" else set()
+        texts[path] = ["" if number in skip else line.strip() for number, line in enumerate(text.splitlines(), 1)]
+    return texts
+
+
+def test_edition_holds_only_what_a_student_needs(edition):
+    top = sorted(p.name for p in edition.iterdir())
+    assert top == sorted([".gitignore", "README.md", "constraints.txt", "course_utils", "data", "docs", "environment.yml",
+                          "nbgrader_config.py", "notebooks", "pyproject.toml", "run.py"])
+    assert not (edition / "course_utils" / "tools").exists(), "the grading and release tools stay with the instructor"
+    assert sorted(p.name for p in (edition / "notebooks").iterdir()) == sorted(p.name for p in (ROOT / "solutions").iterdir()
+                                                                              if p.is_dir())
+    ignored = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "data"], cwd=ROOT,
+                             capture_output=True, text=True).stdout.split()
+    assert not [f for f in ignored if (edition / f).exists()], "files git ignores (real corpora, caches) are never published"
+
+
+def answer_leaks(edition: Path) -> list[str]:
+    """Solution blocks and hidden-test lines found in the files of ``edition``."""
+    blocks, hidden = _secrets()
+    assert blocks and hidden, "the scan found the solutions' blocks"
+    texts = _edition_lines(edition)
+    leaks = []
+    for path, lines in texts.items():
+        present = set(lines)
+        for line in hidden & present:
+            if len(line) >= 30:  # `)`, `if mask is not None:`, `return x` say nothing
+                leaks.append(f"{path.relative_to(edition)}: hidden-test line {line!r}")
+        joined = "\n" + "\n".join(lines) + "\n"
+        for block in blocks:  # whole lines in a row (a statement may quote a line in its prose)
+            if block and (len(block) >= 2 or len(block[0]) >= 30) and "\n" + "\n".join(block) + "\n" in joined:
+                leaks.append(f"{path.relative_to(edition)}: solution block starting {block[0]!r}")
+    return leaks
+
+
+def test_no_solution_block_or_hidden_test_line_in_the_edition(edition):
+    leaks = answer_leaks(edition)
+    assert not leaks, "answers in the student edition:\n" + "\n".join(leaks)
+
+
+def test_the_scan_finds_a_planted_answer(edition, tmp_path):
+    """The scan is not blind: a solution notebook or one hidden-test line in a module is found."""
+    planted = tmp_path / "plantada"
+    shutil.copytree(edition, planted)
+    shutil.copy(next(ROOT.glob("solutions/01_*/*.ipynb")), planted / "notebooks" / "copia.ipynb")
+    _, hidden = _secrets()
+    line = max(hidden, key=len)
+    with open(planted / "course_utils" / "plots.py", "a", encoding="utf-8") as module:
+        module.write(f"\n\ndef _ayuda():\n    {line}\n")
+    found = answer_leaks(planted)
+    assert any(f.startswith("notebooks/copia.ipynb: solution block") for f in found), found
+    assert any(f.startswith("course_utils/plots.py: hidden-test line") for f in found), found
+
+
+def _graded_solution_names() -> dict[str, str]:
+    names = {}
+    for notebook in sorted(ROOT.glob("solutions/*/*.ipynb")):
+        for cell in _cells(notebook):
+            if cell["cell_type"] == "code" and cell.get("metadata", {}).get("nbgrader", {}).get("solution"):
+                for node in ast.parse(_source(cell)).body:
+                    if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                        names[node.name] = notebook.parent.name
+    return names
+
+
+def _runtime_definitions(runtime: Path) -> dict[str, list[str]]:
+    defined = {}
+    for path in sorted(runtime.rglob("*.py")):
+        for node in ast.parse(path.read_text(encoding="utf-8")).body:
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)):
+                defined.setdefault(node.name, []).append(path.relative_to(runtime.parent).as_posix())
+    return defined
+
+
+def test_no_reference_implementation_of_a_graded_exercise(edition):
+    graded = _graded_solution_names()
+    assert graded, "the scan found the graded solutions' definitions"
+    defined = _runtime_definitions(edition / "course_utils")
+    found = {name: files for name, files in defined.items() if name in graded}
+    unexplained = {f"{name} ({graded[name]}): {files}" for name, files in found.items()
+                   if [STUDENT_RUNTIME_ALLOWLIST.get(name)] != files}
+    assert not unexplained, ("the student runtime defines graded answers; remove them or, when a later chapter "
+                             "reuses them, list them in STUDENT_RUNTIME_ALLOWLIST (course_utils/tools/dist.py) with "
+                             f"that chapter: {sorted(unexplained)}")
+
+
+def test_allowlist_names_only_what_is_still_there():
+    graded = _graded_solution_names()
+    defined = _runtime_definitions(ROOT / "course_utils")
+    stale = [f"{name} ({module})" for name, module in STUDENT_RUNTIME_ALLOWLIST.items()
+             if name not in graded or module not in defined.get(name, [])]
+    assert not stale, f"remove from STUDENT_RUNTIME_ALLOWLIST in course_utils/tools/dist.py: {stale}"
+
+
+def test_student_package_is_the_student_set(edition):
+    course = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    student = tomllib.loads((edition / "pyproject.toml").read_text())
+    assert student["project"]["dependencies"] == course["dependencies"]
+    assert student["project"]["requires-python"] == course["requires-python"]
+    assert "optional-dependencies" not in student["project"] and "scripts" not in student["project"]
+    readme = (edition / "README.md").read_text(encoding="utf-8")
+    assert "python run.py lab" in readme and "python run.py test" in readme
+    assert "solutions" not in readme and "course grade" not in readme
+
+
+def test_edition_refuses_to_overwrite_the_course(tmp_path):
+    for target in (ROOT, ROOT / "notebooks", ROOT.parent):
+        with pytest.raises(ValueError):
+            build_edition(target)
+
+
+def test_edition_installs_and_runs_from_its_own_folder(edition):
+    """The edition's README commands, for real: `python run.py test 01` creates .venv in the
+    edition, installs the student set with the lock and runs chapter 01 without its exercises in
+    FAST mode; `python run.py lab` then serves JupyterLab on the release."""
+    env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH", "VIRTUAL_ENV", "COURSE_FAST")}
+    start = time.perf_counter()
+    result = subprocess.run([sys.executable, "run.py", "test", "01"], cwd=edition, env=env, capture_output=True,
+                            text=True, timeout=1800)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "01_operaciones_fusion: bien" in result.stdout
+    python = edition / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+    installed = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True)
+    names = {p["name"].lower() for p in json.loads(installed.stdout)}
+    assert {"torch", "jupyterlab", "nbgrader", "course-utils"} <= names
+    assert not names & {"papermill", "pytest", "playwright", "psycopg", "uv"}, "students get no instructor or developer tools"
+    probe = subprocess.run([str(python), "-c", "import course_utils.tools"], capture_output=True, text=True)
+    assert probe.returncode != 0, "the grading tools are not importable in the edition"
+    print(f"edition: install + chapter 01 in {time.perf_counter() - start:.0f} s")
+
+    port = free_port()
+    lab = subprocess.Popen([sys.executable, "run.py", "lab", "--no-browser", "--port", str(port)], cwd=edition,
+                           env=dict(env, HOME=str(edition / "home")), stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline, answer = time.time() + 120, None
+        while time.time() < deadline and answer is None and lab.poll() is None:
+            try:
+                answer = json.loads(urllib.request.urlopen(f"http://127.0.0.1:{port}/api", timeout=2).read())
+            except OSError:
+                time.sleep(1)
+        assert answer and "version" in answer, f"JupyterLab did not answer: rc={lab.poll()}"
+    finally:
+        os.killpg(lab.pid, signal.SIGTERM)
+        try:
+            lab.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(lab.pid, signal.SIGKILL)
