@@ -345,8 +345,7 @@ def smoke_test(python: Path, root: Path, only: list[str]) -> int:
 def lock(python: Path, root: Path = ROOT) -> int:
     """Re-resolve constraints.txt for every platform and Python; uv keeps the pins it already has
     (the versions CI tested) wherever they still fit, so only what changed moves."""
-    uv = venv_scripts(python.parent.parent) / ("uv.exe" if platform.system() == "Windows" else "uv")
-    return call([str(uv), "pip", "compile", "pyproject.toml", "--universal", "--extra", "dev", "--extra", "instructor",
+    return call([str(python), "-m", "uv", "pip", "compile", "pyproject.toml", "--universal", "--extra", "dev", "--extra", "instructor",
                  "--python-version", "3.10", "--annotation-style", "line",
                  "-o", "constraints.txt", "--custom-compile-command", "python run.py lock"], python, cwd=root)
 
