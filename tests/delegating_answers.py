@@ -35,7 +35,15 @@ DELEGATING: dict[str, dict[str, str]] = {
                          "def modality_dropout(inputs, p, generator=None):\n"
                          "    return _reference(inputs, p, generator)\n"),
     },
-    "03_minibatches_multimodales": {},
+    "03_minibatches_multimodales": {
+        "ej1_solucion": ("from course_utils.batching import aligned_loaders as _loaders\n\n\n"
+                         "def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):\n"
+                         "    return _loaders(tfidf, emb, style, labels=labels, n_train=n_train,\n"
+                         "                    batch_size=batch_size, seed=seed)\n"),
+        "ej2_solucion": "from course_utils.batching import pad_collate\n",
+        # masked_mean stays in course_utils (notebooks 05 and 06 use it): an alias must score 0
+        "ej3_solucion": "from course_utils.batching import masked_mean\n",
+    },
     "04_agresividad_dropout": {
         # the network and the evaluation used to ship in course_utils; importing them must fail
         "ej1_solucion": (
