@@ -53,8 +53,8 @@ def _cmd_check(args: argparse.Namespace) -> int:
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading.autograde import check_gradebook, default_db_url, grade_submissions
-    from .grading.sandbox import GradingLimits
+    from .grading.autograde import NO_SANDBOX_NOTE, SandboxUnavailable, check_gradebook, default_db_url, grade_submissions
+    from .grading.limits import GradingLimits
 
     root = Path(args.course_root).resolve()
     db_url = args.db or default_db_url(root)
@@ -71,7 +71,14 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     if args.action == "autograde":
         limits = GradingLimits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
                                memory_mb=args.memory_mb)
-        results = grade_submissions(root, args.assignment, args.student or None, db_url, args.jobs, limits)
+        try:
+            results = grade_submissions(root, args.assignment, args.student or None, db_url, args.jobs, limits,
+                                        sandboxed=not args.no_sandbox)
+        except SandboxUnavailable as err:
+            print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
+            return 2
+        if args.no_sandbox:
+            print(f"AVISO / WARNING: {NO_SANDBOX_NOTE}", file=sys.stderr)
         problems = check_gradebook(db_url, args.assignment)
         failed = [r for r in results if r.status != "ok"]
         print(f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
@@ -165,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
     p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student (MiB)")
+    p.add_argument("--no-sandbox", action="store_true",
+                   help="autograde: run students' kernels WITHOUT the bubblewrap sandbox (the reports say so)")
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("bench", help="benchmarks written into build/report.md")

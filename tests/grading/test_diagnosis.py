@@ -5,7 +5,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
 from course_utils.tools.grading.diagnosis import NETWORK_NOTE, explain, feedback_note, note_in_notebooks
-from course_utils.tools.grading.sandbox import GradingLimits
+from course_utils.tools.grading.limits import GradingLimits
 
 LIMITS = GradingLimits(notebook_timeout=77, memory_mb=123)
 

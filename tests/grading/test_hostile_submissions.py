@@ -12,7 +12,7 @@ import nbformat
 import pytest
 
 from course_utils.tools.grading.autograde import check_gradebook, grade_submissions, read_status
-from course_utils.tools.grading.sandbox import GradingLimits, drops_privileges
+from course_utils.tools.grading.limits import GradingLimits
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
@@ -21,9 +21,20 @@ WRONG_EJ1 = "def doble(x):\n    return x"
 # Forks until the process limit stops it (at most 300 children, each gone after 5 s).
 FORK_BOMB = ("import os, time\nfor _ in range(300):\n    try:\n        if os.fork() == 0:\n"
              "            time.sleep(5)\n            os._exit(0)\n    except OSError:\n        break\n")
-# Only an unprivileged user is kept out of files the grader can read: this case counts when grading as root
-# (a symbolic link in a submission is never followed, as any user).
-ROOT_ONLY = {"lee_la_solucion"}
+# Each kernel runs in the bwrap sandbox (tests/grading/test_sandbox.py checks what it sees); these cases
+# try to get out of it. A daemon that would outlive grading, links made at run time (never copied back).
+RAW_SOCKET = "import _socket\ns = _socket.socket()\ns.settimeout(3)\ns.connect(('93.184.216.34', 80))\n"
+CTYPES_CONNECT = ("import ctypes, socket, struct\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+                  "fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)\n"
+                  "addr = struct.pack('=H', socket.AF_INET) + struct.pack('!H', 80) + socket.inet_aton('93.184.216.34') + bytes(8)\n"
+                  "if libc.connect(fd, addr, len(addr)) != 0:\n"
+                  "    raise OSError(ctypes.get_errno(), 'Network is unreachable (connect con ctypes)')\n")
+DAEMON = ("import os, subprocess, sys\nif os.fork() == 0:\n    os.setsid()\n"
+          "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # demonio-de-la-entrega'])\n"
+          "    os._exit(0)\nos.wait()\n")
+LINKS_AT_RUN_TIME = ("import os\nos.symlink({SOLUTION!r}, 'robado.ipynb')\nos.symlink('/', 'raiz')\n"
+                     "os.makedirs('carpeta')\nos.symlink('/no/existe', 'carpeta/roto')\nos.symlink('carpeta', 'enlace')\n"
+                     "os.remove('tarea.ipynb')\nos.symlink({SOLUTION!r}, 'tarea.ipynb')\n")
 
 
 def _move_test_before_solution(nb):
@@ -73,12 +84,17 @@ CASES = {
     "traga_los_errores": (dict(answers={"ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1, **EJ2}), 2, ""),
     "silencia_tracebacks": (dict(answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
     "abre_un_socket": (dict(answers={"ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
-    "escribe_en_el_gradebook": (dict(answers={"ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n" + CORRECT["ej1_solucion"], **EJ2}), 0, ""),
+    # the sandbox shows no gradebook: nothing is found, nothing written
+    "escribe_en_el_gradebook": (dict(answers={"ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n" + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "json_invalido": (dict(raw="{esto no es un notebook"), 0, "JSON"),
     "bomba_de_procesos_acotada": (dict(answers={"ej1_solucion": FORK_BOMB + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "lee_la_solucion": (dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "enlace_a_la_solucion": (dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
+    "socket_crudo": (dict(answers={"ej1_solucion": RAW_SOCKET + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
+    "connect_con_ctypes": (dict(answers={"ej1_solucion": CTYPES_CONNECT + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
+    "demonio_setsid": (dict(answers={"ej1_solucion": DAEMON + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
+    "enlaces_en_ejecucion": (dict(answers={"ej1_solucion": LINKS_AT_RUN_TIME + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
 }
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
 # The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
@@ -109,19 +125,16 @@ def graded(tmp_path_factory):
 
 def test_every_case_is_graded_by_the_rules(graded):
     _, results, _ = graded
-    cases = {s: c for s, c in CASES.items() if drops_privileges() or s not in ROOT_ONLY}
+    cases = CASES
     wrong = {s: (results[s].score, expected, results[s].reason) for s, (_, expected, _) in cases.items()
              if results[s].score != expected}
     print(f"casos probados: {len(cases)} · calificados según las reglas: {len(cases) - len(wrong)}")
     assert not wrong
 
 
-@pytest.mark.skipif(not drops_privileges(),
-                    reason="el código de cada estudiante corre como 'nobody' (que no puede leer solutions/) solo "
-                           "cuando se califica como root y 'nobody' puede ejecutar este Python")
 def test_student_code_cannot_read_the_solutions(graded):
     _, results, _ = graded
-    assert {s: results[s].score for s in ROOT_ONLY} == {s: 2.0 for s in ROOT_ONLY}
+    assert results["lee_la_solucion"].score == 2.0
 
 
 @pytest.mark.parametrize("student", [s for s, (_, _, words) in CASES.items() if words])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from course_utils.tools.grading.autograde import check_gradebook, grade_submissions
-from course_utils.tools.grading.sandbox import GradingLimits
+from course_utils.tools.grading.limits import GradingLimits
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120)

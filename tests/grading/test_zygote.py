@@ -7,14 +7,15 @@ import os
 import sys
 import time
 
-from course_utils.tools.grading.sandbox import GradingLimits, run_limited, sandbox_environment
+from course_utils.tools.grading.limits import GradingLimits
+from course_utils.tools.grading.process import grading_environment, run_limited
 from course_utils.tools.grading.zygote import Zygote
 
 NBGRADER = [sys.executable, "-m", "nbgrader"]
 
 
 def test_child_runs_nbgrader_like_python_m(tmp_path):
-    env = sandbox_environment(tmp_path)
+    env = grading_environment(tmp_path)
     zygote = Zygote(env)
     try:
         ok = run_limited(NBGRADER + ["--version"], tmp_path, env, GradingLimits(), zygote=zygote)
@@ -35,7 +36,7 @@ def test_limits_apply_in_the_child(tmp_path):
         "import resource, os\n"
         "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0], 'HOME', os.environ['HOME'], 'SID', os.getsid(0) == os.getpid())\n",
         encoding="utf-8")
-    env = sandbox_environment(tmp_path / "home")
+    env = grading_environment(tmp_path / "home")
     zygote = Zygote(env)
     try:
         result = run_limited(NBGRADER + ["list"], tmp_path, env, GradingLimits(memory_mb=2048), zygote=zygote)
@@ -52,7 +53,7 @@ def test_wall_clock_limit_kills_the_group_and_the_helper_goes_on(tmp_path):
         f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         f"open({str(marker)!r}, 'w').write(str(p.pid))\n"
         "time.sleep(60)\n", encoding="utf-8")
-    env = sandbox_environment(tmp_path)
+    env = grading_environment(tmp_path)
     zygote = Zygote(env)
     try:
         start = time.monotonic()

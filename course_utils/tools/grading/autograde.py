@@ -12,44 +12,25 @@ import os
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor, as_completed
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable
 
 from ..environment import patched_environ, tool_environment
 from .diagnosis import note_in_notebooks
 from .executor import Graded, Zygotes, grade_one
-from .gradebook import (assignment_notebooks, check_gradebook, default_db_url, ensure_assignment, sqlite_file,
-                        store_scores, template_gradebook)
-from .sandbox import GradingLimits, drops_privileges, sandbox_environment
+from .gradebook import (assignment_notebooks, check_gradebook, default_db_url, ensure_assignment, store_scores,
+                        template_gradebook)
+from .limits import GradingLimits
+from .process import grading_environment
+from .sandbox import Sandbox, SandboxUnavailable, probe
 from .status import StudentResult, read_status, status_path, write_status
 from .workspace import copy_back, submitted_students
 
-__all__ = ["StudentResult", "grade_submissions", "check_gradebook", "read_status", "default_db_url"]
+__all__ = ["StudentResult", "SandboxUnavailable", "grade_submissions", "check_gradebook", "read_status",
+           "default_db_url", "NO_SANDBOX_NOTE"]
 
-# What the unprivileged user must not read while it runs students' code.
-_PRIVATE = ("solutions", "submitted", "autograded", "feedback", "grading", "release", "source")
-
-
-@contextmanager
-def _course_hidden(course_root: Path, db_url: str):
-    """When grading as root (students' code runs as ``nobody``), make the course's private
-    folders and the gradebook owner-only for the duration, then restore their modes."""
-    if not drops_privileges():
-        yield
-        return
-    paths = [course_root / name for name in _PRIVATE if (course_root / name).exists()]
-    db_file = sqlite_file(db_url)
-    if db_file is not None and db_file.exists():
-        paths.append(db_file)
-    saved = {p: p.stat().st_mode & 0o7777 for p in paths}
-    try:
-        for p in paths:
-            os.chmod(p, 0o700 if p.is_dir() else 0o600)
-        yield
-    finally:
-        for p, mode in saved.items():
-            os.chmod(p, mode)
+NO_SANDBOX_NOTE = ("calificado SIN aislamiento (--no-sandbox): el código de los estudiantes se ejecutó con los "
+                   "permisos del corrector / graded WITHOUT the sandbox")
 
 
 def _deliver(course_root: Path, assignment: str, student: str, graded: Graded, notebooks: list[str]) -> None:
@@ -67,10 +48,13 @@ def _deliver(course_root: Path, assignment: str, student: str, graded: Graded, n
 
 def grade_submissions(course_root: Path, assignment: str, students: Iterable[str] | None = None,
                       db_url: str | None = None, jobs: int = 2, limits: GradingLimits | None = None,
-                      show_progress: bool = True) -> list[StudentResult]:
+                      show_progress: bool = True, sandboxed: bool = True) -> list[StudentResult]:
     """Autograde ``students`` (default: every submission) of ``assignment`` with ``jobs`` workers.
 
     Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``.
+    Each kernel runs in the bwrap sandbox, probed once first: if it cannot start,
+    :class:`SandboxUnavailable` is raised and nobody is graded. ``sandboxed=False`` (the CLI's
+    ``--no-sandbox``) grades without it, and status.csv says so on every row.
     """
     from ...progress import progress
 
@@ -80,24 +64,24 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
     students = sorted(students) if students is not None else submitted_students(course_root, assignment)
     results: list[StudentResult] = []
     # nbgrader creates gradebooks by running ``alembic`` by name: it must be on PATH.
-    with patched_environ(PATH=tool_environment()["PATH"]), _course_hidden(course_root, db_url), \
-            tempfile.TemporaryDirectory(prefix=f"course-grade-{assignment}-") as tmp:
+    # short folder names: the kernels' ipc socket paths must stay under 108 bytes
+    with patched_environ(PATH=tool_environment()["PATH"]), tempfile.TemporaryDirectory(prefix="cg-") as tmp:
         workdir = Path(tmp)
-        if drops_privileges():        # the unprivileged user may traverse to its workspace, not list others
-            (workdir / "students").mkdir()
-            os.chmod(workdir, 0o711)
-            os.chmod(workdir / "students", 0o711)
+        sandbox = None
+        if sandboxed:
+            sandbox = Sandbox.for_grading()
+            probe(sandbox, workdir / "probe")
         ensure_assignment(course_root, assignment, db_url, workdir)
         template_db = template_gradebook(course_root, assignment, workdir)
         notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
         bar = progress(None, desc=f"Calificando {assignment}", total=len(students)) if show_progress else None
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         (workdir / "helper-home").mkdir()
-        zygotes = Zygotes(sandbox_environment(workdir / "helper-home", threads=threads))
+        zygotes = Zygotes(grading_environment(workdir / "helper-home", threads=threads))
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 futures = {pool.submit(grade_one, course_root, assignment, s, template_db, workdir, limits,
-                                       threads, zygotes): s for s in students}
+                                       threads, zygotes, sandbox): s for s in students}
                 for future in as_completed(futures):
                     student = futures[future]
                     result = _record(course_root, assignment, db_url, student, future, notebooks)
@@ -111,7 +95,7 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
             if bar is not None:
                 bar.close()
             results.sort(key=lambda r: r.student)
-            write_status(status_path(course_root, assignment), results)
+            write_status(status_path(course_root, assignment), results, note="" if sandboxed else NO_SANDBOX_NOTE)
     return results
 
 

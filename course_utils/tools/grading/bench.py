@@ -1,6 +1,8 @@
 """``course bench grading``: plain sequential ``nbgrader autograde`` against
-``course grade autograde --jobs N`` on the same generated class of one real chapter, same
-machine, same run; writes ``build/bench/grading.{json,md}`` and refreshes ``build/report.md``."""
+``course grade autograde --jobs N`` (kernels in the bwrap sandbox) on the same generated class
+of one real chapter, same machine, same run; then the same parallel grading without the sandbox,
+to give the sandbox's cost per submission. Writes ``build/bench/grading.{json,md}`` and
+refreshes ``build/report.md``."""
 from __future__ import annotations
 
 import os
@@ -16,7 +18,8 @@ from ..environment import patched_environ, tool_environment
 from ..release import copy_course, nbgrader_command, run_nbgrader
 from ..report_builder import write_benchmark
 from .autograde import grade_submissions
-from .sandbox import GradingLimits
+from .limits import GradingLimits
+from .sandbox import Sandbox, start_overhead
 
 
 def solution_sources(root: Path, chapter: str) -> dict[str, str]:
@@ -85,7 +88,15 @@ def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40
         parallel = time.perf_counter() - start
         seq_scores, par_scores = _scores(seq_db, chapter), _scores(par_db, chapter)
 
+        bare_db = f"sqlite:///{root / 'sin_aislamiento.db'}"
+        start = time.perf_counter()
+        bare = grade_submissions(root, chapter, db_url=bare_db, jobs=jobs, limits=GradingLimits(),
+                                 show_progress=True, sandboxed=False)
+        unsandboxed = time.perf_counter() - start
+        kernel_start = start_overhead(Sandbox.for_grading(), Path(tmp) / "overhead")
+
     latencies = sorted(r.seconds for r in results)
+    bare_latencies = sorted(r.seconds for r in bare)
     data = {
         "chapter": chapter, "submissions": submissions, "jobs": jobs, "cores": os.cpu_count(),
         "kinds": {k: list(kinds.values()).count(k) for k in ("correcta", "parcial", "en_blanco")},
@@ -98,6 +109,11 @@ def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40
         "score_differences": {s: (seq_scores.get(s), par_scores.get(s)) for s in kinds
                               if seq_scores.get(s) != par_scores.get(s)},
         "failed": [r.student for r in results if r.status != "ok"],
+        "unsandboxed_parallel_seconds": round(unsandboxed, 1),
+        "unsandboxed_latency_median": bare_latencies[len(bare_latencies) // 2],
+        # wall-clock the sandbox adds per submission (both runs with the same jobs) and per kernel start
+        "sandbox_overhead_per_submission": round((parallel - unsandboxed) * jobs / submissions, 2),
+        "sandbox_kernel_start_overhead": round(kernel_start, 3),
     }
     write_benchmark(build_dir, "grading", data, _markdown(data))
     return data
@@ -112,8 +128,13 @@ def _markdown(d: dict) -> str:
         "| método | tiempo total (s) | por entrega (s) |",
         "| --- | ---: | ---: |",
         f"| `nbgrader autograde` secuencial | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
-        f"| `course grade autograde --jobs {d['jobs']}` | {d['parallel_seconds']} | "
+        f"| `course grade autograde --jobs {d['jobs']}` (con aislamiento bwrap) | {d['parallel_seconds']} | "
         f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
+        f"| `course grade autograde --jobs {d['jobs']} --no-sandbox` | {d['unsandboxed_parallel_seconds']} | "
+        f"{d['unsandboxed_latency_median']} (mediana) |",
+        "",
+        f"Coste del aislamiento: {d['sandbox_overhead_per_submission']} s por entrega (tiempo de reloj × procesos / "
+        f"entregas) · {d['sandbox_kernel_start_overhead']} s por arranque de kernel (mediana de 5).",
         "",
         f"Aceleración: **{d['speedup']}×** (objetivo ≥ 1,6×: {target}) · notas idénticas: "
         f"**{'sí' if d['identical_scores'] else 'NO'}** · entregas que no se pudieron ejecutar: {len(d['failed'])}",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .preprocessors import MISSING_CELL_MARK
-from .sandbox import GradingLimits
+from .limits import GradingLimits
 
 KERNEL_DIED = "el kernel murió durante la ejecución (sys.exit/os._exit, memoria o una señal)"
 BAD_JSON = "el notebook entregado no es JSON válido (fichero dañado)"

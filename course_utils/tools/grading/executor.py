@@ -7,10 +7,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..release import nbgrader_command
-from .diagnosis import explain
+from .diagnosis import NETWORK_NOTE, explain
 from .gradebook import read_scores
 from .integrity import schema_problems
-from .sandbox import GradingLimits, hand_over, run_limited, sandbox_environment
+from .kernel import config_lines
+from .limits import GradingLimits
+from .process import NETWORK_LOG, grading_environment, run_limited
+from .sandbox import Sandbox
 from .tamper import review_notes
 from .workspace import make_workspace
 from .zygote import Zygote
@@ -47,15 +50,28 @@ class Zygotes:
             zygote.close()
 
 
+def _network_attempts(home: Path) -> int:
+    """Connections the network guard saw in the kernel (its log; a regular file only)."""
+    log = home / NETWORK_LOG
+    if log.is_symlink() or not log.is_file():
+        return 0
+    with open(log, "rb") as fh:
+        return fh.read(1_000_000).count(b"\n")
+
+
 def grade_one(course_root: Path, assignment: str, student: str, template_db: Path, workdir: Path,
-              limits: GradingLimits, threads: int, zygotes: Zygotes) -> Graded:
-    """Autograde ``student`` in a fresh workspace; the class gradebook is not touched."""
+              limits: GradingLimits, threads: int, zygotes: Zygotes, sandbox: Sandbox | None) -> Graded:
+    """Autograde ``student`` in a fresh workspace, the kernel in ``sandbox`` (None: unsandboxed,
+    only with ``--no-sandbox``); the class gradebook is not touched."""
     ws = make_workspace(course_root, assignment, student, template_db, workdir)
+    if sandbox is not None:
+        with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+            fh.write(config_lines(sandbox, ws))
+        sandbox.hand_over(ws / "home")
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command("autograde", assignment, "--force", f"--student={student}", root=ws,
                                extra=[f"--CourseDirectory.db_url={db_url}", *limits.nbgrader_options()])
-    hand_over(ws)
-    result = run_limited(command, ws, sandbox_environment(ws / "home", threads=threads), limits,
+    result = run_limited(command, ws, grading_environment(ws / "home", threads=threads), limits,
                          zygote=zygotes.for_this_thread())
     # nbgrader exits non-zero when it could not grade the notebook (kernel died, unreadable file…);
     # whatever it left in the private gradebook is then not trusted.
@@ -71,6 +87,9 @@ def grade_one(course_root: Path, assignment: str, student: str, template_db: Pat
     if not expected.exists():
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
         notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
+    attempts = _network_attempts(ws / "home")
+    if attempts and NETWORK_NOTE not in notes:
+        notes = "; ".join(filter(None, [f"{NETWORK_NOTE}: {attempts} intento(s)", notes]))
     # the scan reads the course's copy of the submission: the workspace's is writable by the student's code
     review = review_notes(course_root / "submitted" / student / assignment,
                           ws / "autograded" / student / assignment if scores is not None else None)

@@ -62,10 +62,12 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     fig.savefig(paths["exercises"], dpi=110)
     plt.close(fig)
 
+    notes = sorted({row.get("note") for row in status.values() if row.get("note")})
     problems = students[students["reason"].fillna("") != ""]
     lines = [f"# {assignment}: resumen de la calificación", "",
              f"{len(students)} entregas · media {students['score'].mean():.2f} de "
              f"{students['max_score'].max() if len(students) else 0:g} puntos", "",
+             *[f"**AVISO: {note}.**\n" for note in notes],
              "![histograma](histogram.png)", "", "## Ejercicios (del más difícil al más fácil)", "",
              exercises.round(3).to_markdown(index=False), "", "![ejercicios](exercises.png)", "",
              "## Entregas con incidencias", ""]

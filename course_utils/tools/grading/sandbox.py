@@ -1,159 +1,192 @@
-"""Limits for running one student's notebook: wall-clock and per-cell time, memory, file
-size, processes, printed output, no network, a stripped environment and a scratch folder.
+"""The operating-system sandbox for students' notebook kernels, built from bubblewrap (bwrap).
 
-What this protects is stated in the README ("For instructors → Grading"): the limits are
-enforced by the operating system (``setrlimit``) for the grading process and the notebook
-kernel it starts; the network guard is a Python-level guard (a determined student can get
-round it with ``ctypes``); a container is the next step on a shared grading server.
+Each kernel runs in its own network namespace (only a loopback: nothing outside is reachable,
+whatever module or ``ctypes`` call is used), its own PID namespace (processes it leaves
+behind, daemons included, die with it; nobody else's processes are visible), on a read-only
+view of the system (``/usr``, ``/etc``), the Python installation, the ``course_utils`` package
+and the course data, with only its notebook folder, a scratch home and a private ``/tmp``
+writable. It never sees the course tree, a gradebook, another workspace or the grader's home.
+It never runs as root: under a root grader it switches to ``nobody`` (uid 65534) inside the
+sandbox (``setpriv``, no capabilities, no new privileges); under another user it keeps that
+user's uid in a user namespace.
+
+nbgrader and every gradebook stay outside; the kernel talks to nbgrader over ZeroMQ ``ipc``
+sockets in a folder shared with the sandbox (see :mod:`.kernel`).
 """
 from __future__ import annotations
 
-import functools
+import json
 import os
-import resource
-import signal
+import shutil
 import subprocess
 import sys
 import time
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .zygote import Zygote
 
 NETGUARD_DIR = Path(__file__).parent / "netguard"
-
-# Variables a notebook may see; everything else (tokens, cloud keys, the instructor's paths)
-# is dropped.
-_KEPT = ("PATH", "LANG", "LC_ALL", "TZ", "TERM",
-         "COURSE_DATA_DIR", "COURSE_CACHE_DIR", "COURSE_CAPTIONS_DIR", "COURSE_AGGRESSION_DIR")
-
-
-@dataclass(frozen=True)
-class GradingLimits:
-    """Per-student limits. Times in seconds, sizes in MiB."""
-
-    cell_timeout: int = 60
-    notebook_timeout: int = 600
-    memory_mb: int = 4096
-    file_size_mb: int = 256
-    max_processes: int = 512
-    max_output_lines: int = 1000
-
-    def nbgrader_options(self) -> list[str]:
-        """nbgrader traits that enforce the per-cell limits inside ``nbgrader autograde``."""
-        return [f"--Execute.timeout={self.cell_timeout}", "--Execute.interrupt_on_timeout=True",
-                f"--LimitOutput.max_lines={self.max_output_lines}", "--LimitOutput.max_traceback=100"]
+SANDBOX_UID = SANDBOX_GID = 65534          # "nobody" on Debian and most Linux systems
+BWRAP_ENV = "COURSE_BWRAP"                  # path of bwrap (tests point it at nothing)
+_SYSTEM = ("/usr", "/etc", "/opt")
+_MERGED = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
 
-def sandbox_environment(home: Path, extra: dict[str, str] | None = None, threads: int = 1) -> dict[str, str]:
-    """A minimal environment: no secrets, ``HOME`` in the scratch folder, FAST mode, the
-    network guard on ``PYTHONPATH``, no GPU, and ``threads`` math threads (so that parallel
-    workers do not oversubscribe the cores)."""
-    env = {k: os.environ[k] for k in _KEPT if k in os.environ}
-    env.update({
-        "HOME": str(home), "TMPDIR": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(home / ".matplotlib"),
-        "PYTHONPATH": str(NETGUARD_DIR), "COURSE_FAST": "1", "CUDA_VISIBLE_DEVICES": "",
-        "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
-        "COURSE_NETGUARD_LOG": str(home / "network-attempts.log"),
-        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
-    })
-    env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
-    env.update(extra or {})
-    return env
+class SandboxUnavailable(RuntimeError):
+    """bwrap is missing or cannot start a sandbox here; the message says why (es / en)."""
 
 
-UNPRIVILEGED_UID = UNPRIVILEGED_GID = 65534       # "nobody" on Debian and most Linux systems
+def bwrap_path() -> str | None:
+    """The bwrap executable (``$COURSE_BWRAP`` or ``bwrap`` on PATH), or None."""
+    name = os.environ.get(BWRAP_ENV, "bwrap")
+    return shutil.which(name)
 
 
-def become_nobody() -> None:
-    """Switch this process to the unprivileged user (it must be root)."""
-    os.setgroups([])
-    os.setgid(UNPRIVILEGED_GID)
-    os.setuid(UNPRIVILEGED_UID)
+def _real(path: str | Path) -> str:
+    return os.path.realpath(path)
 
 
-@functools.lru_cache(maxsize=1)
-def drops_privileges() -> bool:
-    """True when grading runs as root and ``nobody`` can run this Python and import the course:
-    each student's run then switches to ``nobody``. (A course under a folder that only root can
-    enter cannot be graded as ``nobody``; grading then stays as root, and the README says so.)"""
-    if not hasattr(os, "geteuid") or os.geteuid() != 0:
-        return False
-    try:
-        probe = subprocess.run([sys.executable, "-c", "import course_utils.checks, nbgrader"], cwd="/",
-                               preexec_fn=become_nobody, capture_output=True, timeout=60,
-                               env={"PATH": "/usr/bin:/bin", "HOME": "/tmp"})
-    except (OSError, subprocess.SubprocessError):
-        return False
-    return probe.returncode == 0
+def _python_paths() -> list[str]:
+    """What a kernel needs to import Python, the course package and its dependencies."""
+    import course_utils
 
-
-def hand_over(path: Path) -> None:
-    """Give the unprivileged user ownership of a scratch folder (no-op unless running as root)."""
-    if not drops_privileges():
-        return
-    for item in [path, *path.rglob("*")]:
-        os.chown(item, UNPRIVILEGED_UID, UNPRIVILEGED_GID, follow_symlinks=False)
-
-
-def apply_limits(limits: GradingLimits, drop: bool) -> None:
-    """Set the resource limits of this process and, if ``drop``, become ``nobody`` (root is
-    exempt from ``RLIMIT_NPROC`` and can read everything)."""
-    mib = 1024 * 1024
-    resource.setrlimit(resource.RLIMIT_AS, (limits.memory_mb * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_FSIZE, (limits.file_size_mb * mib,) * 2)
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
-    resource.setrlimit(resource.RLIMIT_NPROC, (limits.max_processes,) * 2)
-    if drop:
-        become_nobody()
+    paths = {_real(sys.base_prefix), _real(sys.prefix), _real(Path(course_utils.__file__).parent)}
+    return sorted(paths)
 
 
 @dataclass
-class SandboxResult:
-    returncode: int | None
-    seconds: float
-    timed_out: bool
-    output: str
+class Sandbox:
+    """How kernels are sandboxed: what they read, where they write, which uid they run as."""
+
+    bwrap: str
+    readonly: list[str] = field(default_factory=list)
+    uid: int | None = SANDBOX_UID             # None: keep the grader's (non-root) uid
+
+    @classmethod
+    def for_grading(cls, data_dir: Path | None = None, bwrap: str | None = None) -> "Sandbox":
+        """The sandbox for grading with this Python: read-only system, Python, course_utils and
+        ``data_dir`` (default: the course data); raise :class:`SandboxUnavailable` without bwrap."""
+        from ...config import data_dir as course_data
+
+        found = bwrap or bwrap_path()
+        if found is None:
+            raise SandboxUnavailable(
+                "no se encuentra bubblewrap (bwrap): instálelo (apt-get install bubblewrap) o califique sin "
+                "aislamiento con --no-sandbox / bubblewrap (bwrap) was not found: install it or pass --no-sandbox")
+        data = _real(data_dir or course_data())
+        readonly = _python_paths() + ([data] if os.path.isdir(data) else [])
+        return cls(bwrap=found, readonly=readonly, uid=SANDBOX_UID if os.geteuid() == 0 else None)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self))
+
+    @classmethod
+    def from_json(cls, text: str) -> "Sandbox":
+        return cls(**json.loads(text))
+
+    def argv(self, command: list[str], writable: list[str], workdir: str,
+             binds: dict[str, str] | None = None) -> list[str]:
+        """``command`` wrapped in bwrap: the read-only paths, ``writable`` folders (same path
+        inside), ``binds`` (inside path → outside folder, writable), started in ``workdir``."""
+        args = [self.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "calificacion"]
+        if self.uid is None:
+            args += ["--unshare-user"]
+        for path in _SYSTEM:
+            if os.path.isdir(path):
+                args += ["--ro-bind", path, path]
+        for path in _MERGED:
+            if os.path.islink(path):
+                args += ["--symlink", os.readlink(path), path]
+            elif os.path.isdir(path):
+                args += ["--ro-bind", path, path]
+        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        targets = [*self.readonly, *writable, *(binds or {})]
+        for folder in _ancestors(targets):          # traversable, whatever the modes outside (/root is 0700)
+            args += ["--perms", "0755", "--dir", folder]
+        for path in self.readonly:
+            args += ["--ro-bind", path, path]
+        for path in writable:
+            args += ["--bind", path, path]
+        for inside, outside in (binds or {}).items():
+            args += ["--bind", outside, inside]
+        args += ["--chdir", workdir, "--"]
+        if self.uid is not None:
+            args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
+                     "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
+        return args + command
+
+    def hand_over(self, *paths: Path) -> None:
+        """Give the sandbox's uid the folders it writes to (no-op when it keeps the grader's)."""
+        if self.uid is None:
+            return
+        for top in paths:
+            for item in [top, *top.rglob("*")]:
+                os.chown(item, self.uid, self.uid, follow_symlinks=False)
 
 
-def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits,
-                zygote: "Zygote | None" = None) -> SandboxResult:
-    """Run ``command`` in its own session under ``limits``; on the wall-clock limit the whole
-    process group is killed. The combined output is kept (its last 20,000 characters).
+def _ancestors(paths: list[str]) -> list[str]:
+    """The folders above ``paths`` that the sandbox must create, shallowest first."""
+    found = {str(parent) for path in paths for parent in Path(path).parents
+             if str(parent) not in ("/", "/tmp") and not str(parent).startswith(_SYSTEM)}
+    return sorted(found, key=lambda p: (p.count("/"), p))
 
-    With a :class:`~.zygote.Zygote`, a ``python -m nbgrader …`` command is forked from that
-    warm helper instead of starting a new interpreter (same limits, same isolation)."""
+
+# Run in the sandbox by :func:`probe`: the interpreter and the course import, the uid is not
+# root, nothing outside is reachable.
+_PROBE = r"""
+import os, socket, sys
+import course_utils.checks, ipykernel
+assert os.getuid() != 0 and os.geteuid() != 0, "uid 0"
+s = socket.socket()
+s.settimeout(2)
+try:
+    s.connect(("192.0.2.1", 80))
+except OSError:
+    pass
+else:
+    sys.exit("network reachable")
+print("ok")
+"""
+
+
+def probe(sandbox: Sandbox, scratch: Path) -> float:
+    """Start one sandbox as a kernel would be started; return the seconds it took, or raise
+    :class:`SandboxUnavailable` saying why it cannot be used."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    sandbox.hand_over(scratch)
+    command = sandbox.argv([sys.executable, "-I", "-c", _PROBE], [str(scratch)], str(scratch))
     start = time.perf_counter()
-    log = cwd / "grading-output.log"
-    drop = drops_privileges()
-    if zygote is not None and command[:3] == [sys.executable, "-m", "nbgrader"]:
-        returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log, drop)
-    else:
-        with open(log, "wb") as out:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    preexec_fn=lambda: apply_limits(limits, drop))
-            timed_out = False
-            try:
-                proc.wait(timeout=limits.notebook_timeout)
-            except subprocess.TimeoutExpired:
-                timed_out = True
-            finally:
-                kill_process_group(proc.pid)      # kernels and anything else left in the session
-                proc.wait()
-            returncode = proc.returncode
-    with open(log, "rb") as fh:
-        fh.seek(max(0, log.stat().st_size - 20_000))
-        text = fh.read().decode("utf-8", errors="replace")
-    return SandboxResult(returncode, time.perf_counter() - start, timed_out, text)
-
-
-def kill_process_group(pid: int) -> None:
-    """SIGKILL every process in the group led by ``pid`` (gone already: nothing to do)."""
     try:
-        os.killpg(pid, signal.SIGKILL)
-    except (ProcessLookupError, PermissionError):
-        pass
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120,
+                              env={"PATH": "/usr/bin:/bin", "HOME": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"})
+    except (OSError, subprocess.SubprocessError) as err:
+        done = None
+        detail = str(err)
+    seconds = time.perf_counter() - start
+    if done is None or done.returncode != 0 or done.stdout.strip() != "ok":
+        if done is not None:
+            detail = (done.stderr.strip() or done.stdout.strip())[-400:]
+        raise SandboxUnavailable(
+            f"el aislamiento (bubblewrap) no funciona en esta máquina: {detail} — califique en un servidor donde "
+            f"bwrap pueda crear espacios de nombres, o sin aislamiento con --no-sandbox / the bubblewrap sandbox "
+            f"cannot start here; fix it or pass --no-sandbox")
+    return seconds
+
+
+def start_overhead(sandbox: Sandbox, scratch: Path, runs: int = 5) -> float:
+    """What the sandbox adds to starting one kernel: the median time of a Python start inside
+    bwrap minus the median outside (seconds; each student starts one kernel, more on restarts)."""
+    scratch.mkdir(parents=True, exist_ok=True)
+    sandbox.hand_over(scratch)
+    plain = [sys.executable, "-c", "pass"]
+    env = {"PATH": "/usr/bin:/bin", "HOME": str(scratch)}
+
+    def median_seconds(command: list[str]) -> float:
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            subprocess.run(command, check=True, env=env, capture_output=True)
+            times.append(time.perf_counter() - start)
+        return sorted(times)[len(times) // 2]
+
+    return median_seconds(sandbox.argv(plain, [str(scratch)], str(scratch))) - median_seconds(plain)

@@ -1,8 +1,8 @@
 """A warm start for ``python -m nbgrader``: one helper process per grading worker imports
 nbgrader once (about 4.5 s of imports, most of it jsonschema building an IRI grammar) and
-forks a fresh child for each student, which then applies the limits, drops privileges and
-runs nbgrader exactly as ``python -m nbgrader …`` would. The helper never runs student code;
-each child starts from the same clean, just-imported state.
+forks a fresh child for each student, which then applies the limits and runs nbgrader exactly
+as ``python -m nbgrader …`` would. Neither the helper nor its children run student code (the
+notebook kernels do, in the sandbox); each child starts from the same clean, just-imported state.
 
 Protocol (one JSON request per line on stdin): the helper answers ``pid N`` when the child
 starts and ``exit RC`` when it ends. The parent enforces the wall-clock limit by killing the
@@ -18,7 +18,8 @@ import time
 from dataclasses import asdict
 from pathlib import Path
 
-from .sandbox import GradingLimits, apply_limits, kill_process_group
+from .limits import GradingLimits, apply_limits
+from .process import kill_process_group
 
 
 class Zygote:
@@ -47,11 +48,11 @@ class Zygote:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.decode()
 
-    def run(self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits, log: Path,
-            drop_privileges: bool) -> tuple[int | None, bool]:
+    def run(self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits,
+            log: Path) -> tuple[int | None, bool]:
         """Run ``python -m nbgrader *args`` in a forked child; returns (exit code, timed out)."""
         request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log),
-                   "limits": asdict(limits), "drop": drop_privileges}
+                   "limits": asdict(limits)}
         self.proc.stdin.write((json.dumps(request) + "\n").encode())
         self.proc.stdin.flush()
         pid = int(self._line(time.monotonic() + 60).split()[1])
@@ -84,7 +85,7 @@ def _child(request: dict) -> None:
         os.dup2(log, 1)
         os.dup2(log, 2)
         os.chdir(request["cwd"])
-        apply_limits(GradingLimits(**request["limits"]), request["drop"])
+        apply_limits(GradingLimits(**request["limits"]))
         os.environ.clear()
         os.environ.update(request["env"])
         sys.argv = ["nbgrader", *request["args"]]
