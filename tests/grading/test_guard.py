@@ -71,3 +71,9 @@ def test_forged_guard_cell_is_dropped(tmp_path):
     nb, _ = GuardGradedTests().preprocess(nb, {})
     assert all(c.source != forged.source for c in nb.cells)
     assert nb.cells[0].source.startswith("import course_utils.tools.grading.guard")
+
+
+def test_loosened_tolerance_is_undone(tmp_path):
+    trick = WRONG + "\nfrom course_utils.checks import check_close\ncheck_close.__defaults__ = ('x', 1e9, 1e9)"
+    nb = _notebook(tmp_path, {"ej1_solucion": trick, "ej2_solucion": CORRECT["ej2_solucion"]})
+    assert _failed(nb, "ej1_pruebas") and guard_notes(nb)

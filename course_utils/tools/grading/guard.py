@@ -61,8 +61,17 @@ def _function_of(value: Any):
 
 
 def _code_of(value: Any):
+    """What a student could swap inside a function object: its code and default arguments."""
     function = _function_of(value)
-    return function.__code__ if function is not None else None
+    return (function.__code__, function.__defaults__, function.__kwdefaults__) if function is not None else None
+
+
+def _same(current: tuple, pristine: tuple) -> bool:
+    return all(a is b for a, b in zip(current, pristine))
+
+
+def _put_back(function: types.FunctionType, code: tuple) -> None:
+    function.__code__, function.__defaults__, function.__kwdefaults__ = code
 
 
 def _rebindable(value: Any) -> bool:
@@ -90,7 +99,7 @@ def arm() -> None:
                        for name, module in modules.items()}
     _state["codes"] = {(name, key): (value, code) for name, module in modules.items()
                        for key, value in vars(module).items() if (code := _code_of(value)) is not None}
-    _state["helper_codes"] = {name: helper.__code__ for name, helper in _HELPERS.items()}
+    _state["helper_codes"] = {name: _code_of(helper) for name, helper in _HELPERS.items()}
     # ipykernel swaps input() per request to forward it to the frontend
     _state["builtins"] = {key: value for key, value in vars(builtins).items()
                           if _rebindable(value) and key not in ("input", "raw_input")}
@@ -129,14 +138,13 @@ def _check(altered: list[str]) -> None:
         module = _state["modules"][name]
         _restore_dict(vars(module), pristine, name, altered)
     for (name, key), (value, code) in _state["codes"].items():
-        holder = _function_of(value)
-        if holder.__code__ is not code:
-            altered.append(f"{name}.{key}.__code__")
-            holder.__code__ = code
+        if not _same(_code_of(value), code):
+            altered.append(f"{name}.{key}.__code__/__defaults__")
+            _put_back(_function_of(value), code)
     for name, code in _state["helper_codes"].items():
-        if _HELPERS[name].__code__ is not code:
-            altered.append(f"{name}.__code__")
-            _HELPERS[name].__code__ = code
+        if not _same(_code_of(_HELPERS[name]), code):
+            altered.append(f"{name}.__code__/__defaults__")
+            _put_back(_HELPERS[name], code)
     _restore_dict(vars(builtins), _state["builtins"], "builtins", altered)
     if (sys.gettrace(), sys.getprofile()) != _state["hooks"]:
         altered.append("sys.settrace/setprofile")

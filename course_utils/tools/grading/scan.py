@@ -39,6 +39,8 @@ _ATTRIBUTES = {
     "run_cell": "intercepta la ejecución de celdas de IPython (run_cell)",
     "run_cell_async": "intercepta la ejecución de celdas de IPython (run_cell)",
     "transform_cell": "intercepta la ejecución de celdas de IPython (transform_cell)",
+    "display_pub": "sustituye cómo IPython publica las salidas (display_pub)",
+    "displayhook": "sustituye cómo IPython publica las salidas (displayhook)",
     "history_manager": "lee el historial de celdas de IPython (history_manager)",
     "get_referrers": "recorre el grafo de objetos del intérprete (gc.get_referrers)",
     "get_referents": "recorre el grafo de objetos del intérprete (gc.get_referents)",
@@ -87,7 +89,7 @@ _CALLS = {
 _STRINGS = {
     "/proc": "lee /proc (memoria o estado de otros procesos)",
     "grading.guard": "toca la protección de las pruebas (grading.guard)",
-    "course-grading-guard": "se hace pasar por la celda de protección de las pruebas",
+    "course-grading-guard": "se hace pasar por la protección de las pruebas",
     "course_utils.tools": "usa las herramientas de corrección del curso (course_utils.tools)",
     "gradebook": "intenta acceder al registro de notas (gradebook)",
     "sqlite_master": "intenta manipular una base de datos (sqlite_master)",
