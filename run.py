@@ -53,7 +53,7 @@ REPO_COMMANDS = {
 }
 EDITION_COMMANDS = {
     "install": ("student", "crea .venv e instala el curso"),
-    "test": ("student", "comprueba la instalación: ejecuta las celdas que no son ejercicios en modo rápido"),
+    "test": ("student", "comprueba la instalación: cada notebook hasta su primer ejercicio, en modo rápido"),
     "lab": ("student", "abre JupyterLab con los notebooks del curso"),
 }
 
@@ -253,6 +253,9 @@ def ensure_installed(audience: str, gpu: bool = False, root: Path = ROOT) -> Pat
     wants_gpu = gpu_requested(gpu, dict(os.environ)) or stamp.get("gpu", False)
     version = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
                              capture_output=True, text=True).stdout.strip()
+    if tuple(int(x) for x in (version or "0.0").split(".")) not in SUPPORTED_PYTHONS:
+        sys.exit(f"run.py: el entorno {env_dir} usa Python {version or '?'}, que no sirve para el curso (3.10–3.13); "
+                 f"bórralo y vuelve a ejecutar la orden con un Python 3.10–3.13.")
     key_index = None if wants_gpu or system != "Linux" else os.environ.get(TORCH_INDEX_ENV, "auto")
     key = fingerprint(root, audiences, key_index, version)
     if stamp.get("fingerprint") == key:
@@ -303,16 +306,21 @@ def run_tests(python: Path, args: list[str]) -> int:
     return rc
 
 
-def exercise_free(notebook: dict) -> dict:
-    """A notebook without the cells a student writes and those that grade them (nbgrader metadata)."""
-    keep = [c for c in notebook["cells"]
-            if not (c.get("metadata", {}).get("nbgrader", {}).get("solution")
-                    or c.get("metadata", {}).get("nbgrader", {}).get("grade"))]
-    return dict(notebook, cells=keep)
+def before_first_exercise(notebook: dict) -> dict:
+    """The cells before the first one a student writes or that grades an answer (nbgrader
+    metadata): what runs before any exercise is solved (later demos use the student's answers)."""
+    cells = []
+    for cell in notebook["cells"]:
+        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
+        if nbgrader.get("solution") or nbgrader.get("grade"):
+            break
+        cells.append(cell)
+    return dict(notebook, cells=cells)
 
 
 def smoke_test(python: Path, root: Path, only: list[str]) -> int:
-    """The edition's ``test``: every release notebook minus its exercises, in FAST mode."""
+    """The edition's ``test``: each release notebook up to its first exercise, in FAST mode, in
+    the course kernel (the libraries, the data and ``course_utils`` load)."""
     chapters = sorted(p for p in (root / "notebooks").iterdir() if p.is_dir() and not p.name.startswith("."))
     chapters = [c for c in chapters if not only or any(o in c.name for o in only)]
     if not chapters:
@@ -326,7 +334,7 @@ def smoke_test(python: Path, root: Path, only: list[str]) -> int:
             copy = Path(tmp) / chapter.name
             shutil.copytree(chapter, copy)
             for nb_path in copy.glob("*.ipynb"):
-                nb_path.write_text(json.dumps(exercise_free(json.loads(nb_path.read_text(encoding="utf-8")))), encoding="utf-8")
+                nb_path.write_text(json.dumps(before_first_exercise(json.loads(nb_path.read_text(encoding="utf-8")))), encoding="utf-8")
                 start = time.perf_counter()
                 rc = call([str(python), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--log-level=ERROR",
                            "--ExecutePreprocessor.kernel_name=python3", "--ExecutePreprocessor.timeout=600",

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -81,13 +82,21 @@ def start_lab(notebook_dir: Path, *, env: dict[str, str] | None = None, stdout=N
 
 
 def run_lab(notebook_dir: Path, **kwargs) -> int:
-    """Run JupyterLab in the foreground until the student stops it (Ctrl+C)."""
+    """Run JupyterLab in the foreground until the student stops it (Ctrl+C, or SIGTERM from a
+    parent: the server is in a session of its own, so it is stopped here, never left behind)."""
     process = start_lab(notebook_dir, **kwargs)
+
+    def stop(signum, frame):
+        raise KeyboardInterrupt
+
+    previous = signal.signal(signal.SIGTERM, stop)
     try:
         return process.wait()
     except KeyboardInterrupt:
         process.terminate()
         return process.wait()
+    finally:
+        signal.signal(signal.SIGTERM, previous)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -113,11 +113,12 @@ def test_conda_environment_is_used_only_when_it_is_this_python_and_not_base(tmp_
     assert run.conda_environment({}, str(tmp_path)) is None
 
 
-def test_exercise_free_drops_solution_and_test_cells():
-    nb = {"cells": [{"metadata": {}}, {"metadata": {"nbgrader": {"solution": True}}},
-                    {"metadata": {"nbgrader": {"grade": True, "solution": False}}},
-                    {"metadata": {"nbgrader": {"grade": False, "solution": False}}}], "nbformat": 4}
-    assert run.exercise_free(nb)["cells"] == [nb["cells"][0], nb["cells"][3]]
+def test_smoke_test_stops_at_the_first_exercise_or_test_cell():
+    text = {"metadata": {"nbgrader": {"grade": False, "solution": False}}}
+    for first_exercise in ({"metadata": {"nbgrader": {"solution": True}}},
+                           {"metadata": {"nbgrader": {"grade": True, "solution": False}}}):
+        nb = {"cells": [{"metadata": {}}, text, first_exercise, {"metadata": {}}], "nbformat": 4}
+        assert run.before_first_exercise(nb)["cells"] == [{"metadata": {}}, text]
 
 
 def test_torch_requirement_is_pyproject_pin():

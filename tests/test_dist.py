@@ -190,8 +190,8 @@ def test_edition_refuses_to_overwrite_the_course(tmp_path):
 
 def test_edition_installs_and_runs_from_its_own_folder(edition):
     """The edition's README commands, for real: `python run.py test 01` creates .venv in the
-    edition, installs the student set with the lock and runs chapter 01 without its exercises in
-    FAST mode; `python run.py lab` then serves JupyterLab on the release."""
+    edition, installs the student set with the lock and runs chapter 01 up to its first exercise
+    in FAST mode; `python run.py lab` then serves JupyterLab on the release."""
     env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH", "VIRTUAL_ENV", "COURSE_FAST")}
     start = time.perf_counter()
     result = subprocess.run([sys.executable, "run.py", "test", "01"], cwd=edition, env=env, capture_output=True,
@@ -203,7 +203,7 @@ def test_edition_installs_and_runs_from_its_own_folder(edition):
     names = {p["name"].lower() for p in json.loads(installed.stdout)}
     assert {"torch", "jupyterlab", "nbgrader", "course-utils"} <= names
     assert not names & {"papermill", "pytest", "playwright", "psycopg", "uv"}, "students get no instructor or developer tools"
-    probe = subprocess.run([str(python), "-c", "import course_utils.tools"], capture_output=True, text=True)
+    probe = subprocess.run([str(python), "-c", "import course_utils.tools"], cwd=edition, capture_output=True, text=True)
     assert probe.returncode != 0, "the grading tools are not importable in the edition"
     print(f"edition: install + chapter 01 in {time.perf_counter() - start:.0f} s")
 

@@ -131,9 +131,9 @@ def test_lock_satisfies_pyproject_for_every_target(label, python, markers):
             if canonicalize_name(req.name) == canonicalize_name(project["name"]):
                 continue  # dev = course-utils[instructor] + …
             name = canonicalize_name(req.name)
-            assert name in pins, f"{label} / Python {python}: {req.name} ({extra or 'student'}) is not in constraints.txt"
+            assert name in pins, f"{label} / Python {python}: {req.name} ({extra or 'student'}) is not in constraints.txt (run `python run.py lock`)"
             assert req.specifier.contains(pins[name], prereleases=True), \
-                f"{label} / Python {python}: constraints.txt pins {req.name}=={pins[name]}, pyproject.toml asks {req.specifier}"
+                f"{label} / Python {python}: constraints.txt pins {req.name}=={pins[name]}, pyproject.toml asks {req.specifier} (run `python run.py lock`)"
 
 
 def test_this_environment_is_the_locked_one():
