@@ -1,9 +1,11 @@
 """Hostile submissions graded in one parallel batch with well-behaved students.
 
-For every case: grading completes, the student gets the score the rules say (0 for the
-affected exercise, the rest graded; 0 with a reason when nothing can be graded), and the
-well-behaved students get exactly the scores they get when graded alone. The gradebook passes
-its integrity check afterwards."""
+For every case: grading completes and the student gets the fair score (0 for the affected
+exercise, the rest graded; 0 with a reason when nothing can be graded) or, for code that
+reaches into the grading machinery, is marked for manual review (``review``, shown in
+status.csv, summary.md and the feedback); no other case is marked. The well-behaved students
+get exactly the scores they get when graded alone; the gradebook passes its integrity check;
+no feedback page quotes a hidden test."""
 from __future__ import annotations
 
 import shutil
@@ -35,6 +37,51 @@ DAEMON = ("import os, subprocess, sys\nif os.fork() == 0:\n    os.setsid()\n"
 LINKS_AT_RUN_TIME = ("import os\nos.symlink({SOLUTION!r}, 'robado.ipynb')\nos.symlink('/', 'raiz')\n"
                      "os.makedirs('carpeta')\nos.symlink('/no/existe', 'carpeta/roto')\nos.symlink('carpeta', 'enlace')\n"
                      "os.remove('tarea.ipynb')\nos.symlink({SOLUTION!r}, 'tarea.ipynb')\n")
+
+
+# Tampering with the test machinery from a student cell (the guard undoes it; the scan and the
+# guard's markers send the submission to manual review).
+CODE_OBJECT = "from course_utils.checks import check_close\ncheck_close.__code__ = (lambda *a, **k: None).__code__\n"
+LOOSE_TOLERANCE = "from course_utils.checks import check_close\ncheck_close.__defaults__ = ('x', 1e9, 1e9)\n"
+RESTORE_REPLACED = "import course_utils.tools.grading.guard as g\ng.restore = lambda *a, **k: []\n"
+EMPTIES_TESTS = ("get_ipython().input_transformers_cleanup.append(\n"
+                 "    lambda lines: [] if any('check_' in l for l in lines) else lines)\n")
+ALLCLOSE = "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
+ISCLOSE_INSIDE = "import numpy\nnumpy._core.numeric.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
+BUILTINS = "import builtins\nbuiltins.abs = lambda x: 0\n"
+SYS_MODULES = ("import sys, types\nfake = types.ModuleType('course_utils.checks')\n"
+               "fake.check_close = lambda *a, **k: None\nsys.modules['course_utils.checks'] = fake\n")
+# looks for any SQLite file up the tree and plants a trigger that gives full marks
+SQL_TRIGGER = ("import os, glob, sqlite3\nd = os.getcwd()\nfor _ in range(6):\n"
+               "    for p in glob.glob(os.path.join(d, '*.db')) + glob.glob(os.path.join(d, '*', '*.db')):\n"
+               "        try:\n            con = sqlite3.connect(p)\n"
+               "            con.execute('CREATE TRIGGER forja AFTER UPDATE ON grade BEGIN '\n"
+               "                        'UPDATE grade SET auto_score = max_score WHERE id = NEW.id; END')\n"
+               "            con.commit()\n        except Exception:\n            pass\n    d = os.path.dirname(d)\n")
+GC_REFERRERS = ("import gc\nfrom course_utils.checks import check_close\nfor d in gc.get_referrers(check_close):\n"
+                "    if isinstance(d, dict):\n        for k, v in list(d.items()):\n"
+                "            if v is check_close:\n                d[k] = lambda *a, **kw: None\n")
+INSPECT_SOURCE = "import inspect\nimport course_utils.checks as c\n_ = inspect.getsource(c.check_close)\n"
+FRAME_GLOBALS = "import sys\nsys._getframe(0).f_globals['check_close'] = lambda *a, **k: None\n"
+EXEC_HIDDEN = "exec('import numpy as np; np.allclose = lambda *a, **k: True')\n"
+EVENTS = ("def _quita_errores(result):\n    result.error_in_exec = None\n"
+          "get_ipython().events.register('post_run_cell', _quita_errores)\n")
+CLASS_TRACEBACK = "type(get_ipython()).showtraceback = lambda *a, **k: None\n"
+SETTRACE = "import sys\nsys.settrace(lambda *a: None)\n"
+DISPLAY_PUB = "get_ipython().display_pub = None\n"
+FAKE_MARKER = ("from IPython.display import publish_display_data\n"
+               "publish_display_data({'application/vnd.course-grading-guard+json': {'nonce': '', 'altered': []}})\n")
+# Honest code the grading must not punish nor flag.
+WARNS = ("import warnings\ndef doble(x):\n    warnings.warn('doble: se convierte a float', UserWarning)\n"
+         "    return 2 * x")
+STDERR = "import sys\ndef doble(x):\n    print('calculando el doble de', x, file=sys.stderr)\n    return 2 * x"
+
+
+def _forged_guard_cell(nb):
+    """A first cell carrying the guard's id (nbgrader used to skip the real guard then)."""
+    forged = nbformat.v4.new_code_cell("pass")
+    forged["id"] = "course-grading-guard"
+    nb.cells.insert(0, forged)
 
 
 def _move_test_before_solution(nb):
@@ -91,14 +138,45 @@ CASES = {
     "lee_la_solucion": (dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "enlace_a_la_solucion": (dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
+    "red_silenciada": (dict(answers={"ej1_solucion": "import socket\ntry:\n    socket.create_connection(('example.org', 80), timeout=3)\nexcept OSError:\n    pass\n" + CORRECT["ej1_solucion"], **EJ2}), 3, "red"),
     "socket_crudo": (dict(answers={"ej1_solucion": RAW_SOCKET + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
     "connect_con_ctypes": (dict(answers={"ej1_solucion": CTYPES_CONNECT + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
     "demonio_setsid": (dict(answers={"ej1_solucion": DAEMON + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "enlaces_en_ejecucion": (dict(answers={"ej1_solucion": LINKS_AT_RUN_TIME + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
+    "cambia_el_codigo_de_check_close": (dict(answers={"ej1_solucion": CODE_OBJECT + WRONG_EJ1, **EJ2}), 2, ""),
+    "afloja_la_tolerancia": (dict(answers={"ej1_solucion": LOOSE_TOLERANCE + WRONG_EJ1, **EJ2}), 2, ""),
+    "sustituye_restore": (dict(answers={"ej1_solucion": RESTORE_REPLACED + WRONG_EJ1, **EJ2}), 2, ""),
+    "celda_con_el_id_del_guardian": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_forged_guard_cell), 2, ""),
+    "vacia_las_pruebas": (dict(answers={"ej1_solucion": EMPTIES_TESTS + WRONG_EJ1, **EJ2}), 2, ""),
+    "allclose_siempre_cierto": (dict(answers={"ej1_solucion": ALLCLOSE + WRONG_EJ1, **EJ2}), 2, ""),
+    "isclose_interno": (dict(answers={"ej1_solucion": ISCLOSE_INSIDE + WRONG_EJ1, **EJ2}), 2, ""),
+    "parchea_builtins": (dict(answers={"ej1_solucion": BUILTINS + WRONG_EJ1, **EJ2}), 2, ""),
+    "sys_modules_falso": (dict(answers={"ej1_solucion": SYS_MODULES + WRONG_EJ1, **EJ2}), 2, ""),
+    "trigger_sql": (dict(answers={"ej1_solucion": SQL_TRIGGER + WRONG_EJ1, **EJ2}), 2, ""),
+    "gc_referrers": (dict(answers={"ej1_solucion": GC_REFERRERS + WRONG_EJ1, **EJ2}), 2, ""),
+    "inspect_getsource": (dict(answers={"ej1_solucion": INSPECT_SOURCE + WRONG_EJ1, **EJ2}), 2, ""),
+    "globals_del_marco": (dict(answers={"ej1_solucion": FRAME_GLOBALS + WRONG_EJ1, **EJ2}), 2, ""),
+    "exec_oculto": (dict(answers={"ej1_solucion": EXEC_HIDDEN + WRONG_EJ1, **EJ2}), 2, ""),
+    "gancho_de_eventos": (dict(answers={"ej1_solucion": EVENTS + WRONG_EJ1, **EJ2}), 2, ""),
+    "showtraceback_de_la_clase": (dict(answers={"ej1_solucion": CLASS_TRACEBACK + WRONG_EJ1, **EJ2}), 2, ""),
+    "settrace": (dict(answers={"ej1_solucion": SETTRACE + WRONG_EJ1, **EJ2}), 2, ""),
+    "sin_display_pub": (dict(answers={"ej1_solucion": DISPLAY_PUB + WRONG_EJ1, **EJ2}), 2, ""),
+    "marca_falsa": (dict(answers={"ej1_solucion": FAKE_MARKER + WRONG_EJ1, **EJ2}), 2, ""),
+    "correcta_con_userwarning": (dict(answers={"ej1_solucion": WARNS, **EJ2}), 3, ""),
+    "correcta_que_escribe_en_stderr": (dict(answers={"ej1_solucion": STDERR, **EJ2}), 3, ""),
 }
+# Cases that must be marked for manual review (code that reaches into the grading machinery);
+# every other case must not be.
+REVIEW = {"redefine_check_close", "parchea_el_modulo", "traga_los_errores", "silencia_tracebacks",
+          "bomba_de_procesos_acotada", "socket_crudo", "connect_con_ctypes", "demonio_setsid",
+          "cambia_el_codigo_de_check_close", "afloja_la_tolerancia", "sustituye_restore", "celda_con_el_id_del_guardian",
+          "vacia_las_pruebas", "allclose_siempre_cierto", "isclose_interno", "parchea_builtins", "sys_modules_falso",
+          "trigger_sql", "gc_referrers", "inspect_getsource", "globals_del_marco", "exec_oculto", "gancho_de_eventos",
+          "showtraceback_de_la_clase", "settrace", "sin_display_pub", "marca_falsa"}
+HONEST = ("correcta_con_userwarning", "correcta_que_escribe_en_stderr")
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
 # The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
-CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": CORRECT["ej1_solucion"]}, {})[i % 3] for i in range(32)}
+CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": CORRECT["ej1_solucion"]}, {})[i % 3] for i in range(14)}
 CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 
 
@@ -123,13 +201,75 @@ def graded(tmp_path_factory):
     return root, results, alone
 
 
+@pytest.fixture(scope="module")
+def feedback(graded):
+    """Every student's feedback page, as ``course grade feedback`` writes them (student → HTML)."""
+    from course_utils.tools.grading.feedback import generate_feedback
+
+    root, results, _ = graded
+    withheld = generate_feedback(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")
+    pages = {p.parts[-3]: p.read_text(encoding="utf-8") for p in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html")}
+    return withheld, pages
+
+
 def test_every_case_is_graded_by_the_rules(graded):
-    _, results, _ = graded
-    cases = CASES
-    wrong = {s: (results[s].score, expected, results[s].reason) for s, (_, expected, _) in cases.items()
-             if results[s].score != expected}
-    print(f"casos probados: {len(cases)} · calificados según las reglas: {len(cases) - len(wrong)}")
+    root, results, alone = graded
+    hostile = [s for s in CASES if s not in WELL_BEHAVED]
+    fair_or_flagged = [s for s in hostile if results[s].score == CASES[s][1] or (s in REVIEW and results[s].review)]
+    others = (*WELL_BEHAVED, *CLASSMATES)
+    unaffected = all(results[s].score == (alone[s].score if s in alone else CLASSMATE_SCORES[s])
+                     and not results[s].reason and not results[s].review for s in others)
+    intact = check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
+    print(f"casos hostiles probados: {len(hostile)} · con la nota justa o para revisión: {len(fair_or_flagged)} · "
+          f"sin afectar a los demás: {len(hostile) if unaffected else 0} · con el gradebook íntegro: "
+          f"{len(hostile) if intact else 0}")
+    assert len(hostile) >= 40
+    wrong = {s: (results[s].score, CASES[s][1], results[s].reason, results[s].review)
+             for s in hostile if s not in fair_or_flagged}
     assert not wrong
+    assert unaffected and intact
+
+
+def test_review_exactly_where_the_machinery_was_touched(graded):
+    _, results, _ = graded
+    flagged = {s for s, r in results.items() if r.review}
+    assert flagged - REVIEW == set(), "honest or merely broken code marked for review"
+    assert REVIEW - flagged == set(), "tampering not marked for review"
+
+
+@pytest.mark.parametrize("student", HONEST)
+def test_honest_output_on_stderr_keeps_full_marks(graded, student):
+    _, results, _ = graded
+    assert (results[student].score, results[student].review) == (3.0, "")
+
+
+def test_review_reaches_status_summary_and_feedback(graded, feedback):
+    import html as html_lib
+
+    from course_utils.tools.grading.reports import write_reports
+
+    root, results, _ = graded
+    status = read_status(root, ASSIGNMENT)
+    summary = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")["summary"].read_text(encoding="utf-8")
+    to_review = summary.split("## Entregas para revisar a mano")[1]
+    _, pages = feedback
+    for student in REVIEW:
+        assert status[student]["review"] == results[student].review
+        assert f"**{student}**" in to_review
+        assert "Pendiente de revisión manual" in html_lib.unescape(pages[student]), student
+
+
+def test_no_feedback_page_quotes_a_hidden_test(graded, feedback):
+    from course_utils.tools.grading.feedback import hidden_test_lines, leaks
+
+    root, results, _ = graded
+    withheld, pages = feedback
+    needles = hidden_test_lines(root, ASSIGNMENT)
+    assert len(needles) == 2 and withheld == {}
+    graded_students = {s for s in results if (root / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()}
+    assert graded_students <= set(pages) and len(pages) >= 50
+    assert {s: leaks(page, needles) for s, page in pages.items() if leaks(page, needles)} == {}
+    print(f"páginas de realimentación revisadas: {len(pages)} · con alguna línea de prueba oculta: 0")
 
 
 def test_student_code_cannot_read_the_solutions(graded):
@@ -155,28 +295,20 @@ def test_well_behaved_students_are_unaffected(graded):
           f"{len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(results)})")
 
 
-def test_feedback_for_each_student(graded):
-    from course_utils.tools.release import nbgrader_command, run_nbgrader
-
-    root, _, _ = graded
-    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", "--student=ana_correcta", root=root,
-                                  extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
-    html = (root / "feedback" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+def test_feedback_for_each_student(feedback):
+    _, pages = feedback
+    html = pages["ana_correcta"]
     assert "3" in html and "ej1_pruebas" in html
     assert "Nota de la corrección automática" not in html, "no note when nothing went wrong"
 
 
-@pytest.mark.parametrize("student", ["os_exit", "bucle_infinito", "abre_un_socket"])
-def test_feedback_tells_the_student_why(graded, student):
+@pytest.mark.parametrize("student", ["os_exit", "bucle_infinito", "abre_un_socket", "bomba_de_memoria"])
+def test_feedback_tells_the_student_why(graded, feedback, student):
     """Marks lost for reasons other than failed tests are explained in the feedback HTML too."""
     import html as html_lib
 
-    from course_utils.tools.release import nbgrader_command, run_nbgrader
-
-    root, results, _ = graded
-    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", f"--student={student}", root=root,
-                                  extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
-    page = (root / "feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
+    _, results, _ = graded
+    page = feedback[1][student]
     assert "Nota de la corrección automática" in page
     assert results[student].reason.split(";")[0] in html_lib.unescape(page)
 

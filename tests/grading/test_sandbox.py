@@ -21,7 +21,7 @@ import pytest
 
 from course_utils.tools.grading.autograde import NO_SANDBOX_NOTE, grade_submissions
 from course_utils.tools.grading.limits import GradingLimits
-from course_utils.tools.grading.sandbox import BWRAP_ENV, SandboxUnavailable
+from course_utils.tools.grading.sandbox import BWRAP_ENV, Sandbox, SandboxUnavailable
 from course_utils.tools.grading.status import read_status, status_path
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 from test_hostile_submissions import DAEMON, LINKS_AT_RUN_TIME
@@ -210,3 +210,20 @@ def test_the_command_refuses_and_no_sandbox_is_said_in_every_report(tmp_path):
     subprocess.run([*course, "report", ASSIGNMENT, "--course-root", str(root)], check=True, env=env,
                    capture_output=True)
     assert NO_SANDBOX_NOTE in (root / "grading" / ASSIGNMENT / "summary.md").read_text(encoding="utf-8")
+
+
+def test_as_root_the_kernel_drops_to_nobody_without_a_user_namespace():
+    argv = Sandbox(bwrap="bwrap", readonly=["/opt/py"], uid=65534).argv(["python"], ["/w/home"], "/w/nb",
+                                                                      binds={"/w/nb": "/w/run"})
+    assert "--unshare-user" not in argv, "a user namespace made by root maps the kernel back to uid 0 outside"
+    tail = argv[argv.index("--") + 1:]
+    assert tail[:3] == ["setpriv", "--reuid=65534", "--regid=65534"] and "--no-new-privs" in tail
+    assert tail[-1] == "python"
+    assert {"--unshare-net", "--unshare-pid", "--die-with-parent"} <= set(argv)
+    assert argv[argv.index("--chdir") + 1] == "/w/nb"
+    assert ["--bind", "/w/run", "/w/nb"] == argv[argv.index("/w/run") - 1:argv.index("/w/run") + 2]
+
+
+def test_as_another_user_the_kernel_keeps_that_uid_in_a_user_namespace():
+    argv = Sandbox(bwrap="bwrap", readonly=[], uid=None).argv(["python"], [], "/w")
+    assert "--unshare-user" in argv and "setpriv" not in argv

@@ -10,7 +10,7 @@ from ..release import nbgrader_command
 from .diagnosis import NETWORK_NOTE, explain
 from .gradebook import read_scores
 from .integrity import schema_problems
-from .kernel import config_lines
+from .kernel import KERNEL_HOME, config_lines
 from .limits import GradingLimits
 from .process import NETWORK_LOG, grading_environment, run_limited
 from .sandbox import Sandbox
@@ -67,7 +67,6 @@ def grade_one(course_root: Path, assignment: str, student: str, template_db: Pat
     if sandbox is not None:
         with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
             fh.write(config_lines(sandbox, ws))
-        sandbox.hand_over(ws / "home")
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command("autograde", assignment, "--force", f"--student={student}", root=ws,
                                extra=[f"--CourseDirectory.db_url={db_url}", *limits.nbgrader_options()])
@@ -87,7 +86,7 @@ def grade_one(course_root: Path, assignment: str, student: str, template_db: Pat
     if not expected.exists():
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
         notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
-    attempts = _network_attempts(ws / "home")
+    attempts = _network_attempts(ws / (KERNEL_HOME if sandbox is not None else "home"))
     if attempts and NETWORK_NOTE not in notes:
         notes = "; ".join(filter(None, [f"{NETWORK_NOTE}: {attempts} intento(s)", notes]))
     # the scan reads the course's copy of the submission: the workspace's is writable by the student's code

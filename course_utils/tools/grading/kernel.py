@@ -10,6 +10,7 @@ reads, writes or chmods afterwards.
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 from jupyter_client.manager import AsyncKernelManager
@@ -17,6 +18,9 @@ from traitlets import Unicode
 
 from .sandbox import Sandbox
 from .workspace import copy_regular_files
+
+
+KERNEL_HOME = "kernel-home"    # the kernel's HOME, TMPDIR and caches; nbgrader keeps its own home
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -36,7 +40,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         self.transport = "ipc"
         ipc = self._folder("ipc")
         if not self.connection_file:
-            self.connection_file = str(ipc / f"kernel-{os.getpid()}.json")
+            self.connection_file = str(ipc / f"kernel-{uuid.uuid4().hex[:8]}.json")
         self.ip = str(ipc / "k")
         # the kernel is told to stop by a message: a signal to bwrap would kill the sandbox
         self.kernel_spec.interrupt_mode = "message"
@@ -50,9 +54,12 @@ class SandboxedKernelManager(AsyncKernelManager):
             copy_regular_files(Path(cwd), run)
             sandbox.hand_over(run)
         sandbox.hand_over(Path(self.connection_file))
+        # the kernel gets its own home (HOME, TMPDIR, caches, the network log move with it): what
+        # it writes there is never read by nbgrader, which runs as the grader
         env = dict(kw.get("env") or os.environ)
-        home = env.get("HOME", str(self._folder("home")))
-        sandbox.hand_over(Path(home))             # nbgrader (outside) may have created folders there
+        home = str(self._folder(KERNEL_HOME))
+        if env.get("HOME"):
+            env = {k: v.replace(env["HOME"], home, 1) if v.startswith(env["HOME"]) else v for k, v in env.items()}
         writable = [str(self._folder("ipc")), home]
         kw.update(env=env, cwd=str(self.workspace))
         # no parent polling: inside the PID namespace the parent is the sandbox's init (pid 1);
