@@ -1,6 +1,10 @@
-"""Network guard (used by the tests and by `course grade`): put this folder on PYTHONPATH and every Python process
-(notebook kernels included) refuses outbound connections and name look-ups that are not
-local, and appends each attempt to the file named by $COURSE_NETGUARD_LOG."""
+"""Network guard: put this folder on PYTHONPATH and every Python process (notebook kernels
+included) refuses outbound connections and name look-ups that are not local, and appends each
+attempt to the file named by $COURSE_NETGUARD_LOG.
+
+A Python-level guard only (``_socket`` or ``ctypes`` get round it). When grading, the kernel's
+own network namespace (:mod:`course_utils.tools.grading.sandbox`) is what blocks; the guard is
+kept there to *report* attempts, even those the student's code catches and silences."""
 import os
 import socket
 
