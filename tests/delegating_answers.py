@@ -57,6 +57,31 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return evaluate_model(model, loader)\n"
         ),
     },
-    "05_atencion_cruzada": {},
+    "05_atencion_cruzada": {
+        # the loss, Recall@K and attention stay in course_utils (training, retrieval, ablation):
+        # the hidden tests must catch an import, a wrapper or a call inside the student's class
+        "ej1_solucion": "from course_utils.models.contrastive import contrastive_loss\n",
+        "ej2_solucion": (
+            "from course_utils import retrieval\n\n"
+            "def recall_at_k(similarity, relevance, k):\n"
+            "    return retrieval.recall_at_k(similarity, relevance, k)\n"
+        ),
+        "ej3_solucion": (
+            "from course_utils.models.cross_attention import attend\n\n"
+            "class CrossAttentionV0(nn.Module):\n"
+            "    def forward(self, image, text, text_mask):\n"
+            "        return attend(image, text, text, text_mask)[0], attend(text, image, image)[0]\n"
+        ),
+        "ej4_solucion": (
+            "from course_utils.models.cross_attention import attend as _attend\n\n"
+            "class CrossAttentionNormResidual(nn.Module):\n"
+            "    def __init__(self, dim):\n"
+            "        super().__init__()\n"
+            "        self.image_norm, self.text_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)\n\n"
+            "    def forward(self, image, text, text_mask):\n"
+            "        img, txt = self.image_norm(image), self.text_norm(text)\n"
+            "        return image + _attend(img, txt, txt, text_mask)[0], text + _attend(txt, img, img)[0]\n"
+        ),
+    },
     "06_vit_clip": {},
 }
