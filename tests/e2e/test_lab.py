@@ -154,8 +154,8 @@ def test_validate_names_the_failing_test_in_spanish(page, lab):
     text = dialog.inner_text()
     assert "validation-failed" in dialog.get_attribute("class"), text
     assert "The following cell failed:" in text
-    assert "fuse_concat([texto, imagen, audio])" in text, "the dialog must show the failing test cell"
-    assert "Valores incorrectos en las tres primeras columnas" in text, \
+    assert "fuse_concat([_texto, _imagen, _audio])" in text, "the dialog must show the failing test cell"
+    assert "Valores incorrectos en fuse_concat (texto, luego imagen, luego audio" in text, \
         f"the Spanish message of the failing check is missing from the dialog:\n{text}"
     note = page.evaluate("(el) => getComputedStyle(el, '::before').content", dialog)
     assert "pruebas ocultas" in note, f"the course's note is missing from the failure dialog: {note!r}"
