@@ -1,4 +1,4 @@
-"""A student's offline first hour: notebook 01's cells that are not exercises run in full mode,
+"""A student's offline first hour: notebook 01 without its tests, answers filled in, in full mode,
 from a fresh copy of the release, with a fresh HOME and cache and the network cut. The time
 goes to build/report.md (``course bench first-hour``), not into an assertion."""
 from __future__ import annotations
@@ -12,16 +12,20 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
-from course_utils.tools.first_hour import first_hour, network_isolation, without_exercises
+from course_utils.tools.first_hour import first_hour, network_isolation, solved_without_tests
+from course_utils.tools.grading.bench import solution_sources
 
 
-def test_without_exercises_drops_only_answer_and_grade_cells():
+def test_the_first_hour_fills_the_answers_and_drops_only_the_test_cells():
     nb = nbformat.read(ROOT / "notebooks" / CHAPTERS[0] / f"{CHAPTERS[0]}.ipynb", as_version=4)
-    kept = without_exercises(nb)
-    graded = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")
-              or c.metadata.get("nbgrader", {}).get("solution")]
-    assert graded and len(kept.cells) == len(nb.cells) - len(graded)
+    answers = solution_sources(ROOT, CHAPTERS[0])
+    kept = solved_without_tests(nb, answers)
+    tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+    assert tests and len(kept.cells) == len(nb.cells) - len(tests)
+    assert not any(c.metadata.get("nbgrader", {}).get("grade") for c in kept.cells)
     assert not any("raise NotImplementedError()" in c.source for c in kept.cells if c.cell_type == "code")
+    solved = {c.metadata.nbgrader.grade_id: c.source for c in kept.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    assert solved == answers, "every answer cell holds the instructor's solution (later demos use it)"
     assert any(c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("enunciado") for c in kept.cells), \
         "exercise statements stay: students read them"
 

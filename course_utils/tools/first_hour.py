@@ -1,6 +1,7 @@
 """``course bench first-hour``: a student's first hour, offline. The release of one chapter is
-copied to a fresh folder, a fresh HOME and an empty cache; its cells that are not exercises run
-in full mode (not FAST) in a kernel of this virtual environment, with no network at all (a
+copied to a fresh folder, a fresh HOME and an empty cache; its answer cells get the instructor's
+solutions (the demonstrations after an exercise use the student's own code) and its test cells
+go; it runs in full mode (not FAST) in a kernel of this virtual environment, with no network at all (a
 network namespace of its own when root can make one, the course's socket guard otherwise).
 Writes ``build/bench/first_hour.{json,md}`` and refreshes ``build/report.md``."""
 from __future__ import annotations
@@ -19,6 +20,7 @@ from nbgrader import utils
 
 from ..config import CACHE_ENV, FAST_ENV, repo_root
 from .environment import tool_environment
+from .grading.bench import solution_sources
 from .grading.sandbox import NETGUARD_DIR
 from .report_builder import write_benchmark
 
@@ -31,10 +33,14 @@ def is_exercise_cell(cell: nbformat.NotebookNode) -> bool:
     return utils.is_solution(cell) or utils.is_grade(cell)
 
 
-def without_exercises(nb: nbformat.NotebookNode) -> nbformat.NotebookNode:
-    """The notebook minus the cells a student writes and the cells that grade them."""
+def solved_without_tests(nb: nbformat.NotebookNode, answers: dict[str, str]) -> nbformat.NotebookNode:
+    """The notebook as a student who solves each exercise on the way has it (``answers``:
+    grade id → code of each answer cell), minus the cells that grade the answers."""
     copy = nbformat.from_dict(nb)
-    copy.cells = [c for c in copy.cells if not is_exercise_cell(c)]
+    copy.cells = [c for c in copy.cells if not utils.is_grade(c)]
+    for cell in copy.cells:
+        if utils.is_solution(cell):
+            cell.source = answers[cell.metadata["nbgrader"]["grade_id"]]
     return copy
 
 
@@ -63,14 +69,15 @@ def _slowest_cells(nb: nbformat.NotebookNode, n: int = 3) -> list[dict]:
 
 
 def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = None) -> dict:
-    """Run the non-exercise cells of ``chapter`` as a student would on a first, offline day."""
+    """Run ``chapter`` without its tests, answers filled in, as a student would on a first, offline day."""
     build_dir = build_dir or repo_root() / "build"
     with tempfile.TemporaryDirectory(prefix="course-first-hour-") as tmp:
         base = Path(tmp)
         student = base / "descargas" / chapter
         shutil.copytree(repo_root() / "notebooks" / chapter, student)
         notebook = student / f"{chapter}.ipynb"
-        nbformat.write(without_exercises(nbformat.read(notebook, as_version=4)), notebook)
+        answers = solution_sources(repo_root(), chapter)
+        nbformat.write(solved_without_tests(nbformat.read(notebook, as_version=4), answers), notebook)
         (base / "home").mkdir()
         env = tool_environment({k: v for k, v in os.environ.items() if k not in (FAST_ENV, CACHE_ENV, "PYTHONPATH")})
         env.update(HOME=str(base / "home"), PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "net.log"),
@@ -107,7 +114,7 @@ def _markdown(d: dict) -> str:
     return "\n".join([
         f"### La primera hora de un estudiante, sin conexión: {d['chapter']}",
         "",
-        f"Celdas que no son ejercicios, en modo {d['mode']}, copia recién descargada, HOME y caché vacíos, "
+        f"Celdas sin las pruebas, con las respuestas escritas, en modo {d['mode']}, copia recién descargada, HOME y caché vacíos, "
         f"red cortada ({d['isolation']}).",
         "",
         f"Resultado: **{'sin errores' if d['ok'] else 'FALLO'}** · {d['code_cells_run']}/{d['code_cells']} celdas de código · "
