@@ -28,8 +28,6 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
-VENV = ROOT / ".venv"
-CONSTRAINTS = ROOT / "constraints.txt"
 STAMP_NAME = ".course-installed.json"
 SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12), (3, 13))
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -362,7 +360,7 @@ def build_parser(edition: bool) -> argparse.ArgumentParser:
     commands = EDITION_COMMANDS if edition else REPO_COMMANDS
     parser = argparse.ArgumentParser(prog="python run.py", description=__doc__.split("\n\n")[0])
     parser.add_argument("--gpu", action="store_true",
-                        help=f"Linux: install PyTorch's CUDA build from PyPI (≈ 2.2 GB more; also {GPU_ENV}=1)")
+                        help=f"Linux: install PyTorch's CUDA build from PyPI (≈ 2.5 GB more to download; also {GPU_ENV}=1)")
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in commands.items():
         sub.add_parser(name, help=help_text, add_help=name not in ("test", "course", "lab", "bench", "dist"))

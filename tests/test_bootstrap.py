@@ -164,3 +164,16 @@ def test_unsupported_python_is_refused_before_anything_is_installed(tmp_path):
     assert result.returncode != 0
     assert "Python 3.9 no sirve" in result.stderr and "3.13" in result.stderr
     assert not (tmp_path / ".venv").exists()
+
+
+@pytest.mark.parametrize("version", [f"{major}.{minor}" for major, minor in run.SUPPORTED_PYTHONS])
+def test_run_py_works_under_every_supported_python_here(version):
+    """Before any environment exists, run.py itself runs under each supported interpreter
+    found on this machine and accepts its platform (the per-OS logic is tested above)."""
+    python = _interpreter(version)
+    if python is None:
+        pytest.skip(f"no hay un Python {version} en esta máquina")
+    code = "import runpy, sys; m = runpy.run_path(sys.argv[1]); print(m['current_platform_problem']())"
+    result = subprocess.run([python, "-c", code, str(ROOT / "run.py")], capture_output=True, text=True)
+    assert result.returncode == 0 and result.stdout.strip() == "None", result.stderr
+    assert subprocess.run([python, str(ROOT / "run.py"), "--help"], capture_output=True).returncode == 0

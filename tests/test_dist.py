@@ -171,6 +171,20 @@ def test_allowlist_names_only_what_is_still_there():
     assert not stale, f"remove from STUDENT_RUNTIME_ALLOWLIST in course_utils/tools/dist.py: {stale}"
 
 
+def test_every_allowlisted_reference_is_guarded_by_its_hidden_tests():
+    """A reference left in reach must be one the exercise's hidden tests refuse to run: they
+    import its module and pass it to check_own_work."""
+    graded = _graded_solution_names()
+    unguarded = []
+    for name, module in STUDENT_RUNTIME_ALLOWLIST.items():
+        dotted = module.removesuffix(".py").replace("/", ".")
+        notebook = next(ROOT.glob(f"solutions/{graded.get(name, '?')}/*.ipynb"), None)
+        hidden = "".join(part for cell in _cells(notebook) for part in HIDDEN.findall(_source(cell))) if notebook else ""
+        if not re.search(rf"import {re.escape(dotted)} as (\w+)(?s:.*)check_own_work\([^\n]*\b\1\b", hidden):
+            unguarded.append(f"{name} ({graded.get(name)}): no check_own_work over {dotted}")
+    assert not unguarded, unguarded
+
+
 def test_student_package_is_the_student_set(edition):
     course = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
     student = tomllib.loads((edition / "pyproject.toml").read_text())
