@@ -177,3 +177,11 @@ def test_run_py_works_under_every_supported_python_here(version):
     result = subprocess.run([python, "-c", code, str(ROOT / "run.py")], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "None", result.stderr
     assert subprocess.run([python, str(ROOT / "run.py"), "--help"], capture_output=True).returncode == 0
+
+
+def test_no_tests_collected_is_an_error(capsys):
+    """`python run.py test` passes pytest's exit status on; 5 (nothing collected) says why."""
+    rc = run.run_tests(Path(sys.executable), [str(ROOT / "tests" / "test_bootstrap.py"), "-q", "-p", "no:cacheprovider",
+                                              "-k", "ningun_test_se_llama_asi"])
+    assert rc == 5
+    assert "no recogió ninguna prueba" in capsys.readouterr().err
