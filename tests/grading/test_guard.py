@@ -77,3 +77,13 @@ def test_loosened_tolerance_is_undone(tmp_path):
     trick = WRONG + "\nfrom course_utils.checks import check_close\ncheck_close.__defaults__ = ('x', 1e9, 1e9)"
     nb = _notebook(tmp_path, {"ej1_solucion": trick, "ej2_solucion": CORRECT["ej2_solucion"]})
     assert _failed(nb, "ej1_pruebas") and guard_notes(nb)
+
+
+def test_a_library_rebinding_its_own_function_is_not_tampering(tmp_path):
+    """Importing torch._dynamo wraps torch.manual_seed (found grading chapter 05's solutions)."""
+    answers = dict(CORRECT, ej1_solucion=CORRECT["ej1_solucion"] + "\nimport torch\nimport torch._dynamo")
+    nb = _notebook(tmp_path, answers)
+    assert guard_notes(nb) == []
+    wrapped = dict(CORRECT, ej1_solucion=WRONG + "\nimport functools, torch\n"
+                   "torch.manual_seed = functools.wraps(torch.manual_seed)(lambda *a: None)")
+    assert guard_notes(_notebook(tmp_path / "b", wrapped))

@@ -25,11 +25,22 @@ def hidden_test_lines(course_root: Path, assignment: str) -> set[str]:
     visible, hidden = set(), []
     for path in sorted((Path(course_root) / "solutions" / assignment).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
-            if cell.cell_type == "code" and utils.is_grade(cell):
-                shown, secret = split_hidden(cell.source)
-                visible |= {line.strip() for line in shown}
-                hidden += secret
+            shown, secret = split_hidden(cell.source) if utils.is_grade(cell) else (cell.source.split("\n"), [])
+            visible |= {line.strip() for line in shown}    # a line also written elsewhere is no secret
+            hidden += secret
     return hidden_needles(hidden, visible)
+
+
+def _own_lines(course_root: Path, assignment: str, student: str) -> set[str]:
+    """Lines of the student's own submitted code (quoting oneself is no leak)."""
+    lines = set()
+    for path in (Path(course_root) / "submitted" / student / assignment).glob("*.ipynb"):
+        try:
+            cells = nbformat.read(path, as_version=4).cells
+        except Exception:  # noqa: BLE001 - unreadable: nothing of the student's to discount
+            continue
+        lines |= {line.strip() for cell in cells if cell.cell_type == "code" for line in cell.source.split("\n")}
+    return lines
 
 
 def page_text(page: str) -> str:
@@ -56,7 +67,8 @@ def generate_feedback(course_root: Path, assignment: str, db_url: str,
     needles = hidden_test_lines(course_root, assignment)
     withheld = {}
     for page in sorted((course_root / "feedback").glob(f"*/{assignment}/*.html")):
-        found = leaks(page.read_text(encoding="utf-8", errors="replace"), needles)
+        own = _own_lines(course_root, assignment, page.parts[-3])
+        found = leaks(page.read_text(encoding="utf-8", errors="replace"), needles - own)
         if found:
             withheld[str(page)] = found
             page.unlink()

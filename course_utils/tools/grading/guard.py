@@ -20,6 +20,7 @@ same process can always reach these copies (``gc``, ``ctypes``); the static scan
 from __future__ import annotations
 
 import builtins
+import os
 import sys
 import types
 from typing import Any
@@ -95,6 +96,8 @@ def arm() -> None:
         return
     modules = _protected_modules()
     _state["modules"] = dict(sys.modules)
+    _state["library_dirs"] = tuple(os.path.dirname(module.__file__) + os.sep for name, module in modules.items()
+                                   if "." not in name and getattr(module, "__file__", None))
     _state["dicts"] = {name: {key: value for key, value in vars(module).items() if _rebindable(value)}
                        for name, module in modules.items()}
     _state["codes"] = {(name, key): (value, code) for name, module in modules.items()
@@ -119,11 +122,25 @@ def arm() -> None:
         _state["instance_keys"] = {id(owner): (owner, set(vars(owner))) for owner in owners}
 
 
+def _library_wrapper(current: Any, pristine: Any) -> bool:
+    """A library's own rebinding of one of its functions: importing ``torch._dynamo`` wraps
+    ``torch.manual_seed`` (``functools.wraps``, code in torch's files). Code a student writes
+    lives in a cell or in the workspace, never in the installed packages."""
+    code = getattr(_function_of(current), "__code__", None)
+    return (getattr(current, "__wrapped__", None) is pristine and code is not None
+            and any(code.co_filename.startswith(folder) for folder in _state.get("library_dirs", ())))
+
+
 def _restore_dict(target: dict, pristine: dict, label: str, altered: list[str]) -> None:
     for key, value in pristine.items():
-        if target.get(key, _missing) is not value:
-            altered.append(f"{label}.{key}")
-            target[key] = value
+        current = target.get(key, _missing)
+        if current is value:
+            continue
+        if _library_wrapper(current, value):
+            pristine[key] = current
+            continue
+        altered.append(f"{label}.{key}")
+        target[key] = value
 
 
 _missing = object()

@@ -53,10 +53,9 @@ class HideHiddenTests(NbGraderPreprocessor):
     def preprocess(self, nb, resources):
         visible, hidden = set(), []
         for cell in nb.cells:
-            if cell.cell_type == "code" and utils.is_grade(cell):
-                shown, secret = split_hidden(cell.source)
-                visible |= {line.strip() for line in shown}
-                hidden += secret
+            shown, secret = split_hidden(cell.source) if utils.is_grade(cell) else (cell.source.split("\n"), [])
+            visible |= {line.strip() for line in shown}
+            hidden += secret
         needles = hidden_needles(hidden, visible)
         cells = []
         for cell in nb.cells:
