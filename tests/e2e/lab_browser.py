@@ -1,5 +1,5 @@
 """Fixtures for the browser tests (imported by the test modules: a conftest.py here would
-shadow tests/conftest.py for ``from conftest import ROOT``): a JupyterLab server started the way `make lab` starts it
+shadow tests/conftest.py for ``from conftest import ROOT``): a JupyterLab server started the way `python run.py lab` starts it
 (on 127.0.0.1, a random port and token, a throwaway HOME and a copy of the release) and
 Debian's Chromium driven by Playwright. Everything is torn down whatever happens."""
 from __future__ import annotations
@@ -103,7 +103,7 @@ def browser_context(tmp_path_factory):
         from playwright.sync_api import sync_playwright
     except ImportError as err:
         service_unavailable("Playwright", "COURSE_CHROMIUM_UNAVAILABLE", str(err),
-                            how="se instala con las dependencias de desarrollo (make test)")
+                            how="se instala con las dependencias de desarrollo (python run.py test)")
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
