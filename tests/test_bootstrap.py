@@ -185,3 +185,68 @@ def test_no_tests_collected_is_an_error(capsys):
                                               "-k", "ningun_test_se_llama_asi"])
     assert rc == 5
     assert "no recogió ninguna prueba" in capsys.readouterr().err
+
+
+class _FakeProcesses:
+    """Stands in for subprocess.run inside run.py: creates the venv's interpreter where the OS
+    puts it, answers the version query and pip's dry run, and records every command."""
+
+    def __init__(self, probe_version: str | None):
+        self.commands, self.probe_version = [], probe_version
+
+    def __call__(self, command, **kwargs):
+        command = [str(c) for c in command]
+        self.commands.append(command)
+        stdout = ""
+        if command[1:3] == ["-m", "venv"]:
+            for python in (Path(command[3]) / "Scripts" / "python.exe", Path(command[3]) / "bin" / "python"):
+                python.parent.mkdir(parents=True, exist_ok=True)
+                python.write_text("")
+        elif "sys.version_info" in " ".join(command):
+            stdout = "3.11\n"
+        elif "--dry-run" in command and self.probe_version:
+            report = Path(command[command.index("--report") + 1])
+            report.write_text('{"install": [{"metadata": {"version": "%s"}}]}' % self.probe_version)
+        return subprocess.CompletedProcess(command, 0, stdout=stdout, stderr="")
+
+
+@pytest.mark.parametrize("system, machine, probe, python_path, index", [
+    ("Windows", "AMD64", None, "Scripts/python.exe", None),
+    ("Darwin", "arm64", None, "bin/python", None),
+    ("Linux", "x86_64", "2.13.0", "bin/python", run.CPU_TORCH_INDEX),
+    ("Linux", "x86_64", "2.13.0+cpu", "bin/python", None),
+])
+def test_set_up_per_os_with_the_platform_patched(monkeypatch, tmp_path, system, machine, probe, python_path, index):
+    for name in ("pyproject.toml", "constraints.txt"):
+        shutil.copy(ROOT / name, tmp_path / name)
+    fake = _FakeProcesses(probe)
+    monkeypatch.setattr(run.subprocess, "run", fake)
+    monkeypatch.setattr(platform, "system", lambda: system)
+    monkeypatch.setattr(platform, "machine", lambda: machine)
+    monkeypatch.setattr(platform, "mac_ver", lambda: ("14.5", ("", "", ""), "arm64" if system == "Darwin" else ""))
+    for variable in ("CONDA_PREFIX", "COURSE_GPU", "COURSE_TORCH_INDEX"):
+        monkeypatch.delenv(variable, raising=False)
+
+    python = run.ensure_installed("student", root=tmp_path)
+    assert python == tmp_path / ".venv" / python_path
+    pip = next(c for c in fake.commands if c[1:4] == ["-m", "pip", "install"] and "--dry-run" not in c)
+    assert pip[0] == str(python) and pip[pip.index("-e") + 1] == "." and "-c" in pip
+    assert (pip[pip.index("--extra-index-url") + 1] if "--extra-index-url" in pip else None) == index
+    assert any(c[:3] == [str(python), "-m", "ipykernel"] for c in fake.commands)
+    assert ("--dry-run" in sum(fake.commands, [])) == (system == "Linux"), "only Linux asks pip which torch it would take"
+
+    fake.commands.clear()  # same specification: nothing runs but the version query
+    assert run.ensure_installed("student", root=tmp_path) == python
+    assert all("pip" not in c for c in fake.commands)
+    run.ensure_installed("dev", root=tmp_path)  # a bigger audience installs again, with its extra
+    assert any(".[dev]" in c for c in fake.commands)
+
+
+def test_set_up_refuses_an_unserved_platform_before_creating_anything(monkeypatch, tmp_path):
+    fake = _FakeProcesses(None)
+    monkeypatch.setattr(run.subprocess, "run", fake)
+    monkeypatch.setattr(platform, "system", lambda: "Windows")
+    monkeypatch.setattr(platform, "machine", lambda: "ARM64")
+    with pytest.raises(SystemExit, match="ARM64"):
+        run.ensure_installed("student", root=tmp_path)
+    assert fake.commands == [] and not (tmp_path / ".venv").exists()
