@@ -9,7 +9,7 @@ import nbformat
 import pytest
 
 from conftest import CHAPTERS, ROOT
-from course_utils import hygiene
+from course_utils.tools import hygiene
 from course_utils.tools.environment import tool_environment
 
 
