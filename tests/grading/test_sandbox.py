@@ -57,7 +57,10 @@ report = dict(uid=os.getuid(), euid=os.geteuid(), gid=os.getgid(), caps=caps,
               root_home=sorted(os.listdir("/root")) if os.path.isdir("/root") else [],
               workspaces=sorted(os.listdir(workspaces)), pids=len(pids),
               grader_visible=any("pytest" in c for c in cmdlines),
-              can_write_usr=os.access("/usr/lib", os.W_OK))
+              can_write_usr=os.access("/usr/lib", os.W_OK),
+              writable_tmp=[os.access(p, os.W_OK) for p in ("/tmp", "/dev/shm")], shm=os.listdir("/dev/shm"))
+import multiprocessing
+multiprocessing.Lock()    # needs a writable /dev/shm
 print("SONDA " + json.dumps(report))
 '''
 
@@ -133,6 +136,8 @@ def test_kernel_is_not_root_and_has_no_capabilities(graded):
     assert report["uid"] != 0 and report["euid"] != 0 and report["gid"] != 0
     assert int(report["caps"], 16) == 0
     assert not report["can_write_usr"]
+    assert report["writable_tmp"] == [True, True], "its own writable /tmp and /dev/shm"
+    assert report["shm"] == []
 
 
 def test_kernel_sees_no_course_gradebook_workspace_or_home(graded):
@@ -140,7 +145,8 @@ def test_kernel_sees_no_course_gradebook_workspace_or_home(graded):
     report = _probe_report(root)
     assert not report["course"] and not report["gradebook"] and not report["solution"]
     assert len(report["workspaces"]) == 1, "only its own workspace folder, not the other students'"
-    assert set(report["root_home"]) <= {".pyenv"}, "the grader's home shows only the Python installation"
+    bound = {Path(p).relative_to("/root").parts[0] for p in Sandbox.for_grading().readonly if p.startswith("/root/")}
+    assert set(report["root_home"]) <= bound, "the grader's home shows only what is bound: Python, the course package"
     assert report["pids"] <= 5 and not report["grader_visible"], "its own processes only"
 
 

@@ -99,7 +99,8 @@ class Sandbox:
                 args += ["--symlink", os.readlink(path), path]
             elif os.path.isdir(path):
                 args += ["--ro-bind", path, path]
-        args += ["--proc", "/proc", "--dev", "/dev", "--tmpfs", "/tmp"]
+        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
+                 "--perms", "1777", "--tmpfs", "/tmp"]
         targets = [*self.readonly, *writable, *(binds or {})]
         for folder in _ancestors(targets):          # traversable, whatever the modes outside (/root is 0700)
             args += ["--perms", "0755", "--dir", folder]
