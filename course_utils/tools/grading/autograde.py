@@ -1,8 +1,9 @@
 """Parallel, isolated autograding on top of ``nbgrader autograde``.
 
 Each student is graded by nbgrader itself (:mod:`.executor`), in a worker under
-:class:`~.sandbox.GradingLimits`, inside a private scratch course (:mod:`.workspace`) that holds
-only that student's submission and a private gradebook made from the assignment alone. The
+:class:`~.limits.GradingLimits`, inside a private scratch course (:mod:`.workspace`) that holds
+only that student's submission and a private gradebook made from the assignment alone; the
+notebook kernel runs in the bubblewrap sandbox (:mod:`.sandbox`, :mod:`.kernel`). The
 parent then copies the scores into the class gradebook (:mod:`.gradebook`) **one student at a
 time**, so concurrent workers never write to it, and writes ``status.csv`` (:mod:`.status`).
 """
