@@ -1,18 +1,33 @@
-"""Metrics and tables a notebook records for the course report.
+"""Metrics, tables and claims a notebook records for the course report.
 
 Inside a notebook, ``record_metric(name, value)`` prints the value and, when the notebook
 runs under ``course run``, appends it to the JSON-lines file named by ``$COURSE_METRICS_FILE``.
-The report itself is built by the instructor's tools (:mod:`course_utils.tools.report_builder`).
+``record_claim`` states a comparison with its interval (``course run`` judges it in full mode),
+and ``show_markdown`` writes prose whose numbers come from what was recorded, so the text
+cannot contradict the run. The report itself is built by the instructor's tools
+(:mod:`course_utils.tools.report_builder`).
 """
 from __future__ import annotations
 
 import json
 import os
-from typing import Any
+import string
+from typing import Any, Sequence
+
+from .claims import DEFAULT_CONFIDENCE, Claim, bootstrap_interval
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 
 _recorded: dict[str, float | str] = {}
+_claims: dict[str, Claim] = {}
+
+
+def _append(item: dict[str, Any]) -> None:
+    """Append one record to the metrics file of ``course run`` (nothing outside it)."""
+    target = os.environ.get(METRICS_ENV)
+    if target:
+        with open(target, "a", encoding="utf-8") as fh:
+            fh.write(json.dumps(item, ensure_ascii=False) + "\n")
 
 
 def record_metric(name: str, value: Any) -> None:
@@ -28,10 +43,7 @@ def record_metric(name: str, value: Any) -> None:
     else:
         stored = str(value)
     _recorded[name] = stored
-    target = os.environ.get(METRICS_ENV)
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "value": stored}) + "\n")
+    _append({"name": name, "value": stored})
     shown = f"{stored:.4g}" if isinstance(stored, float) else stored
     print(f"[métrica] {name} = {shown}")
 
@@ -41,10 +53,81 @@ def record_table(name: str, table: Any) -> None:
     if not isinstance(name, str) or not name:
         raise ValueError("record_table: name must be a non-empty string")
     markdown = table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table)
-    target = os.environ.get(METRICS_ENV)
-    if target:
-        with open(target, "a", encoding="utf-8") as fh:
-            fh.write(json.dumps({"name": name, "table": markdown}) + "\n")
+    _append({"name": name, "table": markdown})
+
+
+def record_claim(
+    name: str,
+    description: str,
+    values_a: Sequence[float],
+    values_b: Sequence[float] | None = None,
+    relation: str = ">",
+    threshold: float = 0.0,
+    confidence: float = DEFAULT_CONFIDENCE,
+    paired: bool | None = None,
+    seed: int = 0,
+) -> Claim:
+    """Declare a claim of the prose and the evidence that judges it.
+
+    The claimed quantity is mean(``values_a``), or mean(``values_a``) − mean(``values_b``)
+    (paired seed by seed when both have the same length), e.g. one accuracy per seed for two
+    models. The claim holds when its whole percentile-bootstrap ``confidence`` interval lies on
+    the ``relation`` side (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is printed in
+    Spanish and written to the metrics file; ``course run`` fails in full mode when it does not
+    hold and lists it as not judged in FAST mode. Returns the :class:`Claim`.
+    """
+    if not isinstance(name, str) or not name:
+        raise ValueError("record_claim: name must be a non-empty string")
+    estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
+    claim = Claim(name=name, description=description, relation=relation, threshold=float(threshold),
+                  estimate=estimate, low=low, high=high, n=len(values_a), confidence=confidence, paired=paired)
+    claim.held  # noqa: B018 - validates the relation before anything is recorded
+    _claims[name] = claim
+    _append({"name": name, "claim": claim.to_dict()})
+    quantity = "media" if values_b is None else "diferencia media"
+    print(f"[afirmación] {description}: {quantity} {estimate:.4g} ({claim.interval_text(4)}, n = {claim.n}) "
+          f"{relation} {threshold:g} → {claim.verdict}")
+    return claim
+
+
+def recorded_claims() -> dict[str, Claim]:
+    """Claims recorded in this process so far (a copy)."""
+    return dict(_claims)
+
+
+def format_recorded(template: str, **extra: Any) -> str:
+    """Fill ``template`` (``str.format`` syntax) with recorded metrics, claims and ``extra``.
+
+    Metrics appear by name (``{acc_late:.1%}``); a claim by its attributes
+    (``{late_beats_early.estimate:.3f}``, ``[{late_beats_early.low:.3f}, {late_beats_early.high:.3f}]``,
+    ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
+    """
+    values: dict[str, Any] = {**_recorded, **_claims, **extra}
+    missing = [field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template)
+               if field and field.split(".")[0].split("[")[0] not in values]
+    if missing:
+        raise KeyError(f"show_markdown: no se ha registrado {', '.join(sorted(set(missing)))} "
+                       "(usa record_metric o record_claim antes de citarlo en el texto)")
+    return template.format(**values)
+
+
+def show_markdown(template: str, **extra: Any) -> str:
+    """Display prose whose numbers come from the run (see :func:`format_recorded`).
+
+    In a notebook the text is shown as Markdown; in plain Python it is printed. Returns the text.
+    """
+    text = format_recorded(template, **extra)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Markdown, display
+    except ImportError:  # plain Python without IPython
+        print(text)
+        return text
+    if get_ipython() is None:
+        print(text)
+    else:
+        display(Markdown(text))
+    return text
 
 
 def recorded_metrics() -> dict[str, float | str]:

@@ -5,6 +5,7 @@ import nbformat
 from nbformat.v4 import new_code_cell, new_notebook
 
 import pandas as pd
+import pytest
 
 from course_utils import record_metric
 from course_utils.report import METRICS_ENV, record_table
@@ -71,3 +72,71 @@ def test_course_run_reports_failing_cell_and_continues(tmp_path, capsys):
     assert (build / "executed" / "02_bueno.ipynb").exists()
     assert "FAILED notebooks: 01_roto" in capsys.readouterr().err
     assert "01_roto" in (build / "report.md").read_text()
+
+
+_CLAIMS_CHAPTER = [
+    "from course_utils.report import record_claim",
+    "record_claim('tardia_gana', 'La fusión tardía supera a la temprana', [0.81, 0.83, 0.80, 0.84], "
+    "[0.70, 0.72, 0.71, 0.73])",
+    # false on purpose: the same accuracies cannot be claimed to be worse
+    "record_claim('tardia_pierde', 'La fusión tardía es peor que la temprana', [0.81, 0.83, 0.80, 0.84], "
+    "[0.70, 0.72, 0.71, 0.73], relation='<')",
+]
+
+
+def test_a_false_claim_fails_course_run_in_full_mode(tmp_path, capsys):
+    src, build = tmp_path / "solutions", tmp_path / "build"
+    _write_chapter(src, "01_afirmaciones", _CLAIMS_CHAPTER)
+    assert cli.main(["run", "--source-dir", str(src), "--build-dir", str(build)]) == 1
+    assert "Claims NOT HELD (full mode): 01_afirmaciones: tardia_pierde" in capsys.readouterr().err
+    (notebook,) = json.loads((build / "report.json").read_text())["notebooks"]
+    assert notebook["status"] == "ok", "the notebook itself ran; only its claim is false"
+    verdicts = {c["name"]: c["status"] for c in notebook["claims"]}
+    assert verdicts == {"tardia_gana": "se cumple", "tardia_pierde": "NO se cumple"}
+    held = next(c for c in notebook["claims"] if c["name"] == "tardia_gana")
+    assert 0 < held["low"] <= held["estimate"] <= held["high"] and held["n"] == 4 and held["paired"]
+    md = (build / "report.md").read_text()
+    assert "Afirmaciones: 1 se cumple · 1 NO se cumple · 0 sin juzgar (FAST)" in md
+    assert "| tardia_pierde: La fusión tardía es peor que la temprana |" in md and "**NO se cumple**" in md
+
+
+def test_claims_are_listed_but_not_judged_in_fast_mode(tmp_path):
+    src, build = tmp_path / "solutions", tmp_path / "build"
+    _write_chapter(src, "01_afirmaciones", _CLAIMS_CHAPTER)
+    assert cli.main(["run", "--fast", "--source-dir", str(src), "--build-dir", str(build)]) == 0
+    (notebook,) = json.loads((build / "report.json").read_text())["notebooks"]
+    assert [c["status"] for c in notebook["claims"]] == ["sin juzgar (FAST)"] * 2
+    assert "Afirmaciones: 0 se cumple · 0 NO se cumple · 2 sin juzgar (FAST)" in (build / "report.md").read_text()
+
+
+def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monkeypatch, tmp_path):
+    from course_utils.report import record_claim
+    from course_utils.tools.report_builder import read_claims_file
+
+    target = tmp_path / "m.jsonl"
+    monkeypatch.setenv(METRICS_ENV, str(target))
+    # one lucky seed makes the mean positive, but the interval still reaches below zero
+    lucky = record_claim("suerte", "Mejora con una semilla afortunada", [0.30, -0.02, -0.01, -0.03, 0.0])
+    assert lucky.estimate > 0 and lucky.low < 0 and not lucky.held
+    steady = record_claim("estable", "Error menor que 0,1", [0.05, 0.06, 0.04, 0.05], relation="<", threshold=0.1)
+    assert steady.held and steady.high < 0.1
+    assert record_claim("suerte", "otra vez", [0.30, -0.02, -0.01, -0.03, 0.0]) == lucky.__class__(
+        **{**lucky.to_dict(), "description": "otra vez"}), "the interval is seeded: same values, same interval"
+    assert set(read_claims_file(target)) == {"suerte", "estable"}
+    with pytest.raises(ValueError, match="al menos 2 valores"):
+        record_claim("una", "Una sola semilla", [0.9])
+    with pytest.raises(ValueError, match="relation"):
+        record_claim("rara", "Relación desconocida", [0.9, 0.8], relation="~")
+
+
+def test_show_markdown_writes_prose_from_recorded_values(capsys):
+    from course_utils.report import format_recorded, record_claim, show_markdown
+
+    record_metric("acc_tardia", 0.8125)
+    record_claim("tardia_gana", "La tardía gana", [0.81, 0.83, 0.80, 0.84], [0.70, 0.72, 0.71, 0.73])
+    text = show_markdown("La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
+                         "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}]).")
+    assert text.startswith("La tardía acierta un 81.2%: se cumple (diferencia 0.11, IC [0.")
+    assert text in capsys.readouterr().out, "outside a notebook the text is printed"
+    with pytest.raises(KeyError, match="no se ha registrado acc_temprana"):
+        format_recorded("La temprana acierta un {acc_temprana:.1%}.")

@@ -29,8 +29,10 @@ def _cmd_run(args: argparse.Namespace) -> int:
     failed = [r.name for r in results if r.status != "ok"]
     if failed:
         print(f"FAILED notebooks: {', '.join(failed)}", file=sys.stderr)
-        return 1
-    return 0
+    not_held = [f"{r.name}: {name}" for r in results for name in r.claims_not_held]
+    if not_held:
+        print(f"Claims NOT HELD (full mode): {'; '.join(not_held)}", file=sys.stderr)
+    return 1 if failed or not_held else 0
 
 
 def _cmd_check(args: argparse.Namespace) -> int:

@@ -1,11 +1,15 @@
 """The course report: ``build/report.json`` and ``build/report.md`` from the notebooks' metrics
-files, plus the benchmarks section (``course bench``)."""
+files (metrics, tables, claims), plus the benchmarks section (``course bench``)."""
 from __future__ import annotations
 
 import json
 import math
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+from ..claims import Claim
+
+HELD, NOT_HELD, NOT_JUDGED = "se cumple", "NO se cumple", "sin juzgar (FAST)"
 
 
 def read_metrics_file(path: Path) -> dict[str, float | str]:
@@ -16,6 +20,11 @@ def read_metrics_file(path: Path) -> dict[str, float | str]:
 def read_tables_file(path: Path) -> dict[str, str]:
     """The Markdown tables recorded with :func:`record_table` in a metrics file."""
     return {item["name"]: item["table"] for item in _read_jsonl(path) if "table" in item}
+
+
+def read_claims_file(path: Path) -> dict[str, Claim]:
+    """The claims recorded with :func:`course_utils.report.record_claim`; later ones of a name win."""
+    return {item["name"]: Claim.from_dict(item["claim"]) for item in _read_jsonl(path) if "claim" in item}
 
 
 def _read_jsonl(path: Path) -> list[dict]:
@@ -37,12 +46,45 @@ class NotebookResult:
     tables: dict[str, str] = field(default_factory=dict)
     error: str | None = None
     output: str | None = None
+    claims: dict[str, Claim] = field(default_factory=dict)
 
     @property
     def within_budget(self) -> bool | None:
         if self.budget_seconds is None:
             return None
         return self.seconds <= self.budget_seconds
+
+    def claim_status(self, claim: Claim) -> str:
+        """Held, not held, or not judged: FAST runs are too short to judge a claim."""
+        if self.fast:
+            return NOT_JUDGED
+        return HELD if claim.held else NOT_HELD
+
+    @property
+    def claims_not_held(self) -> list[str]:
+        """Names of the claims that full mode judged false (none in FAST mode)."""
+        return [name for name, c in self.claims.items() if self.claim_status(c) == NOT_HELD]
+
+    def to_dict(self) -> dict:
+        data = asdict(self) | {"within_budget": self.within_budget}
+        data["claims"] = [c.to_dict() | {"held": c.held, "status": self.claim_status(c)} for c in self.claims.values()]
+        return data
+
+
+def _claim_rows(result: NotebookResult) -> list[str]:
+    rows = ["| afirmación | cantidad | relación | IC | n | veredicto |", "| --- | ---: | :---: | --- | ---: | --- |"]
+    for name, c in result.claims.items():
+        status = result.claim_status(c)
+        shown = f"**{status}**" if status == NOT_HELD else status
+        rows.append(f"| {name}: {c.description} | {c.estimate:.4g} | {c.relation} {c.threshold:g} | "
+                    f"{c.interval_text(4)} | {c.n} | {shown} |")
+    return rows
+
+
+def claims_summary(results: list[NotebookResult]) -> str:
+    """One line counting the claims of all notebooks by verdict."""
+    statuses = [r.claim_status(c) for r in results for c in r.claims.values()]
+    return "Afirmaciones: " + " · ".join(f"{statuses.count(s)} {s}" for s in (HELD, NOT_HELD, NOT_JUDGED))
 
 
 def _fmt(value: float | str) -> str:
@@ -61,6 +103,8 @@ def render_markdown(results: list[NotebookResult], machine: str) -> str:
         "",
         f"Modo: **{mode}** · Máquina: {machine}",
         "",
+        claims_summary(results),
+        "",
         "| notebook | estado | tiempo (s) | presupuesto (s) | dentro |",
         "| --- | --- | ---: | ---: | :---: |",
     ]
@@ -77,6 +121,8 @@ def render_markdown(results: list[NotebookResult], machine: str) -> str:
             lines += [f"| {k} | {_fmt(v)} |" for k, v in r.metrics.items()]
         else:
             lines.append("(sin métricas registradas)")
+        if r.claims:
+            lines += ["", *_claim_rows(r)]
         for title, table in r.tables.items():
             lines += ["", f"### {title}", "", table]
     return "\n".join(lines) + "\n"
@@ -87,7 +133,7 @@ def write_report(results: list[NotebookResult], build_dir: Path, machine: str) -
     build_dir.mkdir(parents=True, exist_ok=True)
     payload = {
         "machine": machine,
-        "notebooks": [asdict(r) | {"within_budget": r.within_budget} for r in results],
+        "notebooks": [r.to_dict() for r in results],
     }
     (build_dir / "report.json").write_text(json.dumps(payload, indent=2, ensure_ascii=False), encoding="utf-8")
     md = build_dir / "report.md"

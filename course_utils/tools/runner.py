@@ -12,7 +12,7 @@ from .chapters import BUDGETS, source_notebook
 from ..config import DEFAULT_SEED, FAST_ENV, repo_root
 from .environment import patched_environ
 from ..report import METRICS_ENV
-from .report_builder import NotebookResult, read_metrics_file, read_tables_file, write_report
+from .report_builder import NotebookResult, read_claims_file, read_metrics_file, read_tables_file, write_report
 
 KERNEL_NAME = "python3"
 
@@ -80,6 +80,7 @@ def run_notebook(
         tables=read_tables_file(metrics_file),
         error=error,
         output=str(output),
+        claims=read_claims_file(metrics_file),
     )
 
 
@@ -102,6 +103,10 @@ def run_course(
         tqdm.write(f"{chapter}: {status} in {result.seconds:.1f}s")
         if result.error:
             tqdm.write(result.error)
+        for name in result.claims_not_held:
+            claim = result.claims[name]
+            tqdm.write(f"{chapter}: claim NOT HELD: {name} ({claim.description}): {claim.estimate:.4g} "
+                       f"{claim.interval_text(4)} is not entirely {claim.relation} {claim.threshold:g}")
         results.append(result)
     report = write_report(results, build_dir, machine_description())
     return results, report

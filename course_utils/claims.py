@@ -1,0 +1,117 @@
+"""Claims: a comparison stated in a notebook's prose, judged with an interval.
+
+A claim says that a quantity (the mean of per-seed values, or the mean difference between
+two sets of them) stands in a relation to a threshold, for example "late fusion beats early
+fusion": mean(late − early) > 0. It *holds* only when the whole bootstrap confidence interval
+of that quantity lies on the claimed side, so a lucky seed cannot make it true.
+:func:`course_utils.report.record_claim` records claims; ``course run`` judges them in full mode.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from typing import Any, Sequence
+
+import numpy as np
+
+RELATIONS = (">", ">=", "<", "<=")
+DEFAULT_CONFIDENCE = 0.95
+DEFAULT_RESAMPLES = 4000
+
+
+@dataclass(frozen=True)
+class Claim:
+    """A claim and the evidence it was judged with (what the metrics file stores)."""
+
+    name: str
+    description: str
+    relation: str
+    threshold: float
+    estimate: float
+    low: float
+    high: float
+    n: int
+    confidence: float
+    paired: bool
+
+    @property
+    def held(self) -> bool:
+        """True when the whole interval lies on the claimed side of the threshold."""
+        return holds(self.relation, self.low, self.high, self.threshold)
+
+    @property
+    def verdict(self) -> str:
+        """Spanish verdict for prose: ``se cumple`` or ``no se cumple``."""
+        return "se cumple" if self.held else "no se cumple"
+
+    def interval_text(self, digits: int = 3) -> str:
+        """The interval in Spanish, e.g. ``IC 95 % [0.012, 0.048]``."""
+        return f"IC {self.confidence:.0%} [{self.low:.{digits}f}, {self.high:.{digits}f}]".replace("%", " %")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> "Claim":
+        return cls(**{k: data[k] for k in cls.__dataclass_fields__})
+
+
+def holds(relation: str, low: float, high: float, threshold: float) -> bool:
+    """Whether the interval ``[low, high]`` lies entirely on the ``relation`` side of ``threshold``."""
+    if relation == ">":
+        return low > threshold
+    if relation == ">=":
+        return low >= threshold
+    if relation == "<":
+        return high < threshold
+    if relation == "<=":
+        return high <= threshold
+    raise ValueError(f"relation must be one of {RELATIONS}, not {relation!r}")
+
+
+def _as_values(values: Sequence[float], label: str) -> np.ndarray:
+    array = np.asarray([float(getattr(v, "item", lambda: v)()) for v in values], dtype=float).ravel()
+    if array.size < 2:
+        raise ValueError(f"{label}: se necesitan al menos 2 valores (semillas o ejemplos) para dar un intervalo, "
+                         f"llegaron {array.size}.")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{label}: hay valores NaN o infinitos.")
+    return array
+
+
+def bootstrap_interval(
+    values_a: Sequence[float],
+    values_b: Sequence[float] | None = None,
+    confidence: float = DEFAULT_CONFIDENCE,
+    resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    paired: bool | None = None,
+) -> tuple[float, float, float, bool]:
+    """Estimate and percentile-bootstrap interval of mean(a), or of mean(a) − mean(b).
+
+    With ``values_b`` of the same length the differences are paired (seed by seed) unless
+    ``paired=False``; otherwise the two sets are resampled independently. Seeded, so the same
+    values always give the same interval. Returns ``(estimate, low, high, paired)``.
+    """
+    if not 0.5 <= confidence < 1:
+        raise ValueError(f"confidence must be in [0.5, 1), not {confidence}")
+    a = _as_values(values_a, "values_a")
+    rng = np.random.default_rng(seed)
+    if values_b is None:
+        paired = False
+        stats = a[rng.integers(0, a.size, (resamples, a.size))].mean(axis=1)
+        estimate = float(a.mean())
+    else:
+        b = _as_values(values_b, "values_b")
+        paired = (a.size == b.size) if paired is None else paired
+        if paired:
+            if a.size != b.size:
+                raise ValueError(f"paired values need the same length ({a.size} and {b.size})")
+            samples = a - b
+            stats = samples[rng.integers(0, samples.size, (resamples, samples.size))].mean(axis=1)
+        else:
+            stats = (a[rng.integers(0, a.size, (resamples, a.size))].mean(axis=1)
+                     - b[rng.integers(0, b.size, (resamples, b.size))].mean(axis=1))
+        estimate = float(a.mean() - b.mean())
+    tail = (1 - confidence) / 2 * 100
+    low, high = np.percentile(stats, [tail, 100 - tail])
+    return estimate, float(low), float(high), bool(paired)
