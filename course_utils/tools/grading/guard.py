@@ -23,6 +23,7 @@ import builtins
 import os
 import sys
 import types
+import warnings
 from typing import Any
 
 from ... import checks as _checks
@@ -94,6 +95,12 @@ def arm() -> None:
     """Take the pristine copies (in the guard cell, before any student code)."""
     if _state:
         return
+    with warnings.catch_warnings():     # deprecated module attributes warn when merely looked at
+        warnings.simplefilter("ignore")
+        _arm()
+
+
+def _arm() -> None:
     modules = _protected_modules()
     _state["modules"] = dict(sys.modules)
     _state["library_dirs"] = tuple(os.path.dirname(module.__file__) + os.sep for name, module in modules.items()
@@ -209,7 +216,9 @@ def restore(namespace: dict[str, Any], nonce: str = "") -> list[str]:
     altered: list[str] = [] if _state else ["la protección no se activó antes del código del estudiante"]
     if not _state:
         arm()
-    _check(altered)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        _check(altered)
     for name, helper in _HELPERS.items():
         if name in namespace and namespace[name] is not helper:
             altered.append(f"{name} (redefinida)")
