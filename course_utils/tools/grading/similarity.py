@@ -5,8 +5,9 @@ solutions.
 Each student's solution cells (nbgrader ``solution`` cells, minus what the release already
 gave) become one token stream: names the student chose → ``V``, numbers → ``N``, strings →
 ``S``, comments and layout dropped; keywords, builtins, attributes and imported or given names
-kept. copydetect's winnowing fingerprints (k-grams of tokens, robust winnowing) of the
-release's own code are subtracted as boilerplate, and a pair's similarity is the share of each
+kept; the lines the release already gave (signatures, docstrings, the placeholder) are left out.
+copydetect's winnowing fingerprints (k-grams of tokens, robust winnowing) are compared, and a
+pair's similarity is the share of each
 side's tokens covered by shared fingerprints, the smaller of the two; pairs at or above the
 threshold are reported. A report is a reason to look, never a verdict.
 """
@@ -17,6 +18,7 @@ import csv
 import io
 import keyword
 import re
+import textwrap
 import tokenize
 from dataclasses import dataclass
 from itertools import combinations
@@ -29,6 +31,7 @@ from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_do
 PUBLISHED = "(solución publicada)"
 K, WINDOW, THRESHOLD, MIN_TOKENS = 10, 3, 0.8, 20
 _SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
+_STUB = {"raise NotImplementedError()", "raise NotImplementedError"}   # nbgrader's placeholder
 _KEEP = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls"}
 
 
@@ -108,11 +111,9 @@ def _covered(doc_len: int, idx: np.ndarray) -> int:
     return int(covered.sum())
 
 
-def compare_documents(docs: dict[str, str], boilerplate: str = "", threshold: float = THRESHOLD) -> list[Match]:
+def compare_documents(docs: dict[str, str], threshold: float = THRESHOLD) -> list[Match]:
     """Pairs among ``docs`` (name → already-encoded token string) at or above ``threshold``."""
-    template_hashes, _ = get_document_fingerprints(boilerplate, K, 1) if len(boilerplate) >= K else (set(), {})
-    plate = np.array(sorted(template_hashes))
-    prints = {name: get_document_fingerprints(doc, K, WINDOW, plate) for name, doc in docs.items() if len(doc) >= MIN_TOKENS}
+    prints = {name: get_document_fingerprints(doc, K, WINDOW) for name, doc in docs.items() if len(doc) >= MIN_TOKENS}
     matches = []
     for a, b in combinations(sorted(prints), 2):
         idx_a, idx_b = find_fingerprint_overlap(prints[a][0], prints[b][0], prints[a][1], prints[b][1])
@@ -134,10 +135,14 @@ def find_similar(course_root: Path, assignment: str, threshold: float = THRESHOL
             published_cells[(path.name, grade_id)] = source
             template_cells[(path.name, grade_id)] = _SOLUTION_REGION.sub("", source)
     keep = _KEEP | _kept_names(list(published_cells.values()))
+    given = {key: {line.strip() for line in source.split("\n")} | _STUB for key, source in template_cells.items()}
     alphabet = _Alphabet()
 
     def document(cells: dict[tuple[str, str], str]) -> str:
-        return alphabet.encode([t for key in sorted(template_cells) for t in _tokens(cells.get(key, ""), keep)])
+        """The student's own lines of every solution cell (what the release gave is left out)."""
+        own = {key: textwrap.dedent("\n".join(line for line in cells.get(key, "").split("\n")
+                                               if line.strip() not in given[key])) for key in sorted(given)}
+        return alphabet.encode([t for key in sorted(own) for t in _tokens(own[key], keep)])
 
     docs = {PUBLISHED: document(published_cells)}
     for folder in sorted((course_root / "submitted").glob(f"*/{assignment}")):
@@ -149,7 +154,7 @@ def find_similar(course_root: Path, assignment: str, threshold: float = THRESHOL
                 continue
             cells |= {(path.name, grade_id): source for grade_id, source in _solution_cells(nb).items()}
         docs[folder.parent.name] = document(cells)
-    return compare_documents(docs, document(template_cells), threshold)
+    return compare_documents(docs, threshold)
 
 
 def write_similarity(course_root: Path, assignment: str, threshold: float = THRESHOLD) -> Path:
