@@ -83,5 +83,24 @@ DELEGATING: dict[str, dict[str, str]] = {
             "        return image + _attend(img, txt, txt, text_mask)[0], text + _attend(txt, img, img)[0]\n"
         ),
     },
-    "06_vit_clip": {},
+    "06_vit_clip": {
+        # PatchEmbed, add_class_token and the multi-positive loss stay (ViT, CLIP); zero-shot
+        # prediction used to live in models/clip.py
+        "ej1_solucion": (
+            "from course_utils.models.vit import PatchEmbed as _Course\n\n"
+            "class PatchEmbed(_Course):\n"
+            "    pass\n"
+        ),
+        "ej2_solucion": (
+            "import course_utils.models.vit as _vit\n\n"
+            "def add_class_token(patches, cls_token, positions):\n"
+            "    return _vit.add_class_token(patches, cls_token, positions)\n"
+        ),
+        "ej3_solucion": (
+            "from course_utils.models.contrastive import contrastive_loss as _loss\n\n"
+            "def clip_loss(logits, positives):\n"
+            "    return _loss(logits, positives)\n"
+        ),
+        "ej4_solucion": "from course_utils.models.clip import zero_shot_predict\n",
+    },
 }

@@ -11,7 +11,7 @@ from course_utils.datasets.captions import Vocabulary
 from course_utils.datasets.digit_captions import (NUMBER_WORDS, PROMPTS, TRAINING_TEMPLATES,
                                                   captions_per_image, fill)
 from course_utils.datasets.digits import load_digit_images
-from course_utils.models.clip import CLIP, TextTransformer, prompt_embeddings, zero_shot_predict
+from course_utils.models.clip import CLIP, TextTransformer, prompt_embeddings
 from course_utils.models.contrastive import contrastive_loss
 from course_utils.models.perceiver import FullSelfAttention, Perceiver
 from course_utils.models.vit import (MultiHeadSelfAttention, PatchEmbed, ViT, add_class_token,
@@ -104,11 +104,6 @@ def test_multi_positive_loss_rejects_rows_without_positives_and_wrong_shapes():
         contrastive_loss(torch.zeros(2, 2), torch.tensor([[True, False], [False, False]]))
     with pytest.raises(ValueError, match="shape"):
         contrastive_loss(torch.zeros(2, 2), torch.ones(3, 3, dtype=torch.bool))
-
-
-def test_zero_shot_normalises_each_prompt_before_averaging():
-    prompts = torch.tensor([[[100.0, 0.0], [0.0, 1.0]], [[0.6, 0.8], [0.6, 0.8]]])
-    assert zero_shot_predict(torch.tensor([[0.62, 0.78], [1.0, 0.1]]), prompts).tolist() == [1, 0]
 
 
 def test_text_encoder_ignores_padding_and_rejects_long_texts():

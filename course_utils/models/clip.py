@@ -1,6 +1,7 @@
 """CLIP from parts: any image encoder with a ``features`` method, a small Transformer text
 encoder, linear projections into one space, L2 normalisation and a learnable temperature;
-plus zero-shot classification with prompt ensembles.
+plus the embeddings of class prompts (zero-shot classification is
+notebook 06's exercise).
 
 The loss is :func:`course_utils.models.contrastive.contrastive_loss` (with ``positives``
 when several captions in a batch say the same thing).
@@ -68,14 +69,6 @@ def embed_in_batches(embed, *inputs: torch.Tensor, batch_size: int = 512) -> tor
     """Apply ``embed`` (e.g. ``model.embed_images``) to ``inputs`` in chunks, without gradients."""
     n = len(inputs[0])
     return torch.cat([embed(*(x[i:i + batch_size] for x in inputs)) for i in range(0, n, batch_size)])
-
-
-def zero_shot_predict(image_embeddings: torch.Tensor, prompt_embeddings: torch.Tensor) -> torch.Tensor:
-    """Classes ``(N,)`` of ``N`` images from prompt embeddings ``(C, P, D)`` (``P`` prompts per
-    class): every embedding is L2-normalised, each class's prompts are averaged and the
-    average normalised again (a prompt ensemble), and each image takes its most similar class."""
-    classes = F.normalize(F.normalize(prompt_embeddings, dim=-1).mean(dim=1), dim=-1)
-    return (F.normalize(image_embeddings, dim=-1) @ classes.T).argmax(dim=1)
 
 
 def prompt_embeddings(model: CLIP, vocabulary, prompts: Sequence[Sequence[str]], max_len: int) -> torch.Tensor:
