@@ -38,3 +38,25 @@ def test_forgeries_are_reported(gradebook, kind):
         con.execute(sql)
     problems = schema_problems(url)
     assert len(problems) == 1 and word in problems[0]
+
+
+def test_postgresql_trigger_and_view_are_reported(postgres_url):
+    import psycopg
+
+    with patched_environ(PATH=tool_environment()["PATH"]), Gradebook(postgres_url) as gb:
+        gb.update_or_create_student("integridad")
+    assert schema_problems(postgres_url) == []
+    dsn = postgres_url.replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(dsn, autocommit=True) as con:
+        con.execute("CREATE FUNCTION forja() RETURNS trigger AS $$ BEGIN NEW.auto_score := 100; RETURN NEW; END $$ "
+                    "LANGUAGE plpgsql")
+        con.execute("CREATE TRIGGER forja BEFORE UPDATE ON grade FOR EACH ROW EXECUTE FUNCTION forja()")
+        con.execute("CREATE VIEW notas AS SELECT 1 AS x")
+        try:
+            problems = schema_problems(postgres_url)
+        finally:       # the server is shared by the session's other tests
+            con.execute("DROP VIEW notas")
+            con.execute("DROP TRIGGER forja ON grade")
+            con.execute("DROP FUNCTION forja()")
+    assert any("trigger" in p and "forja" in p for p in problems) and any("vista" in p for p in problems)
+    assert len(problems) == 2
