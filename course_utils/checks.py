@@ -1,19 +1,56 @@
 """Assertion helpers for graded tests: they fail with a Spanish message that says
-what was expected and what came, so a student knows what to fix."""
+what was expected and what came, so a student knows what to fix.
+
+A failed check raises :class:`CheckFailure`. In a notebook (and in nbgrader's Validate
+dialog, which shows the same traceback) its message comes first, whole and wrapped, followed
+only by the lines of the student's cell that led there: the helpers' own frames are hidden
+(each sets ``__tracebackhide__``, which IPython and pytest honour).
+"""
 from __future__ import annotations
 
 import sys
+import textwrap
+import traceback
 import types
 from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["check_shape", "check_close", "check_true", "check_type", "check_raises", "check_grad_flows",
-           "check_named_grads_flow", "check_own_work", "visible_tests_passed"]
+__all__ = ["CheckFailure", "check_shape", "check_close", "check_true", "check_type", "check_raises",
+           "check_grad_flows", "check_named_grads_flow", "check_own_work", "visible_tests_passed"]
+
+MESSAGE_WIDTH = 76  # nbgrader's validator cuts lines at 90 columns, after a 4-space indent
+
+
+class CheckFailure(AssertionError):
+    """A graded check that did not pass; its message is the Spanish explanation."""
+
+    def _render_traceback_(self) -> list[str]:
+        """What IPython shows: the message first and wrapped, then where in the cell it failed.
+
+        IPython keeps the frame that raised even when it is marked hidden, so the helpers
+        render their own traceback; frames whose locals set ``__tracebackhide__`` are left out.
+        """
+        lines = ["Prueba no superada:", ""]
+        for paragraph in str(self).splitlines() or [""]:
+            lines += textwrap.wrap(paragraph, MESSAGE_WIDTH, break_long_words=False) or [""]
+        places = [frame for frame, _ in traceback.walk_tb(self.__traceback__)
+                  if not frame.f_locals.get("__tracebackhide__")]
+        if places:
+            lines += ["", "Dónde:"]
+            for entry in traceback.StackSummary.extract((f, f.f_lineno) for f in places):
+                where = f"  línea {entry.lineno}" + ("" if entry.name == "<module>" else f", en {entry.name}")
+                lines.append(where + (f": {entry.line}" if entry.line else ""))
+        return lines
+
+
+# Kernels report it under the name students, nbgrader's feedback and the grading tools know.
+CheckFailure.__name__ = "AssertionError"
 
 
 def _to_numpy(value: Any) -> np.ndarray:
     """Convert torch / TensorFlow / Keras tensors, lists and scalars to a NumPy array."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if hasattr(value, "detach"):  # torch.Tensor
         value = value.detach().cpu().numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor
@@ -22,6 +59,7 @@ def _to_numpy(value: Any) -> np.ndarray:
 
 
 def _shape_of(value: Any) -> tuple:
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     shape = getattr(value, "shape", None)
     if shape is None:
         return np.shape(value)
@@ -30,9 +68,10 @@ def _shape_of(value: Any) -> tuple:
 
 def check_shape(value: Any, expected: Sequence[int], name: str = "el resultado") -> None:
     """Fail unless ``value`` has exactly the shape ``expected``."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     actual = _shape_of(value)
     if tuple(actual) != tuple(expected):
-        raise AssertionError(
+        raise CheckFailure(
             f"Forma incorrecta en {name}: se esperaba {tuple(expected)} y se obtuvo {tuple(actual)}."
         )
 
@@ -45,17 +84,18 @@ def check_close(
     rtol: float = 1e-4,
 ) -> None:
     """Fail unless ``actual`` matches ``expected`` element-wise within tolerance."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if actual is None:
-        raise AssertionError(f"{name} es None: ¿olvidaste devolver (return) el valor?")
+        raise CheckFailure(f"{name} es None: ¿olvidaste devolver (return) el valor?")
     a, e = _to_numpy(actual), _to_numpy(expected)
     if a.shape != e.shape:
-        raise AssertionError(
+        raise CheckFailure(
             f"Forma incorrecta en {name}: se esperaba {e.shape} y se obtuvo {a.shape}."
         )
     if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
         diff = np.abs(a.astype(float) - e.astype(float))
         where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
-        raise AssertionError(
+        raise CheckFailure(
             f"Valores incorrectos en {name}: la mayor diferencia es {float(np.nanmax(diff)):.4g} "
             f"en la posición {tuple(int(i) for i in where)} "
             f"(se esperaba {e[where]!r}, se obtuvo {a[where]!r}; tolerancia {atol})."
@@ -64,17 +104,19 @@ def check_close(
 
 def check_true(condition: bool, message: str) -> None:
     """Fail with the given Spanish ``message`` unless ``condition`` holds."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if not bool(condition):
-        raise AssertionError(message)
+        raise CheckFailure(message)
 
 
 def check_type(value: Any, expected: type | tuple, name: str = "el resultado") -> None:
     """Fail unless ``value`` is an instance of ``expected``."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if not isinstance(value, expected):
         names = (
             " o ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
         )
-        raise AssertionError(
+        raise CheckFailure(
             f"Tipo incorrecto en {name}: se esperaba {names} y se obtuvo {type(value).__name__}."
         )
 
@@ -83,15 +125,16 @@ def check_raises(
     exception: type[BaseException], func: Callable[..., Any], *args: Any, what: str = "la llamada", **kwargs: Any
 ) -> None:
     """Fail unless ``func(*args, **kwargs)`` raises ``exception``."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     try:
         func(*args, **kwargs)
     except exception:
         return
     except Exception as err:  # noqa: BLE001 - we report what came instead
-        raise AssertionError(
+        raise CheckFailure(
             f"{what} debía lanzar {exception.__name__}, pero lanzó {type(err).__name__}: {err}"
         ) from None
-    raise AssertionError(f"{what} debía lanzar {exception.__name__}, pero no lanzó ningún error.")
+    raise CheckFailure(f"{what} debía lanzar {exception.__name__}, pero no lanzó ningún error.")
 
 
 def check_grad_flows(parameters: Iterable[Any], name: str = "el modelo") -> None:
@@ -99,25 +142,27 @@ def check_grad_flows(parameters: Iterable[Any], name: str = "el modelo") -> None
 
     Call it after ``loss.backward()``.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     params = list(parameters)
     if not params:
-        raise AssertionError(f"{name} no tiene parámetros entrenables.")
+        raise CheckFailure(f"{name} no tiene parámetros entrenables.")
     for index, p in enumerate(params):
         label = getattr(p, "_course_name", None) or f"el tensor n.º {index}"
         grad = getattr(p, "grad", None)
         if grad is None:
-            raise AssertionError(
+            raise CheckFailure(
                 f"No llega gradiente a {label} de {name}: ¿se usa en el forward? ¿se desconectó del grafo (detach, .data, numpy)?"
             )
         g = _to_numpy(grad)
         if not np.all(np.isfinite(g)):
-            raise AssertionError(f"El gradiente de {label} de {name} contiene NaN o infinitos.")
+            raise CheckFailure(f"El gradiente de {label} de {name} contiene NaN o infinitos.")
         if not np.any(g != 0):
-            raise AssertionError(f"El gradiente de {label} de {name} es cero en todas sus entradas.")
+            raise CheckFailure(f"El gradiente de {label} de {name} es cero en todas sus entradas.")
 
 
 def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
     """Like :func:`check_grad_flows` for a ``torch.nn.Module``, naming each parameter."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     params = []
     for pname, p in module.named_parameters():
         if p.requires_grad:
@@ -152,6 +197,7 @@ def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str 
     so an alias, a wrapper or a subclass of the forbidden code is caught as well. Returns
     what ``call()`` returned.
     """
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     watched = {}
     targets = []
     for target in forbidden:  # a module stands for each function and class defined in it
@@ -180,10 +226,10 @@ def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str 
         intact = sys.getprofile() is profiler
         sys.setprofile(previous)
     if not intact:
-        raise AssertionError(f"{name} desactivó la vigilancia de las pruebas (sys.setprofile): "
+        raise CheckFailure(f"{name} desactivó la vigilancia de las pruebas (sys.setprofile): "
                              "la entrega se revisará a mano.")
     if seen:
-        raise AssertionError(f"{name} usa la implementación del curso ({', '.join(seen)}) en lugar de "
+        raise CheckFailure(f"{name} usa la implementación del curso ({', '.join(seen)}) en lugar de "
                              "escribirla: el ejercicio pide implementarla tú, sin llamarla ni envolverla.")
     return result
 
