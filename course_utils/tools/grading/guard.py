@@ -68,8 +68,8 @@ def _code_of(value: Any):
     return (function.__code__, function.__defaults__, function.__kwdefaults__) if function is not None else None
 
 
-def _same(current: tuple, pristine: tuple) -> bool:
-    return all(a is b for a, b in zip(current, pristine))
+def _same(current: tuple | None, pristine: tuple) -> bool:
+    return current is not None and all(a is b for a, b in zip(current, pristine))
 
 
 def _put_back(function: types.FunctionType, code: tuple) -> None:
@@ -109,7 +109,8 @@ def _arm() -> None:
                        for name, module in modules.items()}
     _state["codes"] = {(name, key): (value, code) for name, module in modules.items()
                        for key, value in vars(module).items() if (code := _code_of(value)) is not None}
-    _state["helper_codes"] = {name: _code_of(helper) for name, helper in _HELPERS.items()}
+    _state["helper_codes"] = {name: code for name, helper in _HELPERS.items()            # functions (not classes)
+                              if (code := _code_of(helper)) is not None}
     # ipykernel swaps input() per request to forward it to the frontend
     _state["builtins"] = {key: value for key, value in vars(builtins).items()
                           if _rebindable(value) and key not in ("input", "raw_input")}
