@@ -1,0 +1,108 @@
+"""The visible tests of chapters 01–03 catch the mistake each section teaches, and say so.
+
+Each mistaken answer is run against the chapter's visible test cell (the part of the graded
+cell before its hidden tests) in a fresh namespace with the chapter's imports; the solution
+itself passes the same cell, so a failure here is the mistake, not the harness.
+"""
+import nbformat
+import pytest
+
+from conftest import ROOT
+
+IMPORTS = ("import math\nimport numpy as np\nimport torch\nfrom torch import nn\n"
+           "from torch.utils.data import DataLoader, TensorDataset\n"
+           "from sklearn.model_selection import train_test_split\n"
+           "from course_utils.checks import (check_close, check_grad_flows, check_named_grads_flow, check_raises,\n"
+           "                                 check_shape, check_true, visible_tests_passed)\n")
+
+
+def _cell(chapter, grade_id):
+    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell.source
+
+
+def run_visible_tests(chapter, exercise, answer):
+    """Run exercise ``exercise``'s visible tests against ``answer`` (source defining the solution)."""
+    namespace = {}
+    exec(IMPORTS + answer, namespace)  # noqa: S102 - the course's own test code
+    exec(_cell(chapter, f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+
+
+WEIGHTS_OVER_FEATURES = '''
+class WeightedAverage(nn.Module):
+    def __init__(self, n_inputs):
+        super().__init__()
+        self.logits = nn.Parameter(torch.zeros(n_inputs))
+
+    def fusion_weights(self):
+        return torch.softmax(self.logits, dim=0)
+
+    def forward(self, inputs):
+        stacked = torch.stack(list(inputs), dim=0)            # (modalidades, lote, características)
+        return (stacked * self.fusion_weights()).sum(dim=0)   # los pesos caen sobre las características
+'''
+
+SOFTMAX_OUTPUT = '''
+class IntermediateFusion(nn.Module):
+    def __init__(self, image_encoder, tabular_encoder, image_dim, tabular_dim, hidden=64, n_classes=10):
+        super().__init__()
+        self.image_branch = image_encoder
+        self.tabular_branch = tabular_encoder
+        self.fusion = nn.Sequential(nn.Linear(image_dim + tabular_dim, hidden), nn.ReLU())
+        self.output = nn.Linear(hidden, n_classes)
+
+    def forward(self, image, tabular):
+        fused = torch.cat([self.image_branch(image), self.tabular_branch(tabular)], dim=-1)
+        return torch.softmax(self.output(self.fusion(fused)), dim=-1)
+'''
+
+ALWAYS_KEEPS_MODALITY_0 = '''
+def modality_dropout(inputs, p, generator=None):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(p)
+    inputs = list(inputs)
+    if p == 0.0 or not inputs:
+        return inputs
+    batch, n_mod = inputs[0].shape[0], len(inputs)
+    keep = torch.rand(batch, n_mod, generator=generator) >= p
+    keep[~keep.any(dim=1), 0] = True
+    return [x * keep[:, m].to(x.dtype).reshape(batch, *([1] * (x.dim() - 1))) for m, x in enumerate(inputs)]
+'''
+
+NOT_STRATIFIED = '''
+def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):
+    tf_tr, tf_te, em_tr, em_te, st_tr, st_te, y_tr, y_te = train_test_split(
+        tfidf, emb, style, labels, train_size=n_train, random_state=seed)
+    def tensors(*arrays):
+        return TensorDataset(*(torch.as_tensor(a) for a in arrays))
+    train = DataLoader(tensors(tf_tr, em_tr, st_tr, y_tr), batch_size=batch_size, shuffle=True,
+                       generator=torch.Generator().manual_seed(seed))
+    return train, DataLoader(tensors(tf_te, em_te, st_te, y_te), batch_size=batch_size)
+'''
+
+MISTAKES = {
+    "weighted average over the features, not the modalities": (
+        "01_operaciones_fusion", 3, WEIGHTS_OVER_FEATURES,
+        "la media ponderada debe pesar y sumar sobre las modalidades"),
+    "softmax probabilities instead of logits": (
+        "02_estrategias_fusion", 3, SOFTMAX_OUTPUT, "debe devolver logits, sin softmax"),
+    "modality dropout always rescues modality 0": (
+        "02_estrategias_fusion", 6, ALWAYS_KEEPS_MODALITY_0,
+        "la que se conserva debe elegirse al azar, no siempre la primera"),
+    "train/test split without stratify": (
+        "03_minibatches_multimodales", 1, NOT_STRATIFIED, "¿Olvidaste stratify=labels en train_test_split?"),
+}
+
+
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_the_visible_test_names_the_canonical_mistake(mistake):
+    chapter, exercise, answer, message = MISTAKES[mistake]
+    with pytest.raises(AssertionError) as failure:
+        run_visible_tests(chapter, exercise, answer)
+    assert message in str(failure.value)
+
+
+@pytest.mark.parametrize("chapter, exercise", sorted({(c, e) for c, e, _, _ in MISTAKES.values()}))
+def test_the_solution_passes_the_same_visible_tests(chapter, exercise):
+    run_visible_tests(chapter, exercise, _cell(chapter, f"ej{exercise}_solucion"))
