@@ -35,9 +35,11 @@ STUDENT_RUNTIME_ALLOWLIST: dict[str, str] = {
     # graded in chapter 03; chapters 05 and 06 pool masked word sequences with it
     # (models/contrastive.py, models/clip.py, models/cross_attention.py).
     "masked_mean": "course_utils/batching.py",
-    # graded in chapter 05; chapter 06 scores its zero-shot retrieval with it.
+    # graded in chapter 05; its later sections score the dual encoder, the v0–v10 ablation and
+    # the re-ranking with retrieval.retrieval_scores, which calls it.
     "recall_at_k": "course_utils/retrieval.py",
-    # graded in chapter 05; chapter 06 trains CLIP with the same symmetric InfoNCE.
+    # graded in chapter 05; training.train_contrastive uses it for chapter 05's dual encoder and
+    # chapter 06's CLIP.
     "contrastive_loss": "course_utils/models/contrastive.py",
     # graded in chapter 06; its later sections build ViT and CLIP from these parts.
     "PatchEmbed": "course_utils/models/vit.py",
