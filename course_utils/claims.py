@@ -27,8 +27,8 @@ class Claim:
     relation: str
     threshold: float
     estimate: float
-    low: float
-    high: float
+    low: float | None  # None: fewer than 2 values, no interval (a FAST run with one seed)
+    high: float | None
     n: int
     confidence: float
     paired: bool
@@ -36,6 +36,9 @@ class Claim:
     @property
     def held(self) -> bool:
         """True when the whole interval lies on the claimed side of the threshold."""
+        if self.low is None or self.high is None:
+            holds(self.relation, 0.0, 0.0, self.threshold)  # still rejects an unknown relation
+            return False
         return holds(self.relation, self.low, self.high, self.threshold)
 
     @property
@@ -45,6 +48,8 @@ class Claim:
 
     def interval_text(self, digits: int = 3) -> str:
         """The interval in Spanish, e.g. ``IC 95 % [0.012, 0.048]``."""
+        if self.low is None or self.high is None:
+            return "sin intervalo (hace falta más de un valor)"
         return f"IC {self.confidence:.0%} [{self.low:.{digits}f}, {self.high:.{digits}f}]".replace("%", " %")
 
     def to_dict(self) -> dict[str, Any]:

@@ -14,6 +14,8 @@ import os
 import string
 from typing import Any, Sequence
 
+import numpy as np
+
 from .claims import DEFAULT_CONFIDENCE, Claim, bootstrap_interval
 
 METRICS_ENV = "COURSE_METRICS_FILE"
@@ -74,11 +76,21 @@ def record_claim(
     models. The claim holds when its whole percentile-bootstrap ``confidence`` interval lies on
     the ``relation`` side (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is printed in
     Spanish and written to the metrics file; ``course run`` fails in full mode when it does not
-    hold and lists it as not judged in FAST mode. Returns the :class:`Claim`.
+    hold and lists it as not judged in FAST mode. With a single value per side (FAST mode runs
+    one seed) there is no interval: the claim is recorded, and full mode counts it as not held.
+    Returns the :class:`Claim`.
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record_claim: name must be a non-empty string")
-    estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
+    low: float | None
+    high: float | None
+    n_b = len(values_a) if values_b is None else len(values_b)
+    if min(len(values_a), n_b) < 2:  # one seed (FAST): an estimate, no interval
+        estimate = float(np.mean(values_a) - (0.0 if values_b is None else np.mean(values_b)))
+        low = high = None
+        paired = bool(values_b is not None and len(values_a) == n_b) if paired is None else paired
+    else:
+        estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
     claim = Claim(name=name, description=description, relation=relation, threshold=float(threshold),
                   estimate=estimate, low=low, high=high, n=len(values_a), confidence=confidence, paired=paired)
     claim.held  # noqa: B018 - validates the relation before anything is recorded

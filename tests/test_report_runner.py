@@ -81,6 +81,9 @@ _CLAIMS_CHAPTER = [
     # false on purpose: the same accuracies cannot be claimed to be worse
     "record_claim('tardia_pierde', 'La fusión tardía es peor que la temprana', [0.81, 0.83, 0.80, 0.84], "
     "[0.70, 0.72, 0.71, 0.73], relation='<')",
+    # FAST mode runs one seed: the claim is recorded without an interval, and not judged
+    "record_claim('semillas', 'Con varias semillas', [0.9] if FAST else [0.90, 0.91, 0.92], "
+    "[0.8] if FAST else [0.80, 0.81, 0.79])",
 ]
 
 
@@ -92,11 +95,11 @@ def test_a_false_claim_fails_course_run_in_full_mode(tmp_path, capsys):
     (notebook,) = json.loads((build / "report.json").read_text())["notebooks"]
     assert notebook["status"] == "ok", "the notebook itself ran; only its claim is false"
     verdicts = {c["name"]: c["status"] for c in notebook["claims"]}
-    assert verdicts == {"tardia_gana": "se cumple", "tardia_pierde": "NO se cumple"}
+    assert verdicts == {"tardia_gana": "se cumple", "tardia_pierde": "NO se cumple", "semillas": "se cumple"}
     held = next(c for c in notebook["claims"] if c["name"] == "tardia_gana")
     assert 0 < held["low"] <= held["estimate"] <= held["high"] and held["n"] == 4 and held["paired"]
     md = (build / "report.md").read_text()
-    assert "Afirmaciones: 1 se cumple · 1 NO se cumple · 0 sin juzgar (FAST)" in md
+    assert "Afirmaciones: 2 se cumple · 1 NO se cumple · 0 sin juzgar (FAST)" in md
     assert "| tardia_pierde: La fusión tardía es peor que la temprana |" in md and "**NO se cumple**" in md
 
 
@@ -105,8 +108,9 @@ def test_claims_are_listed_but_not_judged_in_fast_mode(tmp_path):
     _write_chapter(src, "01_afirmaciones", _CLAIMS_CHAPTER)
     assert cli.main(["run", "--fast", "--source-dir", str(src), "--build-dir", str(build)]) == 0
     (notebook,) = json.loads((build / "report.json").read_text())["notebooks"]
-    assert [c["status"] for c in notebook["claims"]] == ["sin juzgar (FAST)"] * 2
-    assert "Afirmaciones: 0 se cumple · 0 NO se cumple · 2 sin juzgar (FAST)" in (build / "report.md").read_text()
+    assert [c["status"] for c in notebook["claims"]] == ["sin juzgar (FAST)"] * 3
+    assert notebook["claims"][2]["low"] is None, "one seed in FAST mode: no interval, and no crash"
+    assert "Afirmaciones: 0 se cumple · 0 NO se cumple · 3 sin juzgar (FAST)" in (build / "report.md").read_text()
 
 
 def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monkeypatch, tmp_path):
@@ -123,8 +127,8 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
     assert record_claim("suerte", "otra vez", [0.30, -0.02, -0.01, -0.03, 0.0]) == lucky.__class__(
         **{**lucky.to_dict(), "description": "otra vez"}), "the interval is seeded: same values, same interval"
     assert set(read_claims_file(target)) == {"suerte", "estable"}
-    with pytest.raises(ValueError, match="al menos 2 valores"):
-        record_claim("una", "Una sola semilla", [0.9])
+    single = record_claim("una", "Una sola semilla (FAST)", [0.9], [0.8])
+    assert single.low is None and not single.held and "sin intervalo" in single.interval_text()
     with pytest.raises(ValueError, match="relation"):
         record_claim("rara", "Relación desconocida", [0.9, 0.8], relation="~")
 
