@@ -43,8 +43,16 @@ class Claim:
 
     @property
     def verdict(self) -> str:
-        """Spanish verdict for prose: ``se cumple`` or ``no se cumple``."""
+        """Spanish verdict for prose: ``se cumple``, ``no se cumple`` or, without an interval
+        (one seed), ``sin juzgar``."""
+        if self.low is None:
+            return "sin juzgar (una sola semilla)"
         return "se cumple" if self.held else "no se cumple"
+
+    @property
+    def interval(self) -> str:
+        """The interval as prose shows it (``{claim.interval}`` in a template)."""
+        return self.interval_text()
 
     def interval_text(self, digits: int = 3) -> str:
         """The interval in Spanish, e.g. ``IC 95 % [0.012, 0.048]``."""

@@ -97,8 +97,8 @@ def record_claim(
     _claims[name] = claim
     _append({"name": name, "claim": claim.to_dict()})
     quantity = "media" if values_b is None else "diferencia media"
-    print(f"[afirmación] {description}: {quantity} {estimate:.4g} ({claim.interval_text(4)}, n = {claim.n}) "
-          f"{relation} {threshold:g} → {claim.verdict}")
+    print(f"[afirmación] {description}: {quantity} {estimate:.4g} {relation} {threshold:g}? "
+          f"{claim.interval_text(4)}, n = {claim.n} → {claim.verdict}")
     return claim
 
 
@@ -111,8 +111,7 @@ def format_recorded(template: str, **extra: Any) -> str:
     """Fill ``template`` (``str.format`` syntax) with recorded metrics, claims and ``extra``.
 
     Metrics appear by name (``{acc_late:.1%}``); a claim by its attributes
-    (``{late_beats_early.estimate:.3f}``, ``[{late_beats_early.low:.3f}, {late_beats_early.high:.3f}]``,
-    ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
+    (``{late_beats_early.estimate:.3f}``, ``{late_beats_early.interval}``, ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
     """
     values: dict[str, Any] = {**_recorded, **_claims, **extra}
     missing = [field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template)
@@ -123,10 +122,10 @@ def format_recorded(template: str, **extra: Any) -> str:
     return template.format(**values)
 
 
-def show_markdown(template: str, **extra: Any) -> str:
+def show_markdown(template: str, **extra: Any) -> None:
     """Display prose whose numbers come from the run (see :func:`format_recorded`).
 
-    In a notebook the text is shown as Markdown; in plain Python it is printed. Returns the text.
+    In a notebook the text is shown as Markdown; in plain Python it is printed.
     """
     text = format_recorded(template, **extra)
     try:
@@ -134,12 +133,11 @@ def show_markdown(template: str, **extra: Any) -> str:
         from IPython.display import Markdown, display
     except ImportError:  # plain Python without IPython
         print(text)
-        return text
+        return
     if get_ipython() is None:
         print(text)
     else:
         display(Markdown(text))
-    return text
 
 
 def recorded_metrics() -> dict[str, float | str]:

@@ -128,7 +128,8 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
         **{**lucky.to_dict(), "description": "otra vez"}), "the interval is seeded: same values, same interval"
     assert set(read_claims_file(target)) == {"suerte", "estable"}
     single = record_claim("una", "Una sola semilla (FAST)", [0.9], [0.8])
-    assert single.low is None and not single.held and "sin intervalo" in single.interval_text()
+    assert single.low is None and not single.held and "sin intervalo" in single.interval
+    assert single.verdict == "sin juzgar (una sola semilla)"
     with pytest.raises(ValueError, match="relation"):
         record_claim("rara", "Relación desconocida", [0.9, 0.8], relation="~")
 
@@ -138,9 +139,12 @@ def test_show_markdown_writes_prose_from_recorded_values(capsys):
 
     record_metric("acc_tardia", 0.8125)
     record_claim("tardia_gana", "La tardía gana", [0.81, 0.83, 0.80, 0.84], [0.70, 0.72, 0.71, 0.73])
-    text = show_markdown("La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
-                         "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}]).")
+    template = ("La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
+                "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}]).")
+    text = format_recorded(template)
     assert text.startswith("La tardía acierta un 81.2%: se cumple (diferencia 0.11, IC [0.")
-    assert text in capsys.readouterr().out, "outside a notebook the text is printed"
+    capsys.readouterr()
+    show_markdown(template)
+    assert capsys.readouterr().out == text + "\n", "outside a notebook the text is printed"
     with pytest.raises(KeyError, match="no se ha registrado acc_temprana"):
         format_recorded("La temprana acierta un {acc_temprana:.1%}.")
