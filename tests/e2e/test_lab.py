@@ -118,8 +118,10 @@ def _validate(page, name: str):
     page.keyboard.press("Control+s")
     page.click(".validate-button button, .validate-button jp-button")
     dialog = page.wait_for_selector(".jp-Dialog #validation-message", timeout=VALIDATE_TIMEOUT_MS)
-    # the message that explains a failure ends the traceback: scroll to it for the screenshot
-    page.evaluate("() => { const b = document.querySelector('.jp-Dialog-body'); b.scrollTop = b.scrollHeight; }")
+    # a failed check's message opens its error block (course_utils.checks.CheckFailure): scroll the
+    # last error block to the top of the dialog for the screenshot
+    page.evaluate("() => { const e = [...document.querySelectorAll('.jp-Dialog-body .jp-RenderedText pre')].pop(); "
+                  "if (e) e.scrollIntoView({block: 'start'}); }")
     _shot(page, name)
     return dialog
 
@@ -157,5 +159,8 @@ def test_validate_names_the_failing_test_in_spanish(page, lab):
     assert "fuse_concat([_texto, _imagen, _audio])" in text, "the dialog must show the failing test cell"
     assert "Valores incorrectos en fuse_concat (texto, luego imagen, luego audio" in text, \
         f"the Spanish message of the failing check is missing from the dialog:\n{text}"
+    error = text.split("Prueba no superada:", 1)[-1].lstrip()
+    assert error.startswith("Valores incorrectos en fuse_concat"), f"the message must open the error:\n{text}"
+    assert "checks.py" not in text, f"the check helpers' frames must be hidden:\n{text}"
     note = page.evaluate("(el) => getComputedStyle(el, '::before').content", dialog)
     assert "pruebas ocultas" in note, f"the course's note is missing from the failure dialog: {note!r}"
