@@ -83,9 +83,8 @@ def holds(relation: str, low: float, high: float, threshold: float) -> bool:
 
 def _as_values(values: Sequence[float], label: str) -> np.ndarray:
     array = np.asarray([float(getattr(v, "item", lambda: v)()) for v in values], dtype=float).ravel()
-    if array.size < 2:
-        raise ValueError(f"{label}: se necesitan al menos 2 valores (semillas o ejemplos) para dar un intervalo, "
-                         f"llegaron {array.size}.")
+    if array.size == 0:
+        raise ValueError(f"{label}: no hay ningún valor.")
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{label}: hay valores NaN o infinitos.")
     return array
@@ -98,24 +97,28 @@ def bootstrap_interval(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     paired: bool | None = None,
-) -> tuple[float, float, float, bool]:
+) -> tuple[float, float | None, float | None, bool]:
     """Estimate and percentile-bootstrap interval of mean(a), or of mean(a) − mean(b).
 
     With ``values_b`` of the same length the differences are paired (seed by seed) unless
     ``paired=False``; otherwise the two sets are resampled independently. Seeded, so the same
-    values always give the same interval. Returns ``(estimate, low, high, paired)``.
+    values always give the same interval. A side with a single value (one seed) gives no
+    interval: ``low`` and ``high`` are None. Returns ``(estimate, low, high, paired)``.
     """
     if not 0.5 <= confidence < 1:
         raise ValueError(f"confidence must be in [0.5, 1), not {confidence}")
     a = _as_values(values_a, "values_a")
+    b = None if values_b is None else _as_values(values_b, "values_b")
+    if b is not None:
+        paired = (a.size == b.size) if paired is None else paired
+    if min(a.size, a.size if b is None else b.size) < 2:
+        return float(a.mean() - (0.0 if b is None else b.mean())), None, None, bool(paired)
     rng = np.random.default_rng(seed)
-    if values_b is None:
+    if b is None:
         paired = False
         stats = a[rng.integers(0, a.size, (resamples, a.size))].mean(axis=1)
         estimate = float(a.mean())
     else:
-        b = _as_values(values_b, "values_b")
-        paired = (a.size == b.size) if paired is None else paired
         if paired:
             if a.size != b.size:
                 raise ValueError(f"paired values need the same length ({a.size} and {b.size})")

@@ -14,9 +14,7 @@ import os
 import string
 from typing import Any, Sequence
 
-import numpy as np
-
-from .claims import DEFAULT_CONFIDENCE, Claim, bootstrap_interval
+from .claims import DEFAULT_CONFIDENCE, RELATIONS, Claim, bootstrap_interval
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 
@@ -82,18 +80,11 @@ def record_claim(
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record_claim: name must be a non-empty string")
-    low: float | None
-    high: float | None
-    n_b = len(values_a) if values_b is None else len(values_b)
-    if min(len(values_a), n_b) < 2:  # one seed (FAST): an estimate, no interval
-        estimate = float(np.mean(values_a) - (0.0 if values_b is None else np.mean(values_b)))
-        low = high = None
-        paired = bool(values_b is not None and len(values_a) == n_b) if paired is None else paired
-    else:
-        estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
+    if relation not in RELATIONS:
+        raise ValueError(f"record_claim: relation must be one of {RELATIONS}, not {relation!r}")
+    estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
     claim = Claim(name=name, description=description, relation=relation, threshold=float(threshold),
                   estimate=estimate, low=low, high=high, n=len(values_a), confidence=confidence, paired=paired)
-    claim.held  # noqa: B018 - validates the relation before anything is recorded
     _claims[name] = claim
     _append({"name": name, "claim": claim.to_dict()})
     quantity = "media" if values_b is None else "diferencia media"
@@ -111,7 +102,8 @@ def format_recorded(template: str, **extra: Any) -> str:
     """Fill ``template`` (``str.format`` syntax) with recorded metrics, claims and ``extra``.
 
     Metrics appear by name (``{acc_late:.1%}``); a claim by its attributes
-    (``{late_beats_early.estimate:.3f}``, ``{late_beats_early.interval}``, ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
+    (``{late_beats_early.estimate:.3f}``, ``{late_beats_early.interval}``,
+    ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
     """
     values: dict[str, Any] = {**_recorded, **_claims, **extra}
     missing = [field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template)

@@ -126,7 +126,9 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
     assert steady.held and steady.high < 0.1
     assert record_claim("suerte", "otra vez", [0.30, -0.02, -0.01, -0.03, 0.0]) == lucky.__class__(
         **{**lucky.to_dict(), "description": "otra vez"}), "the interval is seeded: same values, same interval"
-    assert set(read_claims_file(target)) == {"suerte", "estable"}
+    unpaired = record_claim("desiguales", "Distinto número de semillas", [0.80, 0.82, 0.81], [0.70, 0.71])
+    assert not unpaired.paired and unpaired.held and abs(unpaired.estimate - 0.105) < 1e-9
+    assert set(read_claims_file(target)) == {"suerte", "estable", "desiguales"}
     single = record_claim("una", "Una sola semilla (FAST)", [0.9], [0.8])
     assert single.low is None and not single.held and "sin intervalo" in single.interval
     assert single.verdict == "sin juzgar (una sola semilla)"
