@@ -13,16 +13,17 @@ from pathlib import Path
 import pytest
 
 from course_utils.tools.chapters import list_chapters
+from course_utils.tools.grading.sandbox import NETGUARD_DIR
 from course_utils.config import repo_root
 from course_utils.tools.environment import patched_environ
 
 ROOT = repo_root()
 CHAPTERS = list_chapters()
-NETGUARD_DIR = ROOT / "course_utils" / "grading" / "netguard"
 
 
 def guarded_env(log_file: Path) -> dict[str, str]:
     """Environment variables that load the network guard into child Python processes."""
+    assert (NETGUARD_DIR / "sitecustomize.py").is_file(), f"network guard missing at {NETGUARD_DIR}"
     pythonpath = os.pathsep.join([str(NETGUARD_DIR), os.environ.get("PYTHONPATH", "")]).rstrip(os.pathsep)
     return {"PYTHONPATH": pythonpath, "COURSE_NETGUARD_LOG": str(log_file)}
 

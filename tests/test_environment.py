@@ -8,6 +8,7 @@ import os
 import re
 import subprocess
 import sys
+import sysconfig
 import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -145,7 +146,10 @@ def test_this_environment_is_the_locked_one():
     pins = _locked_for(dict(env, python_version=".".join(platform.python_version_tuple()[:2]),
                             python_full_version=platform.python_version()))
     wrong = []
-    for dist in importlib.metadata.distributions():
+    # Only what is installed in this environment: packages vendored inside others (setuptools puts
+    # its own packaging, wheel and platformdirs on sys.path once imported) are not installs.
+    site = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
+    for dist in importlib.metadata.distributions(path=site):
         name = canonicalize_name(dist.metadata["Name"])
         if name in pins and Version(dist.version).public != str(pins[name]):
             wrong.append(f"{name} {dist.version} (lock: {pins[name]})")
