@@ -3,7 +3,6 @@ augmentation and the Perceiver."""
 import numpy as np
 import pytest
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from course_utils.augmentation import random_affine

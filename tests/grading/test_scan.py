@@ -1,7 +1,6 @@
 """The static scan flags code that reaches into the grading machinery, and nothing honest."""
 from __future__ import annotations
 
-from pathlib import Path
 
 import nbformat
 import pytest
