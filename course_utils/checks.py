@@ -172,10 +172,8 @@ def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
 
 
 def _code_objects(target: Any) -> set:
-    """The code objects of a function, of every function in a class or a module."""
-    if isinstance(target, types.ModuleType):
-        members = [v for v in vars(target).values() if getattr(v, "__module__", None) == target.__name__]
-        return set().union(*(_code_objects(m) for m in members)) if members else set()
+    """The code objects of a function, or of every function in a class (modules are expanded
+    into their functions and classes by :func:`check_own_work`)."""
     if isinstance(target, type):
         found: set = set()
         for value in vars(target).values():
