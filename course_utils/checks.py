@@ -191,8 +191,9 @@ def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str 
 
     Graded exercises ask the student to write a piece that the course also uses later (a
     fusion layer, an attention block). Calling or wrapping that existing code is not the
-    exercise: this watches every Python call made while ``call()`` runs (``sys.setprofile``),
-    so an alias, a wrapper or a subclass of the forbidden code is caught as well. Returns
+    exercise: this watches every call made while ``call()`` runs (``sys.setprofile``: Python
+    functions, and C functions such as ``F.scaled_dot_product_attention`` when listed), so an
+    alias, a wrapper or a subclass of the forbidden code is caught as well. Returns
     what ``call()`` returned.
     """
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
@@ -203,18 +204,24 @@ def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str 
             targets += [v for v in vars(target).values() if getattr(v, "__module__", None) == target.__name__]
         else:
             targets.append(target)
+    builtins: dict[int, tuple[Any, str]] = {}  # C functions (e.g. F.scaled_dot_product_attention)
     for target in targets:
         label = f"{getattr(target, '__module__', '') or ''}.{getattr(target, '__qualname__', getattr(target, '__name__', '?'))}"
+        if isinstance(target, types.BuiltinFunctionType):
+            builtins[id(target)] = (target, label.lstrip("."))
         for code in _code_objects(target):
             watched[(code.co_filename, code.co_firstlineno, code.co_name)] = label.lstrip(".")
     seen: list[str] = []
 
     def profiler(frame, event, arg):  # noqa: ARG001 - signature fixed by sys.setprofile
+        hit = None
         if event == "call":
             code = frame.f_code
             hit = watched.get((code.co_filename, code.co_firstlineno, code.co_name))
-            if hit and hit not in seen:
-                seen.append(hit)
+        elif event == "c_call" and id(arg) in builtins and builtins[id(arg)][0] is arg:
+            hit = builtins[id(arg)][1]
+        if hit and hit not in seen:
+            seen.append(hit)
 
     previous = sys.getprofile()
     sys.setprofile(profiler)

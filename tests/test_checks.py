@@ -73,3 +73,43 @@ def test_visible_tests_message_warns_about_hidden_tests(capsys):
     checks.visible_tests_passed(3)
     out = capsys.readouterr().out
     assert "del ejercicio 3" in out and "ocultas" in out
+
+
+class _Reference:
+    """Stands for a course layer a graded exercise must not delegate to."""
+
+    def __call__(self, x):
+        return x * 2
+
+
+def _reference_function(x):
+    return x + 1
+
+
+def test_check_own_work_passes_own_code_and_returns_its_result():
+    assert checks.check_own_work(lambda: 3 * 2, [_Reference, _reference_function]) == 6
+
+
+@pytest.mark.parametrize("call", [
+    lambda: _reference_function(1),                      # a direct call
+    lambda: (lambda f: f(1))(_reference_function),       # through an alias
+    lambda: type("Sub", (_Reference,), {})()(1),         # a subclass running the parent's code
+])
+def test_check_own_work_catches_calls_aliases_and_subclasses(call):
+    with pytest.raises(AssertionError, match="usa la implementación del curso"):
+        checks.check_own_work(call, [_Reference, _reference_function], name="tu capa")
+
+
+def test_check_own_work_catches_a_listed_c_function():
+    """F.scaled_dot_product_attention is C code: no Python frame runs, the c_call event does."""
+    q = torch.zeros(1, 2, 4)
+    attention = torch.nn.functional.scaled_dot_product_attention
+    checks.check_own_work(lambda: torch.softmax(q @ q.transpose(-2, -1), dim=-1) @ q, [attention])
+    with pytest.raises(AssertionError, match="scaled_dot_product_attention"):
+        checks.check_own_work(lambda: attention(q, q, q), [attention])
+
+
+def test_check_own_work_flags_a_submission_that_switches_the_watch_off():
+    import sys
+    with pytest.raises(AssertionError, match="desactivó la vigilancia"):
+        checks.check_own_work(lambda: sys.setprofile(None), [_reference_function])
