@@ -11,7 +11,10 @@ Where the data is looked for, in order:
    first use into the cache folder (``build/cache/captions/``; a few seconds, offline).
 
 Images are read with Pillow, converted to RGB and resized to ``image_size`` pixels. Splits are
-made **by image**, so no image's captions end up on both sides. Malformed files raise
+made **by image**, so no image's captions end up on both sides. The generated scenes also carry
+``splits.csv`` (``image,split``): held-out compositions for validation and test
+(:func:`~course_utils.datasets.captions_generator.composition_split`), read into
+:attr:`CaptionSet.split_labels` and used by :meth:`CaptionSet.split`. Malformed files raise
 :class:`CaptionsError` naming the file and the line.
 """
 from __future__ import annotations
@@ -46,6 +49,7 @@ class CaptionSet:
     names: list[str]
     captions: list[list[str]]
     source: Path | None = None
+    split_labels: list[str] | None = None   # "train"/"val"/"test" per image, when the data defines them
 
     def __len__(self) -> int:
         return len(self.names)
@@ -53,8 +57,9 @@ class CaptionSet:
     def subset(self, indices: Sequence[int]) -> "CaptionSet":
         """The images at ``indices`` with their captions."""
         idx = np.asarray(indices, dtype=int)
+        labels = None if self.split_labels is None else [self.split_labels[i] for i in idx]
         return CaptionSet(self.images[idx], [self.names[i] for i in idx],
-                          [self.captions[i] for i in idx], self.source)
+                          [self.captions[i] for i in idx], self.source, labels)
 
     def pairs(self) -> tuple[np.ndarray, list[str]]:
         """One row per caption: (index of its image, caption text)."""
@@ -63,7 +68,17 @@ class CaptionSet:
 
     def split(self, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
               seed: int = 0) -> tuple["CaptionSet", "CaptionSet", "CaptionSet"]:
-        """Train/validation/test split **by image** (a seeded permutation)."""
+        """Train/validation/test split **by image**.
+
+        With :attr:`split_labels` (the generated scenes) the split is the data's own: held-out
+        compositions for validation and test, each in a seeded order. Otherwise a seeded
+        permutation cut at ``fractions``.
+        """
+        if self.split_labels is not None:
+            rng = np.random.default_rng(seed)
+            labels = np.asarray(self.split_labels)
+            return tuple(self.subset(rng.permutation(np.flatnonzero(labels == part)))  # type: ignore[return-value]
+                         for part in ("train", "val", "test"))
         if abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
             raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
         order = np.random.default_rng(seed).permutation(len(self))
@@ -82,10 +97,13 @@ def read_caption_file(path: str | Path) -> dict[str, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise CaptionsError(f"{path}: file not found (expected a Flickr8k-style captions.txt)")
+    raw = path.read_bytes()
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        raise CaptionsError(f"{path}: not valid UTF-8 ({err.reason} at byte {err.start})") from None
+        line = raw[:err.start].count(b"\n") + 1
+        raise CaptionsError(f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); "
+                            "save the file as UTF-8") from None
     lines = text.splitlines()
     if not lines or tuple(h.strip().lower() for h in lines[0].split(",")) != HEADER:
         first = lines[0][:60] if lines else "(empty file)"
@@ -123,16 +141,41 @@ def _read_image(path: Path, image_size: int) -> np.ndarray:
         raise CaptionsError(f"{path}: not a readable image ({err})") from None
 
 
+def read_split_file(path: str | Path) -> dict[str, str]:
+    """``{image name: "train" | "val" | "test"}`` from a ``splits.csv`` (header ``image,split``)."""
+    path = Path(path)
+    lines = path.read_text(encoding="utf-8").splitlines()
+    if not lines or lines[0].strip() != "image,split":
+        raise CaptionsError(f"{path}, line 1: expected the header 'image,split'")
+    result = {}
+    for number, line in enumerate(lines[1:], start=2):
+        if not line.strip():
+            continue
+        name, _, part = (x.strip() for x in line.partition(","))
+        if part not in ("train", "val", "test"):
+            raise CaptionsError(f"{path}, line {number}: split must be train, val or test, found {part!r}")
+        result[name] = part
+    return result
+
+
 def load_flickr_layout(directory: str | Path, image_size: int = generator.IMAGE_SIZE,
                        limit: int | None = None) -> CaptionSet:
-    """Read ``directory/captions.txt`` and the images it names from ``directory/Images/``."""
+    """Read ``directory/captions.txt`` and the images it names from ``directory/Images/``
+    (and ``splits.csv`` when present)."""
     directory = Path(directory)
     if not (directory / "Images").is_dir():
         raise CaptionsError(f"{directory}: no Images/ folder (expected the Flickr8k layout)")
     table = read_caption_file(directory / "captions.txt")
     names = list(table)[:limit]
     images = np.stack([_read_image(directory / "Images" / n, image_size) for n in names])
-    return CaptionSet(images, names, [table[n] for n in names], directory)
+    labels = None
+    if (directory / generator.SPLIT_FILE).is_file():
+        splits = read_split_file(directory / generator.SPLIT_FILE)
+        missing = [n for n in names if n not in splits]
+        if missing:
+            raise CaptionsError(f"{directory / generator.SPLIT_FILE}: no split for {missing[0]!r}")
+        labels = [splits[n] for n in names]
+    return CaptionSet(images, names, [table[n] for n in names], directory, labels)
 
 
 def synthetic_dir() -> Path:

@@ -12,6 +12,12 @@ The output is the layout of the real Flickr8k (``Images/*.png`` + ``captions.txt
 
 Scenes are described by :class:`Scene`; :func:`render_scene` draws one, which is also how
 the zero-shot test images of notebook 05 are made (fresh renders never written to disk).
+
+Held-out compositions: :func:`composition_split` assigns every scene to ``train``, ``val`` or
+``test`` by what it combines (a colour–shape pair such as "triángulo azul", or two shapes in a
+relation such as a circle beside a square), so that validation and test scenes show
+combinations the training scenes never contain. :func:`write_dataset` records that split per
+image in ``splits.csv`` (the real Flickr8k has no such file; the loader then splits at random).
 """
 from __future__ import annotations
 
@@ -21,6 +27,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -30,7 +37,8 @@ SUPERSAMPLE = 4
 DEFAULT_IMAGES = 4000
 DEFAULT_SEED = 2024
 CAPTIONS_PER_IMAGE = 3
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
+SPLIT_FILE = "splits.csv"
 
 SHAPES = {"círculo": "m", "cuadrado": "m", "triángulo": "m", "rombo": "m", "cruz": "f"}
 COLOURS = {
@@ -173,8 +181,18 @@ def render_scene(scene: Scene, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.rint(small), 0, 255).astype(np.uint8)
 
 
-def random_scene(rng: np.random.Generator, pair_fraction: float = 0.6) -> Scene:
-    """A random scene: two related objects with probability ``pair_fraction``, else one."""
+def random_scene(rng: np.random.Generator, pair_fraction: float = 0.6,
+                 allowed: Callable[[Scene], bool] | None = None) -> Scene:
+    """A random scene: two related objects with probability ``pair_fraction``, else one.
+
+    With ``allowed``, scenes it rejects are drawn again (to leave concepts out of a data set).
+    """
+    if allowed is not None:
+        for _ in range(10_000):
+            scene = random_scene(rng, pair_fraction)
+            if allowed(scene):
+                return scene
+        raise ValueError("random_scene: `allowed` rejected 10 000 scenes in a row")
     shapes, colours = list(SHAPES), list(COLOURS)
 
     def thing(size: str = "pequeño") -> Thing:
@@ -190,22 +208,50 @@ def random_scene(rng: np.random.Generator, pair_fraction: float = 0.6) -> Scene:
     return Scene(thing(size), position=list(POSITIONS)[rng.integers(len(POSITIONS))])
 
 
+# --- held-out compositions ------------------------------------------------------------------
+# Colour–shape pairs and (two shapes, relation) combinations kept out of training. Each shape,
+# colour and relation still occurs in training in other combinations: what is new is the
+# combination, so a model must compose what the words mean.
+HELD_OUT_THINGS = {
+    "test": (("triángulo", "azul"), ("cruz", "rojo"), ("círculo", "verde")),
+    "val": (("cuadrado", "naranja"), ("rombo", "amarillo")),
+}
+HELD_OUT_PAIRS = {   # (the two shapes in either order, relation)
+    "test": ((frozenset({"círculo", "cuadrado"}), "izquierda"), (frozenset({"cruz", "rombo"}), "encima")),
+    "val": ((frozenset({"triángulo", "rombo"}), "izquierda"), (frozenset({"círculo", "cruz"}), "encima")),
+}
+
+
+def composition_split(scene: Scene) -> str:
+    """``"test"``, ``"val"`` or ``"train"``: the first held-out set whose compositions ``scene`` uses."""
+    things = [scene.first] + ([] if scene.second is None else [scene.second])
+    for split in ("test", "val"):
+        if any((t.shape, t.colour) in HELD_OUT_THINGS[split] for t in things):
+            return split
+        if scene.second is not None and (frozenset({scene.first.shape, scene.second.shape}), scene.relation) \
+                in HELD_OUT_PAIRS[split]:
+            return split
+    return "train"
+
+
 # --- the zero-shot test of notebook 05 -------------------------------------------------------
-ZERO_SHOT_SCENES = (
+ZERO_SHOT_SCENES = (   # all five are held-out ("test") compositions: never in the training split
     Scene(Thing("círculo", "rojo"), relation="izquierda", second=Thing("cuadrado", "azul")),
     Scene(Thing("cuadrado", "azul"), relation="izquierda", second=Thing("círculo", "rojo")),
     Scene(Thing("cruz", "amarillo"), relation="encima", second=Thing("rombo", "morado")),
-    Scene(Thing("triángulo", "verde", "grande"), position="centro"),
-    Scene(Thing("círculo", "naranja", "pequeño"), position="derecha"),
+    Scene(Thing("triángulo", "azul", "grande"), position="centro"),
+    Scene(Thing("cruz", "rojo", "pequeño"), position="derecha"),
 )
+SWAPPED_SCENES = (0, 1)   # the same two objects with the relation swapped: the hardest case
 
 
 def zero_shot_set(per_scene: int = 20, seed: int = 7) -> tuple[np.ndarray, list[str], np.ndarray]:
     """Fresh renders of five fixed scenes, never written to the training data.
 
-    Returns images ``(5·per_scene, 32, 32, 3)``, the five canonical captions (the first two
-    describe the same two objects with the relation swapped, the hardest case) and, for each
-    image, the index of the caption that describes it.
+    Returns images ``(5·per_scene, 32, 32, 3)``, the five canonical captions (the first two,
+    :data:`SWAPPED_SCENES`, describe the same two objects with the relation swapped, the hardest
+    case) and, for each image, the index of the caption that describes it. Every scene is a
+    held-out composition (:func:`composition_split` gives ``"test"``).
     """
     rng = np.random.default_rng(seed)
     images, correct = [], []
@@ -217,11 +263,14 @@ def zero_shot_set(per_scene: int = 20, seed: int = 7) -> tuple[np.ndarray, list[
 
 
 # --- writing the Flickr8k layout -------------------------------------------------------------
-def write_dataset(out_dir: str | Path, n_images: int = DEFAULT_IMAGES, seed: int = DEFAULT_SEED) -> Path:
-    """Write ``Images/escena_NNNNN.png`` and ``captions.txt`` into ``out_dir`` (atomically).
+def write_dataset(out_dir: str | Path, n_images: int = DEFAULT_IMAGES, seed: int = DEFAULT_SEED,
+                  allowed: Callable[[Scene], bool] | None = None) -> Path:
+    """Write ``Images/escena_NNNNN.png``, ``captions.txt`` and ``splits.csv`` into ``out_dir``.
 
-    The folder is assembled next to ``out_dir`` and renamed into place, so concurrent callers
-    never see half a dataset. Same seed → identical pixels and captions.
+    ``splits.csv`` (``image,split``) gives each image's :func:`composition_split`. ``allowed``
+    filters the scenes (see :func:`random_scene`). The folder is assembled next to ``out_dir``
+    and renamed into place (atomically), so concurrent callers never see half a dataset.
+    Same seed → identical pixels and captions.
     """
     out_dir = Path(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -229,15 +278,17 @@ def write_dataset(out_dir: str | Path, n_images: int = DEFAULT_IMAGES, seed: int
     try:
         (work / "Images").mkdir()
         rng = np.random.default_rng(seed)
-        rows = ["image,caption"]
+        rows, splits = ["image,caption"], ["image,split"]
         for index in range(n_images):
-            scene = random_scene(rng)
+            scene = random_scene(rng, allowed=allowed)
             name = f"escena_{index:05d}.png"
+            splits.append(f"{name},{composition_split(scene)}")
             Image.fromarray(render_scene(scene, rng)).save(work / "Images" / name, optimize=False)
             options = all_captions(scene)
             for k in sorted(rng.choice(len(options), size=CAPTIONS_PER_IMAGE, replace=False)):
                 rows.append(f"{name},{options[k]}")
         (work / "captions.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")
+        (work / SPLIT_FILE).write_text("\n".join(splits) + "\n", encoding="utf-8")
         try:
             os.replace(work, out_dir)
         except OSError:  # another process finished first: keep theirs
