@@ -4,8 +4,10 @@ import pytest
 import torch
 
 from course_utils.models.contrastive import DualEncoder, LogitScale, contrastive_loss
-from course_utils.models.cross_attention import (SEED_NAMES, VERSIONS, V1Shared, attend, build_scorer,
-                                                 get_cross_attention)
+from dataclasses import asdict
+
+from course_utils.models.cross_attention import (CHANGES, PARENTS, SEED_LEFT_OUT, SEED_NAMES, VERSIONS, Mechanisms,
+                                                 attend, build_scorer, get_cross_attention)
 from course_utils.retrieval import (hard_negatives, recall_at_k, rerank, retrieval_scores,
                                     zero_shot_judgement)
 from course_utils.training import train_contrastive, train_pair_scorer
@@ -63,18 +65,42 @@ def test_every_version_shapes_broadcasting_masks_and_gradients(version):
     assert VERSIONS[version].adds and VERSIONS[version].__doc__.startswith(version)
 
 
-def test_registry_is_a_ladder_of_growing_size_with_seed_names():
-    assert list(VERSIONS) == [f"v{i}" for i in range(11)] and set(SEED_NAMES) == set(VERSIONS)
+@pytest.mark.parametrize("version", [v for v in VERSIONS if PARENTS[v] is not None])
+def test_each_version_switches_exactly_one_mechanism_of_its_parent(version):
+    mine, parent = asdict(VERSIONS[version].mechanisms), asdict(VERSIONS[PARENTS[version]].mechanisms)
+    changed = [k for k in mine if mine[k] != parent[k]]
+    assert changed == [CHANGES[version].lstrip("-")], f"{version} changes {changed} relative to {PARENTS[version]}"
+    # and the change is real: the two modules differ in behaviour or in parameters
+    torch.manual_seed(0)
+    patches, words, mask = _inputs()
+    a = get_cross_attention(version, DIM, heads=4).eval()
+    torch.manual_seed(0)
+    b = get_cross_attention(PARENTS[version], DIM, heads=4).eval()
+    same_params = [p.shape for p in a.parameters()] == [p.shape for p in b.parameters()]
+    if same_params and not VERSIONS[version].mechanisms.dropout:
+        with torch.no_grad():
+            out_a, out_b = a(patches[:, None], words[None], mask[None]), b(patches[:, None], words[None], mask[None])
+        assert not all(torch.allclose(x, y) for x, y in zip(out_a, out_b)), f"{version} computes what its parent does"
+
+
+def test_registry_is_rooted_at_plain_attention_with_seed_names_and_reasons():
+    assert PARENTS["v0"] is None and VERSIONS["v0"].mechanisms == Mechanisms()
+    assert set(SEED_NAMES) == set(VERSIONS)
+    named = {s for s in SEED_NAMES.values() if s}
+    assert {"v0", "v1", "v2", "v3", "v4", "v7", "v8", "v9", "v10_4", "v10_5", "v11"} == named
+    seed_versions = {"v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9",
+                     "v10_1", "v10_2", "v10_3", "v10_4", "v10_5", "v10_6", "v11"}
+    assert named | set(SEED_LEFT_OUT) == seed_versions and not named & set(SEED_LEFT_OUT)
     params = {v: sum(p.numel() for p in get_cross_attention(v, 64).parameters()) for v in VERSIONS}
     assert params["v0"] == params["v1"] == 0 and params["v3"] == params["v2"] > 0
-    assert params["v7"] > params["v6"] > params["v3"] and params["v9"] > params["v7"] > params["v8"]
+    assert params["v5"] < params["v4b"] and params["v8"] < params["v7"] < params["v9"]
     with pytest.raises(ValueError, match="unknown cross-attention version"):
         get_cross_attention("v99", 64)
 
 
 def test_shared_version_reuses_the_transposed_matrix_without_renormalising():
     patches, words, mask = _inputs(images=1, texts=1)
-    attention = V1Shared(DIM)
+    attention = get_cross_attention("v1", DIM)
     attention(patches, words, mask)
     i2t, t2i = attention.last_attention["imagen→texto"], attention.last_attention["texto→imagen"]
     assert torch.equal(t2i, i2t.transpose(-2, -1))

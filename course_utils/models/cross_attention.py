@@ -12,15 +12,17 @@ Leading dimensions broadcast, so ``image[:, None]`` with ``text[None]`` scores e
 with every text in one call. Each version stores its last attention weights in
 ``last_attention`` (``"imagen→texto"``, ``"texto→imagen"``) for plotting.
 
-Ladder (the seed's v-numbers differ; the notebook maps them): v0 plain scaled dot-product
-both ways · v1 one shared attention matrix (transposed) · v2 +LayerNorm on inputs · v3 +residual ·
-v4 +independent Q/K/V projections · v5 multi-head, projections shared by both directions ·
-v6 multi-head, independent per direction, Post-LN · v7 Pre-LN + gated FFN + dropout ·
-v8 multi-query · v9 hierarchical (two levels, learned mix) · v10 multi-query + hierarchical.
+A version is a :class:`Mechanisms` record (which mechanisms are on) and a **parent**: every
+version switches on exactly one mechanism of its parent (tests check it), so comparing a
+version with its parent measures one mechanism. :data:`SEED_NAMES` maps each version to the
+seed's name for it (``None`` for the intermediate steps the seed folded into a compound
+version) and :data:`SEED_LEFT_OUT` says why the seed's other versions are not reproduced.
 """
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass, replace
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -73,78 +75,6 @@ class CrossAttention(nn.Module):
         self.last_attention = {"imagen→texto": i2t.detach(), "texto→imagen": t2i.detach()}
 
 
-# --- single head, no projections --------------------------------------------------------------
-class V0Plain(CrossAttention):
-    """v0: plain scaled dot-product attention in both directions, no parameters."""
-
-    adds = "atención producto escalar en ambas direcciones, sin parámetros"
-
-    def forward(self, image, text, text_mask):
-        image_out, w_i2t = attend(image, text, text, text_mask)
-        text_out, w_t2i = attend(text, image, image)
-        self._keep(w_i2t, w_t2i)
-        return image_out, text_out
-
-
-class V1Shared(CrossAttention):
-    """v1: one attention matrix, normalised over the words, reused transposed for text→image."""
-
-    adds = "una sola matriz de atención, reutilizada traspuesta para texto→imagen"
-
-    def coattend(self, image, text, text_mask):
-        scores = image @ text.transpose(-2, -1) / math.sqrt(image.shape[-1])       # (..., P, T)
-        weights = scores.masked_fill(~text_mask.unsqueeze(-2), NEG_INF).softmax(-1)
-        # As in the seed: the transpose is NOT renormalised, so a word's weights over the
-        # patches do not sum to 1 (v0 normalises each direction on its own).
-        self._keep(weights, weights.transpose(-2, -1))
-        return weights @ text, weights.transpose(-2, -1) @ image
-
-    def forward(self, image, text, text_mask):
-        return self.coattend(image, text, text_mask)
-
-
-class V2LayerNorm(V1Shared):
-    """v2: v1 + LayerNorm on each modality's inputs."""
-
-    adds = "LayerNorm en las entradas de cada modalidad"
-
-    def __init__(self, dim: int, **kwargs):
-        super().__init__(dim, **kwargs)
-        self.image_norm, self.text_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
-
-    def forward(self, image, text, text_mask):
-        return self.coattend(self.image_norm(image), self.text_norm(text), text_mask)
-
-
-class V3Residual(V2LayerNorm):
-    """v3: v2 + residual connection (each modality keeps its own features)."""
-
-    adds = "conexión residual"
-
-    def forward(self, image, text, text_mask):
-        image_att, text_att = super().forward(image, text, text_mask)
-        return image + image_att, text + text_att
-
-
-class V4Projections(V2LayerNorm):
-    """v4: v3 + independent Q/K/V/output projections per direction (single head)."""
-
-    adds = "proyecciones Q, K, V y de salida propias de cada dirección"
-
-    def __init__(self, dim: int, **kwargs):
-        super().__init__(dim, **kwargs)
-        self.i2t = nn.ModuleDict({n: nn.Linear(dim, dim) for n in ("q", "k", "v", "out")})
-        self.t2i = nn.ModuleDict({n: nn.Linear(dim, dim) for n in ("q", "k", "v", "out")})
-
-    def forward(self, image, text, text_mask):
-        img, txt = self.image_norm(image), self.text_norm(text)
-        image_att, w_i2t = attend(self.i2t["q"](img), self.i2t["k"](txt), self.i2t["v"](txt), text_mask)
-        text_att, w_t2i = attend(self.t2i["q"](txt), self.t2i["k"](img), self.t2i["v"](img))
-        self._keep(w_i2t, w_t2i)
-        return image + self.i2t["out"](image_att), text + self.t2i["out"](text_att)
-
-
-# --- multi-head ----------------------------------------------------------------------------------
 class MultiHeadCross(nn.Module):
     """Multi-head attention of ``query`` over ``context`` with its own Q/K/V/output projections.
 
@@ -172,41 +102,6 @@ class MultiHeadCross(nn.Module):
         return self.out(_merge_heads(weights @ v)), weights.mean(-3)   # weights averaged over heads
 
 
-class V5MultiHeadShared(V2LayerNorm):
-    """v5: multi-head attention whose Q/K/V projections are shared by both directions."""
-
-    adds = "multi-cabeza con las mismas proyecciones para las dos direcciones"
-
-    def __init__(self, dim: int, **kwargs):
-        super().__init__(dim, **kwargs)
-        self.attention = MultiHeadCross(dim, self.heads)
-
-    def forward(self, image, text, text_mask):
-        img, txt = self.image_norm(image), self.text_norm(text)
-        image_att, w_i2t = self.attention(img, txt, text_mask)
-        text_att, w_t2i = self.attention(txt, img)
-        self._keep(w_i2t, w_t2i)
-        return image + image_att, text + text_att
-
-
-class V6MultiHeadIndependent(V2LayerNorm):
-    """v6: multi-head attention with independent Q/K/V per direction, Post-LN on the outputs."""
-
-    adds = "multi-cabeza independiente por dirección + LayerNorm a la salida (Post-LN)"
-
-    def __init__(self, dim: int, **kwargs):
-        super().__init__(dim, **kwargs)
-        self.i2t, self.t2i = MultiHeadCross(dim, self.heads), MultiHeadCross(dim, self.heads)
-        self.image_out_norm, self.text_out_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
-
-    def forward(self, image, text, text_mask):
-        img, txt = self.image_norm(image), self.text_norm(text)
-        image_att, w_i2t = self.i2t(img, txt, text_mask)
-        text_att, w_t2i = self.t2i(txt, img)
-        self._keep(w_i2t, w_t2i)
-        return self.image_out_norm(image + image_att), self.text_out_norm(text + text_att)
-
-
 class GatedFeedForward(nn.Module):
     """``out(GELU(gate(x)) * value(x))`` with dropout: the gated FFN of modern Transformers."""
 
@@ -219,96 +114,155 @@ class GatedFeedForward(nn.Module):
         return self.dropout(self.out(F.gelu(self.gate(x)) * self.value(x)))
 
 
-class PreLNBlock(nn.Module):
-    """One direction of a Pre-LN cross-attention block: x + Attn(LN(x), LN(y)), then x + FFN(LN(x))."""
+@dataclass(frozen=True)
+class Mechanisms:
+    """Which mechanisms a version switches on (the defaults are v0: plain attention both ways)."""
 
-    def __init__(self, dim: int, heads: int, dropout: float, shared_kv: bool = False, ffn_factor: int = 2):
+    shared_matrix: bool = False       # one image×text matrix, reused transposed for text→image
+    input_norm: bool = False          # LayerNorm on each modality's inputs
+    residual: bool = False            # output = input + attended
+    projections: bool = False         # learned Q/K/V/output projections, one set per direction
+    multi_head: bool = False          # 4 heads instead of 1
+    shared_projections: bool = False  # both directions use the same projections
+    post_norm: bool = False           # LayerNorm after the residual (Post-LN)
+    ffn: bool = False                 # gated FFN after attention (Pre-LN, with its own residual)
+    dropout: bool = False             # dropout on attention weights and in the FFN
+    multi_query: bool = False         # one key/value head shared by all query heads
+    hierarchical: bool = False        # two stacked levels, outputs mixed with learned weights
+
+
+class FusionLevel(nn.Module):
+    """One level of cross-attention in both directions, with the mechanisms of ``m``."""
+
+    def __init__(self, dim: int, m: Mechanisms, heads: int, dropout: float):
         super().__init__()
-        self.query_norm, self.context_norm, self.ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim), nn.LayerNorm(dim)
-        self.attention = MultiHeadCross(dim, heads, dropout, shared_kv)
-        self.ffn = GatedFeedForward(dim, ffn_factor * dim, dropout)
-        self.dropout = nn.Dropout(dropout)
+        self.m = m
+        p = dropout if m.dropout else 0.0
+        if m.input_norm:
+            self.image_norm, self.text_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        if m.projections:
+            n_heads = heads if m.multi_head else 1
+            self.i2t = MultiHeadCross(dim, n_heads, p, m.multi_query)
+            self.t2i = self.i2t if m.shared_projections else MultiHeadCross(dim, n_heads, p, m.multi_query)
+        if m.post_norm:
+            self.image_out_norm, self.text_out_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
+        if m.ffn:
+            self.image_ffn_norm, self.text_ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
+            self.image_ffn, self.text_ffn = GatedFeedForward(dim, 2 * dim, p), GatedFeedForward(dim, 2 * dim, p)
 
-    def forward(self, x, context, context_mask=None):
-        attended, weights = self.attention(self.query_norm(x), self.context_norm(context), context_mask)
-        x = x + self.dropout(attended)
-        return x + self.ffn(self.ffn_norm(x)), weights
-
-
-class V7PreLNGatedFFN(CrossAttention):
-    """v7: Pre-LN blocks (independent per direction) with a gated FFN and dropout."""
-
-    adds = "Pre-LN + FFN con puerta + dropout"
-    shared_kv = False
-
-    def __init__(self, dim: int, **kwargs):
-        super().__init__(dim, **kwargs)
-        self.i2t = PreLNBlock(dim, self.heads, self.dropout_p, self.shared_kv)
-        self.t2i = PreLNBlock(dim, self.heads, self.dropout_p, self.shared_kv)
+    def _attend_both(self, img, txt, text_mask):
+        if self.m.shared_matrix:
+            scores = img @ txt.transpose(-2, -1) / math.sqrt(img.shape[-1])       # (..., P, T)
+            weights = scores.masked_fill(~text_mask.unsqueeze(-2), NEG_INF).softmax(-1)
+            # As in the seed: the transpose is NOT renormalised, so a word's weights over the
+            # patches do not sum to 1 (v0 normalises each direction on its own).
+            return weights @ txt, weights.transpose(-2, -1) @ img, weights, weights.transpose(-2, -1)
+        if self.m.projections:
+            image_att, w_i2t = self.i2t(img, txt, text_mask)
+            text_att, w_t2i = self.t2i(txt, img)
+        else:
+            image_att, w_i2t = attend(img, txt, txt, text_mask)
+            text_att, w_t2i = attend(txt, img, img)
+        return image_att, text_att, w_i2t, w_t2i
 
     def forward(self, image, text, text_mask):
-        image_out, w_i2t = self.i2t(image, text, text_mask)
-        text_out, w_t2i = self.t2i(text, image)
-        self._keep(w_i2t, w_t2i)
-        return image_out, text_out
+        m = self.m
+        img, txt = (self.image_norm(image), self.text_norm(text)) if m.input_norm else (image, text)
+        image_out, text_out, w_i2t, w_t2i = self._attend_both(img, txt, text_mask)
+        if m.residual:
+            image_out, text_out = image + image_out, text + text_out
+        if m.post_norm:
+            image_out, text_out = self.image_out_norm(image_out), self.text_out_norm(text_out)
+        if m.ffn:
+            image_out = image_out + self.image_ffn(self.image_ffn_norm(image_out))
+            text_out = text_out + self.text_ffn(self.text_ffn_norm(text_out))
+        return image_out, text_out, w_i2t, w_t2i
 
 
-class V8MultiQuery(V7PreLNGatedFFN):
-    """v8: v7 with multi-query attention (one key/value head shared by all query heads)."""
+class LadderAttention(CrossAttention):
+    """A version of the ladder: one :class:`FusionLevel`, or two stacked with a learned mix."""
 
-    adds = "atención multi-consulta (K y V compartidas por las cabezas)"
-    shared_kv = True
-
-
-class V9Hierarchical(CrossAttention):
-    """v9: two stacked levels of v7 blocks; the output mixes the levels with learned weights."""
-
-    adds = "fusión jerárquica: dos niveles apilados y mezcla aprendida de sus salidas"
-    shared_kv = False
-    levels = 2
+    mechanisms = Mechanisms()
 
     def __init__(self, dim: int, **kwargs):
         super().__init__(dim, **kwargs)
-        make = lambda: PreLNBlock(dim, self.heads, self.dropout_p, self.shared_kv)  # noqa: E731
-        self.i2t = nn.ModuleList(make() for _ in range(self.levels))
-        self.t2i = nn.ModuleList(make() for _ in range(self.levels))
-        self.level_logits = nn.Parameter(torch.zeros(self.levels + 1))   # input + each level
+        n_levels = 2 if self.mechanisms.hierarchical else 1
+        self.levels = nn.ModuleList(FusionLevel(dim, self.mechanisms, self.heads, self.dropout_p)
+                                    for _ in range(n_levels))
+        if n_levels > 1:
+            self.level_logits = nn.Parameter(torch.zeros(n_levels + 1))   # input + each level
 
     def forward(self, image, text, text_mask):
         image_levels, text_levels = [image], [text]
-        for i2t, t2i in zip(self.i2t, self.t2i):
-            img, txt = image_levels[-1], text_levels[-1]
-            new_img, w_i2t = i2t(img, txt, text_mask)
-            new_txt, w_t2i = t2i(txt, img)
+        for level in self.levels:
+            new_img, new_txt, w_i2t, w_t2i = level(image_levels[-1], text_levels[-1], text_mask)
             image_levels.append(new_img)
             text_levels.append(new_txt)
         self._keep(w_i2t, w_t2i)
+        if len(self.levels) == 1:
+            return image_levels[-1], text_levels[-1]
         mix = self.level_logits.softmax(0)
-        image_out = sum(w * x for w, x in zip(mix, image_levels))
-        text_out = sum(w * x for w, x in zip(mix, text_levels))
-        return image_out, text_out
+        return sum(w * x for w, x in zip(mix, image_levels)), sum(w * x for w, x in zip(mix, text_levels))
 
 
-class V10MultiQueryHierarchical(V9Hierarchical):
-    """v10: the combination — hierarchical fusion built from multi-query blocks."""
+# --- the ladder: (name, parent, mechanism switched on, seed's name, Spanish description) ----------
+_LADDER = (
+    ("v0", None, None, "v0", "atención producto escalar en ambas direcciones, sin parámetros"),
+    ("v1", "v0", "shared_matrix", "v1", "una sola matriz de atención, reutilizada traspuesta para texto→imagen"),
+    ("v2", "v1", "input_norm", "v2", "LayerNorm en las entradas de cada modalidad"),
+    ("v3", "v2", "residual", "v3", "conexión residual"),
+    ("v3b", "v3", "-shared_matrix", None, "una softmax propia para cada dirección (deshace la matriz compartida)"),
+    ("v4", "v3b", "projections", "v4", "proyecciones Q, K, V y de salida propias de cada dirección"),
+    ("v4b", "v4", "multi_head", None, "4 cabezas en lugar de 1"),
+    ("v5", "v4b", "shared_projections", "v7", "las dos direcciones comparten las proyecciones"),
+    ("v6", "v4b", "post_norm", "v8", "LayerNorm tras la residual (Post-LN)"),
+    ("v7a", "v4b", "ffn", None, "FFN con puerta tras la atención (Pre-LN, con su residual)"),
+    ("v7", "v7a", "dropout", "v9", "dropout en los pesos de atención y en la FFN"),
+    ("v8", "v7", "multi_query", "v10_4", "atención multi-consulta (K y V compartidas por las cabezas)"),
+    ("v9", "v7", "hierarchical", "v10_5", "fusión jerárquica: dos niveles apilados y mezcla aprendida"),
+    ("v10", "v9", "multi_query", "v11", "multi-consulta dentro de la jerárquica (la combinación final)"),
+)
 
-    adds = "combinación: jerárquica con bloques multi-consulta"
-    shared_kv = True
+
+def _build_ladder() -> tuple[dict[str, type[LadderAttention]], dict[str, str | None], dict[str, str]]:
+    versions: dict[str, type[LadderAttention]] = {}
+    parents: dict[str, str | None] = {}
+    changes: dict[str, str] = {}
+    for name, parent, change, _, adds in _LADDER:
+        mechanisms = Mechanisms() if parent is None else versions[parent].mechanisms
+        if change is not None:
+            field_name = change.lstrip("-")
+            mechanisms = replace(mechanisms, **{field_name: not change.startswith("-")})
+        doc = f"{name}: {adds} (parent {parent})."
+        versions[name] = type(f"CrossAttention_{name}", (LadderAttention,),
+                              {"mechanisms": mechanisms, "adds": adds, "__doc__": doc, "__module__": __name__})
+        parents[name], changes[name] = parent, change or ""
+    return versions, parents, changes
 
 
-VERSIONS: dict[str, type[CrossAttention]] = {
-    "v0": V0Plain, "v1": V1Shared, "v2": V2LayerNorm, "v3": V3Residual, "v4": V4Projections,
-    "v5": V5MultiHeadShared, "v6": V6MultiHeadIndependent, "v7": V7PreLNGatedFFN,
-    "v8": V8MultiQuery, "v9": V9Hierarchical, "v10": V10MultiQueryHierarchical,
+VERSIONS, PARENTS, CHANGES = _build_ladder()
+"""``VERSIONS[name]``: the class; ``PARENTS[name]``: the version it extends (one mechanism more);
+``CHANGES[name]``: the :class:`Mechanisms` field switched (``-field``: switched off)."""
+
+# The seed's name for each version (None: a step the seed folded into a compound version).
+SEED_NAMES: dict[str, str | None] = {name: seed for name, _, _, seed, _ in _LADDER}
+
+# The seed's versions this ladder does not reproduce, and why (shown in notebook 05).
+SEED_LEFT_OUT = {
+    "v5": "el material solo muestra su fila de la tabla (similitudes idénticas: colapsada); no describe qué añade",
+    "v6": "no aparece ni en la tabla de resultados ni en el texto: no hay nada que reproducir",
+    "v10_1": "«Q/K/V especializadas por modalidad» sobre v9: aquí cada dirección ya tiene sus propias "
+             "proyecciones desde v4, que es lo mismo en atención cruzada (la consulta es de una "
+             "modalidad y la clave/valor de la otra)",
+    "v10_2": "solo su fila de la tabla (similitudes idénticas: colapsada); el texto no dice qué añade",
+    "v10_3": "solo su fila de la tabla; el texto no dice qué añade",
+    "v10_6": "«proyección aparte para el aprendizaje contrastivo»: aquí todas las versiones la tienen "
+             "(la cabeza de proyección del puntuador), así que no es un paso de la escalera",
 }
-
-# The seed's name for each mechanism, so the notebook can compare with its table.
-SEED_NAMES = {"v0": "v0", "v1": "v1", "v2": "v2", "v3": "v3", "v4": "v4", "v5": "v7", "v6": "v8",
-              "v7": "v9", "v8": "v10_4", "v9": "v10_5", "v10": "v11"}
 
 
 def get_cross_attention(version: str, dim: int, **kwargs) -> CrossAttention:
-    """A fresh instance of cross-attention ``version`` ("v0" … "v10")."""
+    """A fresh instance of cross-attention ``version`` (a key of :data:`VERSIONS`)."""
     try:
         cls = VERSIONS[version]
     except KeyError:
