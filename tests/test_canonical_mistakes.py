@@ -103,6 +103,31 @@ def test_the_visible_test_names_the_canonical_mistake(mistake):
     assert message in str(failure.value)
 
 
+IN_PLACE_SUM = '''
+def fuse_elementwise(tensors, mode="sum"):
+    out = tensors[0]                       # no es una copia: += escribe en el primer tensor
+    for t in tensors[1:]:
+        if mode in ("sum", "mean"):
+            out += t
+        elif mode == "max":
+            out = torch.maximum(out, t)
+        else:
+            out *= t
+    return out / len(tensors) if mode == "mean" else out
+'''
+
+
+def test_an_in_place_bug_in_exercise_2_costs_only_exercise_2():
+    """01: an in-place exercise 2 fails its own tests, and a correct exercise 3 run after it in the
+    same kernel still passes (each test cell builds its own tensors)."""
+    chapter = "01_operaciones_fusion"
+    namespace = {}
+    exec(IMPORTS + IN_PLACE_SUM + _cell(chapter, "ej3_solucion"), namespace)  # noqa: S102
+    with pytest.raises(AssertionError):
+        exec(_cell(chapter, "ej2_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+    exec(_cell(chapter, "ej3_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+
+
 @pytest.mark.parametrize("chapter, exercise", sorted({(c, e) for c, e, _, _ in MISTAKES.values()}))
 def test_the_solution_passes_the_same_visible_tests(chapter, exercise):
     run_visible_tests(chapter, exercise, _cell(chapter, f"ej{exercise}_solucion"))
