@@ -71,7 +71,18 @@ def test_early_fusion_flattens_and_concatenates_its_inputs():
     early = fn.EarlyFusion([32, 13])
     x = (torch.randn(3, 8, 4, 1), torch.randn(3, 13))
     assert early(*x).shape == (3, 10)
-    assert count_parameters(early) == sum(p.numel() for p in early.parameters())
+
+
+def test_count_parameters_counts_a_small_model_by_hand():
+    # Linear(3, 2): 3×2 weights + 2 biases = 8; Linear(2, 1): 2 + 1 = 3; the Embedding(4, 5) is
+    # frozen: 20 parameters that only count when frozen ones are asked for. Catches a count that
+    # forgets biases, counts tensors instead of their elements, or ignores requires_grad.
+    model = nn.Sequential(nn.Linear(3, 2), nn.ReLU(), nn.Linear(2, 1))
+    model.add_module("frozen", nn.Embedding(4, 5).requires_grad_(False))
+    assert count_parameters(model) == 11
+    assert count_parameters(model, trainable_only=False) == 31
+    # EarlyFusion([4, 2], hidden=8, n_classes=3): Linear(6, 8) 56 + Linear(8, 4) 36 + Linear(4, 3) 15.
+    assert count_parameters(fn.EarlyFusion([4, 2], hidden=8, n_classes=3)) == 107
 
 
 def test_noise_has_the_requested_spread_and_leaves_the_input_alone():
