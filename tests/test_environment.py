@@ -43,6 +43,14 @@ TARGETS = [(label, python, markers, uv_platform, uv_env)
            for label, markers, uv_platform, uv_env in PLATFORMS for python in PYTHONS]
 
 
+CI_PYTHON = Version("3.11")  # the interpreter of the CI image (README: what CI tests)
+
+
+def _conda_version(spec: str) -> Version:
+    """The version in a conda match spec such as ``python=3.11`` or ``python==3.11.*``."""
+    return Version(re.sub(r"^python\s*=+\s*", "", spec).rstrip(".*"))
+
+
 def _project():
     return tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
 
@@ -87,15 +95,24 @@ def test_supported_pythons_agree_everywhere():
         version = f"3.{minor}"
         assert (version in allowed) == ((3, minor) in run.SUPPORTED_PYTHONS), version
     env = yaml.safe_load((ROOT / "environment.yml").read_text())
-    python = next(d for d in env["dependencies"] if isinstance(d, str) and d.startswith("python"))
-    assert tuple(int(x) for x in python.split("=")[1].split(".")) in run.SUPPORTED_PYTHONS
-    assert python.split("=")[1] == "3.11", "conda gets the Python CI tests"
+    python = next(d for d in env["dependencies"] if isinstance(d, str) and re.match(r"python\b", d))
+    conda_python = _conda_version(python)
+    assert conda_python in allowed, f"environment.yml asks {python}, outside requires-python {allowed}"
+    assert conda_python.release[:2] in run.SUPPORTED_PYTHONS
+    assert conda_python.release[:2] == CI_PYTHON.release[:2], "conda gets the Python CI tests"
 
 
 def test_torch_is_pinned_and_no_torchvision():
-    deps = _project()["dependencies"] + sum(_project()["optional-dependencies"].values(), [])
-    assert "torch==2.13.0" in deps
-    assert not any(d.startswith(("torchvision", "torchaudio")) for d in deps)
+    """pyproject pins one exact torch (what CI tests), run.py reads that pin, the lock agrees."""
+    deps = [Requirement(d) for d in _project()["dependencies"] + sum(_project()["optional-dependencies"].values(), [])]
+    torch = [r for r in deps if canonicalize_name(r.name) == "torch"]
+    assert len(torch) == 1 and torch[0].marker is None, f"one unconditional torch requirement: {torch}"
+    (pin,) = torch[0].specifier
+    assert pin.operator == "==", f"torch must be pinned exactly, not {torch[0].specifier}"
+    assert Requirement(run.torch_requirement(ROOT)).specifier == torch[0].specifier, "run.py reads another pin"
+    locked = {Version(next(iter(r.specifier)).version) for r in _lock() if canonicalize_name(r.name) == "torch"}
+    assert locked == {Version(pin.version)}, f"constraints.txt pins torch {locked}, pyproject.toml {pin}"
+    assert not any(canonicalize_name(r.name) in ("torchvision", "torchaudio") for r in deps)
 
 
 def test_tensorflow_has_a_build_for_every_platform_run_py_accepts():
@@ -151,7 +168,7 @@ def test_this_environment_is_the_locked_one():
     site = sorted({sysconfig.get_paths()[k] for k in ("purelib", "platlib")})
     for dist in importlib.metadata.distributions(path=site):
         name = canonicalize_name(dist.metadata["Name"])
-        if name in pins and Version(dist.version).public != str(pins[name]):
+        if name in pins and Version(Version(dist.version).public) != pins[name]:  # 2.13.0+cpu is 2.13.0
             wrong.append(f"{name} {dist.version} (lock: {pins[name]})")
     assert not wrong, f"installed versions differ from constraints.txt (reinstall with `python run.py install`): {wrong}"
 
