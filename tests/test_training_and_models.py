@@ -73,6 +73,22 @@ def test_early_fusion_flattens_and_concatenates_its_inputs():
     assert early(*x).shape == (3, 10)
 
 
+def test_hybrid_fusion_adds_each_modality_decision_to_the_joint_one():
+    torch.manual_seed(0)
+    model = fn.HybridFusion([nn.Flatten(), nn.Identity()], [32, 13], hidden=8)
+    x = (torch.randn(4, 8, 4, 1), torch.randn(4, 13))
+    with torch.no_grad():
+        joint_only = model.joint_head(torch.cat([x[0].flatten(1), x[1]], dim=-1))
+        for head in model.unimodal_heads:   # no unimodal decision: the joint head alone
+            head.weight.zero_()
+            head.bias.zero_()
+        assert torch.allclose(model(*x), joint_only)
+        model.unimodal_heads[1].bias.fill_(1.0)   # the tabular decision shifts every logit by 1
+        assert torch.allclose(model(*x), joint_only + 1.0)
+    with pytest.raises(ValueError):
+        fn.HybridFusion([nn.Identity()], [3, 4])
+
+
 def test_count_parameters_counts_a_small_model_by_hand():
     # Linear(3, 2): 3×2 weights + 2 biases = 8; Linear(2, 1): 2 + 1 = 3; the Embedding(4, 5) is
     # frozen: 20 parameters that only count when frozen ones are asked for. Catches a count that

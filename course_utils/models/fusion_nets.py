@@ -102,3 +102,28 @@ class ThreeBranchFusion(nn.Module):
         feats = [proj(branch(x)) for branch, proj, x in zip(self.branches, self.projections, inputs)]
         merged = torch.cat(feats, dim=-1) if self.merge == "concat" else torch.stack(feats).sum(dim=0)
         return self.head(merged)
+
+
+class HybridFusion(nn.Module):
+    """Hybrid fusion: a joint head on the concatenated features plus each modality's own decision.
+
+    Every encoder's features feed a unimodal linear classifier (late fusion of decisions) and,
+    concatenated, a joint ``Linear → ReLU → Linear`` head (intermediate fusion); the output
+    logits are the joint logits plus every unimodal logit vector (a sum in log space).
+    """
+
+    def __init__(self, encoders: Sequence[nn.Module], feature_dims: Sequence[int], hidden: int = 64,
+                 n_classes: int = 10):
+        super().__init__()
+        if len(encoders) != len(feature_dims):
+            raise ValueError("una dimensión por codificador")
+        self.encoders = nn.ModuleList(encoders)
+        self.unimodal_heads = nn.ModuleList(nn.Linear(d, n_classes) for d in feature_dims)
+        self.joint_head = nn.Sequential(nn.Linear(sum(feature_dims), hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+
+    def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
+        feats = [encoder(x) for encoder, x in zip(self.encoders, inputs)]
+        logits = self.joint_head(torch.cat(feats, dim=-1))
+        for head, f in zip(self.unimodal_heads, feats):
+            logits = logits + head(f)
+        return logits
