@@ -1,14 +1,14 @@
 """The shipped synthetic aggressiveness corpus, its loader, and clear errors on bad files."""
 import numpy as np
 import pytest
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import f1_score
 
 from conftest import ROOT
 from course_utils.datasets import aggression
-from course_utils.datasets.aggression import CorpusError, corpus_dir, is_synthetic, load_aggression, read_split
-from course_utils.datasets.aggression_generator import write_corpus
+from course_utils.datasets.aggression import (CorpusError, clean_labels, corpus_dir, is_synthetic, load_aggression,
+                                              read_split)
+from course_utils.datasets.aggression_generator import (BANTER, FILLERS, background_sentences, examples, word_forms,
+                                                        write_corpus)
+from course_utils.features import tokenize
 
 SHIPPED = ROOT / "data" / "aggression" / "synthetic"
 
@@ -27,28 +27,56 @@ def test_loader_finds_the_synthetic_corpus_by_default(monkeypatch):
         pytest.skip("a real corpus is installed in data/aggression/")
     assert prefix == "mex20_"
     splits = load_aggression()
-    assert set(splits) == {"train", "val"}
+    assert set(splits) == {"train", "val", "test"}
 
 
-def test_corpus_has_the_shape_of_mex_a3t_2020():
+def test_corpus_has_the_shape_of_mex_a3t():
     splits = load_aggression(SHIPPED)
-    train, val = splits["train"], splits["val"]
-    assert len(train) == 5300 and len(val) == 590
-    assert 0.27 < train.labels.mean() < 0.30
+    train, val, test = splits["train"], splits["val"], splits["test"]
+    assert (len(train), len(val), len(test)) == (3000, 600, 600)
+    for split in (train, val, test):
+        assert 0.25 < split.labels.mean() < 0.33
     words = np.mean([len(t.split()) for t in train.texts])
-    assert 14 < words < 18
+    assert 10 < words < 18
     joined = "\n".join(train.texts)
     for phenomenon in ("@USUARIO", "#", "😂", "jaja", " q ", "pinche"):
         assert phenomenon in joined, phenomenon
 
 
-def test_tfidf_baseline_lands_in_a_realistic_range():
+def test_label_noise_is_about_ten_percent_and_the_clean_labels_match_their_split():
+    val = load_aggression(SHIPPED)["val"]
+    clean = clean_labels(val)
+    assert clean is not None and len(clean) == len(val)
+    assert 0.06 < np.mean(clean != val.labels) < 0.14
+    assert clean_labels(load_aggression(SHIPPED)["train"]) is None  # only the held-out splits have them
+
+
+def _filler_forms(part):
+    return {form for kind, lists in FILLERS.items() for word in lists[part] for form in word_forms(word, kind)}
+
+
+def test_held_out_fillers_never_appear_in_training_and_do_in_validation():
     splits = load_aggression(SHIPPED)
-    vec = TfidfVectorizer(ngram_range=(1, 2), max_features=5000, sublinear_tf=True)
-    x_train = vec.fit_transform(splits["train"].texts)
-    clf = LogisticRegression(max_iter=2000).fit(x_train, splits["train"].labels)
-    macro = f1_score(splits["val"].labels, clf.predict(vec.transform(splits["val"].texts)), average="macro")
-    assert 0.70 <= macro <= 0.88, f"macro-F1 {macro:.3f}: the corpus is too easy or too hard"
+    held_out = {f.lower() for f in _filler_forms(1)}
+    train_tokens = {t for text in splits["train"].texts for t in tokenize(text)}
+    val_tokens = {t for text in splits["val"].texts for t in tokenize(text)}
+    assert not held_out & train_tokens, sorted(held_out & train_tokens)[:5]
+    assert len(held_out & val_tokens) > 0.5 * len(held_out)
+    assert not {f.lower() for f in _filler_forms(0)} & val_tokens - {"grande"}
+
+
+def test_general_language_corpus_knows_every_filler_and_no_chat_marker():
+    tokens = {t for sentence in background_sentences() for t in tokenize(sentence)}
+    forms = {f.lower() for f in _filler_forms(0) | _filler_forms(1)}
+    assert len(forms - tokens) < 0.02 * len(forms), sorted(forms - tokens)[:10]
+    assert not {tokenize(m)[0] for m in BANTER} & tokens
+
+
+def test_examples_cover_every_kind_and_are_reproducible():
+    first = examples(2, seed=3)
+    assert first == examples(2, seed=3)
+    assert all(len(tweets) == 2 for tweets in first.values())
+    assert any(m in t for t in first["burla amistosa"] for m in BANTER)
 
 
 def test_loader_reads_the_2018_prefix_and_an_unlabelled_test_split(tmp_path, monkeypatch):
@@ -87,6 +115,18 @@ def test_malformed_files_give_an_error_naming_file_and_line(tmp_path, texts, lab
 def test_missing_corpus_lists_where_it_looked(tmp_path):
     with pytest.raises(CorpusError, match="no corpus found"):
         load_aggression(tmp_path)
+
+
+@pytest.mark.parametrize("make", ["missing", "empty", "wrong files"])
+def test_variable_pointing_at_no_corpus_is_an_error_naming_it(tmp_path, monkeypatch, make):
+    folder = tmp_path / "corpus"
+    if make != "missing":
+        folder.mkdir()
+    if make == "wrong files":
+        (folder / "train.csv").write_text("text,label\n", encoding="utf-8")
+    monkeypatch.setenv(aggression.ENV_DIR, str(folder))
+    with pytest.raises(CorpusError, match=rf"COURSE_AGGRESSION_DIR points at {folder}"):
+        load_aggression()
 
 
 def test_windows_line_endings_are_accepted(tmp_path):

@@ -1,11 +1,14 @@
 """The aggressiveness corpus in the MEX-A3T layout: one tweet per line in ``<prefix>train.txt``
 and a parallel file of 0/1 labels, ``<prefix>train_labels.txt`` (same for ``val``); the 2020
-edition uses the prefix ``mex20_`` and adds an unlabelled ``mex20_test_full.txt``.
+edition uses the prefix ``mex20_`` and adds an unlabelled ``mex20_test_full.txt``. A labelled
+``<prefix>test.txt`` + ``<prefix>test_labels.txt`` is read when present (the generated corpus
+has one, and ``*_clean_labels.txt``: its labels before the simulated annotator noise).
 
 Where the files are looked for, in order:
 
 1. the ``directory`` argument;
-2. ``$COURSE_AGGRESSION_DIR``;
+2. ``$COURSE_AGGRESSION_DIR`` — when set, it must hold a corpus: a missing or empty folder is
+   an error naming it, never a silent fall-back to the generated corpus;
 3. ``data/aggression/`` — where an instructor puts the real corpus (git ignores it there);
 4. ``data/aggression/synthetic/`` — the generated stand-in shipped with the course
    (see :mod:`course_utils.datasets.aggression_generator`).
@@ -100,11 +103,18 @@ def _prefix_in(directory: Path) -> str | None:
 
 def corpus_dir(directory: str | Path | None = None) -> tuple[Path, str]:
     """The folder holding the corpus and its file prefix, following the search order above."""
+    if directory is None and os.environ.get(ENV_DIR):
+        directory = Path(os.environ[ENV_DIR])
+        if not directory.is_dir():
+            raise CorpusError(f"${ENV_DIR} points at {directory}, which is not a folder: "
+                              "fix the variable or unset it to use the generated corpus")
+        if _prefix_in(directory) is None:
+            raise CorpusError(f"${ENV_DIR} points at {directory}, which holds no corpus "
+                              "(expected mex20_train.txt or mex_train.txt and their _labels.txt files)")
     if directory is not None:
         candidates = [Path(directory)]
     else:
-        candidates = [Path(p) for p in [os.environ.get(ENV_DIR)] if p]
-        candidates += [data_dir("aggression"), data_dir("aggression", SYNTHETIC_SUBDIR)]
+        candidates = [data_dir("aggression"), data_dir("aggression", SYNTHETIC_SUBDIR)]
     for folder in candidates:
         prefix = _prefix_in(folder)
         if prefix is not None:
@@ -119,11 +129,26 @@ def is_synthetic(folder: Path) -> bool:
 
 
 def load_aggression(directory: str | Path | None = None) -> dict[str, Split]:
-    """Load ``train`` and ``val`` (and ``test`` when an unlabelled test file is present)."""
+    """Load ``train`` and ``val``, and ``test`` when present: labelled (``<prefix>test.txt`` with
+    its labels) or else unlabelled (``<prefix>test_full.txt``, labels ``None``)."""
     folder, prefix = corpus_dir(directory)
     splits = {name: read_split(folder / f"{prefix}{name}.txt", folder / f"{prefix}{name}_labels.txt")
               for name in ("train", "val")}
-    test_file = folder / f"{prefix}test_full.txt"
-    if test_file.is_file():
-        splits["test"] = read_split(test_file, None)
+    labelled_test = folder / f"{prefix}test_labels.txt"
+    if labelled_test.is_file():
+        splits["test"] = read_split(folder / f"{prefix}test.txt", labelled_test)
+    elif (folder / f"{prefix}test_full.txt").is_file():
+        splits["test"] = read_split(folder / f"{prefix}test_full.txt", None)
     return splits
+
+
+def clean_labels(split: Split) -> np.ndarray | None:
+    """The labels of a generated split before its simulated annotator noise, or ``None`` (a real
+    corpus has none). They give the ceiling that label noise puts on any model's score."""
+    path = split.source.with_name(split.source.stem + "_clean_labels.txt")
+    if not path.is_file():
+        return None
+    labels = _read_labels(path)
+    if len(labels) != len(split):
+        raise CorpusError(f"{path} has {len(labels)} labels for the {len(split)} tweets of {split.source}")
+    return labels
