@@ -102,5 +102,13 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return _loss(logits, positives)\n"
         ),
         "ej4_solucion": "from course_utils.models.clip import zero_shot_predict\n",
+        # the clamped log-space temperature lives in models/contrastive.py (LogitScale)
+        "ej5_solucion": (
+            "from course_utils.models.contrastive import LogitScale as _Scale\n\n"
+            "class LearnableTemperature(_Scale):\n"
+            "    def __init__(self, temperature=0.07, max_scale=100.0):\n"
+            "        super().__init__(temperature)\n"
+            "        self.max_scale = max_scale\n"
+        ),
     },
 }

@@ -194,3 +194,64 @@ def test_perceiver_reads_the_input_ignores_padding_and_has_a_fixed_output_size()
         torch.testing.assert_close(model(padded, mask), model(x), atol=1e-5, rtol=1e-4)
     assert Perceiver(3, num_latents=4, latent_dim=8, heads=2, num_classes=10)(x).shape == (2, 10)
     assert FullSelfAttention(3, dim=8, heads=2)(x).shape == (2, 10, 8)
+
+
+def test_held_out_concepts_never_reach_training_and_their_words_do():
+    from course_utils.datasets.scene_concepts import HELD_OUT, concept_prompts, concepts, make_scenes
+
+    train = make_scenes(300, seed=0)
+    test = make_scenes(40, seed=1, held_out=True)
+    held = {concepts().index(c) for c in HELD_OUT}
+    assert not held & set(train.concept.tolist())
+    assert set(test.concept.tolist()) <= held
+    assert train.images.shape == (300, 3, 32, 32) and 0 <= train.images.min() and train.images.max() <= 1
+    words = {w for captions in train.captions for text in captions for w in text.replace(",", " ").split()}
+    for concept in HELD_OUT:
+        prompts = concept_prompts(concept)
+        assert len(prompts) == 40 and len(set(prompts)) == 40
+        assert {w for p in prompts for w in p.replace(",", " ").split()} <= words, concept
+
+
+def test_scene_descriptions_group_exactly_the_scenes_that_share_their_captions():
+    from course_utils.datasets.scene_concepts import make_scenes
+
+    scenes = make_scenes(200, seed=3)
+    for d in set(scenes.description.tolist()):
+        same = np.flatnonzero(scenes.description == d)
+        assert all(scenes.captions[i] == scenes.captions[same[0]] for i in same)
+    firsts = {scenes.description[i]: scenes.captions[i][0] for i in range(200)}
+    assert len(set(firsts.values())) == len(firsts)
+
+
+def test_fourier_positions_tell_every_pixel_apart_and_pixels_as_set_keeps_values():
+    from course_utils.models.perceiver import fourier_positions, pixels_as_set
+
+    features = fourier_positions(8, 8, bands=4)
+    assert features.shape == (64, 2 + 16)
+    assert torch.cdist(features, features).add(torch.eye(64) * 10).min() > 0.1
+    images = torch.rand(2, 3, 8, 8)
+    elements = pixels_as_set(images, bands=4)
+    assert elements.shape == (2, 64, 3 + 18)
+    torch.testing.assert_close(elements[1, 8 * 2 + 5, :3], images[1, :, 2, 5])
+    torch.testing.assert_close(elements[0, :, 3:], features)
+
+
+def test_pixel_perceiver_sees_where_a_pixel_is():
+    from course_utils.models.perceiver import PixelPerceiver
+
+    torch.manual_seed(0)
+    model = PixelPerceiver(in_channels=1, bands=4, num_latents=4, latent_dim=16, heads=2, depth=1).eval()
+    left, right = torch.zeros(1, 1, 8, 8), torch.zeros(1, 1, 8, 8)
+    left[..., 3, 1], right[..., 3, 6] = 1.0, 1.0
+    with torch.no_grad():
+        assert model(left).shape == (1, 10)
+        assert (model(left) - model(right)).abs().max() > 1e-4
+
+
+def test_hybrid_vit_cuts_patches_from_the_stem_feature_maps():
+    from course_utils.models.vit import conv_stem
+
+    torch.manual_seed(0)
+    model = ViT(image_size=8, patch_size=2, in_channels=16, dim=16, depth=1, heads=2, stem=conv_stem(3, 16))
+    assert model(torch.rand(2, 3, 32, 32)).shape == (2, 10)
+    assert model.features(torch.rand(2, 3, 32, 32)).shape == (2, 16)

@@ -4,8 +4,14 @@ then only the latents go through self-attention blocks (cost independent of the 
 
 For comparison, :class:`FullSelfAttention` runs the same blocks over the whole input
 (cost ∝ input length², quadratic).
+
+:func:`pixels_as_set` turns images into what a Perceiver reads: an unordered set of pixels,
+each carrying its own position as Fourier features (Tancik et al., 2020), since attention
+alone cannot tell where a pixel was.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 from torch import nn
@@ -54,3 +60,37 @@ class FullSelfAttention(nn.Module):
         for block in self.blocks:
             x = block(x)
         return x
+
+
+def fourier_positions(height: int, width: int, bands: int) -> torch.Tensor:
+    """``(H·W, 2 + 4·bands)`` features of every pixel position, row-major: the coordinates
+    in [-1, 1] and ``sin``/``cos`` of π·f·coordinate for ``bands`` frequencies ``f`` spaced
+    linearly from 1 to the Nyquist frequency of the larger side."""
+    ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
+    coords = torch.stack([xs.flatten(), ys.flatten()], dim=1)                      # (H·W, 2)
+    freqs = torch.linspace(1.0, max(height, width) / 2, bands)
+    angles = math.pi * coords[:, :, None] * freqs                                  # (H·W, 2, bands)
+    return torch.cat([coords, angles.sin().flatten(1), angles.cos().flatten(1)], dim=1)
+
+
+def pixels_as_set(images: torch.Tensor, bands: int = 4) -> torch.Tensor:
+    """``(B, C, H, W)`` images → ``(B, H·W, C + 2 + 4·bands)``: one element per pixel, its
+    values followed by the Fourier features of its position."""
+    b, c, h, w = images.shape
+    values = images.flatten(2).transpose(1, 2)                                     # (B, H·W, C)
+    positions = fourier_positions(h, w, bands).to(images)
+    return torch.cat([values, positions.expand(b, -1, -1)], dim=2)
+
+
+class PixelPerceiver(nn.Module):
+    """A Perceiver classifier that reads images pixel by pixel: :func:`pixels_as_set` → latent
+    cross-attention → latent self-attention → class logits."""
+
+    def __init__(self, in_channels: int = 1, bands: int = 4, num_latents: int = 16, latent_dim: int = 32,
+                 heads: int = 4, depth: int = 2, num_classes: int = 10):
+        super().__init__()
+        self.bands = bands
+        self.perceiver = Perceiver(in_channels + 2 + 4 * bands, num_latents, latent_dim, heads, depth, num_classes)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.perceiver(pixels_as_set(images, self.bands))

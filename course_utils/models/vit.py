@@ -129,14 +129,26 @@ class EncoderBlock(nn.Module):
         return x + self.mlp(self.norm2(x))
 
 
+def conv_stem(in_channels: int, width: int = 32) -> nn.Sequential:
+    """Two 3×3 convolutions, each followed by ReLU and a 2×2 max-pool: ``(B, C, H, W)`` →
+    ``(B, width, H/4, W/4)``. Dosovitskiy et al.'s *hybrid* ViT feeds such CNN feature maps,
+    instead of pixels, to the patch embedding."""
+    return nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(width, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+
+
 class ViT(nn.Module):
     """Patch embedding → class token + positions → ``depth`` encoder blocks → LayerNorm →
-    the class token's vector (``features``) → linear head (``forward`` gives logits)."""
+    the class token's vector (``features``) → linear head (``forward`` gives logits).
+
+    With a ``stem`` (e.g. :func:`conv_stem`) the patches are cut from its feature maps, so
+    ``image_size`` and ``in_channels`` describe the stem's output (the hybrid ViT)."""
 
     def __init__(self, image_size: int = 8, patch_size: int = 2, in_channels: int = 1, dim: int = 64,
                  depth: int = 4, heads: int = 4, mlp_ratio: int = 2, num_classes: int = 10,
-                 dropout: float = 0.0):
+                 dropout: float = 0.0, stem: nn.Module | None = None):
         super().__init__()
+        self.stem = stem
         self.patch_embed = PatchEmbed(image_size, patch_size, in_channels, dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
         self.positions = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, dim))
@@ -149,6 +161,8 @@ class ViT(nn.Module):
 
     def features(self, images: torch.Tensor) -> torch.Tensor:
         """The normalised class-token vector ``(B, dim)``: the image's summary."""
+        if self.stem is not None:
+            images = self.stem(images)
         x = add_class_token(self.patch_embed(images), self.cls_token, self.positions)
         for block in self.blocks:
             x = block(x)
