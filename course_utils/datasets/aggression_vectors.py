@@ -13,12 +13,15 @@ The vectors are, in order of preference:
 """
 from __future__ import annotations
 
+import hashlib
+import inspect
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
 from ..features import average_vectors, cached_matrices, load_word2vec_text, train_word2vec
+from . import aggression_generator
 from .aggression_generator import background_sentences
 
 VECTORS_FILE = "vectors.txt"
@@ -40,7 +43,8 @@ def pretrained_doc_embeddings(*texts: Sequence[str], folder: str | Path | None =
     if source is not None and source.is_file():
         origin: object = [str(source), source.stat().st_size, source.stat().st_mtime_ns]
     else:
-        origin = ["background", background_sentences()[:50], vector_size, seed]
+        generator = hashlib.sha256(inspect.getsource(aggression_generator).encode("utf-8")).hexdigest()
+        origin = ["background", generator, vector_size, seed]
 
     def compute() -> list[np.ndarray]:
         vectors = pretrained_vectors(folder, vector_size, seed)
