@@ -133,3 +133,52 @@ def test_windows_line_endings_are_accepted(tmp_path):
     t, l = _write(tmp_path, b"uno\r\ndos\r\n", b"0\r\n1\r\n")
     split = read_split(t, l)
     assert split.texts == ["uno", "dos"] and list(split.labels) == [0, 1]
+
+
+AGGRESSIVE = ["@USUARIO eres un idiota, nadie te soporta", "@USUARIO cállate ya, das pena",
+              "@USUARIO te voy a partir la cara a la salida", "qué asco me das @USUARIO, lárgate",
+              "@USUARIO pinche payaso, mejor ni abras la boca", "@USUARIO no sirves para nada, inútil"]
+FRIENDLY = ["qué calor hace hoy en la CDMX", "@USUARIO ¿vamos por unos tacos el sábado?",
+            "jajaja @USUARIO eres un menso, te quiero", "mañana hay examen y no he estudiado nada",
+            "@USUARIO felicidades, te lo mereces", "qué pinche tráfico, llevo dos horas en el metro",
+            "ya llegué a Puebla, todo bien por aquí", "@USUARIO qué buena estuvo la película"]
+ENDINGS = ["", " neta", " 😂", " #Lunes", " en fin", " ya me voy a dormir", " uff", " 🙄", " jaja", " #CDMX"]
+
+
+def _small_real_corpus(folder, n=80):
+    """``n`` hand-written tweets in the MEX-A3T 2020 layout (train / val and an unlabelled test),
+    about a third aggressive: what an instructor with a small real sample would have."""
+    rng = np.random.default_rng(0)
+    rows = []
+    for i in range(n):
+        label = int(i % 3 == 0)
+        base = (AGGRESSIVE if label else FRIENDLY)[int(rng.integers(0, 6 if label else 8))]
+        rows.append((base + ENDINGS[i % len(ENDINGS)] + f" {i}", label))
+    order = rng.permutation(n)
+    rows = [rows[i] for i in order]
+    folder.mkdir(parents=True, exist_ok=True)
+    for split, part in (("train", rows[:60]), ("val", rows[60:])):
+        (folder / f"mex20_{split}.txt").write_text("".join(f"{t}\n" for t, _ in part), encoding="utf-8")
+        (folder / f"mex20_{split}_labels.txt").write_text("".join(f"{y}\n" for _, y in part), encoding="utf-8")
+    (folder / "mex20_test_full.txt").write_text("uno más\notro tuit\n", encoding="utf-8")
+    return folder
+
+
+def test_small_real_layout_corpus_loads_without_clean_labels(tmp_path):
+    splits = load_aggression(_small_real_corpus(tmp_path / "real"))
+    assert (len(splits["train"]), len(splits["val"]), splits["test"].labels) == (60, 20, None)
+    assert clean_labels(splits["val"]) is None and not is_synthetic(tmp_path / "real")
+
+
+@pytest.mark.notebook
+def test_chapter_04_runs_in_fast_mode_on_a_small_real_layout_corpus(tmp_path):
+    """An instructor's ~80 real tweets: the whole chapter runs (graded cells included) in FAST mode."""
+    from course_utils.tools.environment import patched_environ
+    from course_utils.tools.runner import run_notebook
+
+    folder = _small_real_corpus(tmp_path / "real")
+    with patched_environ(**{aggression.ENV_DIR: str(folder)}):
+        result = run_notebook("04_agresividad_dropout", tmp_path / "out", fast=True, progress=False)
+    assert result.status == "ok", result.error
+    assert result.metrics["nb04_tuits_entrenamiento"] == 60
+    assert "nb04_techo_validacion" not in result.metrics  # a real corpus has no clean labels: no ceiling

@@ -1,4 +1,4 @@
-"""The visible tests of chapters 01–03 catch the mistake each section teaches, and say so.
+"""The visible tests of chapters 01–04 catch the mistake each section teaches, and say so.
 
 Each mistaken answer is run against the chapter's visible test cell (the part of the graded
 cell before its hidden tests) in a fresh namespace with the chapter's imports; the solution
@@ -13,7 +13,9 @@ IMPORTS = ("import math\nimport numpy as np\nimport torch\nfrom torch import nn\
            "from torch.utils.data import DataLoader, TensorDataset\n"
            "from sklearn.model_selection import train_test_split\n"
            "from course_utils.checks import (check_close, check_grad_flows, check_named_grads_flow, check_raises,\n"
-           "                                 check_shape, check_true, visible_tests_passed)\n")
+           "                                 check_shape, check_true, visible_tests_passed)\n"
+           "from course_utils.models.aggression import EMB_HIDDEN, FUSED_HIDDEN, TFIDF_HIDDEN\n"
+           "from course_utils.models.fusion_nets import mlp\n")
 
 
 def _cell(chapter, grade_id):
@@ -81,6 +83,24 @@ def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed
     return train, DataLoader(tensors(tf_te, em_te, st_te, y_te), batch_size=batch_size)
 '''
 
+DROPOUT_ON_INPUTS = '''
+class AggressionFusionNet(nn.Module):
+    def __init__(self, tfidf_dim, emb_dim, dropout=0.0, n_classes=2):
+        super().__init__()
+        def branch(sizes):   # Dropout antes de cada Linear: la primera apaga columnas de la entrada
+            layers = []
+            for d_in, d_out in zip(sizes[:-1], sizes[1:]):
+                layers += ([nn.Dropout(dropout)] if dropout else []) + [nn.Linear(d_in, d_out), nn.ReLU()]
+            return nn.Sequential(*layers)
+        self.tfidf_branch = branch([tfidf_dim, 256, 128, 64])
+        self.emb_branch = branch([emb_dim, 128, 64])
+        self.fusion = branch([128, 64, 32])
+        self.output = nn.Linear(32, n_classes)
+
+    def forward(self, tfidf, emb):
+        return self.output(self.fusion(torch.cat([self.tfidf_branch(tfidf), self.emb_branch(emb)], dim=-1)))
+'''
+
 MISTAKES = {
     "weighted average over the features, not the modalities": (
         "01_operaciones_fusion", 3, WEIGHTS_OVER_FEATURES,
@@ -92,6 +112,9 @@ MISTAKES = {
         "la que se conserva debe elegirse al azar, no siempre la primera"),
     "train/test split without stratify": (
         "03_minibatches_multimodales", 1, NOT_STRATIFIED, "¿Olvidaste stratify=labels en train_test_split?"),
+    "dropout on the inputs instead of after the hidden activations": (
+        "04_agresividad_dropout", 1, DROPOUT_ON_INPUTS,
+        "El dropout está apagando las ENTRADAS (columnas TF-IDF o embeddings) antes de la primera capa"),
 }
 
 
