@@ -4,13 +4,13 @@
 PYTHON ?= $(shell command -v python3 || command -v python)
 FAST   ?=
 
-.PHONY: install course release check test bench lab dist lock clean
+.PHONY: install course release check test test-fast lint bench lab dist lock clean
 
 course:
 	$(PYTHON) run.py course $(if $(FAST),--fast,)
 
-install release check bench lab dist lock clean:
+install release check lint bench lab dist lock clean:
 	$(PYTHON) run.py $@
 
-test:
-	$(PYTHON) run.py test $(PYTEST_ARGS)
+test test-fast:
+	$(PYTHON) run.py $@ $(PYTEST_ARGS)

@@ -2,6 +2,7 @@
 """Set up and run the course with one command on Linux, macOS and Windows.
 
     python run.py test          # create .venv, install what is needed, run the tests
+    python run.py test-fast     # the edit loop: unit tests only (no notebook, grading batch or browser)
     python run.py lab           # the students' JupyterLab (installs only what a student needs)
 
 Standard library only, so it runs with any Python 3.10–3.13 before anything is installed. The
@@ -11,6 +12,7 @@ again only when ``pyproject.toml``, ``constraints.txt`` or the audience changes.
 PyTorch comes from PyTorch's CPU wheel index unless ``--gpu`` (or ``COURSE_GPU=1``) asks for the
 CUDA build. In the student edition (no ``course_utils/tools``) only install, lab and test exist.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,10 +42,18 @@ TRUE_WORDS = {"1", "true", "yes", "si", "sí", "on"}
 AUDIENCE_EXTRAS = {"student": (), "instructor": ("instructor",), "dev": ("dev",)}
 REPO_COMMANDS = {
     "install": ("dev", "create .venv and install everything (student, instructor and developer tools)"),
-    "course": ("instructor", "regenerate the student release and execute every notebook (args go to `course run`, e.g. --fast)"),
+    "course": (
+        "instructor",
+        "regenerate the student release and execute every notebook (args go to `course run`, e.g. --fast)",
+    ),
     "release": ("instructor", "regenerate notebooks/ from solutions/ (nbgrader)"),
     "check": ("instructor", "fail if notebooks/ is out of sync with solutions/ or a notebook breaks the hygiene rules"),
-    "test": ("dev", "run the test suite (args go to pytest)"),
+    "test": ("dev", "run the test suite (args go to pytest; prints the 15 slowest tests)"),
+    "test-fast": (
+        "dev",
+        "unit and grading unit tests for the edit loop, no notebook/round trip/browser/slow (args go to pytest)",
+    ),
+    "lint": ("dev", "ruff: lint and format check (configured in pyproject.toml)"),
     "bench": ("dev", "grading benchmark and a student's offline first hour, into build/report.md"),
     "lab": ("student", "JupyterLab for students on notebooks/ (course kernel, Validate button)"),
     "dist": ("instructor", "build the student edition (default build/edicion-estudiante)"),
@@ -58,46 +68,61 @@ EDITION_COMMANDS = {
 
 # --- the platform ----------------------------------------------------------------------------
 
+
 def is_edition(root: Path = ROOT) -> bool:
     """The student edition has no instructor tools (``course_utils/tools``)."""
     return not (root / "course_utils" / "tools").is_dir()
 
 
-def platform_problem(system: str, machine: str, python: tuple[int, int], mac_release: str = "",
-                     pointer_bits: int = 64) -> str | None:
+def platform_problem(
+    system: str, machine: str, python: tuple[int, int], mac_release: str = "", pointer_bits: int = 64
+) -> str | None:
     """Why the course cannot be installed here (a Spanish sentence), or None when it can.
 
     ``system``/``machine`` as :mod:`platform` names them ("Linux", "Darwin", "Windows";
     "x86_64", "AMD64", "arm64", "aarch64", "ARM64"); ``mac_release`` is ``platform.mac_ver()[0]``."""
     machine = machine.lower()
     if tuple(python[:2]) not in SUPPORTED_PYTHONS:
-        return (f"Python {python[0]}.{python[1]} no sirve para el curso: hace falta Python 3.10, 3.11, 3.12 o 3.13 "
-                f"(TensorFlow 2.21 no publica paquetes para 3.14). Instala una de esas versiones y ejecuta "
-                f"`python run.py …` con ella.")
+        return (
+            f"Python {python[0]}.{python[1]} no sirve para el curso: hace falta Python 3.10, 3.11, 3.12 o 3.13 "
+            f"(TensorFlow 2.21 no publica paquetes para 3.14). Instala una de esas versiones y ejecuta "
+            f"`python run.py …` con ella."
+        )
     if pointer_bits != 64:
         return "Este Python es de 32 bits; PyTorch y TensorFlow solo existen para Python de 64 bits."
     if system == "Darwin":
         if machine != "arm64":
-            return ("macOS con procesador Intel (o un Python x86-64 bajo Rosetta): PyTorch 2.13 solo publica paquetes "
-                    "para Mac con Apple Silicon (arm64). Usa un Python arm64, Linux o Windows, o el aula del curso.")
+            return (
+                "macOS con procesador Intel (o un Python x86-64 bajo Rosetta): PyTorch 2.13 solo publica paquetes "
+                "para Mac con Apple Silicon (arm64). Usa un Python arm64, Linux o Windows, o el aula del curso."
+            )
         major = int((mac_release or "0").split(".")[0] or 0)
         if major < 14:
-            return (f"macOS {mac_release or 'desconocido'}: PyTorch 2.13 pide macOS 14 (Sonoma) o posterior. "
-                    f"Actualiza macOS o usa otro ordenador.")
+            return (
+                f"macOS {mac_release or 'desconocido'}: PyTorch 2.13 pide macOS 14 (Sonoma) o posterior. "
+                f"Actualiza macOS o usa otro ordenador."
+            )
         return None
     if system == "Windows":
         if machine in ("arm64", "aarch64"):
-            return ("Windows en ARM64: TensorFlow no publica paquetes para él. Usa un PC x86-64, "
-                    "macOS con Apple Silicon o Linux.")
+            return (
+                "Windows en ARM64: TensorFlow no publica paquetes para él. Usa un PC x86-64, "
+                "macOS con Apple Silicon o Linux."
+            )
         return None if machine in ("amd64", "x86_64") else f"Windows en {machine}: sin paquetes de PyTorch/TensorFlow."
     if system == "Linux":
-        return None if machine in ("x86_64", "amd64", "aarch64", "arm64") else f"Linux en {machine}: sin paquetes de PyTorch/TensorFlow."
+        return (
+            None
+            if machine in ("x86_64", "amd64", "aarch64", "arm64")
+            else f"Linux en {machine}: sin paquetes de PyTorch/TensorFlow."
+        )
     return f"Sistema {system!r} no probado: el curso se instala en Linux, macOS (Apple Silicon) y Windows."
 
 
 def current_platform_problem() -> str | None:
-    return platform_problem(platform.system(), platform.machine(), sys.version_info[:2],
-                            platform.mac_ver()[0], struct.calcsize("P") * 8)
+    return platform_problem(
+        platform.system(), platform.machine(), sys.version_info[:2], platform.mac_ver()[0], struct.calcsize("P") * 8
+    )
 
 
 def venv_python(venv: Path, system: str | None = None) -> Path:
@@ -115,8 +140,11 @@ def venv_scripts(venv: Path, system: str | None = None) -> Path:
 def conda_environment(environ: dict[str, str], prefix: str) -> Path | None:
     """The active conda environment made for the course (never ``base``), if this Python is its."""
     conda_prefix = environ.get("CONDA_PREFIX")
-    if conda_prefix and environ.get("CONDA_DEFAULT_ENV", "base") != "base" \
-            and os.path.normcase(os.path.realpath(conda_prefix)) == os.path.normcase(os.path.realpath(prefix)):
+    if (
+        conda_prefix
+        and environ.get("CONDA_DEFAULT_ENV", "base") != "base"
+        and os.path.normcase(os.path.realpath(conda_prefix)) == os.path.normcase(os.path.realpath(prefix))
+    ):
         return Path(conda_prefix)
     return None
 
@@ -135,13 +163,16 @@ def find_supported_python() -> list[str] | None:
         return [sys.executable]
     for command in interpreter_candidates(platform.system()):
         if shutil.which(command[0]):
-            probe = subprocess.run(command + ["-c", "import sys; print(sys.executable)"], capture_output=True, text=True)
+            probe = subprocess.run(
+                command + ["-c", "import sys; print(sys.executable)"], capture_output=True, text=True
+            )
             if probe.returncode == 0 and probe.stdout.strip():
                 return [probe.stdout.strip()]
     return None
 
 
 # --- where PyTorch comes from ----------------------------------------------------------------
+
 
 def gpu_requested(flag: bool, environ: dict[str, str]) -> bool:
     return flag or environ.get(GPU_ENV, "").strip().lower() in TRUE_WORDS
@@ -175,9 +206,27 @@ def probe_torch(python: Path, requirement: str) -> str | None:
     """The torch version pip would install with its own configuration, without downloading it."""
     with tempfile.TemporaryDirectory() as tmp:
         report = Path(tmp) / "report.json"
-        result = subprocess.run([str(python), "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
-                                 "--quiet", "--retries", "0", "--timeout", "15", "--report", str(report), requirement],
-                                capture_output=True, text=True)
+        result = subprocess.run(
+            [
+                str(python),
+                "-m",
+                "pip",
+                "install",
+                "--dry-run",
+                "--ignore-installed",
+                "--no-deps",
+                "--quiet",
+                "--retries",
+                "0",
+                "--timeout",
+                "15",
+                "--report",
+                str(report),
+                requirement,
+            ],
+            capture_output=True,
+            text=True,
+        )
         if result.returncode != 0 or not report.exists():
             return None
         install = json.loads(report.read_text(encoding="utf-8")).get("install", [])
@@ -185,6 +234,7 @@ def probe_torch(python: Path, requirement: str) -> str | None:
 
 
 # --- installing ------------------------------------------------------------------------------
+
 
 def extras_for(audiences: set[str]) -> list[str]:
     return sorted({extra for audience in audiences for extra in AUDIENCE_EXTRAS[audience]})
@@ -228,8 +278,9 @@ def read_stamp(env_dir: Path) -> dict:
 def ensure_installed(audience: str, gpu: bool = False, root: Path = ROOT) -> Path:
     """Create the environment if needed and install what ``audience`` needs; return its Python."""
     system = platform.system()
-    os_problem = platform_problem(system, platform.machine(), SUPPORTED_PYTHONS[-1], platform.mac_ver()[0],
-                                  struct.calcsize("P") * 8)
+    os_problem = platform_problem(
+        system, platform.machine(), SUPPORTED_PYTHONS[-1], platform.mac_ver()[0], struct.calcsize("P") * 8
+    )
     if os_problem:
         sys.exit(f"run.py: {os_problem}")
     conda = conda_environment(dict(os.environ), sys.prefix)
@@ -249,28 +300,50 @@ def ensure_installed(audience: str, gpu: bool = False, root: Path = ROOT) -> Pat
     else:
         audiences = installed | {audience}
     wants_gpu = gpu_requested(gpu, dict(os.environ)) or stamp.get("gpu", False)
-    version = subprocess.run([str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"],
-                             capture_output=True, text=True).stdout.strip()
+    version = subprocess.run(
+        [str(python), "-c", "import sys; print('%d.%d' % sys.version_info[:2])"], capture_output=True, text=True
+    ).stdout.strip()
     if tuple(int(x) for x in (version or "0.0").split(".")) not in SUPPORTED_PYTHONS:
-        sys.exit(f"run.py: el entorno {env_dir} usa Python {version or '?'}, que no sirve para el curso (3.10–3.13); "
-                 f"bórralo y vuelve a ejecutar la orden con un Python 3.10–3.13.")
+        sys.exit(
+            f"run.py: el entorno {env_dir} usa Python {version or '?'}, que no sirve para el curso (3.10–3.13); "
+            f"bórralo y vuelve a ejecutar la orden con un Python 3.10–3.13."
+        )
     key_index = None if wants_gpu or system != "Linux" else os.environ.get(TORCH_INDEX_ENV, "auto")
     key = fingerprint(root, audiences, key_index, version)
     if stamp.get("fingerprint") == key:
         return python
     local = probe_torch(python, torch_requirement(root)) if system == "Linux" and not wants_gpu else None
     index = torch_index(system, wants_gpu, local, dict(os.environ))
-    print(f"run.py: instalando ({', '.join(sorted(audiences))}) en {env_dir}"
-          + (f"; PyTorch desde {index}" if index else "") + " …", flush=True)
-    steps = [pip_install_command(python, root, extras_for(audiences), index),
-             [str(python), "-m", "ipykernel", "install", "--sys-prefix", "--name", "python3",
-              "--display-name", "Python 3 (ipykernel)"]]
+    print(
+        f"run.py: instalando ({', '.join(sorted(audiences))}) en {env_dir}"
+        + (f"; PyTorch desde {index}" if index else "")
+        + " …",
+        flush=True,
+    )
+    steps = [
+        pip_install_command(python, root, extras_for(audiences), index),
+        [
+            str(python),
+            "-m",
+            "ipykernel",
+            "install",
+            "--sys-prefix",
+            "--name",
+            "python3",
+            "--display-name",
+            "Python 3 (ipykernel)",
+        ],
+    ]
     for step in steps:
         if subprocess.run(step, cwd=root, stdout=subprocess.DEVNULL if "ipykernel" in step else None).returncode != 0:
-            sys.exit("run.py: la instalación falló (mensaje de pip arriba). ¿Hay conexión con PyPI? "
-                     "Nada se ha dado por instalado: vuelve a ejecutar la misma orden.")
-    (env_dir / STAMP_NAME).write_text(json.dumps({"fingerprint": key, "audiences": sorted(audiences),
-                                                  "gpu": wants_gpu, "torch_index": index}), encoding="utf-8")
+            sys.exit(
+                "run.py: la instalación falló (mensaje de pip arriba). ¿Hay conexión con PyPI? "
+                "Nada se ha dado por instalado: vuelve a ejecutar la misma orden."
+            )
+    (env_dir / STAMP_NAME).write_text(
+        json.dumps({"fingerprint": key, "audiences": sorted(audiences), "gpu": wants_gpu, "torch_index": index}),
+        encoding="utf-8",
+    )
     return python
 
 
@@ -283,7 +356,9 @@ def run_environment(python: Path) -> dict[str, str]:
 
 def call(command: list[str], python: Path, **kwargs) -> int:
     """Run a command in the foreground; Ctrl+C reaches it too, then we wait for it to end."""
-    process = subprocess.Popen(command, cwd=kwargs.pop("cwd", ROOT), env=kwargs.pop("env", None) or run_environment(python))
+    process = subprocess.Popen(
+        command, cwd=kwargs.pop("cwd", ROOT), env=kwargs.pop("env", None) or run_environment(python)
+    )
     while True:
         try:
             return process.wait()
@@ -293,12 +368,19 @@ def call(command: list[str], python: Path, **kwargs) -> int:
 
 # --- the commands ----------------------------------------------------------------------------
 
+
 def course_command(python: Path, *args: str) -> list[str]:
     return [str(python), "-m", "course_utils.tools.cli", *args]
 
 
-def run_tests(python: Path, args: list[str]) -> int:
-    rc = call([str(python), "-m", "pytest", *args], python)
+# `test-fast` leaves out what executes a course notebook, grades a batch, drives the browser
+# or installs an environment (markers in pyproject.toml; tests/conftest.py marks the slow ones).
+FAST_SELECTION = ["-m", "not notebook and not roundtrip and not e2e and not slow"]
+
+
+def run_tests(python: Path, args: list[str], fast: bool = False) -> int:
+    durations = [] if any(a.startswith("--durations") for a in args) else ["--durations=15"]
+    rc = call([str(python), "-m", "pytest", *(FAST_SELECTION if fast else durations), *args], python)
     if rc == 5:
         print("run.py: pytest no recogió ninguna prueba: la configuración de la suite está rota", file=sys.stderr)
     return rc
@@ -332,13 +414,34 @@ def smoke_test(python: Path, root: Path, only: list[str]) -> int:
             copy = Path(tmp) / chapter.name
             shutil.copytree(chapter, copy)
             for nb_path in copy.glob("*.ipynb"):
-                nb_path.write_text(json.dumps(before_first_exercise(json.loads(nb_path.read_text(encoding="utf-8")))), encoding="utf-8")
+                nb_path.write_text(
+                    json.dumps(before_first_exercise(json.loads(nb_path.read_text(encoding="utf-8")))), encoding="utf-8"
+                )
                 start = time.perf_counter()
-                rc = call([str(python), "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute", "--log-level=ERROR",
-                           "--ExecutePreprocessor.kernel_name=python3", "--ExecutePreprocessor.timeout=600",
-                           f"--output-dir={tmp}", f"--output=ejecutado_{nb_path.stem}", str(nb_path)],
-                          python, cwd=copy, env=env)
-                print(f"{nb_path.stem}: {'bien' if rc == 0 else 'FALLO'} ({time.perf_counter() - start:.0f} s)", flush=True)
+                rc = call(
+                    [
+                        str(python),
+                        "-m",
+                        "jupyter",
+                        "nbconvert",
+                        "--to",
+                        "notebook",
+                        "--execute",
+                        "--log-level=ERROR",
+                        "--ExecutePreprocessor.kernel_name=python3",
+                        "--ExecutePreprocessor.timeout=600",
+                        f"--output-dir={tmp}",
+                        f"--output=ejecutado_{nb_path.stem}",
+                        str(nb_path),
+                    ],
+                    python,
+                    cwd=copy,
+                    env=env,
+                )
+                print(
+                    f"{nb_path.stem}: {'bien' if rc == 0 else 'FALLO'} ({time.perf_counter() - start:.0f} s)",
+                    flush=True,
+                )
                 if rc != 0:
                     failed.append(nb_path.stem)
     if failed:
@@ -351,20 +454,49 @@ def smoke_test(python: Path, root: Path, only: list[str]) -> int:
 def lock(python: Path, root: Path = ROOT) -> int:
     """Re-resolve constraints.txt for every platform and Python; uv keeps the pins it already has
     (the versions CI tested) wherever they still fit, so only what changed moves."""
-    return call([str(python), "-m", "uv", "pip", "compile", "pyproject.toml", "--universal", "--extra", "dev", "--extra", "instructor",
-                 "--python-version", "3.10", "--annotation-style", "line",
-                 "-o", "constraints.txt", "--custom-compile-command", "python run.py lock"], python, cwd=root)
+    return call(
+        [
+            str(python),
+            "-m",
+            "uv",
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "--universal",
+            "--extra",
+            "dev",
+            "--extra",
+            "instructor",
+            "--python-version",
+            "3.10",
+            "--annotation-style",
+            "line",
+            "-o",
+            "constraints.txt",
+            "--custom-compile-command",
+            "python run.py lock",
+        ],
+        python,
+        cwd=root,
+    )
 
 
 def build_parser(edition: bool) -> argparse.ArgumentParser:
     commands = EDITION_COMMANDS if edition else REPO_COMMANDS
     parser = argparse.ArgumentParser(prog="python run.py", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--gpu", action="store_true",
-                        help=f"Linux: install PyTorch's CUDA build from PyPI (≈ 2.5 GB more to download; also {GPU_ENV}=1)")
+    parser.add_argument(
+        "--gpu",
+        action="store_true",
+        help=f"Linux: install PyTorch's CUDA build from PyPI (≈ 2.5 GB more to download; also {GPU_ENV}=1)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     for name, (_, help_text) in commands.items():
-        sub.add_parser(name, help=help_text, add_help=name not in ("test", "course", "lab", "bench", "dist"))
-    sub.add_parser("clean", help="remove build/, the gradebook and caches (not .venv)" if not edition else "borra build/")
+        sub.add_parser(
+            name, help=help_text, add_help=name not in ("test", "test-fast", "course", "lab", "bench", "dist")
+        )
+    sub.add_parser(
+        "clean", help="remove build/, the gradebook and caches (not .venv)" if not edition else "borra build/"
+    )
     return parser
 
 
@@ -385,13 +517,21 @@ def main(argv: list[str] | None = None) -> int:
         return call([str(python), "-m", "course_utils.lab", *rest], python)
     if args.command == "test":
         return smoke_test(python, ROOT, rest) if edition else run_tests(python, rest)
+    if args.command == "test-fast":
+        return run_tests(python, rest, fast=True)
+    if args.command == "lint":
+        ruff = [str(python), "-m", "ruff"]
+        checked = call(ruff + ["check", "."], python)
+        return call(ruff + ["format", "--check", "."], python) or checked
     if args.command == "course":
         rc = call(course_command(python, "release"), python)
         return rc or call(course_command(python, "run", *rest), python)
     if args.command == "bench":
         if rest:
             return call(course_command(python, "bench", *rest), python)
-        return call(course_command(python, "bench", "grading"), python) or call(course_command(python, "bench", "first-hour"), python)
+        return call(course_command(python, "bench", "grading"), python) or call(
+            course_command(python, "bench", "first-hour"), python
+        )
     if args.command == "lock":
         return lock(python)
     return call(course_command(python, args.command, *rest), python)
