@@ -1,37 +1,29 @@
-"""nbgrader round trip on a temporary copy of the course: generate the release, submit,
-autograde, and read the scores back from the gradebook.
+"""nbgrader round trips: generate the release, submit, autograde, read the scores back.
 
-For every chapter: the solutions (pasted into the release, as a student would) score full
-marks; the untouched release scores 0; solving only the first exercise scores exactly
-that exercise's points; answers that delegate to course code score 0 on those exercises."""
+For every chapter, one batch of the course's parallel grader (`course grade`: the bwrap sandbox,
+two workers) grades two students together: the solutions pasted into the release, as a student
+would, score full marks and are not sent to review; answers that delegate to course code
+(tests/delegating_answers.py) score 0 on exactly those exercises. How blank and partly solved
+notebooks score is a property of the grading, not of a chapter: it is proved on the small
+fixture course with plain ``nbgrader autograde`` (one call for the whole class) and with the
+course's grader."""
 
 import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
 from conftest import CHAPTERS, ROOT
-from delegating_answers import DELEGATING
 from course_utils.tools.environment import patched_environ
+from course_utils.tools.grading.autograde import grade_submissions
 from course_utils.tools.grading.bench import solution_sources, write_submission
+from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.release import copy_course, nbgrader_command, run_nbgrader
+from delegating_answers import DELEGATING
 
 pytestmark = pytest.mark.roundtrip
 
-
-@pytest.fixture(scope="module")
-def course(tmp_path_factory):
-    root = copy_course(ROOT, tmp_path_factory.mktemp("course"))
-    db_url = f"sqlite:///{root / 'gradebook.db'}"
-    for chapter in CHAPTERS:
-        run_nbgrader(nbgrader_command("generate_assignment", chapter, "--force", root=root,
-                                      extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
-    # Grading runs notebooks in FAST mode: it must never need a full training run.
-    with patched_environ(COURSE_FAST="1"):
-        yield root, db_url
-
-
-def _solution_sources(chapter):
-    return solution_sources(ROOT, chapter)
+SOLVED, DELEGATES = "alumna_solucion", "alumno_que_delega"
+CHAPTER_LIMITS = GradingLimits(cell_timeout=300, notebook_timeout=1200, memory_mb=6000)
 
 
 def _grade_cells(chapter):
@@ -39,51 +31,106 @@ def _grade_cells(chapter):
     return [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
 
 
-def _submit_and_grade(root, db_url, chapter, student, solved, replaced=None):
-    """Submit the release with the solution cells in ``solved`` filled in (``replaced`` overrides
-    some of them with other code); return (score, max)."""
-    solutions = _solution_sources(chapter)
-    answers = {g: solutions[g] for g in solved} | (replaced or {})
-    write_submission(root / "notebooks" / chapter / f"{chapter}.ipynb", answers, root / "submitted" / student / chapter)
-    run_nbgrader(nbgrader_command("autograde", chapter, "--force", f"--student={student}", root=root,
-                                  extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
-    with Gradebook(db_url) as gb:
-        submission = gb.find_submission(chapter, student)
-        return submission.score, submission.max_score
+class ChapterBatches:
+    """Each chapter's submissions graded in one batch, on first use (``-k 04`` grades only 04)."""
+
+    def __init__(self, tmp_path_factory):
+        self.factory, self._done = tmp_path_factory, {}
+
+    def __getitem__(self, chapter):
+        if chapter not in self._done:
+            self._done[chapter] = self._grade(chapter)
+        return self._done[chapter]
+
+    def _grade(self, chapter):
+        root = copy_course(ROOT, self.factory.mktemp(f"curso{chapter[:2]}"))
+        db_url = f"sqlite:///{root / 'gradebook.db'}"
+        run_nbgrader(
+            nbgrader_command(
+                "generate_assignment", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={db_url}"]
+            ),
+            cwd=root,
+        )
+        release = root / "notebooks" / chapter / f"{chapter}.ipynb"
+        solutions = solution_sources(ROOT, chapter)
+        write_submission(release, solutions, root / "submitted" / SOLVED / chapter)
+        write_submission(release, solutions | DELEGATING.get(chapter, {}), root / "submitted" / DELEGATES / chapter)
+        # Grading runs notebooks in FAST mode: it must never need a full training run.
+        with patched_environ(COURSE_FAST="1"):
+            results = grade_submissions(
+                root, chapter, db_url=db_url, jobs=2, limits=CHAPTER_LIMITS, show_progress=False
+            )
+        return {r.student: r for r in results}
+
+
+@pytest.fixture(scope="module")
+def chapter_grades(tmp_path_factory):
+    return ChapterBatches(tmp_path_factory)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_solution_scores_full_marks(course, chapter):
-    root, db_url = course
-    score, max_score = _submit_and_grade(root, db_url, chapter, "alumna_solucion", set(_solution_sources(chapter)))
-    assert max_score == sum(m["points"] for m in _grade_cells(chapter))
-    assert score == max_score
+def test_solution_scores_full_marks(chapter_grades, chapter):
+    solved = chapter_grades[chapter][SOLVED]
+    assert solved.max_score == sum(m["points"] for m in _grade_cells(chapter))
+    assert (solved.score, solved.reason, solved.review) == (solved.max_score, "", ""), solved
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
-def test_blank_release_scores_zero(course, chapter):
-    root, db_url = course
-    score, max_score = _submit_and_grade(root, db_url, chapter, "alumno_en_blanco", set())
-    assert max_score > 0
-    assert score == 0
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_one_exercise_solved_scores_its_points(course, chapter):
-    root, db_url = course
-    first_solution = next(iter(_solution_sources(chapter)))
-    score, _ = _submit_and_grade(root, db_url, chapter, "alumno_parcial", {first_solution})
-    first_tests = _grade_cells(chapter)[0]
-    assert score == first_tests["points"]
-
-
-@pytest.mark.parametrize("chapter", CHAPTERS)
-def test_delegating_to_course_code_scores_zero(course, chapter):
-    root, db_url = course
+def test_delegating_to_course_code_scores_zero(chapter_grades, chapter):
     delegated = DELEGATING[chapter]
     assert delegated, f"{chapter}: no delegating answers declared in tests/delegating_answers.py"
-    score, max_score = _submit_and_grade(root, db_url, chapter, "alumno_que_delega",
-                                         set(_solution_sources(chapter)), delegated)
+    result = chapter_grades[chapter][DELEGATES]
     lost = {g.replace("_solucion", "_pruebas") for g in delegated}
     points = {m["grade_id"]: m["points"] for m in _grade_cells(chapter)}
-    assert score == max_score - sum(points[g] for g in lost)
+    assert set(lost) <= set(points), f"{chapter}: delegating answers for exercises without tests: {lost - set(points)}"
+    assert result.score == result.max_score - sum(points[g] for g in lost), result
+
+
+# --- blank and partial notebooks, on the fixture course (tests/grading/fixture_course.py) ---------
+
+
+@pytest.fixture(scope="module")
+def fixture_class(tmp_path_factory):
+    """The fixture course's class graded by plain ``nbgrader autograde`` in one call."""
+    from grading.fixture_course import ASSIGNMENT, CORRECT, SOLUTIONS, build_course, submit
+
+    root = build_course(tmp_path_factory.mktemp("tarea"))
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    run_nbgrader(
+        nbgrader_command(
+            "generate_assignment",
+            ASSIGNMENT,
+            "--force",
+            root=root,
+            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={root / 'release'}"],
+        ),
+        cwd=root,
+    )
+    instructor = {g: src for g, src in SOLUTIONS.items()}  # with nbgrader's solution markers
+    for student, answers in {
+        "solucion": instructor,
+        "en_blanco": {},
+        "parcial": {"ej1_solucion": CORRECT["ej1_solucion"]},
+        "solo_la_segunda": {"ej2_solucion": CORRECT["ej2_solucion"]},
+    }.items():
+        submit(root, student, answers)
+    run_nbgrader(
+        nbgrader_command("autograde", ASSIGNMENT, "--force", root=root, extra=[f"--CourseDirectory.db_url={db_url}"]),
+        cwd=root,
+    )
+    with Gradebook(db_url) as gb:
+        return {s.student.id: (s.score, s.max_score) for s in gb.find_assignment(ASSIGNMENT).submissions}
+
+
+def test_blank_release_scores_zero(fixture_class):
+    assert fixture_class["en_blanco"] == (0, 3)
+
+
+def test_one_exercise_solved_scores_its_points(fixture_class):
+    # ej1 is worth 1 point and ej2 2 (fixture_course.TESTS): each solved alone scores exactly its own
+    assert fixture_class["parcial"] == (1, 3)
+    assert fixture_class["solo_la_segunda"] == (2, 3)
+
+
+def test_solution_scores_full_marks_with_plain_nbgrader(fixture_class):
+    assert fixture_class["solucion"] == (3, 3)
