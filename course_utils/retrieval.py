@@ -78,18 +78,22 @@ def _rescore(base: np.ndarray, k: int, score: Callable[[torch.Tensor, torch.Tens
 
 @torch.no_grad()
 def rerank(scorer: torch.nn.Module, patches: torch.Tensor, words: torch.Tensor, mask: torch.Tensor,
-           base_similarity: np.ndarray, k: int = 10) -> tuple[np.ndarray, np.ndarray]:
+           base_similarity: np.ndarray, k: int = 10,
+           text_to_image: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
     """Re-rank retrieval with a pairwise ``scorer(patches, words, mask)``.
 
     For each image, its ``k`` best captions under ``base_similarity`` (images × captions, from
     the dual encoder) are re-scored by the scorer; likewise, for each caption, its ``k`` best
     images. This is how cross-attention models are used for retrieval in practice (ALBEF,
     BLIP): the cheap dual encoder shortlists, the pairwise model decides. Returns the
-    similarity matrices to use for image→text (rows) and for text→image (columns).
+    similarity matrices to use for image→text (rows) and for text→image (columns); with
+    ``text_to_image=False`` only the image→text direction is re-ranked and the second is None.
     """
     scorer.eval()
     i2t = _rescore(base_similarity, k, lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]),
                    patches.device)
+    if not text_to_image:
+        return i2t, None
     t2i = _rescore(base_similarity.T, k,
                    lambda cols, cand: scorer(patches[cand], words[cols][:, None], mask[cols][:, None]),
                    patches.device)

@@ -97,6 +97,10 @@ def test_unreadable_inputs_give_a_clear_error(tmp_path):
     bad.write_bytes("image,caption\na.jpg,canción\n".encode("latin-1"))
     with pytest.raises(CaptionsError, match="not valid UTF-8"):
         read_caption_file(bad)
+    later = tmp_path / "latin1_line4.txt"
+    later.write_bytes("image,caption\na.jpg,one\nb.jpg,two\nc.jpg,canción\n".encode("latin-1"))
+    with pytest.raises(CaptionsError, match=r"latin1_line4\.txt, line 4: not valid UTF-8"):
+        read_caption_file(later)
     folder = _write_flickr(tmp_path / "broken", ["a.jpg,fine", "b.jpg,broken"])
     (folder / "Images" / "b.jpg").write_bytes(b"not an image at all")
     with pytest.raises(CaptionsError, match="not a readable image"):
@@ -121,3 +125,44 @@ def test_relevance_counts_identical_scenes_as_correct():
     assert rel.shape == (3, 5)
     assert rel[0].tolist() == [True, True, False, True, True]   # image 2 shows the same scene
     assert rel[1].tolist() == [False, False, True, False, False]
+
+
+def test_composition_split_holds_out_combinations_not_words():
+    T, S = gen.Thing, gen.Scene
+    assert gen.composition_split(S(T("triángulo", "azul", "grande"), position="centro")) == "test"
+    assert gen.composition_split(S(T("triángulo", "rojo", "grande"), position="centro")) == "train"
+    assert gen.composition_split(S(T("cuadrado", "rojo"), position="abajo")) == "val"
+    beside = S(T("cuadrado", "rojo"), relation="izquierda", second=T("círculo", "morado"))
+    above = S(T("cuadrado", "rojo"), relation="encima", second=T("círculo", "morado"))
+    assert gen.composition_split(beside) == "test" and gen.composition_split(above) == "train"
+    assert [gen.composition_split(s) for s in gen.ZERO_SHOT_SCENES] == ["test"] * len(gen.ZERO_SHOT_SCENES)
+    rng = np.random.default_rng(0)
+    kept = [gen.random_scene(rng, allowed=lambda s: gen.composition_split(s) == "train") for _ in range(200)]
+    assert all(gen.composition_split(s) == "train" for s in kept)
+    with pytest.raises(ValueError, match="rejected"):
+        gen.random_scene(rng, allowed=lambda s: False)
+
+
+def test_generated_split_never_shows_a_test_scene_in_training(tmp_path):
+    data = load_flickr_layout(gen.write_dataset(tmp_path / "d", n_images=400, seed=5))
+    assert data.split_labels is not None and set(data.split_labels) == {"train", "val", "test"}
+    train, val, test = data.split(seed=0)
+    assert len(train) + len(val) + len(test) == 400
+    train_texts = {c for caps in train.captions for c in caps}
+    assert not any(train_texts & set(caps) for caps in test.captions + val.captions)
+    # the held-out words themselves do occur in training: only the combination is new
+    words = {w for t in train_texts for w in t.split()}
+    assert {"triángulo", "azul", "cruz", "verde", "círculo", "naranja", "cuadrado", "izquierda"} <= words
+    assert not any("triángulo azul" in t or "cruz verde" in t for t in train_texts)
+    # a folder without splits.csv (the real Flickr8k) falls back to the random split by image
+    (tmp_path / "d" / gen.SPLIT_FILE).unlink()
+    assert load_flickr_layout(tmp_path / "d").split_labels is None
+
+
+def test_bad_split_file_names_the_line(tmp_path):
+    folder = gen.write_dataset(tmp_path / "d", n_images=5, seed=1)
+    lines = (folder / gen.SPLIT_FILE).read_text(encoding="utf-8").splitlines()
+    lines[3] = lines[3].split(",")[0] + ",entrenamiento"
+    (folder / gen.SPLIT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    with pytest.raises(CaptionsError, match=r"splits\.csv, line 4: split must be train, val or test"):
+        load_flickr_layout(folder)
