@@ -1,5 +1,8 @@
-"""Shared fixtures: the repository, the chapter list, one guarded FAST execution of every
-solution notebook that several test modules inspect, and a throwaway PostgreSQL server."""
+"""Shared fixtures: the repository, the chapter list, one guarded FAST execution of each
+solution notebook that several test modules inspect (made on first use, so ``-k 04`` executes
+only chapter 04), a throwaway PostgreSQL server, and the markers that select the edit loop's
+tests (``python run.py test-fast``)."""
+
 from __future__ import annotations
 
 import glob
@@ -9,13 +12,14 @@ import socket
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import NamedTuple
 
 import pytest
 
-from course_utils.tools.chapters import list_chapters
-from course_utils.tools.grading.sandbox import NETGUARD_DIR
 from course_utils.config import repo_root
+from course_utils.tools.chapters import list_chapters
 from course_utils.tools.environment import patched_environ
+from course_utils.tools.grading.sandbox import NETGUARD_DIR
 
 ROOT = repo_root()
 CHAPTERS = list_chapters()
@@ -28,23 +32,69 @@ def guarded_env(log_file: Path) -> dict[str, str]:
     return {"PYTHONPATH": pythonpath, "COURSE_NETGUARD_LOG": str(log_file)}
 
 
-@pytest.fixture(scope="session")
-def executed(tmp_path_factory):
-    """Execute every chapter's solution notebook once in FAST mode, with the network guard.
+class Execution(NamedTuple):
+    result: object  # course_utils.tools.runner.NotebookResult
+    path: Path  # the executed notebook
+    netguard_log: Path  # outbound connections the notebook attempted (empty: none)
 
-    Returns ``{chapter: (NotebookResult, executed_path, netguard_log_path)}``.
-    """
+
+class Executions:
+    """Each chapter's solution notebook executed in FAST mode with the network guard, once per
+    test run, on first use: every check that needs an execution reads this one."""
+
+    def __init__(self, out: Path):
+        self.out, self._done = out, {}
+
+    def __getitem__(self, chapter: str) -> Execution:
+        if chapter not in self._done:
+            self._done[chapter] = execute_guarded(chapter, self.out)
+        return self._done[chapter]
+
+
+def execute_guarded(chapter: str, out: Path, **kwargs) -> Execution:
+    """One FAST execution of ``chapter``'s solution notebook into ``out``, network guarded."""
     from course_utils.tools.runner import run_notebook
 
-    out = tmp_path_factory.mktemp("executed")
-    results = {}
-    for chapter in CHAPTERS:
-        log = out / f"{chapter}.netguard.log"
-        log.touch()
-        with patched_environ(**guarded_env(log)):
-            result = run_notebook(chapter, out, fast=True, progress=False)
-        results[chapter] = (result, out / f"{chapter}.ipynb", log)
-    return results
+    out.mkdir(parents=True, exist_ok=True)
+    log = out / f"{chapter}.netguard.log"
+    log.write_text("")
+    with patched_environ(**guarded_env(log)):
+        result = run_notebook(chapter, out, fast=True, progress=False, **kwargs)
+    return Execution(result, out / f"{chapter}.ipynb", log)
+
+
+@pytest.fixture(scope="session")
+def executed(tmp_path_factory) -> Executions:
+    """``executed[chapter]`` → :class:`Execution` (the chapter is executed when first asked for)."""
+    return Executions(tmp_path_factory.mktemp("executed"))
+
+
+# --- what the edit loop runs ------------------------------------------------------------------
+# `python run.py test-fast` = pytest -m "not notebook and not roundtrip and not e2e and not slow".
+# Tests that run a whole course notebook, grade a class or install an environment are marked
+# here, in one place, by node id prefix (the rest of tests/ and tests/grading are unit tests).
+SLOW = {
+    "tests/test_dist.py::test_edition_installs_and_runs_from_its_own_folder": "installs the student set into a new .venv",
+    "tests/test_environment.py::test_student_set_resolves_for_every_platform_and_python": "12 resolutions against PyPI",
+    "tests/test_bootstrap.py::test_probe_finds_the_torch_that_pip_would_install": "asks the package index",
+    "tests/grading/test_hostile_submissions.py": "grades a class of 65 in the sandbox",
+    "tests/grading/test_real_chapter_grading.py": "grades chapter 05 twice",
+}
+
+
+def pytest_addoption(parser):
+    parser.addoption(
+        "--update-expected-outputs",
+        action="store_true",
+        help="rewrite tests/expected_outputs/<chapter>.json from this run's FAST executions "
+        "(after a deliberate change to a cell tagged nbval-check-output)",
+    )
+
+
+def pytest_collection_modifyitems(config, items):
+    for item in items:
+        if any(item.nodeid.startswith(prefix) for prefix in SLOW):
+            item.add_marker(pytest.mark.slow)
 
 
 # --- a throwaway PostgreSQL server on 127.0.0.1 for the grading tests that need one --------
@@ -56,7 +106,7 @@ def executed(tmp_path_factory):
 def service_unavailable(what: str, env_var: str, reason: str, how: str = ".ci/run lo instala con apt-get"):
     """Skip a test whose service (PostgreSQL, Chromium…) is missing, saying why; in CI fail
     instead, unless .ci/run tried to install it and said why in ``env_var``."""
-    if os.environ.get(env_var):      # .ci/run tried and said why
+    if os.environ.get(env_var):  # .ci/run tried and said why
         pytest.skip(f"sin {what}: {os.environ[env_var]} ({reason})")
     if os.environ.get("CI", "").lower() in ("1", "true", "yes"):
         pytest.fail(f"{what} debería estar disponible en CI: {reason}")
@@ -91,8 +141,9 @@ def postgres_url():
     os.chmod(base, 0o755)
     data, port = base / "data", free_port()
     preexec = None
-    if os.geteuid() == 0:            # the server refuses to run as root
+    if os.geteuid() == 0:  # the server refuses to run as root
         import pwd
+
         try:
             user = pwd.getpwnam("postgres")
         except KeyError:
@@ -102,12 +153,25 @@ def postgres_url():
         def preexec():
             os.setgid(user.pw_gid)
             os.setuid(user.pw_uid)
+
     run = dict(capture_output=True, text=True, preexec_fn=preexec, timeout=120, cwd=base)
     proc = subprocess.run([initdb, "-D", str(data), "-A", "trust", "-U", "grader", "--no-sync"], **run)
     if proc.returncode:
         _unavailable(f"initdb falló: {proc.stderr[-300:]}")
-    proc = subprocess.run([pg_ctl, "-D", str(data), "-l", str(base / "server.log"), "-w", "-o",
-                           f"-h 127.0.0.1 -p {port} -k {base}", "start"], **run)
+    proc = subprocess.run(
+        [
+            pg_ctl,
+            "-D",
+            str(data),
+            "-l",
+            str(base / "server.log"),
+            "-w",
+            "-o",
+            f"-h 127.0.0.1 -p {port} -k {base}",
+            "start",
+        ],
+        **run,
+    )
     if proc.returncode:
         _unavailable(f"el servidor no arrancó: {proc.stderr[-300:]}")
     try:
