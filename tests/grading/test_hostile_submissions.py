@@ -8,6 +8,7 @@ get exactly the scores they get when graded alone; the gradebook passes its inte
 no feedback page quotes a hidden test."""
 from __future__ import annotations
 
+import re
 import shutil
 
 import nbformat
@@ -20,9 +21,19 @@ from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
 EJ2 = {"ej2_solucion": CORRECT["ej2_solucion"]}
 WRONG_EJ1 = "def doble(x):\n    return x"
-# Forks until the process limit stops it (at most 300 children, each gone after 5 s).
-FORK_BOMB = ("import os, time\nfor _ in range(300):\n    try:\n        if os.fork() == 0:\n"
-             "            time.sleep(5)\n            os._exit(0)\n    except OSError:\n        break\n")
+# Forks 300 children (each gone after 5 s), then shows what limits it: it prints the RLIMIT_NPROC
+# it runs under and what a fork does once its own soft limit is 0 (EAGAIN for an unprivileged
+# process; a kernel left as root, which RLIMIT_NPROC does not bind, forks anyway). The test reads
+# that line from the autograded notebook. The bomb stays well under the limit: RLIMIT_NPROC counts
+# every process of the sandbox's user, so exhausting it would also stop the classmates' kernels.
+FORK_BOMB = ("import errno, os, resource, time\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
+             "hijos = 0\nfor _ in range(300):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+             "    if pid == 0:\n        time.sleep(5)\n        os._exit(0)\n    hijos += 1\n"
+             "resource.setrlimit(resource.RLIMIT_NPROC, (0, tope))\ntry:\n    pid = os.fork()\n"
+             "    if pid == 0:\n        os._exit(0)\n    parada = 'ninguna'\nexcept OSError as e:\n"
+             "    parada = errno.errorcode.get(e.errno, str(e.errno))\n"
+             "resource.setrlimit(resource.RLIMIT_NPROC, (limite, tope))\n"
+             "print(f'procesos: limite={limite} hijos={hijos} con_limite_0={parada}')\n")
 # Each kernel runs in the bwrap sandbox (tests/grading/test_sandbox.py checks what it sees); these cases
 # try to get out of it. A daemon that would outlive grading, links made at run time (never copied back).
 RAW_SOCKET = "import _socket\ns = _socket.socket()\ns.settimeout(3)\ns.connect(('93.184.216.34', 80))\n"
@@ -273,6 +284,23 @@ def test_no_feedback_page_quotes_a_hidden_test(graded, feedback):
     assert graded_students <= set(pages) and len(pages) >= 50
     assert {s: leaks(page, needles) for s, page in pages.items() if leaks(page, needles)} == {}
     print(f"páginas de realimentación revisadas: {len(pages)} · con alguna línea de prueba oculta: 0")
+
+
+def test_the_fork_bomb_runs_under_the_process_limit(graded):
+    """Inside the sandbox the bomb sees the grader's RLIMIT_NPROC, and the limit binds it (with
+    its soft limit at 0 a fork fails with EAGAIN): a missing limit, or a kernel running as root
+    (which RLIMIT_NPROC does not bind), fails here. Its 300 children did not stop its grading."""
+    root, results, _ = graded
+    notebook = root / "autograded" / "bomba_de_procesos_acotada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    cells = [c for c in nbformat.read(notebook, as_version=4).cells
+             if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_solucion"]
+    printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+    seen = re.search(r"procesos: limite=(-?\d+) hijos=(\d+) con_limite_0=(\w+)", printed)
+    assert seen, f"the bomb printed no report: {printed!r}"
+    limit, children, fork_at_zero = int(seen[1]), int(seen[2]), seen[3]
+    assert limit == LIMITS.max_processes, f"RLIMIT_NPROC in the sandbox is {limit}, not the grader's {LIMITS.max_processes}"
+    assert fork_at_zero == "EAGAIN", f"a fork over the limit gave {fork_at_zero}: the limit does not bind the kernel"
+    assert children == 300 and results["bomba_de_procesos_acotada"].score == 3.0
 
 
 def test_student_code_cannot_read_the_solutions(graded):
