@@ -1,4 +1,5 @@
 """Seeds, FAST mode, device choice and data paths."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,8 +8,9 @@ import course_utils
 from course_utils import config
 
 
-@pytest.mark.parametrize("value,expected", [("1", True), ("true", True), ("Sí", True), ("0", False),
-                                            ("", False), ("no", False)])
+@pytest.mark.parametrize(
+    "value,expected", [("1", True), ("true", True), ("Sí", True), ("0", False), ("", False), ("no", False)]
+)
 def test_fast_mode_reads_environment(monkeypatch, value, expected):
     monkeypatch.setenv(config.FAST_ENV, value)
     assert course_utils.fast_mode() is expected
@@ -20,8 +22,7 @@ def test_fast_mode_off_when_unset(monkeypatch):
     assert course_utils.fast_mode() is False
 
 
-@pytest.mark.parametrize("run,expected", [("validate", True), ("autograde", True), ("", False),
-                                          ("otra", False)])
+@pytest.mark.parametrize("run,expected", [("validate", True), ("autograde", True), ("", False), ("otra", False)])
 def test_nbgrader_validate_and_autograde_run_fast(monkeypatch, run, expected):
     """The Validate button (and autograde) must not wait for a full training run."""
     monkeypatch.delenv(config.FAST_ENV, raising=False)

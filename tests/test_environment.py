@@ -1,20 +1,21 @@
 """One dependency list (pyproject.toml), one record of the tested versions (constraints.txt, the
 lock), and environment.yml agree; the student set resolves on every platform the course serves."""
+
 from __future__ import annotations
 
 import importlib.metadata
 import importlib.util
 import os
 import re
+import shutil
 import subprocess
 import sys
 import sysconfig
-import tomllib
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
-import shutil
 
 import pytest
+import tomllib
 import yaml
 from packaging.markers import Marker
 from packaging.requirements import Requirement
@@ -31,16 +32,31 @@ spec.loader.exec_module(run)
 PYTHONS = [f"{major}.{minor}" for major, minor in run.SUPPORTED_PYTHONS]
 # (label, marker environment, uv --python-platform, extra environment for uv)
 PLATFORMS = [
-    ("Linux x86-64", {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"},
-     "x86_64-unknown-linux-gnu", {}),
+    (
+        "Linux x86-64",
+        {"sys_platform": "linux", "platform_machine": "x86_64", "platform_system": "Linux", "os_name": "posix"},
+        "x86_64-unknown-linux-gnu",
+        {},
+    ),
     # torch 2.13's macOS wheels are macosx_14_0_arm64: resolve for macOS 14 (uv's default is older)
-    ("macOS arm64", {"sys_platform": "darwin", "platform_machine": "arm64", "platform_system": "Darwin", "os_name": "posix"},
-     "aarch64-apple-darwin", {"MACOSX_DEPLOYMENT_TARGET": "14.0"}),
-    ("Windows amd64", {"sys_platform": "win32", "platform_machine": "AMD64", "platform_system": "Windows", "os_name": "nt"},
-     "x86_64-pc-windows-msvc", {}),
+    (
+        "macOS arm64",
+        {"sys_platform": "darwin", "platform_machine": "arm64", "platform_system": "Darwin", "os_name": "posix"},
+        "aarch64-apple-darwin",
+        {"MACOSX_DEPLOYMENT_TARGET": "14.0"},
+    ),
+    (
+        "Windows amd64",
+        {"sys_platform": "win32", "platform_machine": "AMD64", "platform_system": "Windows", "os_name": "nt"},
+        "x86_64-pc-windows-msvc",
+        {},
+    ),
 ]
-TARGETS = [(label, python, markers, uv_platform, uv_env)
-           for label, markers, uv_platform, uv_env in PLATFORMS for python in PYTHONS]
+TARGETS = [
+    (label, python, markers, uv_platform, uv_env)
+    for label, markers, uv_platform, uv_env in PLATFORMS
+    for python in PYTHONS
+]
 
 
 CI_PYTHON = Version("3.11")  # the interpreter of the CI image (README: what CI tests)
@@ -56,8 +72,14 @@ def _project():
 
 
 def _marker_env(markers: dict, python: str, extra: str = "") -> dict:
-    return dict(markers, python_version=python, python_full_version=f"{python}.0", implementation_name="cpython",
-                platform_python_implementation="CPython", extra=extra)
+    return dict(
+        markers,
+        python_version=python,
+        python_full_version=f"{python}.0",
+        implementation_name="cpython",
+        platform_python_implementation="CPython",
+        extra=extra,
+    )
 
 
 def _lock() -> list[Requirement]:
@@ -84,8 +106,9 @@ def test_environment_yml_installs_the_student_set_with_the_lock():
     pip_sections = [d["pip"] for d in deps if isinstance(d, dict) and "pip" in d]
     names = sorted(re.split(r"[=<>! ]", p)[0] for p in conda_pkgs)
     assert names == ["pip", "python"], f"conda packages beyond python and pip would form a second list: {conda_pkgs}"
-    assert pip_sections == [[f"--extra-index-url {run.CPU_TORCH_INDEX}", "-c constraints.txt", "-e ."]], \
+    assert pip_sections == [[f"--extra-index-url {run.CPU_TORCH_INDEX}", "-c constraints.txt", "-e ."]], (
         "students get the student set (no extras), the tested versions and PyTorch's CPU build"
+    )
 
 
 def test_supported_pythons_agree_everywhere():
@@ -149,19 +172,34 @@ def test_lock_satisfies_pyproject_for_every_target(label, python, markers):
             if canonicalize_name(req.name) == canonicalize_name(project["name"]):
                 continue  # dev = course-utils[instructor] + …
             name = canonicalize_name(req.name)
-            assert name in pins, f"{label} / Python {python}: {req.name} ({extra or 'student'}) is not in constraints.txt (run `python run.py lock`)"
-            assert req.specifier.contains(pins[name], prereleases=True), \
+            assert name in pins, (
+                f"{label} / Python {python}: {req.name} ({extra or 'student'}) is not in constraints.txt (run `python run.py lock`)"
+            )
+            assert req.specifier.contains(pins[name], prereleases=True), (
                 f"{label} / Python {python}: constraints.txt pins {req.name}=={pins[name]}, pyproject.toml asks {req.specifier} (run `python run.py lock`)"
+            )
 
 
 def test_this_environment_is_the_locked_one():
     """CI installs with constraints.txt, so what the tests ran against is what the lock records."""
     import platform
 
-    env = _marker_env({"sys_platform": sys.platform, "platform_machine": platform.machine(),
-                       "platform_system": platform.system(), "os_name": os.name}, platform.python_version())
-    pins = _locked_for(dict(env, python_version=".".join(platform.python_version_tuple()[:2]),
-                            python_full_version=platform.python_version()))
+    env = _marker_env(
+        {
+            "sys_platform": sys.platform,
+            "platform_machine": platform.machine(),
+            "platform_system": platform.system(),
+            "os_name": os.name,
+        },
+        platform.python_version(),
+    )
+    pins = _locked_for(
+        dict(
+            env,
+            python_version=".".join(platform.python_version_tuple()[:2]),
+            python_full_version=platform.python_version(),
+        )
+    )
     wrong = []
     # Only what is installed in this environment: packages vendored inside others (setuptools puts
     # its own packaging, wheel and platformdirs on sys.path once imported) are not installs.
@@ -170,7 +208,9 @@ def test_this_environment_is_the_locked_one():
         name = canonicalize_name(dist.metadata["Name"])
         if name in pins and Version(Version(dist.version).public) != pins[name]:  # 2.13.0+cpu is 2.13.0
             wrong.append(f"{name} {dist.version} (lock: {pins[name]})")
-    assert not wrong, f"installed versions differ from constraints.txt (reinstall with `python run.py install`): {wrong}"
+    assert not wrong, (
+        f"installed versions differ from constraints.txt (reinstall with `python run.py install`): {wrong}"
+    )
 
 
 def _uv() -> str | None:
@@ -183,9 +223,28 @@ NETWORK_WORDS = ("dns error", "failed to fetch", "connect", "network", "timed ou
 
 def _resolve(target) -> tuple[str, subprocess.CompletedProcess]:
     label, python, _, uv_platform, uv_env = target
-    result = subprocess.run([_uv(), "pip", "compile", "pyproject.toml", "-c", "constraints.txt", "--python-platform", uv_platform,
-                             "--python-version", python, "--no-header", "--no-annotate", "--quiet"],
-                            cwd=ROOT, capture_output=True, text=True, env={**os.environ, **uv_env}, timeout=300)
+    result = subprocess.run(
+        [
+            _uv(),
+            "pip",
+            "compile",
+            "pyproject.toml",
+            "-c",
+            "constraints.txt",
+            "--python-platform",
+            uv_platform,
+            "--python-version",
+            python,
+            "--no-header",
+            "--no-annotate",
+            "--quiet",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **uv_env},
+        timeout=300,
+    )
     return f"{label} / Python {python}", result
 
 
@@ -196,7 +255,9 @@ def test_student_set_resolves_for_every_platform_and_python():
         pytest.skip("uv no está instalado (extra dev)")
     with ThreadPoolExecutor(max_workers=4) as pool:
         results = list(pool.map(_resolve, TARGETS))
-    unreachable = [r.stderr for _, r in results if r.returncode != 0 and any(w in r.stderr.lower() for w in NETWORK_WORDS)]
+    unreachable = [
+        r.stderr for _, r in results if r.returncode != 0 and any(w in r.stderr.lower() for w in NETWORK_WORDS)
+    ]
     if unreachable and len(unreachable) == len(results):
         pytest.skip(f"el registro de paquetes no responde: {unreachable[0].strip()[-300:]}")
     failures = [f"{label}: {r.stderr.strip()[-600:]}" for label, r in results if r.returncode != 0]

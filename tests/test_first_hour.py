@@ -1,6 +1,7 @@
 """A student's offline first hour: notebook 01 without its tests, answers filled in, in full mode,
 from a fresh copy of the release, with a fresh HOME and cache and the network cut. The time
 goes to build/report.md (``course bench first-hour``), not into an assertion."""
+
 from __future__ import annotations
 
 import os
@@ -24,10 +25,13 @@ def test_the_first_hour_fills_the_answers_and_drops_only_the_test_cells():
     assert tests and len(kept.cells) == len(nb.cells) - len(tests)
     assert not any(c.metadata.get("nbgrader", {}).get("grade") for c in kept.cells)
     assert not any("raise NotImplementedError()" in c.source for c in kept.cells if c.cell_type == "code")
-    solved = {c.metadata.nbgrader.grade_id: c.source for c in kept.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    solved = {
+        c.metadata.nbgrader.grade_id: c.source for c in kept.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
     assert solved == answers, "every answer cell holds the instructor's solution (later demos use it)"
-    assert any(c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("enunciado") for c in kept.cells), \
+    assert any(c.metadata.get("nbgrader", {}).get("grade_id", "").endswith("enunciado") for c in kept.cells), (
         "exercise statements stay: students read them"
+    )
 
 
 def test_isolation_cuts_the_network():
@@ -38,8 +42,10 @@ def test_isolation_cuts_the_network():
         pytest.skip(f"no network namespace here ({isolation}); the socket guard is tested in test_notebooks")
     with socket.create_server(("127.0.0.1", 0)) as server:
         port = server.getsockname()[1]
-        probe = (f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
-                 "    print('alcanzable')\nexcept OSError as e:\n    print('cortada', e)")
+        probe = (
+            f"import socket\ntry:\n    socket.create_connection(('127.0.0.1', {port}), timeout=5)\n"
+            "    print('alcanzable')\nexcept OSError as e:\n    print('cortada', e)"
+        )
         outside = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
         inside = subprocess.run(prefix + [sys.executable, "-c", probe], capture_output=True, text=True, timeout=60)
     assert "alcanzable" in outside.stdout, "control: the server must be reachable without isolation"

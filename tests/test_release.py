@@ -1,4 +1,5 @@
 """The student release: generated from solutions/, in sync, and free of solutions."""
+
 import re
 
 import nbformat
@@ -50,7 +51,9 @@ def test_solution_cells_carry_nbgrader_metadata(chapter):
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader")
         if "### BEGIN SOLUTION" in cell.source:
-            assert meta and meta.get("solution") is True, f"solution region outside a solution cell:\n{cell.source[:200]}"
+            assert meta and meta.get("solution") is True, (
+                f"solution region outside a solution cell:\n{cell.source[:200]}"
+            )
         if "### BEGIN HIDDEN TESTS" in cell.source:
             assert meta and meta.get("grade") is True, f"hidden tests outside a grade cell:\n{cell.source[:200]}"
         if meta:

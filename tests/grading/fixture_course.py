@@ -1,5 +1,6 @@
 """A tiny graded assignment ("tarea": two exercises, 3 points) and helpers that write
 students' submissions of it, well-behaved or hostile, for the grading tests."""
+
 from __future__ import annotations
 
 import shutil
@@ -16,10 +17,16 @@ SOLUTIONS = {
     "ej2_solucion": "def suma(xs):\n    ### BEGIN SOLUTION\n    return sum(xs)\n    ### END SOLUTION",
 }
 TESTS = {
-    "ej1_pruebas": (1, "from course_utils.checks import check_close\ncheck_close(doble(2), 4, name='doble(2)')\n"
-                       "### BEGIN HIDDEN TESTS\ncheck_close(doble(-3.5), -7.0, name='doble(-3.5)')\n### END HIDDEN TESTS"),
-    "ej2_pruebas": (2, "from course_utils.checks import check_close\ncheck_close(suma([1, 2]), 3, name='suma')\n"
-                       "### BEGIN HIDDEN TESTS\ncheck_close(suma([]), 0, name='suma vacía')\n### END HIDDEN TESTS"),
+    "ej1_pruebas": (
+        1,
+        "from course_utils.checks import check_close\ncheck_close(doble(2), 4, name='doble(2)')\n"
+        "### BEGIN HIDDEN TESTS\ncheck_close(doble(-3.5), -7.0, name='doble(-3.5)')\n### END HIDDEN TESTS",
+    ),
+    "ej2_pruebas": (
+        2,
+        "from course_utils.checks import check_close\ncheck_close(suma([1, 2]), 3, name='suma')\n"
+        "### BEGIN HIDDEN TESTS\ncheck_close(suma([]), 0, name='suma vacía')\n### END HIDDEN TESTS",
+    ),
 }
 
 
@@ -34,10 +41,14 @@ def build_course(root: Path) -> Path:
     cells = [new_markdown_cell("# Tarea de prueba")]
     for (sol_id, sol), (test_id, (points, test)) in zip(SOLUTIONS.items(), TESTS.items()):
         cells.append(new_code_cell(sol, metadata=_meta(grade=False, solution=True, locked=False, grade_id=sol_id)))
-        cells.append(new_code_cell(test, metadata=_meta(grade=True, solution=False, locked=True,
-                                                        grade_id=test_id, points=points)))
-    nb = new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3",
-                                                            "language": "python"}})
+        cells.append(
+            new_code_cell(
+                test, metadata=_meta(grade=True, solution=False, locked=True, grade_id=test_id, points=points)
+            )
+        )
+    nb = new_notebook(
+        cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}}
+    )
     for i, cell in enumerate(nb.cells):
         cell["id"] = f"c{i}"
     folder = root / "solutions" / ASSIGNMENT
@@ -52,14 +63,30 @@ def release_notebook(root: Path) -> nbformat.NotebookNode:
 
     path = root / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     if not path.exists():
-        run_nbgrader(nbgrader_command("generate_assignment", ASSIGNMENT, "--force", root=root,
-                                      extra=[f"--CourseDirectory.release_directory={root / 'release'}",
-                                             f"--CourseDirectory.db_url=sqlite:///{root / 'release.db'}"]), cwd=root)
+        run_nbgrader(
+            nbgrader_command(
+                "generate_assignment",
+                ASSIGNMENT,
+                "--force",
+                root=root,
+                extra=[
+                    f"--CourseDirectory.release_directory={root / 'release'}",
+                    f"--CourseDirectory.db_url=sqlite:///{root / 'release.db'}",
+                ],
+            ),
+            cwd=root,
+        )
     return nbformat.read(path, as_version=4)
 
 
-def submit(root: Path, student: str, answers: dict[str, str] | None = None, edit=None,
-           raw: str | None = None, filename: str | None = None) -> Path:
+def submit(
+    root: Path,
+    student: str,
+    answers: dict[str, str] | None = None,
+    edit=None,
+    raw: str | None = None,
+    filename: str | None = None,
+) -> Path:
     """Write ``student``'s submission: the release with ``answers`` (grade_id → source) pasted
     in, then ``edit(notebook)`` applied; or the bytes ``raw`` as the file; ``filename``
     overrides the notebook's name (wrong-name submissions)."""
