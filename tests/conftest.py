@@ -79,6 +79,8 @@ SLOW = {
     "tests/test_bootstrap.py::test_probe_finds_the_torch_that_pip_would_install": "asks the package index",
     "tests/grading/test_hostile_submissions.py": "grades a class of 65 in the sandbox",
     "tests/grading/test_real_chapter_grading.py": "grades chapter 05 twice",
+    "tests/grading/test_parallel_gradebooks.py": "grades the fixture class five times (SQLite, PostgreSQL)",
+    "tests/grading/test_sandbox.py": "grades a class in the sandbox and refuses without it",
 }
 
 
