@@ -132,8 +132,8 @@ def test_composition_split_holds_out_combinations_not_words():
     assert gen.composition_split(S(T("triángulo", "azul", "grande"), position="centro")) == "test"
     assert gen.composition_split(S(T("triángulo", "rojo", "grande"), position="centro")) == "train"
     assert gen.composition_split(S(T("cuadrado", "rojo"), position="abajo")) == "val"
-    beside = S(T("cuadrado", "rojo"), relation="izquierda", second=T("círculo", "morado"))
-    above = S(T("cuadrado", "rojo"), relation="encima", second=T("círculo", "morado"))
+    beside = S(T("cuadrado", "morado"), relation="izquierda", second=T("círculo", "azul"))
+    above = S(T("cuadrado", "morado"), relation="encima", second=T("círculo", "azul"))
     assert gen.composition_split(beside) == "test" and gen.composition_split(above) == "train"
     assert [gen.composition_split(s) for s in gen.ZERO_SHOT_SCENES] == ["test"] * len(gen.ZERO_SHOT_SCENES)
     rng = np.random.default_rng(0)
