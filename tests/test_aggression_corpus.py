@@ -4,10 +4,22 @@ import pytest
 
 from conftest import ROOT
 from course_utils.datasets import aggression
-from course_utils.datasets.aggression import (CorpusError, clean_labels, corpus_dir, is_synthetic, load_aggression,
-                                              read_split)
-from course_utils.datasets.aggression_generator import (BANTER, FILLERS, background_sentences, examples, word_forms,
-                                                        write_corpus)
+from course_utils.datasets.aggression import (
+    CorpusError,
+    clean_labels,
+    corpus_dir,
+    is_synthetic,
+    load_aggression,
+    read_split,
+)
+from course_utils.datasets.aggression_generator import (
+    BANTER,
+    FILLERS,
+    background_sentences,
+    examples,
+    word_forms,
+    write_corpus,
+)
 from course_utils.features import tokenize
 
 SHIPPED = ROOT / "data" / "aggression" / "synthetic"
@@ -92,10 +104,10 @@ def test_loader_reads_the_2018_prefix_and_an_unlabelled_test_split(tmp_path, mon
 
 
 def _write(tmp_path, texts: bytes, labels: bytes):
-    t, l = tmp_path / "mex_train.txt", tmp_path / "mex_train_labels.txt"
-    t.write_bytes(texts)
-    l.write_bytes(labels)
-    return t, l
+    texts_file, labels_file = tmp_path / "mex_train.txt", tmp_path / "mex_train_labels.txt"
+    texts_file.write_bytes(texts)
+    labels_file.write_bytes(labels)
+    return texts_file, labels_file
 
 
 @pytest.mark.parametrize("texts,labels,message", [
@@ -107,9 +119,9 @@ def _write(tmp_path, texts: bytes, labels: bytes):
     ("bien\nagresi\u00f3n\n".encode("latin-1"), b"0\n1\n", r"mex_train.txt, line 2: not valid UTF-8"),
 ])
 def test_malformed_files_give_an_error_naming_file_and_line(tmp_path, texts, labels, message):
-    t, l = _write(tmp_path, texts, labels)
+    texts_file, labels_file = _write(tmp_path, texts, labels)
     with pytest.raises(CorpusError, match=message):
-        read_split(t, l)
+        read_split(texts_file, labels_file)
 
 
 def test_missing_corpus_lists_where_it_looked(tmp_path):
@@ -130,8 +142,8 @@ def test_variable_pointing_at_no_corpus_is_an_error_naming_it(tmp_path, monkeypa
 
 
 def test_windows_line_endings_are_accepted(tmp_path):
-    t, l = _write(tmp_path, b"uno\r\ndos\r\n", b"0\r\n1\r\n")
-    split = read_split(t, l)
+    texts_file, labels_file = _write(tmp_path, b"uno\r\ndos\r\n", b"0\r\n1\r\n")
+    split = read_split(texts_file, labels_file)
     assert split.texts == ["uno", "dos"] and list(split.labels) == [0, 1]
 
 
