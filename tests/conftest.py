@@ -81,6 +81,10 @@ SLOW = {
     "tests/grading/test_real_chapter_grading.py": "grades chapter 05 twice",
     "tests/grading/test_parallel_gradebooks.py": "grades the fixture class five times (SQLite, PostgreSQL)",
     "tests/grading/test_sandbox.py": "grades a class in the sandbox and refuses without it",
+    "tests/grading/test_feedback.py": "grades a class, then writes its feedback",
+    "tests/test_release.py::test_release_is_in_sync_with_solutions": "regenerates every chapter's release",
+    "tests/test_release.py::test_release_differences_detects_a_hand_edit": "regenerates every chapter's release",
+    "tests/test_cross_attention.py::test_contrastive_training_learns_and_is_deterministic": "trains twice",
 }
 
 
