@@ -6,6 +6,7 @@ dialog, which shows the same traceback) its message comes first, whole and wrapp
 only by the lines of the student's cell that led there: the helpers' own frames are hidden
 (each sets ``__tracebackhide__``, which IPython and pytest honour).
 """
+
 from __future__ import annotations
 
 import sys
@@ -16,8 +17,18 @@ from typing import Any, Callable, Iterable, Sequence
 
 import numpy as np
 
-__all__ = ["CheckFailure", "check_shape", "check_close", "check_true", "check_type", "check_raises",
-           "check_grad_flows", "check_named_grads_flow", "check_own_work", "visible_tests_passed"]
+__all__ = [
+    "CheckFailure",
+    "check_shape",
+    "check_close",
+    "check_true",
+    "check_type",
+    "check_raises",
+    "check_grad_flows",
+    "check_named_grads_flow",
+    "check_own_work",
+    "visible_tests_passed",
+]
 
 MESSAGE_WIDTH = 76  # nbgrader's validator cuts lines at 90 columns, after a 4-space indent
 
@@ -34,8 +45,9 @@ class CheckFailure(AssertionError):
         lines = ["Prueba no superada:", ""]
         for paragraph in str(self).splitlines() or [""]:
             lines += textwrap.wrap(paragraph, MESSAGE_WIDTH, break_long_words=False) or [""]
-        places = [frame for frame, _ in traceback.walk_tb(self.__traceback__)
-                  if not frame.f_locals.get("__tracebackhide__")]
+        places = [
+            frame for frame, _ in traceback.walk_tb(self.__traceback__) if not frame.f_locals.get("__tracebackhide__")
+        ]
         if places:
             lines += ["", "Dónde:"]
             for entry in traceback.StackSummary.extract((f, f.f_lineno) for f in places):
@@ -71,9 +83,7 @@ def check_shape(value: Any, expected: Sequence[int], name: str = "el resultado")
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     actual = _shape_of(value)
     if tuple(actual) != tuple(expected):
-        raise CheckFailure(
-            f"Forma incorrecta en {name}: se esperaba {tuple(expected)} y se obtuvo {tuple(actual)}."
-        )
+        raise CheckFailure(f"Forma incorrecta en {name}: se esperaba {tuple(expected)} y se obtuvo {tuple(actual)}.")
 
 
 def check_close(
@@ -89,9 +99,7 @@ def check_close(
         raise CheckFailure(f"{name} es None: ¿olvidaste devolver (return) el valor?")
     a, e = _to_numpy(actual), _to_numpy(expected)
     if a.shape != e.shape:
-        raise CheckFailure(
-            f"Forma incorrecta en {name}: se esperaba {e.shape} y se obtuvo {a.shape}."
-        )
+        raise CheckFailure(f"Forma incorrecta en {name}: se esperaba {e.shape} y se obtuvo {a.shape}.")
     if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
         diff = np.abs(a.astype(float) - e.astype(float))
         where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
@@ -113,12 +121,8 @@ def check_type(value: Any, expected: type | tuple, name: str = "el resultado") -
     """Fail unless ``value`` is an instance of ``expected``."""
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if not isinstance(value, expected):
-        names = (
-            " o ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
-        )
-        raise CheckFailure(
-            f"Tipo incorrecto en {name}: se esperaba {names} y se obtuvo {type(value).__name__}."
-        )
+        names = " o ".join(t.__name__ for t in expected) if isinstance(expected, tuple) else expected.__name__
+        raise CheckFailure(f"Tipo incorrecto en {name}: se esperaba {names} y se obtuvo {type(value).__name__}.")
 
 
 def check_raises(
@@ -231,11 +235,14 @@ def check_own_work(call: Callable[[], Any], forbidden: Iterable[Any], name: str 
         intact = sys.getprofile() is profiler
         sys.setprofile(previous)
     if not intact:
-        raise CheckFailure(f"{name} desactivó la vigilancia de las pruebas (sys.setprofile): "
-                             "la entrega se revisará a mano.")
+        raise CheckFailure(
+            f"{name} desactivó la vigilancia de las pruebas (sys.setprofile): la entrega se revisará a mano."
+        )
     if seen:
-        raise CheckFailure(f"{name} usa la implementación del curso ({', '.join(seen)}) en lugar de "
-                             "escribirla: el ejercicio pide implementarla tú, sin llamarla ni envolverla.")
+        raise CheckFailure(
+            f"{name} usa la implementación del curso ({', '.join(seen)}) en lugar de "
+            "escribirla: el ejercicio pide implementarla tú, sin llamarla ni envolverla."
+        )
     return result
 
 
@@ -255,8 +262,10 @@ class _ReadOnlyModule(types.ModuleType):
     """Graded tests rely on these helpers, so code in a notebook may not replace them."""
 
     def __setattr__(self, name: str, value: Any) -> None:
-        raise AttributeError(f"course_utils.checks es de solo lectura: no se puede cambiar '{name}', "
-                             "las pruebas calificadas dependen de estas funciones.")
+        raise AttributeError(
+            f"course_utils.checks es de solo lectura: no se puede cambiar '{name}', "
+            "las pruebas calificadas dependen de estas funciones."
+        )
 
     def __delattr__(self, name: str) -> None:
         self.__setattr__(name, None)

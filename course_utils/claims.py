@@ -6,10 +6,12 @@ fusion": mean(late − early) > 0. It *holds* only when the whole bootstrap conf
 of that quantity lies on the claimed side, so a lucky seed cannot make it true.
 :func:`course_utils.report.record_claim` records claims; ``course run`` judges them in full mode.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -64,7 +66,7 @@ class Claim:
         return asdict(self)
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Claim":
+    def from_dict(cls, data: dict[str, Any]) -> Claim:
         return cls(**{k: data[k] for k in cls.__dataclass_fields__})
 
 
@@ -82,7 +84,7 @@ def holds(relation: str, low: float, high: float, threshold: float) -> bool:
 
 
 def _as_values(values: Sequence[float], label: str) -> np.ndarray:
-    array = np.asarray([float(getattr(v, "item", lambda: v)()) for v in values], dtype=float).ravel()
+    array = np.asarray([float(v.item() if hasattr(v, "item") else v) for v in values], dtype=float).ravel()
     if array.size == 0:
         raise ValueError(f"{label}: no hay ningún valor.")
     if not np.all(np.isfinite(array)):
@@ -125,8 +127,9 @@ def bootstrap_interval(
             samples = a - b
             stats = samples[rng.integers(0, samples.size, (resamples, samples.size))].mean(axis=1)
         else:
-            stats = (a[rng.integers(0, a.size, (resamples, a.size))].mean(axis=1)
-                     - b[rng.integers(0, b.size, (resamples, b.size))].mean(axis=1))
+            stats = a[rng.integers(0, a.size, (resamples, a.size))].mean(axis=1) - b[
+                rng.integers(0, b.size, (resamples, b.size))
+            ].mean(axis=1)
         estimate = float(a.mean() - b.mean())
     tail = (1 - confidence) / 2 * 100
     low, high = np.percentile(stats, [tail, 100 - tail])

@@ -1,8 +1,10 @@
 """run.py, the set-up command of every OS: per-platform paths, where PyTorch comes from, which
 platforms are refused, and what it installs, with the platform patched; then for real here."""
+
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 import platform
 import shutil
@@ -20,11 +22,14 @@ run = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(run)
 
 
-@pytest.mark.parametrize("system, python, scripts", [
-    ("Windows", Path("v/Scripts/python.exe"), Path("v/Scripts")),
-    ("Linux", Path("v/bin/python"), Path("v/bin")),
-    ("Darwin", Path("v/bin/python"), Path("v/bin")),
-])
+@pytest.mark.parametrize(
+    "system, python, scripts",
+    [
+        ("Windows", Path("v/Scripts/python.exe"), Path("v/Scripts")),
+        ("Linux", Path("v/bin/python"), Path("v/bin")),
+        ("Darwin", Path("v/bin/python"), Path("v/bin")),
+    ],
+)
 def test_venv_paths_per_os(monkeypatch, system, python, scripts):
     assert run.venv_python(Path("v"), system) == python
     monkeypatch.setattr(platform, "system", lambda: system)  # the default asks the platform
@@ -37,16 +42,19 @@ def test_other_pythons_are_looked_for_by_the_os_own_names():
     assert run.interpreter_candidates("Linux") == [["python3.13"], ["python3.12"], ["python3.11"], ["python3.10"]]
 
 
-@pytest.mark.parametrize("system, gpu, local, environ, expected", [
-    ("Linux", False, None, {}, run.CPU_TORCH_INDEX),                 # PyPI's Linux wheel is the CUDA build
-    ("Linux", False, "2.13.0", {}, run.CPU_TORCH_INDEX),             # pip would take PyPI's: still CPU index
-    ("Linux", False, "2.13.0+cpu", {}, None),                        # pip's own config offers a CPU wheel
-    ("Linux", True, None, {}, None),                                 # --gpu: PyPI's CUDA build
-    ("Darwin", False, None, {}, None),                               # macOS and Windows wheels are CPU builds
-    ("Windows", False, None, {}, None),
-    ("Linux", False, None, {"COURSE_TORCH_INDEX": "none"}, None),    # offline mirror: no index at all
-    ("Windows", False, None, {"COURSE_TORCH_INDEX": "https://mirror/whl"}, "https://mirror/whl"),
-])
+@pytest.mark.parametrize(
+    "system, gpu, local, environ, expected",
+    [
+        ("Linux", False, None, {}, run.CPU_TORCH_INDEX),  # PyPI's Linux wheel is the CUDA build
+        ("Linux", False, "2.13.0", {}, run.CPU_TORCH_INDEX),  # pip would take PyPI's: still CPU index
+        ("Linux", False, "2.13.0+cpu", {}, None),  # pip's own config offers a CPU wheel
+        ("Linux", True, None, {}, None),  # --gpu: PyPI's CUDA build
+        ("Darwin", False, None, {}, None),  # macOS and Windows wheels are CPU builds
+        ("Windows", False, None, {}, None),
+        ("Linux", False, None, {"COURSE_TORCH_INDEX": "none"}, None),  # offline mirror: no index at all
+        ("Windows", False, None, {"COURSE_TORCH_INDEX": "https://mirror/whl"}, "https://mirror/whl"),
+    ],
+)
 def test_torch_index_choice(system, gpu, local, environ, expected):
     assert run.torch_index(system, gpu, local, environ) == expected
 
@@ -56,19 +64,22 @@ def test_gpu_is_asked_by_flag_or_environment():
     assert not run.gpu_requested(False, {}) and not run.gpu_requested(False, {"COURSE_GPU": "0"})
 
 
-@pytest.mark.parametrize("system, machine, python, mac, bits, refused_because", [
-    ("Linux", "x86_64", (3, 10), "", 64, None),
-    ("Linux", "x86_64", (3, 13), "", 64, None),
-    ("Linux", "aarch64", (3, 12), "", 64, None),
-    ("Darwin", "arm64", (3, 11), "14.5", 64, None),
-    ("Windows", "AMD64", (3, 12), "", 64, None),
-    ("Linux", "x86_64", (3, 14), "", 64, "Python 3.14"),
-    ("Windows", "AMD64", (3, 9), "", 64, "Python 3.9"),
-    ("Darwin", "arm64", (3, 11), "13.6.1", 64, "macOS 14"),
-    ("Darwin", "x86_64", (3, 11), "14.5", 64, "Intel"),
-    ("Windows", "ARM64", (3, 12), "", 64, "ARM64"),
-    ("Windows", "AMD64", (3, 12), "", 32, "32 bits"),
-])
+@pytest.mark.parametrize(
+    "system, machine, python, mac, bits, refused_because",
+    [
+        ("Linux", "x86_64", (3, 10), "", 64, None),
+        ("Linux", "x86_64", (3, 13), "", 64, None),
+        ("Linux", "aarch64", (3, 12), "", 64, None),
+        ("Darwin", "arm64", (3, 11), "14.5", 64, None),
+        ("Windows", "AMD64", (3, 12), "", 64, None),
+        ("Linux", "x86_64", (3, 14), "", 64, "Python 3.14"),
+        ("Windows", "AMD64", (3, 9), "", 64, "Python 3.9"),
+        ("Darwin", "arm64", (3, 11), "13.6.1", 64, "macOS 14"),
+        ("Darwin", "x86_64", (3, 11), "14.5", 64, "Intel"),
+        ("Windows", "ARM64", (3, 12), "", 64, "ARM64"),
+        ("Windows", "AMD64", (3, 12), "", 32, "32 bits"),
+    ],
+)
 def test_platforms_the_course_cannot_serve_get_a_clear_message(system, machine, python, mac, bits, refused_because):
     problem = run.platform_problem(system, machine, python, mac, bits)
     if refused_because is None:
@@ -115,8 +126,10 @@ def test_conda_environment_is_used_only_when_it_is_this_python_and_not_base(tmp_
 
 def test_smoke_test_stops_at_the_first_exercise_or_test_cell():
     text = {"metadata": {"nbgrader": {"grade": False, "solution": False}}}
-    for first_exercise in ({"metadata": {"nbgrader": {"solution": True}}},
-                           {"metadata": {"nbgrader": {"grade": True, "solution": False}}}):
+    for first_exercise in (
+        {"metadata": {"nbgrader": {"solution": True}}},
+        {"metadata": {"nbgrader": {"grade": True, "solution": False}}},
+    ):
         nb = {"cells": [{"metadata": {}}, text, first_exercise, {"metadata": {}}], "nbformat": 4}
         assert run.before_first_exercise(nb)["cells"] == [{"metadata": {}}, text]
 
@@ -127,13 +140,18 @@ def test_torch_requirement_is_pyproject_pin():
 
 # --- for real, on this machine ---------------------------------------------------------------
 
+
 def test_installed_environment_is_not_reinstalled():
     """The suite was started by ``python run.py test``: a second set-up does nothing, quickly."""
     if not (ROOT / ".venv" / run.STAMP_NAME).exists():
         pytest.skip("la suite no se lanzó con `python run.py test` (no hay sello de instalación en .venv)")
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, str(ROOT / "run.py"), "install"], capture_output=True, text=True,
-                            env={k: v for k, v in os.environ.items() if k != "CONDA_PREFIX"})
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "run.py"), "install"],
+        capture_output=True,
+        text=True,
+        env={k: v for k, v in os.environ.items() if k != "CONDA_PREFIX"},
+    )
     assert result.returncode == 0, result.stderr
     assert "instalando" not in result.stdout and time.perf_counter() - start < 30
 
@@ -159,8 +177,9 @@ def test_unsupported_python_is_refused_before_anything_is_installed(tmp_path):
         pytest.skip("no hay un Python 3.9 en esta máquina para probarlo")
     for name in ("run.py", "pyproject.toml", "constraints.txt"):
         shutil.copy(ROOT / name, tmp_path / name)
-    result = subprocess.run([old, "run.py", "lab"], cwd=tmp_path, capture_output=True, text=True,
-                            env={"PATH": "", "HOME": str(tmp_path)})  # no other Python to fall back on
+    result = subprocess.run(
+        [old, "run.py", "lab"], cwd=tmp_path, capture_output=True, text=True, env={"PATH": "", "HOME": str(tmp_path)}
+    )  # no other Python to fall back on
     assert result.returncode != 0
     assert "Python 3.9 no sirve" in result.stderr and "3.13" in result.stderr
     assert not (tmp_path / ".venv").exists()
@@ -181,8 +200,10 @@ def test_run_py_works_under_every_supported_python_here(version):
 
 def test_no_tests_collected_is_an_error(capsys):
     """`python run.py test` passes pytest's exit status on; 5 (nothing collected) says why."""
-    rc = run.run_tests(Path(sys.executable), [str(ROOT / "tests" / "test_bootstrap.py"), "-q", "-p", "no:cacheprovider",
-                                              "-k", "ningun_test_se_llama_asi"])
+    rc = run.run_tests(
+        Path(sys.executable),
+        [str(ROOT / "tests" / "test_bootstrap.py"), "-q", "-p", "no:cacheprovider", "-k", "ningun_test_se_llama_asi"],
+    )
     assert rc == 5
     assert "no recogió ninguna prueba" in capsys.readouterr().err
 
@@ -206,16 +227,19 @@ class _FakeProcesses:
             stdout = "3.11\n"
         elif "--dry-run" in command and self.probe_version:
             report = Path(command[command.index("--report") + 1])
-            report.write_text('{"install": [{"metadata": {"version": "%s"}}]}' % self.probe_version)
+            report.write_text(json.dumps({"install": [{"metadata": {"version": self.probe_version}}]}))
         return subprocess.CompletedProcess(command, 0, stdout=stdout, stderr="")
 
 
-@pytest.mark.parametrize("system, machine, probe, python_path, index", [
-    ("Windows", "AMD64", None, "Scripts/python.exe", None),
-    ("Darwin", "arm64", None, "bin/python", None),
-    ("Linux", "x86_64", "2.13.0", "bin/python", run.CPU_TORCH_INDEX),
-    ("Linux", "x86_64", "2.13.0+cpu", "bin/python", None),
-])
+@pytest.mark.parametrize(
+    "system, machine, probe, python_path, index",
+    [
+        ("Windows", "AMD64", None, "Scripts/python.exe", None),
+        ("Darwin", "arm64", None, "bin/python", None),
+        ("Linux", "x86_64", "2.13.0", "bin/python", run.CPU_TORCH_INDEX),
+        ("Linux", "x86_64", "2.13.0+cpu", "bin/python", None),
+    ],
+)
 def test_set_up_per_os_with_the_platform_patched(monkeypatch, tmp_path, system, machine, probe, python_path, index):
     for name in ("pyproject.toml", "constraints.txt"):
         shutil.copy(ROOT / name, tmp_path / name)
@@ -233,7 +257,9 @@ def test_set_up_per_os_with_the_platform_patched(monkeypatch, tmp_path, system, 
     assert pip[0] == str(python) and pip[pip.index("-e") + 1] == "." and "-c" in pip
     assert (pip[pip.index("--extra-index-url") + 1] if "--extra-index-url" in pip else None) == index
     assert any(c[:3] == [str(python), "-m", "ipykernel"] for c in fake.commands)
-    assert ("--dry-run" in sum(fake.commands, [])) == (system == "Linux"), "only Linux asks pip which torch it would take"
+    assert ("--dry-run" in sum(fake.commands, [])) == (system == "Linux"), (
+        "only Linux asks pip which torch it would take"
+    )
 
     fake.commands.clear()  # same specification: nothing runs but the version query
     assert run.ensure_installed("student", root=tmp_path) == python

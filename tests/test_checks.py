@@ -1,4 +1,5 @@
 """The Spanish assertion helpers used by graded tests."""
+
 import numpy as np
 import pytest
 import torch
@@ -8,7 +9,9 @@ from course_utils import checks
 
 def test_check_shape_passes_and_fails_in_spanish():
     checks.check_shape(torch.zeros(2, 3), (2, 3))
-    with pytest.raises(AssertionError, match=r"Forma incorrecta en la salida: se esperaba \(2, 4\) y se obtuvo \(2, 3\)"):
+    with pytest.raises(
+        AssertionError, match=r"Forma incorrecta en la salida: se esperaba \(2, 4\) y se obtuvo \(2, 3\)"
+    ):
         checks.check_shape(torch.zeros(2, 3), (2, 4), "la salida")
 
 
@@ -90,11 +93,14 @@ def test_check_own_work_passes_own_code_and_returns_its_result():
     assert checks.check_own_work(lambda: 3 * 2, [_Reference, _reference_function]) == 6
 
 
-@pytest.mark.parametrize("call", [
-    lambda: _reference_function(1),                      # a direct call
-    lambda: (lambda f: f(1))(_reference_function),       # through an alias
-    lambda: type("Sub", (_Reference,), {})()(1),         # a subclass running the parent's code
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: _reference_function(1),  # a direct call
+        lambda: (lambda f: f(1))(_reference_function),  # through an alias
+        lambda: type("Sub", (_Reference,), {})()(1),  # a subclass running the parent's code
+    ],
+)
 def test_check_own_work_catches_calls_aliases_and_subclasses(call):
     with pytest.raises(AssertionError, match="usa la implementación del curso"):
         checks.check_own_work(call, [_Reference, _reference_function], name="tu capa")
@@ -111,5 +117,6 @@ def test_check_own_work_catches_a_listed_c_function():
 
 def test_check_own_work_flags_a_submission_that_switches_the_watch_off():
     import sys
+
     with pytest.raises(AssertionError, match="desactivó la vigilancia"):
         checks.check_own_work(lambda: sys.setprofile(None), [_reference_function])

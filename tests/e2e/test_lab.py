@@ -2,6 +2,7 @@
 course kernel and its cells before the first exercise run without errors; *Validate* shows
 nbgrader's success message (plus the course's note that hidden tests decide the grade) for a
 right answer, and the failing test with its Spanish message for a wrong one."""
+
 from __future__ import annotations
 
 import nbformat
@@ -10,7 +11,6 @@ import pytest
 from conftest import CHAPTERS, ROOT
 from course_utils.tools.first_hour import is_exercise_cell
 from course_utils.tools.grading.bench import solution_sources, write_submission
-
 from lab_browser import SCREENSHOTS, browser_context, lab, page  # noqa: F401 - fixtures
 
 pytestmark = pytest.mark.e2e
@@ -92,8 +92,9 @@ def test_cells_before_the_first_exercise_run_cleanly(page, lab, chapter):
     first = _first_exercise_cell(nbformat.read(lab.root / relative, as_version=4))
     _open(page, lab, relative)
     kernel_info = _kernel_python(page)
-    assert str(ROOT / ".venv") in kernel_info or str(ROOT) in kernel_info, \
+    assert str(ROOT / ".venv") in kernel_info or str(ROOT) in kernel_info, (
         f"the notebook did not open with the course's kernel: {kernel_info}"
+    )
     page.evaluate("(n) => { window.jupyterapp.shell.currentWidget.content.activeCellIndex = n; }", first)
     page.evaluate("() => window.jupyterapp.commands.execute('notebook:run-all-above')")
     page.wait_for_function(_CELLS_DONE, arg=first, timeout=RUN_TIMEOUT_MS, polling=500)
@@ -134,8 +135,10 @@ def _validate(page, name: str):
     dialog = page.wait_for_selector(".jp-Dialog #validation-message", timeout=VALIDATE_TIMEOUT_MS)
     # a failed check's message opens its error block (course_utils.checks.CheckFailure): scroll the
     # last error block to the top of the dialog for the screenshot
-    page.evaluate("() => { const e = [...document.querySelectorAll('.jp-Dialog-body .jp-RenderedText pre')].pop(); "
-                  "if (e) e.scrollIntoView({block: 'start'}); }")
+    page.evaluate(
+        "() => { const e = [...document.querySelectorAll('.jp-Dialog-body .jp-RenderedText pre')].pop(); "
+        "if (e) e.scrollIntoView({block: 'start'}); }"
+    )
     _shot(page, name)
     return dialog
 
@@ -148,8 +151,9 @@ def test_validate_accepts_a_right_answer(page, lab):
     assert "validation-success" in dialog.get_attribute("class"), dialog.inner_text()
     assert "Success! Your notebook passes all the tests." in dialog.inner_text()
     note = page.evaluate("(el) => getComputedStyle(el, '::after').content", dialog)
-    assert "pruebas ocultas" in note and "no es tu nota" in note, \
+    assert "pruebas ocultas" in note and "no es tu nota" in note, (
         f"the course's note about hidden tests is missing from the success dialog: {note!r}"
+    )
 
 
 # A plausible mistake in exercise 1 of chapter 01: the modalities concatenated in reverse order.
@@ -161,8 +165,9 @@ WRONG_CONCAT = """def fuse_concat(tensors):
 def test_validate_names_the_failing_test_in_spanish(page, lab):
     chapter = CHAPTERS[0]
     answers = solution_sources(ROOT, chapter)
-    assert "ej1_solucion" in answers and "def fuse_concat" in answers["ej1_solucion"], \
+    assert "ej1_solucion" in answers and "def fuse_concat" in answers["ej1_solucion"], (
         "exercise 1 of chapter 01 changed: update WRONG_CONCAT"
+    )
     answers["ej1_solucion"] = WRONG_CONCAT
     path = _prepare_answer(lab, chapter, "con_error", answers)
     _open(page, lab, path)
@@ -171,8 +176,9 @@ def test_validate_names_the_failing_test_in_spanish(page, lab):
     assert "validation-failed" in dialog.get_attribute("class"), text
     assert "The following cell failed:" in text
     assert "fuse_concat([_texto, _imagen, _audio])" in text, "the dialog must show the failing test cell"
-    assert "Valores incorrectos en fuse_concat (texto, luego imagen, luego audio" in text, \
+    assert "Valores incorrectos en fuse_concat (texto, luego imagen, luego audio" in text, (
         f"the Spanish message of the failing check is missing from the dialog:\n{text}"
+    )
     error = text.split("Prueba no superada:", 1)[-1].lstrip()
     assert error.startswith("Valores incorrectos en fuse_concat"), f"the message must open the error:\n{text}"
     assert "checks.py" not in text, f"the check helpers' frames must be hidden:\n{text}"

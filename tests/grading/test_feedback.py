@@ -1,5 +1,6 @@
 """Feedback without hidden tests: names, points and the Spanish failure message of each graded
 test; never a hidden test's source, its traceback, or a student's output quoting it."""
+
 from __future__ import annotations
 
 import pytest
@@ -9,10 +10,16 @@ from course_utils.tools.release import nbgrader_command, run_nbgrader
 from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, submit
 
 # prints the source of the cell that calls it (the hidden test) from the caller's frame
-EXFILTRATES = ("import inspect, linecache\ndef doble(x):\n    f = inspect.currentframe().f_back\n"
-               "    print(''.join(linecache.getlines(f.f_code.co_filename)))\n    return x")
-STUDENTS = {"ana": CORRECT, "beto": {"ej1_solucion": "def doble(x):\n    return x"},
-            "celia": {}, "espia": {"ej1_solucion": EXFILTRATES}}
+EXFILTRATES = (
+    "import inspect, linecache\ndef doble(x):\n    f = inspect.currentframe().f_back\n"
+    "    print(''.join(linecache.getlines(f.f_code.co_filename)))\n    return x"
+)
+STUDENTS = {
+    "ana": CORRECT,
+    "beto": {"ej1_solucion": "def doble(x):\n    return x"},
+    "celia": {},
+    "espia": {"ej1_solucion": EXFILTRATES},
+}
 
 
 @pytest.fixture(scope="module")
@@ -21,24 +28,44 @@ def feedback(tmp_path_factory):
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     for student, answers in STUDENTS.items():
         submit(root, student, answers)
-    run_nbgrader(nbgrader_command("generate_assignment", ASSIGNMENT, "--force", root=root,
-                                  extra=[f"--CourseDirectory.db_url={db_url}",
-                                         f"--CourseDirectory.release_directory={root / 'release2'}"]), cwd=root)
-    run_nbgrader(nbgrader_command("autograde", ASSIGNMENT, "--force", root=root,
-                                  extra=[f"--CourseDirectory.db_url={db_url}"]), cwd=root)
-    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", "--student=beto", root=root,
-                                  extra=[f"--CourseDirectory.db_url={db_url}",
-                                         "--CourseDirectory.feedback_directory=plain_feedback"]), cwd=root)
+    run_nbgrader(
+        nbgrader_command(
+            "generate_assignment",
+            ASSIGNMENT,
+            "--force",
+            root=root,
+            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={root / 'release2'}"],
+        ),
+        cwd=root,
+    )
+    run_nbgrader(
+        nbgrader_command("autograde", ASSIGNMENT, "--force", root=root, extra=[f"--CourseDirectory.db_url={db_url}"]),
+        cwd=root,
+    )
+    run_nbgrader(
+        nbgrader_command(
+            "generate_feedback",
+            ASSIGNMENT,
+            "--force",
+            "--student=beto",
+            root=root,
+            extra=[f"--CourseDirectory.db_url={db_url}", "--CourseDirectory.feedback_directory=plain_feedback"],
+        ),
+        cwd=root,
+    )
     withheld = generate_feedback(root, ASSIGNMENT, db_url)
-    pages = {s: (root / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
-             for s in STUDENTS}
+    pages = {
+        s: (root / "feedback" / s / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8") for s in STUDENTS
+    }
     return root, withheld, pages
 
 
 def test_hidden_lines_are_known():
     root = build_course(__import__("pathlib").Path(__import__("tempfile").mkdtemp()))
-    assert hidden_test_lines(root, ASSIGNMENT) == {"check_close(doble(-3.5), -7.0, name='doble(-3.5)')",
-                                                   "check_close(suma([]), 0, name='suma vacía')"}
+    assert hidden_test_lines(root, ASSIGNMENT) == {
+        "check_close(doble(-3.5), -7.0, name='doble(-3.5)')",
+        "check_close(suma([]), 0, name='suma vacía')",
+    }
 
 
 def test_no_page_quotes_a_hidden_test(feedback):
@@ -59,7 +86,7 @@ def test_plain_nbgrader_feedback_would_leak(feedback):
 def test_each_test_shows_name_points_and_message(feedback):
     _, _, pages = feedback
     text = page_text(pages["beto"])
-    for test_id, (points, _) in TESTS.items():
+    for test_id in TESTS:
         assert test_id in text
     assert "AssertionError" in text and "Valores incorrectos" in text
     assert "pruebas ocultas: no se muestran" in text
