@@ -82,6 +82,10 @@ SETTRACE = "import sys\nsys.settrace(lambda *a: None)\n"
 DISPLAY_PUB = "get_ipython().display_pub = None\n"
 FAKE_MARKER = ("from IPython.display import publish_display_data\n"
                "publish_display_data({'application/vnd.course-grading-guard+json': {'nonce': '', 'altered': []}})\n")
+SUBMITTED_AT = "2026-11-20 10:00:00.000000 UTC"
+FORGED_TIMESTAMP = ("import glob\nfor p in ['timestamp.txt', *glob.glob('../**/timestamp.txt', recursive=True)]:\n"
+                    "    try:\n        open(p, 'w').write('2000-01-01 00:00:00.000000 UTC')\n"
+                    "    except OSError:\n        pass\n")
 # Honest code the grading must not punish nor flag.
 WARNS = ("import warnings\ndef doble(x):\n    warnings.warn('doble: se convierte a float', UserWarning)\n"
          "    return 2 * x")
@@ -173,6 +177,8 @@ CASES = {
     "settrace": (dict(answers={"ej1_solucion": SETTRACE + WRONG_EJ1, **EJ2}), 2, ""),
     "sin_display_pub": (dict(answers={"ej1_solucion": DISPLAY_PUB + WRONG_EJ1, **EJ2}), 2, ""),
     "marca_falsa": (dict(answers={"ej1_solucion": FAKE_MARKER + WRONG_EJ1, **EJ2}), 2, ""),
+    # rewrites the submission time it was given (a late submission made to look early)
+    "reescribe_su_fecha": (dict(answers={"ej1_solucion": FORGED_TIMESTAMP + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
     "correcta_con_userwarning": (dict(answers={"ej1_solucion": WARNS, **EJ2}), 3, ""),
     "correcta_que_escribe_en_stderr": (dict(answers={"ej1_solucion": STDERR, **EJ2}), 3, ""),
 }
@@ -203,6 +209,7 @@ def graded(tmp_path_factory):
     for student, answers in CLASSMATES.items():
         submit(root, student, answers)
     (root / "submitted" / "ana_correcta" / ASSIGNMENT / "notas.txt").write_text("fichero extra", encoding="utf-8")
+    (root / "submitted" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt").write_text(SUBMITTED_AT, encoding="utf-8")
     results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
 
     alone_root = build_course(tmp_path_factory.mktemp("solos"))
@@ -301,6 +308,20 @@ def test_the_fork_bomb_runs_under_the_process_limit(graded):
     assert limit == LIMITS.max_processes, f"RLIMIT_NPROC in the sandbox is {limit}, not the grader's {LIMITS.max_processes}"
     assert fork_at_zero == "EAGAIN", f"a fork over the limit gave {fork_at_zero}: the limit does not bind the kernel"
     assert children == 300 and results["bomba_de_procesos_acotada"].score == 3.0
+
+
+def test_a_submission_cannot_rewrite_its_own_time(graded):
+    """The gradebook keeps the time the submission arrived with, and so does the timestamp.txt
+    copied back beside the graded notebook, whatever the kernel wrote."""
+    from nbgrader.api import Gradebook
+
+    root, results, _ = graded
+    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
+        recorded = gb.find_submission(ASSIGNMENT, "reescribe_su_fecha").timestamp
+    assert recorded is not None and recorded.strftime("%Y-%m-%d %H:%M") == "2026-11-20 10:00"
+    copied = root / "autograded" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt"
+    assert copied.read_text(encoding="utf-8") == SUBMITTED_AT
+    assert results["reescribe_su_fecha"].score == 3.0 and not results["reescribe_su_fecha"].review
 
 
 def test_student_code_cannot_read_the_solutions(graded):
