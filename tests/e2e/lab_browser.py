@@ -2,6 +2,7 @@
 shadow tests/conftest.py for ``from conftest import ROOT``): a JupyterLab server started the way `python run.py lab` starts it
 (on 127.0.0.1, a random port and token, a throwaway HOME and a copy of the release) and
 Debian's Chromium driven by Playwright. Everything is torn down whatever happens."""
+
 from __future__ import annotations
 
 import json
@@ -19,27 +20,37 @@ from pathlib import Path
 import pytest
 
 from conftest import ROOT, free_port, service_unavailable
-from course_utils.tools.grading.sandbox import NETGUARD_DIR
 from course_utils.lab import start_lab
+from course_utils.tools.grading.sandbox import NETGUARD_DIR
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "build" / "e2e"
-CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-quic",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+CHROMIUM_FLAGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
 SERVER_START_S = 90
 
 
 @dataclass
 class Lab:
     """A running JupyterLab: where it serves, its token and the student's folder."""
+
     url: str
     token: str
     root: Path
     log: Path
 
     def api(self, method: str, path: str) -> object:
-        request = urllib.request.Request(f"{self.url}/api/{path}", method=method,
-                                         headers={"Authorization": f"token {self.token}"})
+        request = urllib.request.Request(
+            f"{self.url}/api/{path}", method=method, headers={"Authorization": f"token {self.token}"}
+        )
         with urllib.request.urlopen(request, timeout=30) as response:
             body = response.read()
         return json.loads(body) if body else None
@@ -57,16 +68,30 @@ def lab(tmp_path_factory) -> Lab:
     home = base / "home"
     home.mkdir()
     env = {k: v for k, v in os.environ.items() if not k.startswith(("JUPYTER", "COURSE_"))}
-    env.update(HOME=str(home), COURSE_FAST="1", COURSE_CACHE_DIR=str(base / "cache"),
-               PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "network.log"))
+    env.update(
+        HOME=str(home),
+        COURSE_FAST="1",
+        COURSE_CACHE_DIR=str(base / "cache"),
+        PYTHONPATH=str(NETGUARD_DIR),
+        COURSE_NETGUARD_LOG=str(base / "network.log"),
+    )
     port, token = free_port(), secrets.token_hex(16)
     log = base / "jupyterlab.log"
     with open(log, "wb") as log_file:
-        process = start_lab(student, port=port, token=token, open_browser=False, env=env,
-                            stdout=log_file, stderr=subprocess.STDOUT,
-                            extra=["--LabApp.expose_app_in_browser=True",
-                                   f"--LabApp.user_settings_dir={base / 'settings'}",
-                                   f"--LabApp.workspaces_dir={base / 'workspaces'}"])
+        process = start_lab(
+            student,
+            port=port,
+            token=token,
+            open_browser=False,
+            env=env,
+            stdout=log_file,
+            stderr=subprocess.STDOUT,
+            extra=[
+                "--LabApp.expose_app_in_browser=True",
+                f"--LabApp.user_settings_dir={base / 'settings'}",
+                f"--LabApp.workspaces_dir={base / 'workspaces'}",
+            ],
+        )
     server = Lab(f"http://127.0.0.1:{port}", token, student, log)
     try:
         deadline = time.monotonic() + SERVER_START_S
@@ -91,8 +116,9 @@ def lab(tmp_path_factory) -> Lab:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=20)
     blocked = base / "network.log"
-    assert not blocked.exists() or not blocked.read_text().strip(), \
+    assert not blocked.exists() or not blocked.read_text().strip(), (
         f"a kernel tried to reach the network:\n{blocked.read_text()}"
+    )
 
 
 @pytest.fixture(scope="session")
@@ -102,13 +128,21 @@ def browser_context(tmp_path_factory):
     try:
         from playwright.sync_api import sync_playwright
     except ImportError as err:
-        service_unavailable("Playwright", "COURSE_CHROMIUM_UNAVAILABLE", str(err),
-                            how="se instala con las dependencias de desarrollo (python run.py test)")
+        service_unavailable(
+            "Playwright",
+            "COURSE_CHROMIUM_UNAVAILABLE",
+            str(err),
+            how="se instala con las dependencias de desarrollo (python run.py test)",
+        )
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=str(CHROMIUM),
-            headless=True, args=CHROMIUM_FLAGS, viewport={"width": 1400, "height": 900},
-            locale="es-ES")
+            str(tmp_path_factory.mktemp("chromium-profile")),
+            executable_path=str(CHROMIUM),
+            headless=True,
+            args=CHROMIUM_FLAGS,
+            viewport={"width": 1400, "height": 900},
+            locale="es-ES",
+        )
         context.set_default_timeout(30_000)
         try:
             yield context
