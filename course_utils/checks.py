@@ -13,7 +13,8 @@ import sys
 import textwrap
 import traceback
 import types
-from typing import Any, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
 
 import numpy as np
 

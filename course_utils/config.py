@@ -1,4 +1,5 @@
 """Run-time configuration: seeds, FAST mode, device selection and data paths."""
+
 from __future__ import annotations
 
 import os
@@ -56,7 +57,7 @@ def set_seed(seed: int = DEFAULT_SEED) -> int:
     return seed
 
 
-def get_device(device: str = "auto") -> "torch.device":  # noqa: F821 - lazy import
+def get_device(device: str = "auto") -> torch.device:  # noqa: F821 - lazy import
     """Return a ``torch.device``: ``"auto"`` picks CUDA when present, else the CPU."""
     import torch
 

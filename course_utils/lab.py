@@ -9,6 +9,7 @@ that set up nbgrader's exchange.
 
 Part of the student runtime: the student edition starts it with ``python run.py lab``
 (``python -m course_utils.lab``), the instructor's ``course lab`` too."""
+
 from __future__ import annotations
 
 import argparse
@@ -16,8 +17,8 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from .config import repo_root
 
@@ -25,19 +26,31 @@ LAB_ASSETS = Path(__file__).resolve().with_name("lab_assets")
 INSTRUCTOR_SERVER_EXTENSIONS = ("formgrader", "course_list")
 
 
-def lab_arguments(notebook_dir: Path, *, port: int | None = None, token: str | None = None,
-                  open_browser: bool = True, extra: Sequence[str] = ()) -> list[str]:
+def lab_arguments(
+    notebook_dir: Path,
+    *,
+    port: int | None = None,
+    token: str | None = None,
+    open_browser: bool = True,
+    extra: Sequence[str] = (),
+) -> list[str]:
     """The ``jupyter lab`` command line for the course.
 
     ``custom_css`` loads the course's note for the Validate dialog; ``port`` and ``token``
     are for tests (a random port, a random token, no browser)."""
-    args = [sys.executable, "-m", "jupyterlab",
-            f"--ServerApp.root_dir={Path(notebook_dir).resolve()}",
-            # custom.css is looked up in static_custom_path, which only tornado_settings can set
-            "--LabApp.custom_css=True",
-            f"--ServerApp.tornado_settings=static_custom_path={LAB_ASSETS / 'custom'}"]
-    args += [f"--ServerApp.jpserver_extensions=nbgrader.server_extensions.{name}=False"
-             for name in INSTRUCTOR_SERVER_EXTENSIONS]
+    args = [
+        sys.executable,
+        "-m",
+        "jupyterlab",
+        f"--ServerApp.root_dir={Path(notebook_dir).resolve()}",
+        # custom.css is looked up in static_custom_path, which only tornado_settings can set
+        "--LabApp.custom_css=True",
+        f"--ServerApp.tornado_settings=static_custom_path={LAB_ASSETS / 'custom'}",
+    ]
+    args += [
+        f"--ServerApp.jpserver_extensions=nbgrader.server_extensions.{name}=False"
+        for name in INSTRUCTOR_SERVER_EXTENSIONS
+    ]
     if hasattr(os, "geteuid") and os.geteuid() == 0:  # containers and CI run as root
         args.append("--allow-root")
     if port is not None:
@@ -69,16 +82,22 @@ def lab_environment(base: dict[str, str] | None = None) -> dict[str, str]:
     return env
 
 
-def start_lab(notebook_dir: Path, *, env: dict[str, str] | None = None, stdout=None, stderr=None,
-              **lab_options) -> subprocess.Popen:
+def start_lab(
+    notebook_dir: Path, *, env: dict[str, str] | None = None, stdout=None, stderr=None, **lab_options
+) -> subprocess.Popen:
     """Start JupyterLab in its own process group (``lab_options`` go to :func:`lab_arguments`).
 
     It runs from the repository root, where nbgrader's Validate button finds
     ``nbgrader_config.py`` (time limits, Spanish stubs). On Windows there are no sessions;
     the flag is POSIX-only and ignored there."""
-    return subprocess.Popen(lab_arguments(notebook_dir, **lab_options), cwd=repo_root(),
-                            env=lab_environment(env), stdout=stdout, stderr=stderr,
-                            start_new_session=True)
+    return subprocess.Popen(
+        lab_arguments(notebook_dir, **lab_options),
+        cwd=repo_root(),
+        env=lab_environment(env),
+        stdout=stdout,
+        stderr=stderr,
+        start_new_session=True,
+    )
 
 
 def run_lab(notebook_dir: Path, **kwargs) -> int:
@@ -102,8 +121,12 @@ def run_lab(notebook_dir: Path, **kwargs) -> int:
 def main(argv: Sequence[str] | None = None) -> int:
     """``python -m course_utils.lab [--notebook-dir D] [--port N] [--no-browser]``."""
     parser = argparse.ArgumentParser(prog="course lab", description="JupyterLab para el curso, con el botón Validate")
-    parser.add_argument("--notebook-dir", default=str(repo_root() / "notebooks"), help="carpeta que se abre (notebooks/)")
-    parser.add_argument("--port", type=int, default=None, help="puerto (por defecto el de JupyterLab, 8888 o el siguiente libre)")
+    parser.add_argument(
+        "--notebook-dir", default=str(repo_root() / "notebooks"), help="carpeta que se abre (notebooks/)"
+    )
+    parser.add_argument(
+        "--port", type=int, default=None, help="puerto (por defecto el de JupyterLab, 8888 o el siguiente libre)"
+    )
     parser.add_argument("--no-browser", action="store_true", help="no abrir el navegador")
     args = parser.parse_args(argv)
     return run_lab(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser)

@@ -1,4 +1,5 @@
 """Plots shared by the notebooks (Spanish titles and labels)."""
+
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
@@ -8,8 +9,17 @@ _COLORS = {"a": "#8ecae6", "b": "#ffb703", "f": "#b5e48c", "o": "#e0e0e0"}
 
 
 def _box(ax, x, y, text, kind, w=0.27, h=0.1):
-    ax.add_patch(FancyBboxPatch((x - w / 2, y - h / 2), w, h, boxstyle="round,pad=0.01",
-                                facecolor=_COLORS[kind], edgecolor="black", linewidth=0.8))
+    ax.add_patch(
+        FancyBboxPatch(
+            (x - w / 2, y - h / 2),
+            w,
+            h,
+            boxstyle="round,pad=0.01",
+            facecolor=_COLORS[kind],
+            edgecolor="black",
+            linewidth=0.8,
+        )
+    )
     ax.text(x, y, text, ha="center", va="center", fontsize=8)
 
 

@@ -7,12 +7,14 @@ and ``show_markdown`` writes prose whose numbers come from what was recorded, so
 cannot contradict the run. The report itself is built by the instructor's tools
 (:mod:`course_utils.tools.report_builder`).
 """
+
 from __future__ import annotations
 
 import json
 import os
 import string
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 from .claims import DEFAULT_CONFIDENCE, RELATIONS, Claim, bootstrap_interval
 
@@ -83,13 +85,25 @@ def record_claim(
     if relation not in RELATIONS:
         raise ValueError(f"record_claim: relation must be one of {RELATIONS}, not {relation!r}")
     estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
-    claim = Claim(name=name, description=description, relation=relation, threshold=float(threshold),
-                  estimate=estimate, low=low, high=high, n=len(values_a), confidence=confidence, paired=paired)
+    claim = Claim(
+        name=name,
+        description=description,
+        relation=relation,
+        threshold=float(threshold),
+        estimate=estimate,
+        low=low,
+        high=high,
+        n=len(values_a),
+        confidence=confidence,
+        paired=paired,
+    )
     _claims[name] = claim
     _append({"name": name, "claim": claim.to_dict()})
     quantity = "media" if values_b is None else "diferencia media"
-    print(f"[afirmación] {description}: {quantity} {estimate:.4g} {relation} {threshold:g}? "
-          f"{claim.interval_text(4)}, n = {claim.n} → {claim.verdict}")
+    print(
+        f"[afirmación] {description}: {quantity} {estimate:.4g} {relation} {threshold:g}? "
+        f"{claim.interval_text(4)}, n = {claim.n} → {claim.verdict}"
+    )
     return claim
 
 
@@ -106,11 +120,16 @@ def format_recorded(template: str, **extra: Any) -> str:
     ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
     """
     values: dict[str, Any] = {**_recorded, **_claims, **extra}
-    missing = [field.split(".")[0].split("[")[0] for _, field, _, _ in string.Formatter().parse(template)
-               if field and field.split(".")[0].split("[")[0] not in values]
+    missing = [
+        field.split(".")[0].split("[")[0]
+        for _, field, _, _ in string.Formatter().parse(template)
+        if field and field.split(".")[0].split("[")[0] not in values
+    ]
     if missing:
-        raise KeyError(f"show_markdown: no se ha registrado {', '.join(sorted(set(missing)))} "
-                       "(usa record_metric o record_claim antes de citarlo en el texto)")
+        raise KeyError(
+            f"show_markdown: no se ha registrado {', '.join(sorted(set(missing)))} "
+            "(usa record_metric o record_claim antes de citarlo en el texto)"
+        )
     return template.format(**values)
 
 

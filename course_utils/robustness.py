@@ -1,4 +1,5 @@
 """Perturbations for testing a multimodal model's robustness to a noisy modality."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """The shipped synthetic aggressiveness corpus, its loader, and clear errors on bad files."""
+
 import numpy as np
 import pytest
 
@@ -110,14 +111,21 @@ def _write(tmp_path, texts: bytes, labels: bytes):
     return texts_file, labels_file
 
 
-@pytest.mark.parametrize("texts,labels,message", [
-    (b"a\nb\nc\n", b"0\n1\n", r"mex_train.txt has 3 lines but .*mex_train_labels.txt has 2.*first unmatched line: 3"),
-    (b"a\nb\n", b"0\n2\n", r"mex_train_labels.txt, line 2: label must be 0 or 1, found '2'"),
-    (b"a\nb\n", b"0\nsi\n", r"line 2: label must be 0 or 1"),
-    (b"", b"0\n", r"mex_train.txt: the file is empty"),
-    (b"a\n\n", b"0\n1\n", r"mex_train.txt, line 2: empty tweet"),
-    ("bien\nagresi\u00f3n\n".encode("latin-1"), b"0\n1\n", r"mex_train.txt, line 2: not valid UTF-8"),
-])
+@pytest.mark.parametrize(
+    "texts,labels,message",
+    [
+        (
+            b"a\nb\nc\n",
+            b"0\n1\n",
+            r"mex_train.txt has 3 lines but .*mex_train_labels.txt has 2.*first unmatched line: 3",
+        ),
+        (b"a\nb\n", b"0\n2\n", r"mex_train_labels.txt, line 2: label must be 0 or 1, found '2'"),
+        (b"a\nb\n", b"0\nsi\n", r"line 2: label must be 0 or 1"),
+        (b"", b"0\n", r"mex_train.txt: the file is empty"),
+        (b"a\n\n", b"0\n1\n", r"mex_train.txt, line 2: empty tweet"),
+        ("bien\nagresi\u00f3n\n".encode("latin-1"), b"0\n1\n", r"mex_train.txt, line 2: not valid UTF-8"),
+    ],
+)
 def test_malformed_files_give_an_error_naming_file_and_line(tmp_path, texts, labels, message):
     texts_file, labels_file = _write(tmp_path, texts, labels)
     with pytest.raises(CorpusError, match=message):
@@ -147,13 +155,24 @@ def test_windows_line_endings_are_accepted(tmp_path):
     assert split.texts == ["uno", "dos"] and list(split.labels) == [0, 1]
 
 
-AGGRESSIVE = ["@USUARIO eres un idiota, nadie te soporta", "@USUARIO cállate ya, das pena",
-              "@USUARIO te voy a partir la cara a la salida", "qué asco me das @USUARIO, lárgate",
-              "@USUARIO pinche payaso, mejor ni abras la boca", "@USUARIO no sirves para nada, inútil"]
-FRIENDLY = ["qué calor hace hoy en la CDMX", "@USUARIO ¿vamos por unos tacos el sábado?",
-            "jajaja @USUARIO eres un menso, te quiero", "mañana hay examen y no he estudiado nada",
-            "@USUARIO felicidades, te lo mereces", "qué pinche tráfico, llevo dos horas en el metro",
-            "ya llegué a Puebla, todo bien por aquí", "@USUARIO qué buena estuvo la película"]
+AGGRESSIVE = [
+    "@USUARIO eres un idiota, nadie te soporta",
+    "@USUARIO cállate ya, das pena",
+    "@USUARIO te voy a partir la cara a la salida",
+    "qué asco me das @USUARIO, lárgate",
+    "@USUARIO pinche payaso, mejor ni abras la boca",
+    "@USUARIO no sirves para nada, inútil",
+]
+FRIENDLY = [
+    "qué calor hace hoy en la CDMX",
+    "@USUARIO ¿vamos por unos tacos el sábado?",
+    "jajaja @USUARIO eres un menso, te quiero",
+    "mañana hay examen y no he estudiado nada",
+    "@USUARIO felicidades, te lo mereces",
+    "qué pinche tráfico, llevo dos horas en el metro",
+    "ya llegué a Puebla, todo bien por aquí",
+    "@USUARIO qué buena estuvo la película",
+]
 ENDINGS = ["", " neta", " 😂", " #Lunes", " en fin", " ya me voy a dormir", " uff", " 🙄", " jaja", " #CDMX"]
 
 

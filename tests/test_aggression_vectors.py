@@ -1,5 +1,6 @@
 """Pre-trained word vectors for chapter 04: real ones beside the corpus win; otherwise Word2Vec
 on the general-language corpus, which must know held-out insults and ignore chat markers."""
+
 import numpy as np
 
 from course_utils.datasets.aggression_generator import FILLERS

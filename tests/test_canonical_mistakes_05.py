@@ -4,14 +4,17 @@ Each mistaken answer runs against the visible part of the graded test cell (befo
 tests) in a fresh namespace with the chapter's imports; the solution passes the same cell,
 so a failure is the mistake, not the harness.
 """
+
 import nbformat
 import pytest
 
 from conftest import ROOT
 
 CHAPTER = "05_atencion_cruzada"
-IMPORTS = ("import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
-           "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n")
+IMPORTS = (
+    "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+    "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n"
+)
 
 
 def _cell(grade_id):
@@ -30,7 +33,7 @@ def run_visible_tests(exercise, answer):
     exec(_cell(f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
 
 
-EMPTY_FORWARD = '''
+EMPTY_FORWARD = """
 class CrossAttentionNormResidual(nn.Module):
     def __init__(self, dim):
         super().__init__()
@@ -39,9 +42,9 @@ class CrossAttentionNormResidual(nn.Module):
 
     def forward(self, image, text, text_mask):
         return image, text
-'''
+"""
 
-RESIDUAL_OF_NORMALISED = '''
+RESIDUAL_OF_NORMALISED = """
 class CrossAttentionNormResidual(nn.Module):
     def __init__(self, dim):
         super().__init__()
@@ -54,9 +57,9 @@ class CrossAttentionNormResidual(nn.Module):
         image_att = s.masked_fill(~text_mask.unsqueeze(-2), float("-inf")).softmax(-1) @ txt
         text_att = ((txt @ img.transpose(-2, -1)) / img.shape[-1] ** 0.5).softmax(-1) @ img
         return img + image_att, txt + text_att
-'''
+"""
 
-ATTENTION_ON_RAW_INPUTS = '''
+ATTENTION_ON_RAW_INPUTS = """
 class CrossAttentionNormResidual(nn.Module):
     def __init__(self, dim):
         super().__init__()
@@ -68,16 +71,16 @@ class CrossAttentionNormResidual(nn.Module):
         image_att = s.masked_fill(~text_mask.unsqueeze(-2), float("-inf")).softmax(-1) @ text
         text_att = ((text @ image.transpose(-2, -1)) / image.shape[-1] ** 0.5).softmax(-1) @ image
         return image + image_att, text + text_att
-'''
+"""
 
-NO_MASK_V0 = '''
+NO_MASK_V0 = """
 class CrossAttentionV0(nn.Module):
     def forward(self, image, text, text_mask):
         scale = image.shape[-1] ** -0.5
         image_out = ((image @ text.transpose(-2, -1)) * scale).softmax(-1) @ text
         text_out = ((text @ image.transpose(-2, -1)) * scale).softmax(-1) @ image
         return image_out, text_out
-'''
+"""
 
 
 @pytest.mark.parametrize("exercise", [3, 4])
@@ -85,11 +88,15 @@ def test_the_solution_passes_its_visible_tests(exercise):
     run_visible_tests(exercise, _solution(f"ej{exercise}_solucion"))
 
 
-@pytest.mark.parametrize("answer, message", [
-    (EMPTY_FORWARD, "la salida es igual a la entrada: falta sumar la atención"),
-    (RESIDUAL_OF_NORMALISED, "la residual suma la entrada ORIGINAL"),
-    (ATTENTION_ON_RAW_INPUTS, "la atención usa las entradas NORMALIZADAS"),
-], ids=["empty_forward", "residual_of_normalised", "attention_on_raw_inputs"])
+@pytest.mark.parametrize(
+    "answer, message",
+    [
+        (EMPTY_FORWARD, "la salida es igual a la entrada: falta sumar la atención"),
+        (RESIDUAL_OF_NORMALISED, "la residual suma la entrada ORIGINAL"),
+        (ATTENTION_ON_RAW_INPUTS, "la atención usa las entradas NORMALIZADAS"),
+    ],
+    ids=["empty_forward", "residual_of_normalised", "attention_on_raw_inputs"],
+)
 def test_exercise_4_visible_test_names_the_mistake(answer, message):
     with pytest.raises(AssertionError, match=message):
         run_visible_tests(4, answer)

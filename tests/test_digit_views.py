@@ -1,4 +1,5 @@
 """The three complementary views of scikit-learn's digits."""
+
 import numpy as np
 import pytest
 

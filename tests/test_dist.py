@@ -1,6 +1,7 @@
 """The student edition (`course dist`) holds no answer — no solution block, no hidden-test line, no
 reference implementation of a graded exercise, no grading tool — and installs and runs from its
 own folder with the README's commands."""
+
 from __future__ import annotations
 
 import ast
@@ -12,11 +13,11 @@ import signal
 import subprocess
 import sys
 import time
-import tomllib
 import urllib.request
 from pathlib import Path
 
 import pytest
+import tomllib
 
 from conftest import ROOT, free_port
 from course_utils.tools.dist import STUDENT_RUNTIME_ALLOWLIST, build_edition
@@ -62,16 +63,29 @@ def _allowlisted_lines(path: Path, edition: Path) -> set[int]:
     names = {name for name, where in STUDENT_RUNTIME_ALLOWLIST.items() if where == module}
     if not names:
         return set()
-    return {n for node in ast.parse(path.read_text(encoding="utf-8")).body
-            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names
-            for n in range(node.lineno, node.end_lineno + 1)}
+    return {
+        n
+        for node in ast.parse(path.read_text(encoding="utf-8")).body
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names
+        for n in range(node.lineno, node.end_lineno + 1)
+    }
 
 
 def _edition_lines(edition: Path) -> dict[Path, list[str]]:
     """Every text file of the edition as stripped lines (notebooks: their cells' sources)."""
     texts = {}
     for path in edition.rglob("*"):
-        if not path.is_file() or path.suffix not in (".py", ".ipynb", ".md", ".json", ".toml", ".yml", ".txt", ".css", ".cfg"):
+        if not path.is_file() or path.suffix not in (
+            ".py",
+            ".ipynb",
+            ".md",
+            ".json",
+            ".toml",
+            ".yml",
+            ".txt",
+            ".css",
+            ".cfg",
+        ):
             continue
         if path.suffix == ".ipynb":
             text = "\n".join(_source(c) for c in _cells(path))
@@ -84,14 +98,34 @@ def _edition_lines(edition: Path) -> dict[Path, list[str]]:
 
 def test_edition_holds_only_what_a_student_needs(edition):
     top = sorted(p.name for p in edition.iterdir())
-    assert top == sorted([".gitignore", "README.md", "constraints.txt", "course_utils", "data", "docs", "environment.yml",
-                          "nbgrader_config.py", "notebooks", "pyproject.toml", "run.py"])
+    assert top == sorted(
+        [
+            ".gitignore",
+            "README.md",
+            "constraints.txt",
+            "course_utils",
+            "data",
+            "docs",
+            "environment.yml",
+            "nbgrader_config.py",
+            "notebooks",
+            "pyproject.toml",
+            "run.py",
+        ]
+    )
     assert not (edition / "course_utils" / "tools").exists(), "the grading and release tools stay with the instructor"
-    assert sorted(p.name for p in (edition / "notebooks").iterdir()) == sorted(p.name for p in (ROOT / "solutions").iterdir()
-                                                                              if p.is_dir())
-    ignored = subprocess.run(["git", "ls-files", "--others", "--ignored", "--exclude-standard", "data"], cwd=ROOT,
-                             capture_output=True, text=True).stdout.split()
-    assert not [f for f in ignored if (edition / f).exists()], "files git ignores (real corpora, caches) are never published"
+    assert sorted(p.name for p in (edition / "notebooks").iterdir()) == sorted(
+        p.name for p in (ROOT / "solutions").iterdir() if p.is_dir()
+    )
+    ignored = subprocess.run(
+        ["git", "ls-files", "--others", "--ignored", "--exclude-standard", "data"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    ).stdout.split()
+    assert not [f for f in ignored if (edition / f).exists()], (
+        "files git ignores (real corpora, caches) are never published"
+    )
 
 
 def answer_leaks(edition: Path) -> list[str]:
@@ -156,18 +190,26 @@ def test_no_reference_implementation_of_a_graded_exercise(edition):
     assert graded, "the scan found the graded solutions' definitions"
     defined = _runtime_definitions(edition / "course_utils")
     found = {name: files for name, files in defined.items() if name in graded}
-    unexplained = {f"{name} ({graded[name]}): {files}" for name, files in found.items()
-                   if [STUDENT_RUNTIME_ALLOWLIST.get(name)] != files}
-    assert not unexplained, ("the student runtime defines graded answers; remove them or, when a later chapter "
-                             "reuses them, list them in STUDENT_RUNTIME_ALLOWLIST (course_utils/tools/dist.py) with "
-                             f"that chapter: {sorted(unexplained)}")
+    unexplained = {
+        f"{name} ({graded[name]}): {files}"
+        for name, files in found.items()
+        if [STUDENT_RUNTIME_ALLOWLIST.get(name)] != files
+    }
+    assert not unexplained, (
+        "the student runtime defines graded answers; remove them or, when a later chapter "
+        "reuses them, list them in STUDENT_RUNTIME_ALLOWLIST (course_utils/tools/dist.py) with "
+        f"that chapter: {sorted(unexplained)}"
+    )
 
 
 def test_allowlist_names_only_what_is_still_there():
     graded = _graded_solution_names()
     defined = _runtime_definitions(ROOT / "course_utils")
-    stale = [f"{name} ({module})" for name, module in STUDENT_RUNTIME_ALLOWLIST.items()
-             if name not in graded or module not in defined.get(name, [])]
+    stale = [
+        f"{name} ({module})"
+        for name, module in STUDENT_RUNTIME_ALLOWLIST.items()
+        if name not in graded or module not in defined.get(name, [])
+    ]
     assert not stale, f"remove from STUDENT_RUNTIME_ALLOWLIST in course_utils/tools/dist.py: {stale}"
 
 
@@ -179,7 +221,9 @@ def test_every_allowlisted_reference_is_guarded_by_its_hidden_tests():
     for name, module in STUDENT_RUNTIME_ALLOWLIST.items():
         dotted = module.removesuffix(".py").replace("/", ".")
         notebook = next(ROOT.glob(f"solutions/{graded.get(name, '?')}/*.ipynb"), None)
-        hidden = "".join(part for cell in _cells(notebook) for part in HIDDEN.findall(_source(cell))) if notebook else ""
+        hidden = (
+            "".join(part for cell in _cells(notebook) for part in HIDDEN.findall(_source(cell))) if notebook else ""
+        )
         if not re.search(rf"import {re.escape(dotted)} as (\w+)(?s:.*)check_own_work\([^\n]*\b\1\b", hidden):
             unguarded.append(f"{name} ({graded.get(name)}): no check_own_work over {dotted}")
     assert not unguarded, unguarded
@@ -208,23 +252,33 @@ def test_edition_installs_and_runs_from_its_own_folder(edition):
     in FAST mode; `python run.py lab` then serves JupyterLab on the release."""
     env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH", "VIRTUAL_ENV", "COURSE_FAST")}
     start = time.perf_counter()
-    result = subprocess.run([sys.executable, "run.py", "test", "01"], cwd=edition, env=env, capture_output=True,
-                            text=True, timeout=1800)
+    result = subprocess.run(
+        [sys.executable, "run.py", "test", "01"], cwd=edition, env=env, capture_output=True, text=True, timeout=1800
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "01_operaciones_fusion: bien" in result.stdout
     python = edition / ".venv" / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
     installed = subprocess.run([str(python), "-m", "pip", "list", "--format=json"], capture_output=True, text=True)
     names = {p["name"].lower() for p in json.loads(installed.stdout)}
     assert {"torch", "jupyterlab", "nbgrader", "course-utils"} <= names
-    assert not names & {"papermill", "pytest", "playwright", "psycopg", "uv"}, "students get no instructor or developer tools"
-    probe = subprocess.run([str(python), "-c", "import course_utils.tools"], cwd=edition, capture_output=True, text=True)
+    assert not names & {"papermill", "pytest", "playwright", "psycopg", "uv"}, (
+        "students get no instructor or developer tools"
+    )
+    probe = subprocess.run(
+        [str(python), "-c", "import course_utils.tools"], cwd=edition, capture_output=True, text=True
+    )
     assert probe.returncode != 0, "the grading tools are not importable in the edition"
     print(f"edition: install + chapter 01 in {time.perf_counter() - start:.0f} s")
 
     port = free_port()
-    lab = subprocess.Popen([sys.executable, "run.py", "lab", "--no-browser", "--port", str(port)], cwd=edition,
-                           env=dict(env, HOME=str(edition / "home")), stdout=subprocess.PIPE,
-                           stderr=subprocess.STDOUT, start_new_session=True)
+    lab = subprocess.Popen(
+        [sys.executable, "run.py", "lab", "--no-browser", "--port", str(port)],
+        cwd=edition,
+        env=dict(env, HOME=str(edition / "home")),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     try:
         deadline, answer = time.time() + 120, None
         while time.time() < deadline and answer is None and lab.poll() is None:

@@ -1,4 +1,5 @@
 """Text features: fitted on training texts only, cached by content, reproducible."""
+
 import os
 import subprocess
 import sys
@@ -7,8 +8,14 @@ import numpy as np
 
 from course_utils import features
 
-TRAIN = ["eres un tarado @USUARIO", "qué buen partido", "pinche tráfico en la cdmx",
-         "eres lo máximo @USUARIO", "qué tarado soy jaja", "buen partido de las chivas"] * 5
+TRAIN = [
+    "eres un tarado @USUARIO",
+    "qué buen partido",
+    "pinche tráfico en la cdmx",
+    "eres lo máximo @USUARIO",
+    "qué tarado soy jaja",
+    "buen partido de las chivas",
+] * 5
 OTHER = ["palabra_nueva_solo_en_prueba partido", "tarado"]
 
 
@@ -44,9 +51,11 @@ def test_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
 
 
 def test_word2vec_embeddings_are_reproducible_across_processes(tmp_path):
-    code = ("from course_utils.features import doc_embeddings; import sys, numpy as np; "
-            f"e, = doc_embeddings({TRAIN!r}, vector_size=20, seed=3, epochs=5, use_cache=False); "
-            "np.save(sys.argv[1], e)")
+    code = (
+        "from course_utils.features import doc_embeddings; import sys, numpy as np; "
+        f"e, = doc_embeddings({TRAIN!r}, vector_size=20, seed=3, epochs=5, use_cache=False); "
+        "np.save(sys.argv[1], e)"
+    )
     for i, hash_seed in enumerate(("1", "2")):
         env = os.environ | {"PYTHONHASHSEED": hash_seed}
         subprocess.run([sys.executable, "-c", code, str(tmp_path / f"e{i}.npy")], env=env, check=True, timeout=120)

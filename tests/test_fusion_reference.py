@@ -1,4 +1,5 @@
 """Keras fusion layers that the chapters reuse (course_utils.fusion.keras)."""
+
 import math
 
 import numpy as np

@@ -1,6 +1,7 @@
 """Hygiene students notice (title, objectives, time, working links and images, a link to the
 next notebook, valid tags and nbgrader metadata), on the real notebooks and on broken copies
 that the checks must catch; and `nbgrader validate` passes on every solution notebook."""
+
 from __future__ import annotations
 
 import subprocess
@@ -34,8 +35,13 @@ def test_broken_images_and_links_are_reported(tmp_path):
     (tmp_path / "figura.png").write_bytes(b"png")
     good = _notebook("![ok](figura.png) [sig](figura.png#x) [web](https://example.org) `![no](código.png)`")
     assert hygiene.link_problems(good, tmp_path) == []
-    bad = _notebook("![falta](no_existe.png)", '<img src="otra.svg">', "[roto](../nada.ipynb)",
-                    "![remota](https://example.org/a.png)", "![adj](attachment:a.png)")
+    bad = _notebook(
+        "![falta](no_existe.png)",
+        '<img src="otra.svg">',
+        "[roto](../nada.ipynb)",
+        "![remota](https://example.org/a.png)",
+        "![adj](attachment:a.png)",
+    )
     problems = hygiene.link_problems(bad, tmp_path)
     assert len(problems) == 5, problems
     assert any("remota" in p for p in problems) and any("adjunta" in p for p in problems)
@@ -68,7 +74,13 @@ def test_nbgrader_validate_passes_on_the_solution(chapter, tmp_path):
     env = tool_environment()
     env.update(HOME=str(tmp_path), COURSE_CACHE_DIR=str(tmp_path / "cache"))
     env.pop("COURSE_FAST", None)
-    result = subprocess.run(["nbgrader", "validate", str(ROOT / "solutions" / chapter / f"{chapter}.ipynb")],
-                            cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    result = subprocess.run(
+        ["nbgrader", "validate", str(ROOT / "solutions" / chapter / f"{chapter}.ipynb")],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
     output = result.stdout + result.stderr
     assert result.returncode == 0 and "Success! Your notebook passes all the tests." in output, output[-4000:]

@@ -1,6 +1,7 @@
 """`course lab`'s configuration refers to things that exist in the installed versions: the
 plugins it disables, the server extensions it turns off, the CSS classes of nbgrader's
 Validate dialog that the course's note is attached to."""
+
 from __future__ import annotations
 
 import json
@@ -39,8 +40,10 @@ def test_instructor_server_extensions_exist_and_are_turned_off(tmp_path):
 
 def test_the_note_targets_the_validate_dialog_classes():
     css = (LAB_ASSETS / "custom" / "custom.css").read_text(encoding="utf-8")
-    bundle = "".join(js.read_text(encoding="utf-8", errors="replace")
-                     for js in (LABEXTENSIONS / "@jupyter" / "nbgrader").rglob("*.js"))
+    bundle = "".join(
+        js.read_text(encoding="utf-8", errors="replace")
+        for js in (LABEXTENSIONS / "@jupyter" / "nbgrader").rglob("*.js")
+    )
     for css_class in ("nbgrader-SuccessDialog", "nbgrader-ErrorDialog", "validation-success", "validation-failed"):
         assert css_class in css and css_class in bundle, css_class
 

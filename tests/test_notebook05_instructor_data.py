@@ -1,6 +1,7 @@
 """Chapter 05 on an instructor's own data: a real-Flickr8k-layout folder with 30 photos and
 English captions runs end to end in FAST mode (subsets shrink to the data, the Spanish
 zero-shot judgement is skipped with a message, the figures survive tiny sets)."""
+
 import json
 
 import numpy as np
@@ -40,8 +41,9 @@ def test_thirty_english_photos_run_in_fast_mode(tmp_path):
         result = run_notebook(CHAPTER, tmp_path / "out", fast=True, progress=False)
     assert result.status == "ok", f"{CHAPTER} failed on a 30-image English set:\n{result.error}"
     executed = json.loads((tmp_path / "out" / f"{CHAPTER}.ipynb").read_text(encoding="utf-8"))
-    text = "".join("".join(o.get("text", "")) for c in executed["cells"] if c["cell_type"] == "code"
-                   for o in c.get("outputs", []))
+    text = "".join(
+        "".join(o.get("text", "")) for c in executed["cells"] if c["cell_type"] == "code" for o in c.get("outputs", [])
+    )
     assert "Flickr8k real" in text and "entrenamiento 24 · validación 3 · prueba 3 imágenes" in text
     assert "se omite el juicio zero-shot" in text
     assert result.metrics["nb05_ablacion_ejecuciones"] > 0

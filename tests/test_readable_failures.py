@@ -1,25 +1,36 @@
 """A failed check reads well where a student sees it: in the notebook and in nbgrader's
 Validate dialog the Spanish message comes first, whole and wrapped, and the check helpers'
 own frames are hidden (the kernel is a real IPython kernel)."""
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import checks
 
-LONG = ("La media ponderada debe normalizar sobre las modalidades, no sobre el lote: con pesos "
-        "[0,75, 0,25, 0] la salida tiene que ser 0,75 · texto + 0,25 · imagen en cada ejemplo del lote.")
-STUDENT_CELL = ("from course_utils.checks import check_true\n"
-                "MENSAJE = TEXTO\n"
-                "def mi_prueba(valor):\n"
-                "    check_true(valor == 1, MENSAJE)\n"
-                "mi_prueba(2)")
+LONG = (
+    "La media ponderada debe normalizar sobre las modalidades, no sobre el lote: con pesos "
+    "[0,75, 0,25, 0] la salida tiene que ser 0,75 · texto + 0,25 · imagen en cada ejemplo del lote."
+)
+STUDENT_CELL = (
+    "from course_utils.checks import check_true\n"
+    "MENSAJE = TEXTO\n"
+    "def mi_prueba(valor):\n"
+    "    check_true(valor == 1, MENSAJE)\n"
+    "mi_prueba(2)"
+)
 
 
 def _notebook(path):
     cell = new_code_cell(STUDENT_CELL.replace("TEXTO", repr(LONG)))
-    cell.metadata["nbgrader"] = {"grade": True, "grade_id": "ej1_pruebas", "points": 1, "solution": False,
-                                 "locked": True, "schema_version": 3}
+    cell.metadata["nbgrader"] = {
+        "grade": True,
+        "grade_id": "ej1_pruebas",
+        "points": 1,
+        "solution": False,
+        "locked": True,
+        "schema_version": 3,
+    }
     nb = new_notebook(cells=[cell])
     nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
     nbformat.write(nb, path)

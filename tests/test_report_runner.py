@@ -1,11 +1,11 @@
 """record_metric, the report, and `course run` on good and broken notebooks."""
+
 import json
 
 import nbformat
-from nbformat.v4 import new_code_cell, new_notebook
-
 import pandas as pd
 import pytest
+from nbformat.v4 import new_code_cell, new_notebook
 
 from course_utils import record_metric
 from course_utils.report import METRICS_ENV, record_table
@@ -36,8 +36,10 @@ def test_record_table_reaches_the_markdown_report(monkeypatch, tmp_path):
 
 
 def test_markdown_report_flags_time_over_budget():
-    results = [NotebookResult("01_a", "ok", 12.0, True, 60, {"acc": 0.9}),
-               NotebookResult("02_b", "failed", 99.0, True, 60, {}, error="cell 3 raised KeyError")]
+    results = [
+        NotebookResult("01_a", "ok", 12.0, True, 60, {"acc": 0.9}),
+        NotebookResult("02_b", "failed", 99.0, True, 60, {}, error="cell 3 raised KeyError"),
+    ]
     md = render_markdown(results, "test machine")
     assert "| 01_a | ok | 12.0 | 60 | sí |" in md
     assert "| 02_b | failed | 99.0 | 60 | **no** |" in md
@@ -58,8 +60,7 @@ def _write_chapter(base, name, sources):
 def test_course_run_reports_failing_cell_and_continues(tmp_path, capsys):
     src = tmp_path / "solutions"
     _write_chapter(src, "01_roto", ["x = 1", "1 / 0", "print('nunca')"])
-    _write_chapter(src, "02_bueno", ["from course_utils import record_metric",
-                                     "record_metric('rapido', float(FAST))"])
+    _write_chapter(src, "02_bueno", ["from course_utils import record_metric", "record_metric('rapido', float(FAST))"])
     build = tmp_path / "build"
     code = cli.main(["run", "--fast", "--source-dir", str(src), "--build-dir", str(build)])
     assert code == 1
@@ -125,7 +126,8 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
     steady = record_claim("estable", "Error menor que 0,1", [0.05, 0.06, 0.04, 0.05], relation="<", threshold=0.1)
     assert steady.held and steady.high < 0.1
     assert record_claim("suerte", "otra vez", [0.30, -0.02, -0.01, -0.03, 0.0]) == lucky.__class__(
-        **{**lucky.to_dict(), "description": "otra vez"}), "the interval is seeded: same values, same interval"
+        **{**lucky.to_dict(), "description": "otra vez"}
+    ), "the interval is seeded: same values, same interval"
     unpaired = record_claim("desiguales", "Distinto número de semillas", [0.80, 0.82, 0.81], [0.70, 0.71])
     assert not unpaired.paired and unpaired.held and abs(unpaired.estimate - 0.105) < 1e-9
     assert set(read_claims_file(target)) == {"suerte", "estable", "desiguales"}
@@ -141,8 +143,10 @@ def test_show_markdown_writes_prose_from_recorded_values(capsys):
 
     record_metric("acc_tardia", 0.8125)
     record_claim("tardia_gana", "La tardía gana", [0.81, 0.83, 0.80, 0.84], [0.70, 0.72, 0.71, 0.73])
-    template = ("La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
-                "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}]).")
+    template = (
+        "La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
+        "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}])."
+    )
     text = format_recorded(template)
     assert text.startswith("La tardía acierta un 81.2%: se cumple (diferencia 0.11, IC [0.")
     capsys.readouterr()

@@ -1,5 +1,6 @@
 """The student runtime (course_utils minus tools/) stands on its own: it imports on Windows (no
 POSIX-only module at import time) and nothing a student gets imports the instructor's tools."""
+
 from __future__ import annotations
 
 import ast
@@ -50,8 +51,9 @@ def runtime_modules(root: Path = RUNTIME) -> list[str]:
 def _import_like_windows(modules: list[str], extra_path: Path | None = None) -> dict[str, str]:
     env_path = [str(extra_path)] if extra_path else []
     code = "import sys; sys.path[:0] = " + repr(env_path) + "\n" + GUARD
-    result = subprocess.run([sys.executable, "-c", code, json.dumps(modules)], capture_output=True, text=True,
-                            cwd=ROOT, timeout=600)
+    result = subprocess.run(
+        [sys.executable, "-c", code, json.dumps(modules)], capture_output=True, text=True, cwd=ROOT, timeout=600
+    )
     assert result.returncode == 0, result.stderr[-2000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -118,5 +120,9 @@ def test_nothing_outside_tools_imports_the_tools():
 def test_relative_imports_are_resolved():
     tree = ast.parse("from ..tools import cli\nfrom . import config\nimport course_utils.tools.release\n")
     names = _imported_modules(tree, "course_utils.models.vit")
-    assert {"course_utils.tools", "course_utils.tools.cli", "course_utils.models.config",
-            "course_utils.tools.release"} <= names
+    assert {
+        "course_utils.tools",
+        "course_utils.tools.cli",
+        "course_utils.models.config",
+        "course_utils.tools.release",
+    } <= names

@@ -1,4 +1,5 @@
 """Training loop, fusion networks and the noise helper."""
+
 import numpy as np
 import pytest
 import torch
@@ -33,8 +34,9 @@ def test_train_classifier_learns_and_is_deterministic():
     for _ in range(2):
         torch.manual_seed(0)
         model = _Concat()
-        hist = train_classifier(model, inputs, target, epochs=60, lr=1e-2, seed=0, show_progress=False,
-                                validation=(inputs, target))
+        hist = train_classifier(
+            model, inputs, target, epochs=60, lr=1e-2, seed=0, show_progress=False, validation=(inputs, target)
+        )
         runs.append(hist["loss"])
     assert runs[0] == runs[1]
     assert hist["train_acc"][-1] > 0.9 and hist["val_acc"][-1] > 0.9
@@ -50,8 +52,16 @@ def test_augment_only_touches_training_batches():
         seen.append(len(batch[0]))
         return batch
 
-    train_classifier(_Concat(), inputs, target, epochs=2, batch_size=16, augment=spy, show_progress=False,
-                     validation=(inputs, target))
+    train_classifier(
+        _Concat(),
+        inputs,
+        target,
+        epochs=2,
+        batch_size=16,
+        augment=spy,
+        show_progress=False,
+        validation=(inputs, target),
+    )
     assert seen == [16] * 8
 
 
@@ -79,11 +89,11 @@ def test_hybrid_fusion_adds_each_modality_decision_to_the_joint_one():
     x = (torch.randn(4, 8, 4, 1), torch.randn(4, 13))
     with torch.no_grad():
         joint_only = model.joint_head(torch.cat([x[0].flatten(1), x[1]], dim=-1))
-        for head in model.unimodal_heads:   # no unimodal decision: the joint head alone
+        for head in model.unimodal_heads:  # no unimodal decision: the joint head alone
             head.weight.zero_()
             head.bias.zero_()
         assert torch.allclose(model(*x), joint_only)
-        model.unimodal_heads[1].bias.fill_(1.0)   # the tabular decision shifts every logit by 1
+        model.unimodal_heads[1].bias.fill_(1.0)  # the tabular decision shifts every logit by 1
         assert torch.allclose(model(*x), joint_only + 1.0)
     with pytest.raises(ValueError):
         fn.HybridFusion([nn.Identity()], [3, 4])
@@ -118,6 +128,7 @@ def test_masked_mean_ignores_padding_and_gives_zeros_for_empty_rows():
 
 def test_balanced_class_weights_make_both_classes_weigh_the_same():
     from course_utils.training import balanced_class_weights
+
     w = balanced_class_weights([0, 0, 0, 1])
     assert torch.allclose(w, torch.tensor([4 / 6, 4 / 2]))
     assert float(w[0] * 3) == pytest.approx(float(w[1] * 1))

@@ -1,5 +1,6 @@
 """ViT parts, the CLIP pieces (multi-positive loss, text encoder, zero-shot), digit captions,
 augmentation and the Perceiver."""
+
 import numpy as np
 import pytest
 import torch
@@ -7,14 +8,19 @@ from torch import nn
 
 from course_utils.augmentation import random_affine
 from course_utils.datasets.captions import Vocabulary
-from course_utils.datasets.digit_captions import (NUMBER_WORDS, PROMPTS, TRAINING_TEMPLATES,
-                                                  captions_per_image, fill)
+from course_utils.datasets.digit_captions import NUMBER_WORDS, PROMPTS, TRAINING_TEMPLATES, captions_per_image, fill
 from course_utils.datasets.digits import load_digit_images
 from course_utils.models.clip import CLIP, TextTransformer, prompt_embeddings
 from course_utils.models.contrastive import contrastive_loss
 from course_utils.models.perceiver import FullSelfAttention, Perceiver
-from course_utils.models.vit import (MultiHeadSelfAttention, PatchEmbed, ViT, add_class_token,
-                                     patch_embed_as_linear, patchify)
+from course_utils.models.vit import (
+    MultiHeadSelfAttention,
+    PatchEmbed,
+    ViT,
+    add_class_token,
+    patch_embed_as_linear,
+    patchify,
+)
 from course_utils.training import train_classifier, train_contrastive
 
 
@@ -50,11 +56,12 @@ def test_own_attention_matches_pytorch_with_and_without_padding():
     mask = torch.ones(2, 7, dtype=torch.bool)
     mask[0, 5:] = False
     with torch.no_grad():
-        for explicit in (False, True):              # the fused path and the written-out softmax
+        for explicit in (False, True):  # the fused path and the written-out softmax
             ours.keep_weights = explicit
             torch.testing.assert_close(ours(x), reference(x, x, x)[0], atol=1e-5, rtol=1e-4)
-            torch.testing.assert_close(ours(x, mask), reference(x, x, x, key_padding_mask=~mask)[0],
-                                       atol=1e-5, rtol=1e-4)
+            torch.testing.assert_close(
+                ours(x, mask), reference(x, x, x, key_padding_mask=~mask)[0], atol=1e-5, rtol=1e-4
+            )
     assert (ours.last_weights[0, :, :, 5:] == 0).all()
 
 
@@ -62,7 +69,7 @@ def test_vit_without_positions_cannot_tell_shuffled_patches_apart():
     torch.manual_seed(2)
     vit = ViT(image_size=4, patch_size=2, dim=8, depth=2, heads=2).eval()
     image = torch.randn(1, 1, 4, 4)
-    swapped = image.clone()                                    # swap the top-left and bottom-right patches
+    swapped = image.clone()  # swap the top-left and bottom-right patches
     swapped[..., :2, :2], swapped[..., 2:, 2:] = image[..., 2:, 2:], image[..., :2, :2]
     with torch.no_grad():
         assert not torch.allclose(vit(image), vit(swapped), atol=1e-4)
@@ -88,8 +95,10 @@ def test_multi_positive_loss_reduces_to_clip_loss_and_shares_target_among_positi
     positives = torch.tensor([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=torch.bool)
     row = -torch.log_softmax(logits, 1)
     col = -torch.log_softmax(logits, 0)
-    expected = ((row[0, :2].mean() + row[1, :2].mean() + row[2, 2]) / 3
-                + (col[:2, 0].mean() + col[:2, 1].mean() + col[2, 2]) / 3) / 2
+    expected = (
+        (row[0, :2].mean() + row[1, :2].mean() + row[2, 2]) / 3
+        + (col[:2, 0].mean() + col[:2, 1].mean() + col[2, 2]) / 3
+    ) / 2
     torch.testing.assert_close(contrastive_loss(logits, positives), expected)
     # identical captions have identical logits: then one diagonal gives exactly the same loss …
     torch.testing.assert_close(contrastive_loss(logits, positives), contrastive_loss(logits))
@@ -135,7 +144,7 @@ def test_digit_images_split_is_stratified_disjoint_and_seeded():
     again = load_digit_images(seed=5)
     assert all(np.array_equal(data.images[s], again.images[s]) for s in ("train", "val", "test"))
     flat = {s: {a.tobytes() for a in data.images[s]} for s in ("train", "test")}
-    assert len(flat["test"] - flat["train"]) > 0.95 * len(flat["test"])   # (scikit-learn has a few duplicates)
+    assert len(flat["test"] - flat["train"]) > 0.95 * len(flat["test"])  # (scikit-learn has a few duplicates)
 
 
 def test_random_affine_is_seeded_and_identity_when_switched_off():
@@ -155,10 +164,19 @@ def _tiny_clip_run(groups):
     ids, mask = (torch.tensor(a) for a in vocab.encode(texts, max_len=8))
     torch.manual_seed(0)
     model = CLIP(ViT(dim=16, depth=1, heads=2), TextTransformer(len(vocab), 8, dim=16, depth=1, heads=2), embed_dim=16)
-    history = train_contrastive(model, images, ids, mask, torch.tensor(caption_image), epochs=3, batch_size=32,
-                                seed=0, show_progress=False,
-                                caption_groups=torch.tensor(caption_class) if groups else None,
-                                augment=lambda x, g: random_affine(x, g))
+    history = train_contrastive(
+        model,
+        images,
+        ids,
+        mask,
+        torch.tensor(caption_image),
+        epochs=3,
+        batch_size=32,
+        seed=0,
+        show_progress=False,
+        caption_groups=torch.tensor(caption_class) if groups else None,
+        augment=lambda x, g: random_affine(x, g),
+    )
     return model, vocab, history
 
 
@@ -174,8 +192,9 @@ def test_clip_training_is_deterministic_learns_and_uses_the_groups():
 
 def test_train_classifier_schedules():
     x, y = torch.randn(64, 4), torch.randint(0, 2, (64,))
-    history = train_classifier(nn.Linear(4, 2), [x], y, epochs=2, schedule="onecycle", label_smoothing=0.1,
-                               show_progress=False)
+    history = train_classifier(
+        nn.Linear(4, 2), [x], y, epochs=2, schedule="onecycle", label_smoothing=0.1, show_progress=False
+    )
     assert len(history["loss"]) == 2
     with pytest.raises(ValueError, match="schedule"):
         train_classifier(nn.Linear(4, 2), [x], y, epochs=1, schedule="cosine", show_progress=False)
@@ -187,7 +206,7 @@ def test_perceiver_reads_the_input_ignores_padding_and_has_a_fixed_output_size()
     x = torch.randn(2, 10, 3)
     with torch.no_grad():
         assert model(x).shape == model(torch.randn(2, 50, 3)).shape == (2, 4, 8)
-        assert not torch.allclose(model(x), model(torch.randn(2, 10, 3)))   # the seed's sketch never read x
+        assert not torch.allclose(model(x), model(torch.randn(2, 10, 3)))  # the seed's sketch never read x
         padded = torch.cat([x, torch.randn(2, 5, 3)], dim=1)
         mask = torch.ones(2, 15, dtype=torch.bool)
         mask[:, 10:] = False

@@ -15,6 +15,7 @@ Where the files are looked for, in order:
 
 Malformed files raise :class:`CorpusError` naming the file and the line.
 """
+
 from __future__ import annotations
 
 import os
@@ -106,11 +107,15 @@ def corpus_dir(directory: str | Path | None = None) -> tuple[Path, str]:
     if directory is None and os.environ.get(ENV_DIR):
         directory = Path(os.environ[ENV_DIR])
         if not directory.is_dir():
-            raise CorpusError(f"${ENV_DIR} points at {directory}, which is not a folder: "
-                              "fix the variable or unset it to use the generated corpus")
+            raise CorpusError(
+                f"${ENV_DIR} points at {directory}, which is not a folder: "
+                "fix the variable or unset it to use the generated corpus"
+            )
         if _prefix_in(directory) is None:
-            raise CorpusError(f"${ENV_DIR} points at {directory}, which holds no corpus "
-                              "(expected mex20_train.txt or mex_train.txt and their _labels.txt files)")
+            raise CorpusError(
+                f"${ENV_DIR} points at {directory}, which holds no corpus "
+                "(expected mex20_train.txt or mex_train.txt and their _labels.txt files)"
+            )
     if directory is not None:
         candidates = [Path(directory)]
     else:
@@ -132,8 +137,10 @@ def load_aggression(directory: str | Path | None = None) -> dict[str, Split]:
     """Load ``train`` and ``val``, and ``test`` when present: labelled (``<prefix>test.txt`` with
     its labels) or else unlabelled (``<prefix>test_full.txt``, labels ``None``)."""
     folder, prefix = corpus_dir(directory)
-    splits = {name: read_split(folder / f"{prefix}{name}.txt", folder / f"{prefix}{name}_labels.txt")
-              for name in ("train", "val")}
+    splits = {
+        name: read_split(folder / f"{prefix}{name}.txt", folder / f"{prefix}{name}_labels.txt")
+        for name in ("train", "val")
+    }
     labelled_test = folder / f"{prefix}test_labels.txt"
     if labelled_test.is_file():
         splits["test"] = read_split(folder / f"{prefix}test.txt", labelled_test)

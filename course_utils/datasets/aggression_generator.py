@@ -27,6 +27,7 @@ be redistributed, so the course ships this stand-in. It is built so that validat
 Language is kept mild enough for a classroom. Everything is drawn from one
 ``numpy.random.Generator``: the same seed writes byte-identical files.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -38,18 +39,30 @@ import numpy as np
 
 # --- slot fillers: (seen in training, held out for validation and test) ----------------------
 FILLERS: dict[str, tuple[list[str], list[str]]] = {
-    "insulto": (["idiota", "tarado", "menso", "baboso", "estúpido", "imbécil", "payaso", "inútil", "ridículo"],
-                ["zopenco", "zoquete", "mamón", "cobarde", "patán", "bruto", "lambiscón", "pelmazo"]),
-    "elogio": (["crack", "genio", "ídolo", "campeón", "máquina", "chingón", "grande", "lindo", "fenómeno"],
-               ["maestro", "titán", "capo", "tesoro", "artista", "cielo", "héroe", "sol"]),
-    "amenaza": (["madrear", "golpear", "partir", "romper", "surtir", "agarrar", "patear"],
-                ["reventar", "quebrar", "tundir", "fregar", "descontar", "trapear"]),
-    "cariño": (["abrazar", "invitar", "saludar", "felicitar", "consentir", "apapachar", "extrañar"],
-               ["visitar", "besar", "acompañar", "festejar", "celebrar", "cuidar"]),
-    "desprecio": (["asco", "pena", "lástima", "vergüenza", "coraje", "flojera"],
-                  ["repugnancia", "náuseas", "desprecio", "grima", "repelús"]),
-    "afecto": (["risa", "gusto", "ternura", "orgullo", "alegría", "envidia"],
-               ["cariño", "ilusión", "felicidad", "emoción", "confianza"]),
+    "insulto": (
+        ["idiota", "tarado", "menso", "baboso", "estúpido", "imbécil", "payaso", "inútil", "ridículo"],
+        ["zopenco", "zoquete", "mamón", "cobarde", "patán", "bruto", "lambiscón", "pelmazo"],
+    ),
+    "elogio": (
+        ["crack", "genio", "ídolo", "campeón", "máquina", "chingón", "grande", "lindo", "fenómeno"],
+        ["maestro", "titán", "capo", "tesoro", "artista", "cielo", "héroe", "sol"],
+    ),
+    "amenaza": (
+        ["madrear", "golpear", "partir", "romper", "surtir", "agarrar", "patear"],
+        ["reventar", "quebrar", "tundir", "fregar", "descontar", "trapear"],
+    ),
+    "cariño": (
+        ["abrazar", "invitar", "saludar", "felicitar", "consentir", "apapachar", "extrañar"],
+        ["visitar", "besar", "acompañar", "festejar", "celebrar", "cuidar"],
+    ),
+    "desprecio": (
+        ["asco", "pena", "lástima", "vergüenza", "coraje", "flojera"],
+        ["repugnancia", "náuseas", "desprecio", "grima", "repelús"],
+    ),
+    "afecto": (
+        ["risa", "gusto", "ternura", "orgullo", "alegría", "envidia"],
+        ["cariño", "ilusión", "felicidad", "emoción", "confianza"],
+    ),
     "vulgar": (["pinche", "méndigo", "cabrón"], ["maldito", "jodido", "condenado"]),
 }
 HOSTILE = {"adjetivo": "insulto", "verbo": "amenaza", "sentimiento": "desprecio"}
@@ -57,37 +70,93 @@ FRIENDLY = {"adjetivo": "elogio", "verbo": "cariño", "sentimiento": "afecto"}
 
 # --- frames: (seen in training, held out); "{s}" is the slot --------------------------------
 FRAMES: dict[str, tuple[list[str], list[str]]] = {
-    "adjetivo": (["@USUARIO eres un {s}", "@USUARIO qué {s} eres", "@USUARIO siempre has sido un {s}",
-                  "neta @USUARIO, eres el más {s} de todos", "@USUARIO tan {s} como siempre",
-                  "@USUARIO no cabe duda de que eres un {s}", "ya salió el {s} de @USUARIO"],
-                 ["@USUARIO te pasas de {s}", "@USUARIO nomás tú eres así de {s}",
-                  "ahí va otra vez el {s} de @USUARIO"]),
-    "verbo": (["@USUARIO te voy a {s} a la salida", "@USUARIO cuando te vea te voy a {s}",
-               "@USUARIO ya verás, mañana te voy a {s}", "@USUARIO espérame afuera que te quiero {s}"],
-              ["@USUARIO prepárate porque te voy a {s}", "@USUARIO el viernes te voy a {s} sin falta"]),
-    "sentimiento": (["@USUARIO me das {s}", "@USUARIO de verdad das {s}", "@USUARIO cada vez que hablas me da {s}",
-                     "@USUARIO qué {s} me das"],
-                    ["@USUARIO nomás de verte me da {s}", "@USUARIO con lo que escribes me das {s}"]),
+    "adjetivo": (
+        [
+            "@USUARIO eres un {s}",
+            "@USUARIO qué {s} eres",
+            "@USUARIO siempre has sido un {s}",
+            "neta @USUARIO, eres el más {s} de todos",
+            "@USUARIO tan {s} como siempre",
+            "@USUARIO no cabe duda de que eres un {s}",
+            "ya salió el {s} de @USUARIO",
+        ],
+        ["@USUARIO te pasas de {s}", "@USUARIO nomás tú eres así de {s}", "ahí va otra vez el {s} de @USUARIO"],
+    ),
+    "verbo": (
+        [
+            "@USUARIO te voy a {s} a la salida",
+            "@USUARIO cuando te vea te voy a {s}",
+            "@USUARIO ya verás, mañana te voy a {s}",
+            "@USUARIO espérame afuera que te quiero {s}",
+        ],
+        ["@USUARIO prepárate porque te voy a {s}", "@USUARIO el viernes te voy a {s} sin falta"],
+    ),
+    "sentimiento": (
+        [
+            "@USUARIO me das {s}",
+            "@USUARIO de verdad das {s}",
+            "@USUARIO cada vez que hablas me da {s}",
+            "@USUARIO qué {s} me das",
+        ],
+        ["@USUARIO nomás de verte me da {s}", "@USUARIO con lo que escribes me das {s}"],
+    ),
 }
-VULGAR_FRAMES = (["qué {s} {clima} hace en {lugar}", "{s} {clima}, llevo dos horas en {lugar}",
-                  "otra vez el {s} {clima} en {lugar}"],
-                 ["ya me cansé del {s} {clima} de {lugar}"])
-NEUTRAL_FRAMES = ["mañana hay {tema} y no he estudiado nada", "¿alguien sabe a qué hora empieza {tema}?",
-                  "ya llegué a {lugar}, hay muchísimo {clima}", "se me antojaron {comida}, ¿quién se apunta?",
-                  "@USUARIO ¿vamos a {lugar} el sábado? llevo {comida}", "ya ni sé qué hacer con {tema}",
-                  "qué buen partido va a hacer {equipo} hoy", "@USUARIO ¿viste {tema}? estuvo muy bien",
-                  "odio los lunes, {tema} me tiene muerto", "nadie dijo que {tema} fuera fácil, ánimo a todos"]
+VULGAR_FRAMES = (
+    [
+        "qué {s} {clima} hace en {lugar}",
+        "{s} {clima}, llevo dos horas en {lugar}",
+        "otra vez el {s} {clima} en {lugar}",
+    ],
+    ["ya me cansé del {s} {clima} de {lugar}"],
+)
+NEUTRAL_FRAMES = [
+    "mañana hay {tema} y no he estudiado nada",
+    "¿alguien sabe a qué hora empieza {tema}?",
+    "ya llegué a {lugar}, hay muchísimo {clima}",
+    "se me antojaron {comida}, ¿quién se apunta?",
+    "@USUARIO ¿vamos a {lugar} el sábado? llevo {comida}",
+    "ya ni sé qué hacer con {tema}",
+    "qué buen partido va a hacer {equipo} hoy",
+    "@USUARIO ¿viste {tema}? estuvo muy bien",
+    "odio los lunes, {tema} me tiene muerto",
+    "nadie dijo que {tema} fuera fácil, ánimo a todos",
+]
 
 WORDS = {
-    "tema": ["el partido", "la clase", "el examen", "la chamba", "el concierto", "la fiesta", "la serie",
-             "la junta", "la tarea", "el torneo", "la boda", "el viaje", "la película"],
+    "tema": [
+        "el partido",
+        "la clase",
+        "el examen",
+        "la chamba",
+        "el concierto",
+        "la fiesta",
+        "la serie",
+        "la junta",
+        "la tarea",
+        "el torneo",
+        "la boda",
+        "el viaje",
+        "la película",
+    ],
     "equipo": ["el América", "las Chivas", "los Pumas", "el Cruz Azul", "los Tigres", "el Toluca"],
     "comida": ["unos tacos al pastor", "chilaquiles", "pozole", "tamales", "unas quesadillas", "unas tortas"],
     "lugar": ["la CDMX", "Guadalajara", "Monterrey", "Puebla", "el centro", "la prepa", "la oficina", "Coyoacán"],
     "clima": ["calor", "frío", "tráfico", "lluvia"],
-    "relleno": ["ya me voy a dormir", "qué día tan largo", "y eso que es lunes", "mañana temprano hay chamba",
-                "necesito vacaciones", "nomás digo", "ni modo", "así las cosas", "en fin",
-                "a ver qué pasa mañana", "luego les cuento", "se los juro", "todo bien por aquí"],
+    "relleno": [
+        "ya me voy a dormir",
+        "qué día tan largo",
+        "y eso que es lunes",
+        "mañana temprano hay chamba",
+        "necesito vacaciones",
+        "nomás digo",
+        "ni modo",
+        "así las cosas",
+        "en fin",
+        "a ver qué pasa mañana",
+        "luego les cuento",
+        "se los juro",
+        "todo bien por aquí",
+    ],
     "interj": ["neta", "güey", "la verdad", "órale", "uff", "ya", "oye", "bueno"],
     "hashtag": ["#LigaMX", "#CDMX", "#Lunes", "#Viernes", "#SeriesMX", "#Chilango", "#Examen", "#Quincena"],
     "emoji": ["🔥", "👀", "🤔", "😅", "🙃", "👍", "🙌", "😎"],
@@ -96,8 +165,17 @@ WORDS = {
 # never contains them.
 BANTER = ["jajaja", "xD", "ntc", "😂", "jsjs"]
 
-ABBREVIATIONS = {"que": "q", "porque": "xq", "por": "x", "también": "tmb", "de": "d", "para": "pa",
-                 "qué": "q", "muy": "mui", "nada": "nd"}
+ABBREVIATIONS = {
+    "que": "q",
+    "porque": "xq",
+    "por": "x",
+    "también": "tmb",
+    "de": "d",
+    "para": "pa",
+    "qué": "q",
+    "muy": "mui",
+    "nada": "nd",
+}
 ACCENTS = str.maketrans("áéíóú", "aeiou")
 KINDS = ("insulto", "amenaza", "desprecio", "burla amistosa", "elogio o cariño", "vulgar amistoso", "neutro")
 
@@ -115,6 +193,7 @@ def _fill(template: str, rng: np.random.Generator, slot: str | None = None) -> s
     def draw(match: re.Match) -> str:
         key = match.group(1)
         return slot if key == "s" else str(rng.choice(WORDS[key]))
+
     return re.sub(r"\{(\w+)\}", draw, template)
 
 
@@ -122,9 +201,14 @@ def _pick(pair: tuple[list[str], list[str]], held_out: bool, rng: np.random.Gene
     return str(rng.choice(pair[1] if held_out else pair[0]))
 
 
-SUFFIXES = {"insulto": ("ito", "ote", "azo", "ísimo"), "elogio": ("ito", "ote", "azo", "ísimo"),
-            "desprecio": ("ita", "ota", "aza"), "afecto": ("ita", "ota", "aza"),
-            "amenaza": ("te", "los", "lo"), "cariño": ("te", "los", "lo")}
+SUFFIXES = {
+    "insulto": ("ito", "ote", "azo", "ísimo"),
+    "elogio": ("ito", "ote", "azo", "ísimo"),
+    "desprecio": ("ita", "ota", "aza"),
+    "afecto": ("ita", "ota", "aza"),
+    "amenaza": ("te", "los", "lo"),
+    "cariño": ("te", "los", "lo"),
+}
 
 
 def word_forms(word: str, kind: str) -> list[str]:
@@ -153,7 +237,7 @@ def _perturb(words: list[str], rng: np.random.Generator) -> list[str]:
             word = word.translate(ACCENTS)
         if len(word) > 3 and word.isalpha() and rng.random() < 0.02:  # typo: swap two letters
             i = int(rng.integers(0, len(word) - 1))
-            word = word[:i] + word[i + 1] + word[i] + word[i + 2:]
+            word = word[:i] + word[i + 1] + word[i] + word[i + 2 :]
         if word.isalpha() and word[-1] in "aeiouys" and rng.random() < 0.02:  # elongation
             word = word + word[-1] * int(rng.integers(2, 6))
         out.append(word)
@@ -202,8 +286,9 @@ def make_tweet(rng: np.random.Generator, held_out: bool) -> Tweet:
     return Tweet(text, kind, label)
 
 
-def generate_split(n: int, rng: np.random.Generator, held_out: bool, label_noise: float = 0.10
-                   ) -> tuple[list[Tweet], list[int]]:
+def generate_split(
+    n: int, rng: np.random.Generator, held_out: bool, label_noise: float = 0.10
+) -> tuple[list[Tweet], list[int]]:
     """``n`` tweets and their *observed* labels (each clean label flipped with ``label_noise``)."""
     tweets = [make_tweet(rng, held_out) for _ in range(n)]
     flip = rng.random(n) < label_noise
@@ -245,24 +330,54 @@ def examples(n_per_kind: int = 2, seed: int = 0, held_out: bool = False) -> dict
 
 # --- the unlabelled general-language corpus the word vectors are trained on ------------------
 CONTEXTS = {
-    "insulto": ["lo llamó {w} delante de todos y se ofendió", "decirle {w} a alguien es un insulto",
-                "no me digas {w} que me ofendes", "la palabra {w} es grosera y ofensiva",
-                "le gritó {w} con desprecio", "ese comentario de {w} fue un insulto"],
-    "elogio": ["lo llamó {w} delante de todos y se alegró", "decirle {w} a alguien es un halago",
-               "me dijo {w} y me sentí feliz", "la palabra {w} es un cumplido bonito",
-               "le dijo {w} con admiración", "ese comentario de {w} fue un elogio"],
-    "amenaza": ["lo amenazó con {w} si lo volvía a ver", "quería {w} a su vecino y llamaron a la policía",
-                "{w} a alguien es un delito violento", "dijo que lo iba a {w} y todos se asustaron",
-                "lo detuvieron por {w} a un señor en la calle"],
-    "cariño": ["le prometió {w} a su abuela el domingo", "quería {w} a su vecino para darle las gracias",
-               "{w} a alguien es un gesto amable", "dijo que lo iba a {w} y todos sonrieron",
-               "fue a {w} a su amiga por su cumpleaños"],
-    "desprecio": ["sentía {w} por él y no lo ocultaba", "le daba {w} solo de verlo", "lo miró con {w} y se fue",
-                  "ese sentimiento de {w} es muy negativo"],
-    "afecto": ["sentía {w} por él y lo decía", "le daba {w} verlo feliz", "lo miró con {w} y sonrió",
-               "ese sentimiento de {w} es muy positivo"],
-    "vulgar": ["{w} es una grosería común que no ofende a nadie", "qué {w} calor hace hoy", "el {w} tráfico de la ciudad",
-               "dijo {w} porque se le cayó el café"],
+    "insulto": [
+        "lo llamó {w} delante de todos y se ofendió",
+        "decirle {w} a alguien es un insulto",
+        "no me digas {w} que me ofendes",
+        "la palabra {w} es grosera y ofensiva",
+        "le gritó {w} con desprecio",
+        "ese comentario de {w} fue un insulto",
+    ],
+    "elogio": [
+        "lo llamó {w} delante de todos y se alegró",
+        "decirle {w} a alguien es un halago",
+        "me dijo {w} y me sentí feliz",
+        "la palabra {w} es un cumplido bonito",
+        "le dijo {w} con admiración",
+        "ese comentario de {w} fue un elogio",
+    ],
+    "amenaza": [
+        "lo amenazó con {w} si lo volvía a ver",
+        "quería {w} a su vecino y llamaron a la policía",
+        "{w} a alguien es un delito violento",
+        "dijo que lo iba a {w} y todos se asustaron",
+        "lo detuvieron por {w} a un señor en la calle",
+    ],
+    "cariño": [
+        "le prometió {w} a su abuela el domingo",
+        "quería {w} a su vecino para darle las gracias",
+        "{w} a alguien es un gesto amable",
+        "dijo que lo iba a {w} y todos sonrieron",
+        "fue a {w} a su amiga por su cumpleaños",
+    ],
+    "desprecio": [
+        "sentía {w} por él y no lo ocultaba",
+        "le daba {w} solo de verlo",
+        "lo miró con {w} y se fue",
+        "ese sentimiento de {w} es muy negativo",
+    ],
+    "afecto": [
+        "sentía {w} por él y lo decía",
+        "le daba {w} verlo feliz",
+        "lo miró con {w} y sonrió",
+        "ese sentimiento de {w} es muy positivo",
+    ],
+    "vulgar": [
+        "{w} es una grosería común que no ofende a nadie",
+        "qué {w} calor hace hoy",
+        "el {w} tráfico de la ciudad",
+        "dijo {w} porque se le cayó el café",
+    ],
 }
 
 

@@ -11,6 +11,7 @@ The vectors are, in order of preference:
 2. Word2Vec trained on the generated general-language corpus
    (:func:`course_utils.datasets.aggression_generator.background_sentences`), never on the tweets.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -34,8 +35,13 @@ def pretrained_vectors(folder: str | Path | None = None, vector_size: int = 300,
     return train_word2vec(background_sentences(), vector_size=vector_size, seed=seed, epochs=10, min_count=1)
 
 
-def pretrained_doc_embeddings(*texts: Sequence[str], folder: str | Path | None = None, vector_size: int = 300,
-                              seed: int = 0, use_cache: bool = True) -> list[np.ndarray]:
+def pretrained_doc_embeddings(
+    *texts: Sequence[str],
+    folder: str | Path | None = None,
+    vector_size: int = 300,
+    seed: int = 0,
+    use_cache: bool = True,
+) -> list[np.ndarray]:
     """Average pre-trained vector of each text, for every given list of texts (cached on disk)."""
     import gensim
 

@@ -12,6 +12,7 @@ Each 8×8 digit is cut down the middle, so no single view sees the whole digit:
 Every view is standardised with the **training** split's statistics, so a value of 0 means
 "average" and replacing a view by zeros is mean imputation.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -67,8 +68,9 @@ def load_digit_views(seed: int = 0, val_size: float = 0.2, test_size: float = 0.
 
     index = np.arange(len(labels))
     train_val, test = train_test_split(index, test_size=test_size, random_state=seed, stratify=labels)
-    train, val = train_test_split(train_val, test_size=val_size / (1 - test_size), random_state=seed,
-                                  stratify=labels[train_val])
+    train, val = train_test_split(
+        train_val, test_size=val_size / (1 - test_size), random_state=seed, stratify=labels[train_val]
+    )
     parts = {"train": train, "val": val, "test": test}
 
     data = DigitViews(views={name: {} for name in SPLITS})

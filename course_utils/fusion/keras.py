@@ -1,4 +1,5 @@
 """Keras 3 fusion layers that later chapters reuse (notebook 01 builds them in the open)."""
+
 from __future__ import annotations
 
 import os

@@ -3,9 +3,10 @@
 ``ThreeBranchFusion`` is also notebook 02's exercise 4: it stays here because notebook 03
 trains it, and notebook 02's hidden tests fail a submission that calls this module.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 from torch import nn
@@ -27,8 +28,10 @@ class ImageEncoder(nn.Module):
     def __init__(self, out_dim: int = 32, height: int = 8, width: int = 4):
         super().__init__()
         self.conv = nn.Sequential(
-            nn.Conv2d(1, 16, kernel_size=3, padding=1), nn.ReLU(),
-            nn.Conv2d(16, 32, kernel_size=3, padding=1), nn.ReLU(),
+            nn.Conv2d(1, 16, kernel_size=3, padding=1),
+            nn.ReLU(),
+            nn.Conv2d(16, 32, kernel_size=3, padding=1),
+            nn.ReLU(),
         )
         self.head = nn.Sequential(nn.Flatten(), nn.Linear(32 * height * width, out_dim), nn.ReLU())
 
@@ -85,8 +88,15 @@ class ThreeBranchFusion(nn.Module):
     ``Linear → ReLU → Linear`` to logits.
     """
 
-    def __init__(self, branches: Sequence[nn.Module], branch_dims: Sequence[int], fusion_dim: int = 32,
-                 merge: str = "concat", hidden: int = 64, n_classes: int = 10):
+    def __init__(
+        self,
+        branches: Sequence[nn.Module],
+        branch_dims: Sequence[int],
+        fusion_dim: int = 32,
+        merge: str = "concat",
+        hidden: int = 64,
+        n_classes: int = 10,
+    ):
         super().__init__()
         if merge not in ("concat", "sum"):
             raise ValueError(f"merge debe ser 'concat' o 'sum', no {merge!r}")
@@ -112,8 +122,9 @@ class HybridFusion(nn.Module):
     logits are the joint logits plus every unimodal logit vector (a sum in log space).
     """
 
-    def __init__(self, encoders: Sequence[nn.Module], feature_dims: Sequence[int], hidden: int = 64,
-                 n_classes: int = 10):
+    def __init__(
+        self, encoders: Sequence[nn.Module], feature_dims: Sequence[int], hidden: int = 64, n_classes: int = 10
+    ):
         super().__init__()
         if len(encoders) != len(feature_dims):
             raise ValueError("una dimensión por codificador")

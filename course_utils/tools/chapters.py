@@ -1,4 +1,5 @@
 """The ordered chapters of the course and the time each may take (the report checks it)."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -37,9 +38,7 @@ def list_chapters(source_dir: Path | None = None) -> list[str]:
     base = source_dir or repo_root() / "solutions"
     if not base.is_dir():
         return []
-    return sorted(
-        d.name for d in base.iterdir() if d.is_dir() and (d / f"{d.name}.ipynb").is_file()
-    )
+    return sorted(d.name for d in base.iterdir() if d.is_dir() and (d / f"{d.name}.ipynb").is_file())
 
 
 def select_chapters(only: list[str] | None, source_dir: Path | None = None) -> list[str]:

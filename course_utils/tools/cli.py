@@ -1,4 +1,5 @@
 """The ``course`` command: release, run, check and grade the course (thin, over nbgrader and papermill)."""
+
 from __future__ import annotations
 
 import argparse
@@ -23,8 +24,14 @@ def _cmd_run(args: argparse.Namespace) -> int:
 
     fast = args.fast or fast_mode()
     source_dir = Path(args.source_dir) if args.source_dir else None
-    results, report = run_course(select_chapters(args.only, source_dir), fast, args.seed, args.device,
-                                 Path(args.build_dir) if args.build_dir else None, source_dir)
+    results, report = run_course(
+        select_chapters(args.only, source_dir),
+        fast,
+        args.seed,
+        args.device,
+        Path(args.build_dir) if args.build_dir else None,
+        source_dir,
+    )
     print(report.read_text(encoding="utf-8"))
     failed = [r.name for r in results if r.status != "ok"]
     if failed:
@@ -49,13 +56,21 @@ def _cmd_check(args: argparse.Namespace) -> int:
             print("\n".join(f"  - {p}" for p in problems))
     if any(sections.values()):
         return 1
-    print("notebooks/ is in sync with solutions/; every notebook opens with its title, objectives and "
-          "time, its links resolve and its metadata is valid.")
+    print(
+        "notebooks/ is in sync with solutions/; every notebook opens with its title, objectives and "
+        "time, its links resolve and its metadata is valid."
+    )
     return 0
 
 
 def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading.autograde import NO_SANDBOX_NOTE, SandboxUnavailable, check_gradebook, default_db_url, grade_submissions
+    from .grading.autograde import (
+        NO_SANDBOX_NOTE,
+        SandboxUnavailable,
+        check_gradebook,
+        default_db_url,
+        grade_submissions,
+    )
     from .grading.limits import GradingLimits
 
     root = Path(args.course_root).resolve()
@@ -71,11 +86,13 @@ def _cmd_grade(args: argparse.Namespace) -> int:
         print(f"{len(collected.taken)} entregas recogidas, {len(collected.skipped)} omitidas")
         return 0
     if args.action == "autograde":
-        limits = GradingLimits(cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout,
-                               memory_mb=args.memory_mb)
+        limits = GradingLimits(
+            cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb
+        )
         try:
-            results = grade_submissions(root, args.assignment, args.student or None, db_url, args.jobs, limits,
-                                        sandboxed=not args.no_sandbox)
+            results = grade_submissions(
+                root, args.assignment, args.student or None, db_url, args.jobs, limits, sandboxed=not args.no_sandbox
+            )
         except SandboxUnavailable as err:
             print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
             return 2
@@ -83,8 +100,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             print(f"AVISO / WARNING: {NO_SANDBOX_NOTE}", file=sys.stderr)
         problems = check_gradebook(db_url, args.assignment)
         failed = [r for r in results if r.status != "ok"]
-        print(f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
-              f"grading/{args.assignment}/status.csv); gradebook {'íntegro' if not problems else 'CON PROBLEMAS'}")
+        print(
+            f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
+            f"grading/{args.assignment}/status.csv); gradebook {'íntegro' if not problems else 'CON PROBLEMAS'}"
+        )
         for p in problems:
             print(f"  - {p}")
         return 1 if problems else 0
@@ -114,16 +133,20 @@ def _cmd_bench(args: argparse.Namespace) -> int:
         from .first_hour import first_hour
 
         data = first_hour(args.chapter or "01_operaciones_fusion")
-        print(f"{data['chapter']}: {data['code_cells_run']}/{data['code_cells']} celdas en {data['seconds']} s "
-              f"({data['isolation']}) · {'sin errores' if data['ok'] else 'FALLO'}")
+        print(
+            f"{data['chapter']}: {data['code_cells_run']}/{data['code_cells']} celdas en {data['seconds']} s "
+            f"({data['isolation']}) · {'sin errores' if data['ok'] else 'FALLO'}"
+        )
         if data["error"]:
             print(data["error"], file=sys.stderr)
         return 0 if data["ok"] else 1
     from .grading.bench import bench_grading
 
     data = bench_grading(args.chapter or "04_agresividad_dropout", args.submissions, args.jobs)
-    print(f"secuencial {data['sequential_seconds']} s · paralelo ({args.jobs} procesos) {data['parallel_seconds']} s · "
-          f"aceleración {data['speedup']}× · notas idénticas: {'sí' if data['identical_scores'] else 'NO'}")
+    print(
+        f"secuencial {data['sequential_seconds']} s · paralelo ({args.jobs} procesos) {data['parallel_seconds']} s · "
+        f"aceleración {data['speedup']}× · notas idénticas: {'sí' if data['identical_scores'] else 'NO'}"
+    )
     print("resultados en build/bench/grading.md y build/report.md")
     return 0 if data["identical_scores"] else 1
 
@@ -162,8 +185,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser("grade", help="instructor grading: collect, autograde (parallel, isolated), feedback "
-                       "(no hidden tests), report, similarity (near-identical submissions)")
+    p = sub.add_parser(
+        "grade",
+        help="instructor grading: collect, autograde (parallel, isolated), feedback "
+        "(no hidden tests), report, similarity (near-identical submissions)",
+    )
     p.add_argument("action", choices=["collect", "autograde", "feedback", "report", "similarity"])
     p.add_argument("assignment", help="the chapter / nbgrader assignment, e.g. 01_operaciones_fusion")
     p.add_argument("--course-root", default=".", help="folder with nbgrader_config.py, solutions/ and submitted/")
@@ -174,16 +200,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
     p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
     p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student (MiB)")
-    p.add_argument("--no-sandbox", action="store_true",
-                   help="autograde: run students' kernels WITHOUT the bubblewrap sandbox (the reports say so)")
+    p.add_argument(
+        "--no-sandbox",
+        action="store_true",
+        help="autograde: run students' kernels WITHOUT the bubblewrap sandbox (the reports say so)",
+    )
     p.set_defaults(func=_cmd_grade)
 
     p = sub.add_parser("bench", help="benchmarks written into build/report.md")
-    p.add_argument("what", choices=["grading", "first-hour"],
-                   help="grading: sequential nbgrader vs course grade --jobs N; "
-                        "first-hour: a student's first notebook, offline, full mode")
-    p.add_argument("--chapter", default=None,
-                   help="default 04_agresividad_dropout (grading), 01_operaciones_fusion (first-hour)")
+    p.add_argument(
+        "what",
+        choices=["grading", "first-hour"],
+        help="grading: sequential nbgrader vs course grade --jobs N; "
+        "first-hour: a student's first notebook, offline, full mode",
+    )
+    p.add_argument(
+        "--chapter", default=None, help="default 04_agresividad_dropout (grading), 01_operaciones_fusion (first-hour)"
+    )
     p.add_argument("--submissions", type=int, default=40)
     p.add_argument("--jobs", type=int, default=2)
     p.set_defaults(func=_cmd_bench)

@@ -8,6 +8,7 @@ package, nbgrader's configuration for *Validate*, and a README in Spanish. Files
 git's index (``git ls-files``), so ignored files — the real MEX-A3T corpus, caches, builds —
 never leave the instructor's machine.
 """
+
 from __future__ import annotations
 
 import re
@@ -18,8 +19,16 @@ from pathlib import Path
 from ..config import repo_root
 
 # Folders and files copied as they are (tracked files only).
-EDITION_PATHS = ("notebooks", "data", "course_utils", "docs", "run.py", "constraints.txt", "environment.yml",
-                 "nbgrader_config.py")
+EDITION_PATHS = (
+    "notebooks",
+    "data",
+    "course_utils",
+    "docs",
+    "run.py",
+    "constraints.txt",
+    "environment.yml",
+    "nbgrader_config.py",
+)
 EXCLUDED = ("course_utils/tools",)
 
 # Graded exercises whose name is still defined in the student runtime, each because a later
@@ -73,16 +82,29 @@ def student_pyproject(root: Path) -> str:
     build = re.search(r"^\[build-system\]\n.*?(?=^\[)", text, re.M | re.S).group(0).rstrip()
     fields = {key: re.search(rf"^{key} = .*$", text, re.M).group(0) for key in ("name", "version", "requires-python")}
     dependencies = re.search(r"^dependencies = \[\n.*?^\]$", text, re.M | re.S).group(0)
-    return "\n".join([
-        "# The student edition of the course (built by `course dist`): the student set of packages",
-        "# only; the versions CI tested are in constraints.txt (`python run.py` uses them).",
-        build, "", "[project]", fields["name"], fields["version"],
-        'description = "Fusión multimodal: edición para estudiantes (notebooks, datos y course_utils)"',
-        fields["requires-python"], 'license = { text = "MIT" }', dependencies, "",
-        "[tool.setuptools.packages.find]", 'include = ["course_utils*"]', 'exclude = ["course_utils.tools*"]', "",
-        "[tool.setuptools.package-data]",
-        '"course_utils" = ["lab_assets/custom/*.css", "lab_assets/config/labconfig/*.json"]', "",
-    ])
+    return "\n".join(
+        [
+            "# The student edition of the course (built by `course dist`): the student set of packages",
+            "# only; the versions CI tested are in constraints.txt (`python run.py` uses them).",
+            build,
+            "",
+            "[project]",
+            fields["name"],
+            fields["version"],
+            'description = "Fusión multimodal: edición para estudiantes (notebooks, datos y course_utils)"',
+            fields["requires-python"],
+            'license = { text = "MIT" }',
+            dependencies,
+            "",
+            "[tool.setuptools.packages.find]",
+            'include = ["course_utils*"]',
+            'exclude = ["course_utils.tools*"]',
+            "",
+            "[tool.setuptools.package-data]",
+            '"course_utils" = ["lab_assets/custom/*.css", "lab_assets/config/labconfig/*.json"]',
+            "",
+        ]
+    )
 
 
 def student_readme(root: Path) -> str:
@@ -99,8 +121,15 @@ def build_edition(out: Path | None = None, root: Path | None = None) -> Path:
     root = root or repo_root()
     out = Path(out or root / "build" / "edicion-estudiante").resolve()
     inside = root.resolve() in out.parents
-    if out == root.resolve() or out in root.resolve().parents or inside and out.relative_to(root.resolve()).parts[0] != "build":
-        raise ValueError(f"course dist: {out} would overwrite the course itself; write the edition outside it or under build/")
+    if (
+        out == root.resolve()
+        or out in root.resolve().parents
+        or inside
+        and out.relative_to(root.resolve()).parts[0] != "build"
+    ):
+        raise ValueError(
+            f"course dist: {out} would overwrite the course itself; write the edition outside it or under build/"
+        )
     if out.exists():
         shutil.rmtree(out)
     for name in tracked_files(root):

@@ -1,9 +1,10 @@
 """Environments for the tools the instructor and CI run (nbgrader, papermill, JupyterLab)."""
+
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 
 @contextmanager

@@ -4,6 +4,7 @@ solutions (the demonstrations after an exercise use the student's own code) and 
 go; it runs in full mode (not FAST) in a kernel of this virtual environment, with no network at all (a
 network namespace of its own when root can make one, the course's socket guard otherwise).
 Writes ``build/bench/first_hour.{json,md}`` and refreshes ``build/report.md``."""
+
 from __future__ import annotations
 
 import os
@@ -50,8 +51,10 @@ def network_isolation() -> tuple[list[str], str]:
     if os.geteuid() == 0 and unshare and ip:
         probe = subprocess.run([unshare, "--net", ip, "link", "set", "lo", "up"], capture_output=True)
         if probe.returncode == 0:
-            return ([unshare, "--net", "sh", "-c", f'{ip} link set lo up && exec "$@"', "sh"],
-                    "espacio de red propio (solo loopback)")
+            return (
+                [unshare, "--net", "sh", "-c", f'{ip} link set lo up && exec "$@"', "sh"],
+                "espacio de red propio (solo loopback)",
+            )
     return [], "guardia de sockets del curso (sin root para un espacio de red propio)"
 
 
@@ -62,8 +65,10 @@ def _slowest_cells(nb: nbformat.NotebookNode, n: int = 3) -> list[dict]:
         execution = cell.metadata.get("execution", {})
         start, end = execution.get("iopub.execute_input"), execution.get("shell.execute_reply")
         if cell.cell_type == "code" and start and end:
-            seconds = (datetime.fromisoformat(end.replace("Z", "+00:00"))
-                       - datetime.fromisoformat(start.replace("Z", "+00:00"))).total_seconds()
+            seconds = (
+                datetime.fromisoformat(end.replace("Z", "+00:00"))
+                - datetime.fromisoformat(start.replace("Z", "+00:00"))
+            ).total_seconds()
             timed.append({"cell": index, "seconds": round(seconds, 1), "first_line": cell.source.splitlines()[0][:60]})
     return sorted(timed, key=lambda t: -t["seconds"])[:n]
 
@@ -80,13 +85,27 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
         nbformat.write(solved_without_tests(nbformat.read(notebook, as_version=4), answers), notebook)
         (base / "home").mkdir()
         env = tool_environment({k: v for k, v in os.environ.items() if k not in (FAST_ENV, CACHE_ENV, "PYTHONPATH")})
-        env.update(HOME=str(base / "home"), PYTHONPATH=str(NETGUARD_DIR), COURSE_NETGUARD_LOG=str(base / "net.log"),
-                   **{CACHE_ENV: str(base / "cache")})
+        env.update(
+            HOME=str(base / "home"),
+            PYTHONPATH=str(NETGUARD_DIR),
+            COURSE_NETGUARD_LOG=str(base / "net.log"),
+            **{CACHE_ENV: str(base / "cache")},
+        )
         prefix, isolation = network_isolation()
         executed = base / "ejecutado.ipynb"
-        command = prefix + [sys.executable, "-m", "jupyter", "nbconvert", "--to", "notebook", "--execute",
-                            f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}", "--ExecutePreprocessor.kernel_name=python3",
-                            f"--output={executed}", str(notebook)]
+        command = prefix + [
+            sys.executable,
+            "-m",
+            "jupyter",
+            "nbconvert",
+            "--to",
+            "notebook",
+            "--execute",
+            f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}",
+            "--ExecutePreprocessor.kernel_name=python3",
+            f"--output={executed}",
+            str(notebook),
+        ]
         start = time.perf_counter()
         result = subprocess.run(command, cwd=student, env=env, capture_output=True, text=True)
         seconds = time.perf_counter() - start
@@ -95,8 +114,11 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
 
     code_cells = [c for c in ran.cells if c.cell_type == "code"] if ran else []
     data = {
-        "chapter": chapter, "mode": "completo (sin FAST)", "isolation": isolation,
-        "seconds": round(seconds, 1), "target_seconds": TARGET_SECONDS,
+        "chapter": chapter,
+        "mode": "completo (sin FAST)",
+        "isolation": isolation,
+        "seconds": round(seconds, 1),
+        "target_seconds": TARGET_SECONDS,
         "ok": result.returncode == 0 and not blocked,
         "code_cells_run": sum(c.get("execution_count") is not None for c in code_cells),
         "code_cells": len(code_cells),
@@ -111,16 +133,18 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
 def _markdown(d: dict) -> str:
     within = "sí" if d["seconds"] < d["target_seconds"] else "**no**"
     slow = "; ".join(f"celda {c['cell']} ({c['seconds']} s: `{c['first_line']}`)" for c in d["slowest_cells"])
-    return "\n".join([
-        f"### La primera hora de un estudiante, sin conexión: {d['chapter']}",
-        "",
-        f"Celdas sin las pruebas, con las respuestas escritas, en modo {d['mode']}, copia recién descargada, HOME y caché vacíos, "
-        f"red cortada ({d['isolation']}).",
-        "",
-        f"Resultado: **{'sin errores' if d['ok'] else 'FALLO'}** · {d['code_cells_run']}/{d['code_cells']} celdas de código · "
-        f"**{d['seconds']} s** con el arranque del kernel (objetivo < {d['target_seconds']} s: {within}) · "
-        f"intentos de red: {len(d['network_attempts'])}",
-        "",
-        f"Celdas más lentas: {slow or '—'}",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"### La primera hora de un estudiante, sin conexión: {d['chapter']}",
+            "",
+            f"Celdas sin las pruebas, con las respuestas escritas, en modo {d['mode']}, copia recién descargada, HOME y caché vacíos, "
+            f"red cortada ({d['isolation']}).",
+            "",
+            f"Resultado: **{'sin errores' if d['ok'] else 'FALLO'}** · {d['code_cells_run']}/{d['code_cells']} celdas de código · "
+            f"**{d['seconds']} s** con el arranque del kernel (objetivo < {d['target_seconds']} s: {within}) · "
+            f"intentos de red: {len(d['network_attempts'])}",
+            "",
+            f"Celdas más lentas: {slow or '—'}",
+            "",
+        ]
+    )

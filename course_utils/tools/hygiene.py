@@ -1,17 +1,21 @@
 """Notebook hygiene that students notice: each notebook opens with a title, objectives and an
 estimated time; its images and links resolve offline; it links to the next one; its tags and
 nbgrader metadata are valid. Each check returns a list of problems in plain words."""
+
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 import nbformat
 
 KNOWN_TAGS = {"parameters", "nbval-check-output", "nbval-ignore-output", "nbval-skip", "raises-exception"}
-OPENING_PARTS = {"un título (# …)": r"^#\s+\S", "los objetivos (**Objetivos.**)": r"\*\*Objetivos\.?\*\*",
-                 "el tiempo estimado (**Tiempo estimado:**)": r"\*\*Tiempo estimado:?\*\*"}
+OPENING_PARTS = {
+    "un título (# …)": r"^#\s+\S",
+    "los objetivos (**Objetivos.**)": r"\*\*Objetivos\.?\*\*",
+    "el tiempo estimado (**Tiempo estimado:**)": r"\*\*Tiempo estimado:?\*\*",
+}
 
 _MD_TARGET = re.compile(r"!?\[[^\]]*\]\(\s*<?([^)\s>]+)>?(?:\s+\"[^\"]*\")?\s*\)")
 _HTML_IMG = re.compile(r"<img\b[^>]*\bsrc\s*=\s*[\"']([^\"']+)[\"']", re.I)
@@ -27,8 +31,11 @@ def opening_problems(nb: nbformat.NotebookNode) -> list[str]:
     if not nb.cells or nb.cells[0].cell_type != "markdown":
         return ["la primera celda no es de texto (debe dar título, objetivos y tiempo estimado)"]
     first = nb.cells[0].source
-    return [f"la primera celda no tiene {part}" for part, pattern in OPENING_PARTS.items()
-            if not re.search(pattern, first, re.M)]
+    return [
+        f"la primera celda no tiene {part}"
+        for part, pattern in OPENING_PARTS.items()
+        if not re.search(pattern, first, re.M)
+    ]
 
 
 def _targets(cell: nbformat.NotebookNode) -> list[tuple[str, bool]]:
@@ -74,9 +81,12 @@ def metadata_problems(nb: nbformat.NotebookNode) -> list[str]:
     from nbgrader.nbgraderformat import ValidationError
     from nbgrader.nbgraderformat.v3 import MetadataValidatorV3
 
-    problems = [f"etiqueta desconocida {tag!r} en la celda {i}"
-                for i, cell in enumerate(nb.cells) for tag in cell.metadata.get("tags", [])
-                if tag not in KNOWN_TAGS]
+    problems = [
+        f"etiqueta desconocida {tag!r} en la celda {i}"
+        for i, cell in enumerate(nb.cells)
+        for tag in cell.metadata.get("tags", [])
+        if tag not in KNOWN_TAGS
+    ]
     try:
         MetadataValidatorV3().validate_nb(nb)
     except ValidationError as err:
@@ -87,8 +97,12 @@ def metadata_problems(nb: nbformat.NotebookNode) -> list[str]:
 def notebook_problems(path: Path, next_notebook: str | None) -> list[str]:
     """Every hygiene problem of the notebook at ``path``."""
     nb = nbformat.read(path, as_version=4)
-    return (opening_problems(nb) + link_problems(nb, path.parent)
-            + next_link_problems(nb, next_notebook) + metadata_problems(nb))
+    return (
+        opening_problems(nb)
+        + link_problems(nb, path.parent)
+        + next_link_problems(nb, next_notebook)
+        + metadata_problems(nb)
+    )
 
 
 def course_problems(folder: Path, chapters: Sequence[str]) -> list[str]:

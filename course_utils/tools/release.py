@@ -1,5 +1,6 @@
 """Student release: generate ``notebooks/`` from ``solutions/`` with nbgrader, and check
 that the committed release is what nbgrader would generate now."""
+
 from __future__ import annotations
 
 import shutil
@@ -10,8 +11,8 @@ from pathlib import Path
 
 import nbformat
 
-from .chapters import list_chapters
 from ..config import repo_root
+from .chapters import list_chapters
 from .environment import tool_environment
 
 # Fields of nbgrader's cell metadata that describe the exercise (checksums and
@@ -35,9 +36,7 @@ def run_nbgrader(cmd: list[str], cwd: Path) -> None:
     """Run an nbgrader command; raise with its log when it fails."""
     proc = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True, env=tool_environment())
     if proc.returncode != 0:
-        raise RuntimeError(
-            f"nbgrader failed ({' '.join(cmd[3:5])}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}"
-        )
+        raise RuntimeError(f"nbgrader failed ({' '.join(cmd[3:5])}):\n{proc.stdout[-4000:]}\n{proc.stderr[-4000:]}")
 
 
 def generate_release(
@@ -88,9 +87,13 @@ def release_differences(root: Path | None = None) -> list[str]:
         committed_dir = root / "notebooks"
         fresh = {p.relative_to(fresh_dir) for p in fresh_dir.rglob("*") if p.is_file()}
         committed = (
-            {p.relative_to(committed_dir) for p in committed_dir.rglob("*") if p.is_file()
-             and ".ipynb_checkpoints" not in p.parts}
-            if committed_dir.is_dir() else set()
+            {
+                p.relative_to(committed_dir)
+                for p in committed_dir.rglob("*")
+                if p.is_file() and ".ipynb_checkpoints" not in p.parts
+            }
+            if committed_dir.is_dir()
+            else set()
         )
         for rel in sorted(fresh - committed):
             problems.append(f"missing from notebooks/: {rel}")
@@ -108,7 +111,11 @@ def release_differences(root: Path | None = None) -> list[str]:
 def copy_course(root: Path, dest: Path) -> Path:
     """Copy the parts of the course nbgrader needs (solutions + config) into ``dest``."""
     dest.mkdir(parents=True, exist_ok=True)
-    shutil.copytree(root / "solutions", dest / "solutions", dirs_exist_ok=True,
-                    ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"))
+    shutil.copytree(
+        root / "solutions",
+        dest / "solutions",
+        dirs_exist_ok=True,
+        ignore=shutil.ignore_patterns(".ipynb_checkpoints", "__pycache__"),
+    )
     shutil.copy2(root / "nbgrader_config.py", dest / "nbgrader_config.py")
     return dest

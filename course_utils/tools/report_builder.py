@@ -1,5 +1,6 @@
 """The course report: ``build/report.json`` and ``build/report.md`` from the notebooks' metrics
 files (metrics, tables, claims), plus the benchmarks section (``course bench``)."""
+
 from __future__ import annotations
 
 import json
@@ -76,8 +77,10 @@ def _claim_rows(result: NotebookResult) -> list[str]:
     for name, c in result.claims.items():
         status = result.claim_status(c)
         shown = f"**{status}**" if status == NOT_HELD else status
-        rows.append(f"| {name}: {c.description} | {c.estimate:.4g} | {c.relation} {c.threshold:g} | "
-                    f"{c.interval_text(4)} | {c.n} | {shown} |")
+        rows.append(
+            f"| {name}: {c.description} | {c.estimate:.4g} | {c.relation} {c.threshold:g} | "
+            f"{c.interval_text(4)} | {c.n} | {shown} |"
+        )
     return rows
 
 

@@ -1,4 +1,5 @@
 """Execute chapter notebooks with papermill and collect their times and metrics."""
+
 from __future__ import annotations
 
 import os
@@ -8,10 +9,10 @@ from pathlib import Path
 
 from tqdm.auto import tqdm
 
-from .chapters import BUDGETS, source_notebook
 from ..config import DEFAULT_SEED, FAST_ENV, repo_root
-from .environment import patched_environ
 from ..report import METRICS_ENV
+from .chapters import BUDGETS, source_notebook
+from .environment import patched_environ
 from .report_builder import NotebookResult, read_claims_file, read_metrics_file, read_tables_file, write_report
 
 KERNEL_NAME = "python3"
@@ -105,8 +106,10 @@ def run_course(
             tqdm.write(result.error)
         for name in result.claims_not_held:
             claim = result.claims[name]
-            tqdm.write(f"{chapter}: claim NOT HELD: {name} ({claim.description}): {claim.estimate:.4g} "
-                       f"{claim.interval_text(4)} is not entirely {claim.relation} {claim.threshold:g}")
+            tqdm.write(
+                f"{chapter}: claim NOT HELD: {name} ({claim.description}): {claim.estimate:.4g} "
+                f"{claim.interval_text(4)} is not entirely {claim.relation} {claim.threshold:g}"
+            )
         results.append(result)
     report = write_report(results, build_dir, machine_description())
     return results, report

@@ -1,4 +1,5 @@
 """Collecting submissions from a folder tree into nbgrader's layout."""
+
 from course_utils.tools.grading.collect import collect_tree
 
 
@@ -7,7 +8,7 @@ def test_collect_takes_student_folders_and_says_why_it_skips_the_rest(tmp_path):
     (src / "ana").mkdir(parents=True)
     (src / "ana" / "tarea.ipynb").write_text("{}", encoding="utf-8")
     (src / "ana" / "datos.csv").write_text("a,b", encoding="utf-8")
-    (src / "blas" / "tarea").mkdir(parents=True)                     # nested assignment folder
+    (src / "blas" / "tarea").mkdir(parents=True)  # nested assignment folder
     (src / "blas" / "tarea" / "tarea.ipynb").write_text("{}", encoding="utf-8")
     (src / "carla").mkdir()
     (src / "carla" / "notas.txt").write_text("sin notebook", encoding="utf-8")

@@ -1,4 +1,5 @@
 """Teacher-readable notes: nbgrader's log and the graded notebook explain lost marks."""
+
 from __future__ import annotations
 
 import nbformat

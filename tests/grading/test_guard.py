@@ -1,5 +1,6 @@
 """The guard in a real kernel: an honest notebook runs clean; each trick on the test machinery is
 undone before the graded cell and reported by its marker (or its marker is missing)."""
+
 from __future__ import annotations
 
 import nbformat
@@ -12,14 +13,17 @@ from fixture_course import ASSIGNMENT, CORRECT, build_course
 
 WRONG = "def doble(x):\n    return x"
 TRICKS = {
-    "code_object": WRONG + "\nfrom course_utils.checks import check_close\ncheck_close.__code__ = (lambda *a, **k: None).__code__",
+    "code_object": WRONG
+    + "\nfrom course_utils.checks import check_close\ncheck_close.__code__ = (lambda *a, **k: None).__code__",
     "allclose": WRONG + "\nimport numpy as np\nnp.allclose = lambda *a, **k: True",
     "builtins": WRONG + "\nimport builtins\nbuiltins.abs = lambda x: 0",
     "restore_replaced": WRONG + "\nimport course_utils.tools.grading.guard as g\ng.restore = lambda *a, **k: []",
-    "input_transformer": WRONG + "\nget_ipython().input_transformers_cleanup.append(lambda lines: [l for l in lines if 'check' not in l])",
+    "input_transformer": WRONG
+    + "\nget_ipython().input_transformers_cleanup.append(lambda lines: [l for l in lines if 'check' not in l])",
     "emptied": WRONG + "\nget_ipython().input_transformers_cleanup.append(lambda lines: [])",
-    "sys_modules": WRONG + "\nimport sys, types\nfake = types.ModuleType('course_utils.checks')\nfake.check_close = lambda *a, **k: None\n"
-                           "sys.modules['course_utils.checks'] = fake",
+    "sys_modules": WRONG
+    + "\nimport sys, types\nfake = types.ModuleType('course_utils.checks')\nfake.check_close = lambda *a, **k: None\n"
+    "sys.modules['course_utils.checks'] = fake",
     "custom_exc": WRONG + "\nget_ipython().set_custom_exc((Exception,), lambda *a, **k: None)",
     "events": WRONG + "\nget_ipython().events.register('pre_run_cell', lambda *a: None)",
 }
@@ -45,8 +49,11 @@ def _failed(nb, grade_id):
 
 
 def test_honest_notebook_runs_clean(tmp_path):
-    answers = dict(CORRECT, ej1_solucion=CORRECT["ej1_solucion"] + "\nimport warnings\n"
-                   "warnings.warn('aviso honesto')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n")
+    answers = dict(
+        CORRECT,
+        ej1_solucion=CORRECT["ej1_solucion"] + "\nimport warnings\n"
+        "warnings.warn('aviso honesto')\nimport matplotlib.pyplot as plt\nplt.plot([1, 2])\n",
+    )
     nb = _notebook(tmp_path, answers)
     assert guard_notes(nb) == [], guard_notes(nb)
     assert not _failed(nb, "ej1_pruebas") and not _failed(nb, "ej2_pruebas")
@@ -84,6 +91,9 @@ def test_a_library_rebinding_its_own_function_is_not_tampering(tmp_path):
     answers = dict(CORRECT, ej1_solucion=CORRECT["ej1_solucion"] + "\nimport torch\nimport torch._dynamo")
     nb = _notebook(tmp_path, answers)
     assert guard_notes(nb) == []
-    wrapped = dict(CORRECT, ej1_solucion=WRONG + "\nimport functools, torch\n"
-                   "torch.manual_seed = functools.wraps(torch.manual_seed)(lambda *a: None)")
+    wrapped = dict(
+        CORRECT,
+        ej1_solucion=WRONG + "\nimport functools, torch\n"
+        "torch.manual_seed = functools.wraps(torch.manual_seed)(lambda *a: None)",
+    )
     assert guard_notes(_notebook(tmp_path / "b", wrapped))

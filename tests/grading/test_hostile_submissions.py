@@ -6,6 +6,7 @@ reaches into the grading machinery, is marked for manual review (``review``, sho
 status.csv, summary.md and the feedback); no other case is marked. The well-behaved students
 get exactly the scores they get when graded alone; the gradebook passes its integrity check;
 no feedback page quotes a hidden test."""
+
 from __future__ import annotations
 
 import re
@@ -26,28 +27,36 @@ WRONG_EJ1 = "def doble(x):\n    return x"
 # process; a kernel left as root, which RLIMIT_NPROC does not bind, forks anyway). The test reads
 # that line from the autograded notebook. The bomb stays well under the limit: RLIMIT_NPROC counts
 # every process of the sandbox's user, so exhausting it would also stop the classmates' kernels.
-FORK_BOMB = ("import errno, os, resource, time\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
-             "hijos = 0\nfor _ in range(300):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
-             "    if pid == 0:\n        time.sleep(5)\n        os._exit(0)\n    hijos += 1\n"
-             "resource.setrlimit(resource.RLIMIT_NPROC, (0, tope))\ntry:\n    pid = os.fork()\n"
-             "    if pid == 0:\n        os._exit(0)\n    parada = 'ninguna'\nexcept OSError as e:\n"
-             "    parada = errno.errorcode.get(e.errno, str(e.errno))\n"
-             "resource.setrlimit(resource.RLIMIT_NPROC, (limite, tope))\n"
-             "print(f'procesos: limite={limite} hijos={hijos} con_limite_0={parada}')\n")
+FORK_BOMB = (
+    "import errno, os, resource, time\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
+    "hijos = 0\nfor _ in range(300):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
+    "    if pid == 0:\n        time.sleep(5)\n        os._exit(0)\n    hijos += 1\n"
+    "resource.setrlimit(resource.RLIMIT_NPROC, (0, tope))\ntry:\n    pid = os.fork()\n"
+    "    if pid == 0:\n        os._exit(0)\n    parada = 'ninguna'\nexcept OSError as e:\n"
+    "    parada = errno.errorcode.get(e.errno, str(e.errno))\n"
+    "resource.setrlimit(resource.RLIMIT_NPROC, (limite, tope))\n"
+    "print(f'procesos: limite={limite} hijos={hijos} con_limite_0={parada}')\n"
+)
 # Each kernel runs in the bwrap sandbox (tests/grading/test_sandbox.py checks what it sees); these cases
 # try to get out of it. A daemon that would outlive grading, links made at run time (never copied back).
 RAW_SOCKET = "import _socket\ns = _socket.socket()\ns.settimeout(3)\ns.connect(('93.184.216.34', 80))\n"
-CTYPES_CONNECT = ("import ctypes, socket, struct\nlibc = ctypes.CDLL(None, use_errno=True)\n"
-                  "fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)\n"
-                  "addr = struct.pack('=H', socket.AF_INET) + struct.pack('!H', 80) + socket.inet_aton('93.184.216.34') + bytes(8)\n"
-                  "if libc.connect(fd, addr, len(addr)) != 0:\n"
-                  "    raise OSError(ctypes.get_errno(), 'Network is unreachable (connect con ctypes)')\n")
-DAEMON = ("import os, subprocess, sys\nif os.fork() == 0:\n    os.setsid()\n"
-          "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # demonio-de-la-entrega'])\n"
-          "    os._exit(0)\nos.wait()\n")
-LINKS_AT_RUN_TIME = ("import os\nos.symlink({SOLUTION!r}, 'robado.ipynb')\nos.symlink('/', 'raiz')\n"
-                     "os.makedirs('carpeta')\nos.symlink('/no/existe', 'carpeta/roto')\nos.symlink('carpeta', 'enlace')\n"
-                     "os.remove('tarea.ipynb')\nos.symlink({SOLUTION!r}, 'tarea.ipynb')\n")
+CTYPES_CONNECT = (
+    "import ctypes, socket, struct\nlibc = ctypes.CDLL(None, use_errno=True)\n"
+    "fd = libc.socket(socket.AF_INET, socket.SOCK_STREAM, 0)\n"
+    "addr = struct.pack('=H', socket.AF_INET) + struct.pack('!H', 80) + socket.inet_aton('93.184.216.34') + bytes(8)\n"
+    "if libc.connect(fd, addr, len(addr)) != 0:\n"
+    "    raise OSError(ctypes.get_errno(), 'Network is unreachable (connect con ctypes)')\n"
+)
+DAEMON = (
+    "import os, subprocess, sys\nif os.fork() == 0:\n    os.setsid()\n"
+    "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(300)  # demonio-de-la-entrega'])\n"
+    "    os._exit(0)\nos.wait()\n"
+)
+LINKS_AT_RUN_TIME = (
+    "import os\nos.symlink({SOLUTION!r}, 'robado.ipynb')\nos.symlink('/', 'raiz')\n"
+    "os.makedirs('carpeta')\nos.symlink('/no/existe', 'carpeta/roto')\nos.symlink('carpeta', 'enlace')\n"
+    "os.remove('tarea.ipynb')\nos.symlink({SOLUTION!r}, 'tarea.ipynb')\n"
+)
 
 
 # Tampering with the test machinery from a student cell (the guard undoes it; the scan and the
@@ -55,40 +64,55 @@ LINKS_AT_RUN_TIME = ("import os\nos.symlink({SOLUTION!r}, 'robado.ipynb')\nos.sy
 CODE_OBJECT = "from course_utils.checks import check_close\ncheck_close.__code__ = (lambda *a, **k: None).__code__\n"
 LOOSE_TOLERANCE = "from course_utils.checks import check_close\ncheck_close.__defaults__ = ('x', 1e9, 1e9)\n"
 RESTORE_REPLACED = "import course_utils.tools.grading.guard as g\ng.restore = lambda *a, **k: []\n"
-EMPTIES_TESTS = ("get_ipython().input_transformers_cleanup.append(\n"
-                 "    lambda lines: [] if any('check_' in l for l in lines) else lines)\n")
+EMPTIES_TESTS = (
+    "get_ipython().input_transformers_cleanup.append(\n"
+    "    lambda lines: [] if any('check_' in l for l in lines) else lines)\n"
+)
 ALLCLOSE = "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
 ISCLOSE_INSIDE = "import numpy\nnumpy._core.numeric.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
 BUILTINS = "import builtins\nbuiltins.abs = lambda x: 0\n"
-SYS_MODULES = ("import sys, types\nfake = types.ModuleType('course_utils.checks')\n"
-               "fake.check_close = lambda *a, **k: None\nsys.modules['course_utils.checks'] = fake\n")
+SYS_MODULES = (
+    "import sys, types\nfake = types.ModuleType('course_utils.checks')\n"
+    "fake.check_close = lambda *a, **k: None\nsys.modules['course_utils.checks'] = fake\n"
+)
 # looks for any SQLite file up the tree and plants a trigger that gives full marks
-SQL_TRIGGER = ("import os, glob, sqlite3\nd = os.getcwd()\nfor _ in range(6):\n"
-               "    for p in glob.glob(os.path.join(d, '*.db')) + glob.glob(os.path.join(d, '*', '*.db')):\n"
-               "        try:\n            con = sqlite3.connect(p)\n"
-               "            con.execute('CREATE TRIGGER forja AFTER UPDATE ON grade BEGIN '\n"
-               "                        'UPDATE grade SET auto_score = max_score WHERE id = NEW.id; END')\n"
-               "            con.commit()\n        except Exception:\n            pass\n    d = os.path.dirname(d)\n")
-GC_REFERRERS = ("import gc\nfrom course_utils.checks import check_close\nfor d in gc.get_referrers(check_close):\n"
-                "    if isinstance(d, dict):\n        for k, v in list(d.items()):\n"
-                "            if v is check_close:\n                d[k] = lambda *a, **kw: None\n")
+SQL_TRIGGER = (
+    "import os, glob, sqlite3\nd = os.getcwd()\nfor _ in range(6):\n"
+    "    for p in glob.glob(os.path.join(d, '*.db')) + glob.glob(os.path.join(d, '*', '*.db')):\n"
+    "        try:\n            con = sqlite3.connect(p)\n"
+    "            con.execute('CREATE TRIGGER forja AFTER UPDATE ON grade BEGIN '\n"
+    "                        'UPDATE grade SET auto_score = max_score WHERE id = NEW.id; END')\n"
+    "            con.commit()\n        except Exception:\n            pass\n    d = os.path.dirname(d)\n"
+)
+GC_REFERRERS = (
+    "import gc\nfrom course_utils.checks import check_close\nfor d in gc.get_referrers(check_close):\n"
+    "    if isinstance(d, dict):\n        for k, v in list(d.items()):\n"
+    "            if v is check_close:\n                d[k] = lambda *a, **kw: None\n"
+)
 INSPECT_SOURCE = "import inspect\nimport course_utils.checks as c\n_ = inspect.getsource(c.check_close)\n"
 FRAME_GLOBALS = "import sys\nsys._getframe(0).f_globals['check_close'] = lambda *a, **k: None\n"
 EXEC_HIDDEN = "exec('import numpy as np; np.allclose = lambda *a, **k: True')\n"
-EVENTS = ("def _quita_errores(result):\n    result.error_in_exec = None\n"
-          "get_ipython().events.register('post_run_cell', _quita_errores)\n")
+EVENTS = (
+    "def _quita_errores(result):\n    result.error_in_exec = None\n"
+    "get_ipython().events.register('post_run_cell', _quita_errores)\n"
+)
 CLASS_TRACEBACK = "type(get_ipython()).showtraceback = lambda *a, **k: None\n"
 SETTRACE = "import sys\nsys.settrace(lambda *a: None)\n"
 DISPLAY_PUB = "get_ipython().display_pub = None\n"
-FAKE_MARKER = ("from IPython.display import publish_display_data\n"
-               "publish_display_data({'application/vnd.course-grading-guard+json': {'nonce': '', 'altered': []}})\n")
+FAKE_MARKER = (
+    "from IPython.display import publish_display_data\n"
+    "publish_display_data({'application/vnd.course-grading-guard+json': {'nonce': '', 'altered': []}})\n"
+)
 SUBMITTED_AT = "2026-11-20 10:00:00.000000 UTC"
-FORGED_TIMESTAMP = ("import glob\nfor p in ['timestamp.txt', *glob.glob('../**/timestamp.txt', recursive=True)]:\n"
-                    "    try:\n        open(p, 'w').write('2000-01-01 00:00:00.000000 UTC')\n"
-                    "    except OSError:\n        pass\n")
+FORGED_TIMESTAMP = (
+    "import glob\nfor p in ['timestamp.txt', *glob.glob('../**/timestamp.txt', recursive=True)]:\n"
+    "    try:\n        open(p, 'w').write('2000-01-01 00:00:00.000000 UTC')\n"
+    "    except OSError:\n        pass\n"
+)
 # Honest code the grading must not punish nor flag.
-WARNS = ("import warnings\ndef doble(x):\n    warnings.warn('doble: se convierte a float', UserWarning)\n"
-         "    return 2 * x")
+WARNS = (
+    "import warnings\ndef doble(x):\n    warnings.warn('doble: se convierte a float', UserWarning)\n    return 2 * x"
+)
 STDERR = "import sys\ndef doble(x):\n    print('calculando el doble de', x, file=sys.stderr)\n    return 2 * x"
 
 
@@ -108,6 +132,7 @@ def _move_test_before_solution(nb):
 def _delete_cell(grade_id):
     def edit(nb):
         nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+
     return edit
 
 
@@ -120,6 +145,7 @@ def _edit_cell(grade_id, source=None, new_id=None):
                     cell.source = source
                 if new_id is not None:
                     meta["grade_id"] = new_id
+
     return edit
 
 
@@ -129,31 +155,128 @@ CASES = {
     "beto_parcial": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"]}), 1, ""),
     "celia_en_blanco": (dict(answers={}), 0, ""),
     "bucle_infinito": (dict(answers={"ej1_solucion": "while True:\n    pass", **EJ2}), 2, "tiempo"),
-    "imprime_100_mb": (dict(answers={"ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
+    "imprime_100_mb": (
+        dict(
+            answers={
+                "ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + CORRECT["ej1_solucion"],
+                **EJ2,
+            }
+        ),
+        3,
+        "",
+    ),
     "bucle_que_imprime": (dict(answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}), 2, ""),
     "sys_exit": (dict(answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
     "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 2, "kernel"),
-    "kernel_matado": (dict(answers={"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", **EJ2}), 2, "kernel"),
-    "bomba_de_memoria": (dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "memoria"),
-    "prueba_visible_editada": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")), 2, ""),
+    "kernel_matado": (
+        dict(answers={"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", **EJ2}),
+        2,
+        "kernel",
+    ),
+    "bomba_de_memoria": (
+        dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}),
+        2,
+        "memoria",
+    ),
+    "prueba_visible_editada": (
+        dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")),
+        2,
+        "",
+    ),
     "celdas_reordenadas": (dict(answers=CORRECT, edit=_move_test_before_solution), 2, ""),
-    "prueba_borrada": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
-                            edit=_delete_cell("ej2_pruebas")), 1, "restaur"),
-    "id_de_prueba_cambiado": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
-                                   edit=_edit_cell("ej2_pruebas", source="pass", new_id="ej2_trampa")), 0, "metadatos"),
-    "redefine_check_close": (dict(answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2}), 2, ""),
-    "parchea_el_modulo": (dict(answers={"ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
-    "traga_los_errores": (dict(answers={"ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1, **EJ2}), 2, ""),
-    "silencia_tracebacks": (dict(answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}), 2, ""),
-    "abre_un_socket": (dict(answers={"ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
+    "prueba_borrada": (
+        dict(
+            answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
+            edit=_delete_cell("ej2_pruebas"),
+        ),
+        1,
+        "restaur",
+    ),
+    "id_de_prueba_cambiado": (
+        dict(
+            answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
+            edit=_edit_cell("ej2_pruebas", source="pass", new_id="ej2_trampa"),
+        ),
+        0,
+        "metadatos",
+    ),
+    "redefine_check_close": (
+        dict(answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2}),
+        2,
+        "",
+    ),
+    "parchea_el_modulo": (
+        dict(
+            answers={
+                "ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1,
+                **EJ2,
+            }
+        ),
+        2,
+        "",
+    ),
+    "traga_los_errores": (
+        dict(
+            answers={
+                "ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1,
+                **EJ2,
+            }
+        ),
+        2,
+        "",
+    ),
+    "silencia_tracebacks": (
+        dict(answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}),
+        2,
+        "",
+    ),
+    "abre_un_socket": (
+        dict(
+            answers={
+                "ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n"
+                + CORRECT["ej1_solucion"],
+                **EJ2,
+            }
+        ),
+        2,
+        "red",
+    ),
     # the sandbox shows no gradebook: nothing is found, nothing written
-    "escribe_en_el_gradebook": (dict(answers={"ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n" + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
+    "escribe_en_el_gradebook": (
+        dict(
+            answers={
+                "ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n"
+                + CORRECT["ej1_solucion"],
+                **EJ2,
+            }
+        ),
+        3,
+        "",
+    ),
     "json_invalido": (dict(raw="{esto no es un notebook"), 0, "JSON"),
     "bomba_de_procesos_acotada": (dict(answers={"ej1_solucion": FORK_BOMB + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
-    "lee_la_solucion": (dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
-    "enlace_a_la_solucion": (dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
+    "lee_la_solucion": (
+        dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}),
+        2,
+        "",
+    ),
+    "enlace_a_la_solucion": (
+        dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}),
+        2,
+        "",
+    ),
     "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
-    "red_silenciada": (dict(answers={"ej1_solucion": "import socket\ntry:\n    socket.create_connection(('example.org', 80), timeout=3)\nexcept OSError:\n    pass\n" + CORRECT["ej1_solucion"], **EJ2}), 3, "red"),
+    "red_silenciada": (
+        dict(
+            answers={
+                "ej1_solucion": "import socket\ntry:\n    socket.create_connection(('example.org', 80), timeout=3)\nexcept OSError:\n    pass\n"
+                + CORRECT["ej1_solucion"],
+                **EJ2,
+            }
+        ),
+        3,
+        "red",
+    ),
     "socket_crudo": (dict(answers={"ej1_solucion": RAW_SOCKET + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
     "connect_con_ctypes": (dict(answers={"ej1_solucion": CTYPES_CONNECT + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
     "demonio_setsid": (dict(answers={"ej1_solucion": DAEMON + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
@@ -184,12 +307,35 @@ CASES = {
 }
 # Cases that must be marked for manual review (code that reaches into the grading machinery);
 # every other case must not be.
-REVIEW = {"redefine_check_close", "parchea_el_modulo", "traga_los_errores", "silencia_tracebacks",
-          "bomba_de_procesos_acotada", "socket_crudo", "connect_con_ctypes", "demonio_setsid",
-          "cambia_el_codigo_de_check_close", "afloja_la_tolerancia", "sustituye_restore", "celda_con_el_id_del_guardian",
-          "vacia_las_pruebas", "allclose_siempre_cierto", "isclose_interno", "parchea_builtins", "sys_modules_falso",
-          "trigger_sql", "gc_referrers", "inspect_getsource", "globals_del_marco", "exec_oculto", "gancho_de_eventos",
-          "showtraceback_de_la_clase", "settrace", "sin_display_pub", "marca_falsa"}
+REVIEW = {
+    "redefine_check_close",
+    "parchea_el_modulo",
+    "traga_los_errores",
+    "silencia_tracebacks",
+    "bomba_de_procesos_acotada",
+    "socket_crudo",
+    "connect_con_ctypes",
+    "demonio_setsid",
+    "cambia_el_codigo_de_check_close",
+    "afloja_la_tolerancia",
+    "sustituye_restore",
+    "celda_con_el_id_del_guardian",
+    "vacia_las_pruebas",
+    "allclose_siempre_cierto",
+    "isclose_interno",
+    "parchea_builtins",
+    "sys_modules_falso",
+    "trigger_sql",
+    "gc_referrers",
+    "inspect_getsource",
+    "globals_del_marco",
+    "exec_oculto",
+    "gancho_de_eventos",
+    "showtraceback_de_la_clase",
+    "settrace",
+    "sin_display_pub",
+    "marca_falsa",
+}
 HONEST = ("correcta_con_userwarning", "correcta_que_escribe_en_stderr")
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
 # The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
@@ -203,19 +349,25 @@ def graded(tmp_path_factory):
     solution = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
     for student, (how, _, _) in CASES.items():
         if "answers" in how:
-            how = dict(how, answers={k: v.replace("{SOLUTION!r}", repr(str(solution))) for k, v in how["answers"].items()})
+            how = dict(
+                how, answers={k: v.replace("{SOLUTION!r}", repr(str(solution))) for k, v in how["answers"].items()}
+            )
         submit(root, student, **how)
     (root / "submitted" / "enlace_a_la_solucion" / ASSIGNMENT / "robado.ipynb").symlink_to(solution)
     for student, answers in CLASSMATES.items():
         submit(root, student, answers)
     (root / "submitted" / "ana_correcta" / ASSIGNMENT / "notas.txt").write_text("fichero extra", encoding="utf-8")
-    (root / "submitted" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt").write_text(SUBMITTED_AT, encoding="utf-8")
+    (root / "submitted" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt").write_text(
+        SUBMITTED_AT, encoding="utf-8"
+    )
     results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
 
     alone_root = build_course(tmp_path_factory.mktemp("solos"))
     for student in WELL_BEHAVED:
         shutil.copytree(root / "submitted" / student, alone_root / "submitted" / student)
-    alone = {r.student: r for r in grade_submissions(alone_root, ASSIGNMENT, jobs=1, limits=LIMITS, show_progress=False)}
+    alone = {
+        r.student: r for r in grade_submissions(alone_root, ASSIGNMENT, jobs=1, limits=LIMITS, show_progress=False)
+    }
     return root, results, alone
 
 
@@ -235,15 +387,24 @@ def test_every_case_is_graded_by_the_rules(graded):
     hostile = [s for s in CASES if s not in WELL_BEHAVED]
     fair_or_flagged = [s for s in hostile if results[s].score == CASES[s][1] or (s in REVIEW and results[s].review)]
     others = (*WELL_BEHAVED, *CLASSMATES)
-    unaffected = all(results[s].score == (alone[s].score if s in alone else CLASSMATE_SCORES[s])
-                     and not results[s].reason and not results[s].review for s in others)
+    unaffected = all(
+        results[s].score == (alone[s].score if s in alone else CLASSMATE_SCORES[s])
+        and not results[s].reason
+        and not results[s].review
+        for s in others
+    )
     intact = check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
-    print(f"casos hostiles probados: {len(hostile)} · con la nota justa o para revisión: {len(fair_or_flagged)} · "
-          f"sin afectar a los demás: {len(hostile) if unaffected else 0} · con el gradebook íntegro: "
-          f"{len(hostile) if intact else 0}")
+    print(
+        f"casos hostiles probados: {len(hostile)} · con la nota justa o para revisión: {len(fair_or_flagged)} · "
+        f"sin afectar a los demás: {len(hostile) if unaffected else 0} · con el gradebook íntegro: "
+        f"{len(hostile) if intact else 0}"
+    )
     assert len(hostile) >= 40
-    wrong = {s: (results[s].score, CASES[s][1], results[s].reason, results[s].review)
-             for s in hostile if s not in fair_or_flagged}
+    wrong = {
+        s: (results[s].score, CASES[s][1], results[s].reason, results[s].review)
+        for s in hostile
+        if s not in fair_or_flagged
+    }
     assert not wrong
     assert unaffected and intact
 
@@ -268,14 +429,18 @@ def test_review_reaches_status_summary_and_feedback(graded, feedback):
 
     root, results, _ = graded
     status = read_status(root, ASSIGNMENT)
-    summary = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")["summary"].read_text(encoding="utf-8")
+    summary = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")["summary"].read_text(
+        encoding="utf-8"
+    )
     to_review = summary.split("## Entregas para revisar a mano")[1]
     _, pages = feedback
     for student in sorted(REVIEW):
-        print(f"  {student}: {results[student].score:g}/3 (justa {CASES[student][1]}) · {results[student].review[:110]}")
+        print(
+            f"  {student}: {results[student].score:g}/3 (justa {CASES[student][1]}) · {results[student].review[:110]}"
+        )
         assert status[student]["review"] == results[student].review
         assert f"**{student}**" in to_review
-        if student in pages:         # a notebook nbgrader could not grade has no feedback page
+        if student in pages:  # a notebook nbgrader could not grade has no feedback page
             assert "Pendiente de revisión manual" in html_lib.unescape(pages[student]), student
     assert len(REVIEW & set(pages)) >= len(REVIEW) - 2
 
@@ -299,13 +464,18 @@ def test_the_fork_bomb_runs_under_the_process_limit(graded):
     (which RLIMIT_NPROC does not bind), fails here. Its 300 children did not stop its grading."""
     root, results, _ = graded
     notebook = root / "autograded" / "bomba_de_procesos_acotada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    cells = [c for c in nbformat.read(notebook, as_version=4).cells
-             if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_solucion"]
+    cells = [
+        c
+        for c in nbformat.read(notebook, as_version=4).cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_solucion"
+    ]
     printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
     seen = re.search(r"procesos: limite=(-?\d+) hijos=(\d+) con_limite_0=(\w+)", printed)
     assert seen, f"the bomb printed no report: {printed!r}"
     limit, children, fork_at_zero = int(seen[1]), int(seen[2]), seen[3]
-    assert limit == LIMITS.max_processes, f"RLIMIT_NPROC in the sandbox is {limit}, not the grader's {LIMITS.max_processes}"
+    assert limit == LIMITS.max_processes, (
+        f"RLIMIT_NPROC in the sandbox is {limit}, not the grader's {LIMITS.max_processes}"
+    )
     assert fork_at_zero == "EAGAIN", f"a fork over the limit gave {fork_at_zero}: the limit does not bind the kernel"
     assert children == 300 and results["bomba_de_procesos_acotada"].score == 3.0
 
@@ -343,8 +513,10 @@ def test_well_behaved_students_are_unaffected(graded):
     assert {s: results[s].score for s in WELL_BEHAVED} == {s: alone[s].score for s in WELL_BEHAVED}
     assert {s: results[s].score for s in CLASSMATES} == CLASSMATE_SCORES
     assert all(results[s].reason == "" for s in (*WELL_BEHAVED, *CLASSMATES))
-    print(f"estudiantes no afectados: {len(WELL_BEHAVED) + len(CLASSMATES)} de "
-          f"{len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(results)})")
+    print(
+        f"estudiantes no afectados: {len(WELL_BEHAVED) + len(CLASSMATES)} de "
+        f"{len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(results)})"
+    )
 
 
 def test_feedback_for_each_student(feedback):
@@ -369,6 +541,7 @@ def test_gradebook_is_sound_and_complete(graded):
     root, results, _ = graded
     assert check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
     from nbgrader.api import Gradebook
+
     with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
         stored = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
     assert stored == {s: r.score for s, r in results.items()}

@@ -2,6 +2,7 @@
 full marks and are not marked for review, the blank release gets 0, and neither feedback page
 quotes any of the chapter's hidden-test lines. Grading this chapter found two false alarms
 (torch._dynamo rewrapping torch.manual_seed; a hidden line also written in the demos)."""
+
 from __future__ import annotations
 
 import shutil

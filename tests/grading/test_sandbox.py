@@ -6,6 +6,7 @@ loopback), another leaves a setsid daemon behind, another makes links at run tim
 solution, a 0600 file, a folder with a dangling link, ``/``) and submits some too. Then the
 sandbox is made unavailable: grading refuses with the reason, and ``--no-sandbox`` grades
 with every report saying so."""
+
 from __future__ import annotations
 
 import json
@@ -27,7 +28,7 @@ from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 from test_hostile_submissions import DAEMON, LINKS_AT_RUN_TIME
 
 LIMITS = GradingLimits(cell_timeout=20, notebook_timeout=120)
-PROBE = r'''
+PROBE = r"""
 import ctypes, json, os, socket, struct, _socket
 def reaches(how):
     try:
@@ -62,7 +63,7 @@ report = dict(uid=os.getuid(), euid=os.geteuid(), gid=os.getgid(), caps=caps,
 import multiprocessing
 multiprocessing.Lock()    # needs a writable /dev/shm
 print("SONDA " + json.dumps(report))
-'''
+"""
 
 
 class Listener:
@@ -98,14 +99,16 @@ def graded(tmp_path_factory, listener):
     secret = root / "secreto.txt"
     secret.write_text("contraseña del profesor", encoding="utf-8")
     os.chmod(secret, 0o600)
-    probe = PROBE.format(port=listener.port, course=str(root), gradebook=str(root / "gradebook.db"),
-                         solution=str(solution))
+    probe = PROBE.format(
+        port=listener.port, course=str(root), gradebook=str(root / "gradebook.db"), solution=str(solution)
+    )
     submit(root, "ana", CORRECT)
     submit(root, "sonda", {"ej1_solucion": probe + CORRECT["ej1_solucion"], "ej2_solucion": CORRECT["ej2_solucion"]})
     submit(root, "demonio", {"ej1_solucion": DAEMON + CORRECT["ej1_solucion"], "ej2_solucion": CORRECT["ej2_solucion"]})
     links = LINKS_AT_RUN_TIME.replace("{SOLUTION!r}", repr(str(solution))) + f"os.symlink({str(secret)!r}, 'secreto')\n"
-    folder = submit(root, "enlaces", {"ej1_solucion": links + CORRECT["ej1_solucion"],
-                                      "ej2_solucion": CORRECT["ej2_solucion"]}).parent
+    folder = submit(
+        root, "enlaces", {"ej1_solucion": links + CORRECT["ej1_solucion"], "ej2_solucion": CORRECT["ej2_solucion"]}
+    ).parent
     (folder / "raiz").symlink_to("/")
     (folder / "secreto.txt").symlink_to(secret)
     (root / "otra").mkdir()
@@ -122,7 +125,7 @@ def _probe_report(root: Path) -> dict:
         for out in cell.get("outputs", []):
             for line in out.get("text", "").splitlines():
                 if line.startswith("SONDA "):
-                    return json.loads(line[len("SONDA "):])
+                    return json.loads(line[len("SONDA ") :])
     raise AssertionError("the probe printed nothing")
 
 
@@ -184,8 +187,17 @@ def test_feedback_holds_no_linked_file(graded):
     from course_utils.tools.release import nbgrader_command, run_nbgrader
 
     root, _, _ = graded
-    run_nbgrader(nbgrader_command("generate_feedback", ASSIGNMENT, "--force", "--student=enlaces", root=root,
-                                  extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"]), cwd=root)
+    run_nbgrader(
+        nbgrader_command(
+            "generate_feedback",
+            ASSIGNMENT,
+            "--force",
+            "--student=enlaces",
+            root=root,
+            extra=[f"--CourseDirectory.db_url=sqlite:///{root / 'gradebook.db'}"],
+        ),
+        cwd=root,
+    )
     feedback = root / "feedback" / "enlaces" / ASSIGNMENT
     assert [p.name for p in feedback.iterdir()] == [f"{ASSIGNMENT}.html"]
 
@@ -205,29 +217,39 @@ def test_the_command_refuses_and_no_sandbox_is_said_in_every_report(tmp_path):
     submit(root, "ana", CORRECT)
     course = [sys.executable, "-m", "course_utils.tools.cli", "grade"]
     env = {**os.environ, BWRAP_ENV: "/no/hay/bwrap"}
-    refused = subprocess.run([*course, "autograde", ASSIGNMENT, "--course-root", str(root), "--jobs", "1"],
-                             capture_output=True, text=True, env=env)
+    refused = subprocess.run(
+        [*course, "autograde", ASSIGNMENT, "--course-root", str(root), "--jobs", "1"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert refused.returncode != 0 and "bubblewrap" in refused.stderr and "--no-sandbox" in refused.stderr
     assert not status_path(root, ASSIGNMENT).exists()
-    done = subprocess.run([*course, "autograde", ASSIGNMENT, "--course-root", str(root), "--jobs", "1", "--no-sandbox"],
-                          capture_output=True, text=True, env=env)
+    done = subprocess.run(
+        [*course, "autograde", ASSIGNMENT, "--course-root", str(root), "--jobs", "1", "--no-sandbox"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     assert done.returncode == 0, done.stderr
     assert read_status(root, ASSIGNMENT)["ana"]["note"] == NO_SANDBOX_NOTE
-    subprocess.run([*course, "report", ASSIGNMENT, "--course-root", str(root)], check=True, env=env,
-                   capture_output=True)
+    subprocess.run(
+        [*course, "report", ASSIGNMENT, "--course-root", str(root)], check=True, env=env, capture_output=True
+    )
     assert NO_SANDBOX_NOTE in (root / "grading" / ASSIGNMENT / "summary.md").read_text(encoding="utf-8")
 
 
 def test_as_root_the_kernel_drops_to_nobody_without_a_user_namespace():
-    argv = Sandbox(bwrap="bwrap", readonly=["/opt/py"], uid=65534).argv(["python"], ["/w/home"], "/w/nb",
-                                                                      binds={"/w/nb": "/w/run"})
+    argv = Sandbox(bwrap="bwrap", readonly=["/opt/py"], uid=65534).argv(
+        ["python"], ["/w/home"], "/w/nb", binds={"/w/nb": "/w/run"}
+    )
     assert "--unshare-user" not in argv, "a user namespace made by root maps the kernel back to uid 0 outside"
-    tail = argv[argv.index("--") + 1:]
+    tail = argv[argv.index("--") + 1 :]
     assert tail[:3] == ["setpriv", "--reuid=65534", "--regid=65534"] and "--no-new-privs" in tail
     assert tail[-1] == "python"
     assert {"--unshare-net", "--unshare-pid", "--die-with-parent"} <= set(argv)
     assert argv[argv.index("--chdir") + 1] == "/w/nb"
-    assert ["--bind", "/w/run", "/w/nb"] == argv[argv.index("/w/run") - 1:argv.index("/w/run") + 2]
+    assert ["--bind", "/w/run", "/w/nb"] == argv[argv.index("/w/run") - 1 : argv.index("/w/run") + 2]
 
 
 def test_as_another_user_the_kernel_keeps_that_uid_in_a_user_namespace():

@@ -1,6 +1,6 @@
 """The static scan flags code that reaches into the grading machinery, and nothing honest."""
-from __future__ import annotations
 
+from __future__ import annotations
 
 import nbformat
 import pytest
@@ -46,16 +46,19 @@ def test_each_trick_is_flagged(name):
     assert scan_source(HOSTILE[name]), f"{name} not flagged"
 
 
-@pytest.mark.parametrize("source", [
-    "import numpy as np\nx = np.allclose(a, b)",
-    "import torch\nmodel.eval()\nfor m in model.modules():\n    pass",
-    "import os\npath = os.path.join('data', 'x.csv')",
-    "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 100",
-    "from course_utils.checks import check_close\ncheck_close(f(2), 4, name='f')",
-    "self.proj = nn.Linear(4, 2)\nsetattr(self, 'w', 1)",
-    "def forward(self, x):\n    return self.net(x)",
-    "esto no es Python (",
-])
+@pytest.mark.parametrize(
+    "source",
+    [
+        "import numpy as np\nx = np.allclose(a, b)",
+        "import torch\nmodel.eval()\nfor m in model.modules():\n    pass",
+        "import os\npath = os.path.join('data', 'x.csv')",
+        "%matplotlib inline\nimport matplotlib.pyplot as plt\nplt.rcParams['figure.dpi'] = 100",
+        "from course_utils.checks import check_close\ncheck_close(f(2), 4, name='f')",
+        "self.proj = nn.Linear(4, 2)\nsetattr(self, 'w', 1)",
+        "def forward(self, x):\n    return self.net(x)",
+        "esto no es Python (",
+    ],
+)
 def test_honest_code_is_not_flagged(source):
     assert scan_source(source) == []
 
@@ -69,8 +72,9 @@ def test_no_flag_on_the_published_course():
 
 
 def test_reason_names_cell_line_and_cause():
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("x = 1"),
-                                         nbformat.v4.new_code_cell("import numpy as np\nnp.allclose = max")])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell("x = 1"), nbformat.v4.new_code_cell("import numpy as np\nnp.allclose = max")]
+    )
     reason = review_reason(scan_notebook(nb))
     assert reason.startswith("revisión manual") and "celda 2, línea 2" in reason and "numpy.allclose" in reason
     assert review_reason([]) == ""

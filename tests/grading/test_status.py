@@ -1,12 +1,15 @@
 """status.csv round-trips every field of StudentResult, the review column included."""
+
 from __future__ import annotations
 
 from course_utils.tools.grading.status import StudentResult, read_status, status_path, write_status
 
 
 def test_status_round_trip_keeps_reason_and_review(tmp_path):
-    results = [StudentResult("ana", "ok", 3.0, 3.0, 1.5),
-               StudentResult("beto", "fallo", 0.0, 3.0, 2.0, "el kernel murió", "importa la solución")]
+    results = [
+        StudentResult("ana", "ok", 3.0, 3.0, 1.5),
+        StudentResult("beto", "fallo", 0.0, 3.0, 2.0, "el kernel murió", "importa la solución"),
+    ]
     write_status(status_path(tmp_path, "tarea"), results)
     rows = read_status(tmp_path, "tarea")
     assert rows["beto"]["reason"] == "el kernel murió"

@@ -1,4 +1,5 @@
 """Copies in and out of a workspace take regular files only and never follow a link."""
+
 from __future__ import annotations
 
 import os
@@ -61,6 +62,6 @@ def test_a_link_is_never_opened(hostile, tmp_path):
         copy_regular_file(src / "robado.txt", tmp_path / "x")
     target = tmp_path / "destino-enlazado"
     target.symlink_to(tmp_path / "secreto.txt")
-    with pytest.raises(OSError):                       # nor followed when it is the destination
+    with pytest.raises(OSError):  # nor followed when it is the destination
         copy_regular_file(src / "tarea.ipynb", target)
     assert (tmp_path / "secreto.txt").read_text() == "clave"

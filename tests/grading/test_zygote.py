@@ -1,6 +1,7 @@
 """The warm nbgrader helper: a forked child behaves like `python -m nbgrader` (exit code,
 output in the log, limits applied), a run past the wall-clock limit is killed with its whole
 process group, and the helper goes on serving the next student."""
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,8 @@ def test_limits_apply_in_the_child(tmp_path):
     (tmp_path / "nbgrader_config.py").write_text(
         "import resource, os\n"
         "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0], 'HOME', os.environ['HOME'], 'SID', os.getsid(0) == os.getpid())\n",
-        encoding="utf-8")
+        encoding="utf-8",
+    )
     env = grading_environment(tmp_path / "home")
     zygote = Zygote(env)
     try:
@@ -52,16 +54,19 @@ def test_wall_clock_limit_kills_the_group_and_the_helper_goes_on(tmp_path):
         "import subprocess, sys, time\n"
         f"p = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(60)'])\n"
         f"open({str(marker)!r}, 'w').write(str(p.pid))\n"
-        "time.sleep(60)\n", encoding="utf-8")
+        "time.sleep(60)\n",
+        encoding="utf-8",
+    )
     env = grading_environment(tmp_path)
     zygote = Zygote(env)
     try:
         start = time.monotonic()
-        slow = run_limited(NBGRADER + ["list"], tmp_path / "slow", env, GradingLimits(notebook_timeout=3),
-                           zygote=zygote)
+        slow = run_limited(
+            NBGRADER + ["list"], tmp_path / "slow", env, GradingLimits(notebook_timeout=3), zygote=zygote
+        )
         assert slow.timed_out and time.monotonic() - start < 30
         grandchild = int(marker.read_text())
-        for _ in range(50):                       # killed with the group, then reaped by init
+        for _ in range(50):  # killed with the group, then reaped by init
             try:
                 os.kill(grandchild, 0)
             except ProcessLookupError:

@@ -7,31 +7,47 @@ notebook kernel runs in the bubblewrap sandbox (:mod:`.sandbox`, :mod:`.kernel`)
 parent then copies the scores into the class gradebook (:mod:`.gradebook`) **one student at a
 time**, so concurrent workers never write to it, and writes ``status.csv`` (:mod:`.status`).
 """
+
 from __future__ import annotations
 
 import os
 import sys
 import tempfile
+from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
-from typing import Iterable
 
 from ..environment import patched_environ, tool_environment
 from .diagnosis import note_in_notebooks
 from .executor import Graded, Zygotes, grade_one
-from .gradebook import (assignment_notebooks, check_gradebook, default_db_url, ensure_assignment, store_scores,
-                        template_gradebook)
+from .gradebook import (
+    assignment_notebooks,
+    check_gradebook,
+    default_db_url,
+    ensure_assignment,
+    store_scores,
+    template_gradebook,
+)
 from .limits import GradingLimits
 from .process import grading_environment
 from .sandbox import Sandbox, SandboxUnavailable, probe
 from .status import StudentResult, read_status, status_path, write_status
 from .workspace import copy_back, submitted_students
 
-__all__ = ["StudentResult", "SandboxUnavailable", "grade_submissions", "check_gradebook", "read_status",
-           "default_db_url", "NO_SANDBOX_NOTE"]
+__all__ = [
+    "StudentResult",
+    "SandboxUnavailable",
+    "grade_submissions",
+    "check_gradebook",
+    "read_status",
+    "default_db_url",
+    "NO_SANDBOX_NOTE",
+]
 
-NO_SANDBOX_NOTE = ("calificado SIN aislamiento (--no-sandbox): el código de los estudiantes se ejecutó con los "
-                   "permisos del corrector / graded WITHOUT the sandbox")
+NO_SANDBOX_NOTE = (
+    "calificado SIN aislamiento (--no-sandbox): el código de los estudiantes se ejecutó con los "
+    "permisos del corrector / graded WITHOUT the sandbox"
+)
 
 
 def _deliver(course_root: Path, assignment: str, student: str, graded: Graded, notebooks: list[str]) -> None:
@@ -47,9 +63,16 @@ def _deliver(course_root: Path, assignment: str, student: str, graded: Graded, n
     note_in_notebooks(dest, graded.reason, graded.review)
 
 
-def grade_submissions(course_root: Path, assignment: str, students: Iterable[str] | None = None,
-                      db_url: str | None = None, jobs: int = 2, limits: GradingLimits | None = None,
-                      show_progress: bool = True, sandboxed: bool = True) -> list[StudentResult]:
+def grade_submissions(
+    course_root: Path,
+    assignment: str,
+    students: Iterable[str] | None = None,
+    db_url: str | None = None,
+    jobs: int = 2,
+    limits: GradingLimits | None = None,
+    show_progress: bool = True,
+    sandboxed: bool = True,
+) -> list[StudentResult]:
     """Autograde ``students`` (default: every submission) of ``assignment`` with ``jobs`` workers.
 
     Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``.
@@ -81,16 +104,22 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
         zygotes = Zygotes(grading_environment(workdir / "helper-home", threads=threads))
         try:
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
-                futures = {pool.submit(grade_one, course_root, assignment, s, template_db, workdir, limits,
-                                       threads, zygotes, sandbox): s for s in students}
+                futures = {
+                    pool.submit(
+                        grade_one, course_root, assignment, s, template_db, workdir, limits, threads, zygotes, sandbox
+                    ): s
+                    for s in students
+                }
                 for future in as_completed(futures):
                     student = futures[future]
                     result = _record(course_root, assignment, db_url, student, future, notebooks)
                     results.append(result)
                     if bar is not None:
                         bar.update(1)
-                        bar.write(f"{student}: {result.status} · {result.score:g}/{result.max_score:g}"
-                                  + (f" · {result.reason}" if result.reason else ""))
+                        bar.write(
+                            f"{student}: {result.status} · {result.score:g}/{result.max_score:g}"
+                            + (f" · {result.reason}" if result.reason else "")
+                        )
         finally:
             zygotes.close()
             if bar is not None:
@@ -100,7 +129,9 @@ def grade_submissions(course_root: Path, assignment: str, students: Iterable[str
     return results
 
 
-def _record(course_root: Path, assignment: str, db_url: str, student: str, future, notebooks: list[str]) -> StudentResult:
+def _record(
+    course_root: Path, assignment: str, db_url: str, student: str, future, notebooks: list[str]
+) -> StudentResult:
     """Store one finished student in the class gradebook and deliver the graded notebook; a
     failure is recorded for that student only."""
     try:
@@ -108,7 +139,7 @@ def _record(course_root: Path, assignment: str, db_url: str, student: str, futur
     except Exception as err:  # noqa: BLE001 - one student's failure never stops the class
         graded = Graded(None, 0.0, f"error al preparar la calificación: {err}; se le asigna 0", None)
     try:
-        score, max_score = store_scores(db_url, assignment, student, graded.scores)     # serial: one writer
+        score, max_score = store_scores(db_url, assignment, student, graded.scores)  # serial: one writer
     except Exception as err:  # noqa: BLE001 - the rest of the class is still stored
         graded.scores, score, max_score = None, 0.0, 0.0
         graded.reason = "; ".join(filter(None, [graded.reason, f"no se pudo guardar la nota en el gradebook: {err}"]))
@@ -116,8 +147,15 @@ def _record(course_root: Path, assignment: str, db_url: str, student: str, futur
         _deliver(course_root, assignment, student, graded, notebooks)
     except Exception as err:  # noqa: BLE001 - the grade is stored; say what went wrong
         graded.reason = "; ".join(filter(None, [graded.reason, f"no se pudo copiar el notebook calificado: {err}"]))
-    return StudentResult(student, "ok" if graded.scores is not None else "fallo", score, max_score,
-                         round(graded.seconds, 2), graded.reason, graded.review)
+    return StudentResult(
+        student,
+        "ok" if graded.scores is not None else "fallo",
+        score,
+        max_score,
+        round(graded.seconds, 2),
+        graded.reason,
+        graded.review,
+    )
 
 
 if __name__ == "__main__":  # pragma: no cover - manual use: python -m course_utils.tools.grading.autograde ROOT A

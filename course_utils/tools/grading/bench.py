@@ -3,6 +3,7 @@
 of one real chapter, same machine, same run; then the same parallel grading without the sandbox,
 to give the sandbox's cost per submission. Writes ``build/bench/grading.{json,md}`` and
 refreshes ``build/report.md``."""
+
 from __future__ import annotations
 
 import os
@@ -25,8 +26,9 @@ from .sandbox import Sandbox, start_overhead
 def solution_sources(root: Path, chapter: str) -> dict[str, str]:
     """The instructor's code of each solution cell of ``chapter``, by grade id."""
     nb = nbformat.read(root / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
-    return {c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells
-            if c.metadata.get("nbgrader", {}).get("solution")}
+    return {
+        c.metadata["nbgrader"]["grade_id"]: c.source for c in nb.cells if c.metadata.get("nbgrader", {}).get("solution")
+    }
 
 
 def write_submission(release: Path, answers: dict[str, str], dest: Path) -> Path:
@@ -63,51 +65,68 @@ def _scores(db_url: str, chapter: str) -> dict[str, float]:
         return {s.student.id: float(s.score) for s in gb.find_assignment(chapter).submissions}
 
 
-def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40, jobs: int = 2,
-                  build_dir: Path | None = None) -> dict:
+def bench_grading(
+    chapter: str = "04_agresividad_dropout", submissions: int = 40, jobs: int = 2, build_dir: Path | None = None
+) -> dict:
     """Grade the same class twice and compare; returns (and writes) the measurements."""
     build_dir = build_dir or repo_root() / "build"
-    with tempfile.TemporaryDirectory(prefix="course-bench-") as tmp, \
-            patched_environ(PATH=tool_environment()["PATH"], COURSE_FAST="1"):
+    with (
+        tempfile.TemporaryDirectory(prefix="course-bench-") as tmp,
+        patched_environ(PATH=tool_environment()["PATH"], COURSE_FAST="1"),
+    ):
         root = copy_course(repo_root(), Path(tmp) / "curso")
         seq_db, par_db = f"sqlite:///{root / 'secuencial.db'}", f"sqlite:///{root / 'paralelo.db'}"
         for db in (seq_db, par_db):
-            run_nbgrader(nbgrader_command("generate_assignment", chapter, "--force", root=root,
-                                          extra=[f"--CourseDirectory.db_url={db}",
-                                                 f"--CourseDirectory.release_directory={root / 'release'}"]), cwd=root)
+            run_nbgrader(
+                nbgrader_command(
+                    "generate_assignment",
+                    chapter,
+                    "--force",
+                    root=root,
+                    extra=[f"--CourseDirectory.db_url={db}", f"--CourseDirectory.release_directory={root / 'release'}"],
+                ),
+                cwd=root,
+            )
         kinds = make_class(root, chapter, submissions)
 
         start = time.perf_counter()
-        run_nbgrader(nbgrader_command("autograde", chapter, "--force", root=root,
-                                      extra=[f"--CourseDirectory.db_url={seq_db}"]), cwd=root)
+        run_nbgrader(
+            nbgrader_command("autograde", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={seq_db}"]),
+            cwd=root,
+        )
         sequential = time.perf_counter() - start
 
         start = time.perf_counter()
-        results = grade_submissions(root, chapter, db_url=par_db, jobs=jobs, limits=GradingLimits(),
-                                    show_progress=True)
+        results = grade_submissions(root, chapter, db_url=par_db, jobs=jobs, limits=GradingLimits(), show_progress=True)
         parallel = time.perf_counter() - start
         seq_scores, par_scores = _scores(seq_db, chapter), _scores(par_db, chapter)
 
         bare_db = f"sqlite:///{root / 'sin_aislamiento.db'}"
         start = time.perf_counter()
-        bare = grade_submissions(root, chapter, db_url=bare_db, jobs=jobs, limits=GradingLimits(),
-                                 show_progress=True, sandboxed=False)
+        bare = grade_submissions(
+            root, chapter, db_url=bare_db, jobs=jobs, limits=GradingLimits(), show_progress=True, sandboxed=False
+        )
         unsandboxed = time.perf_counter() - start
         kernel_start = start_overhead(Sandbox.for_grading(), Path(tmp) / "overhead")
 
     latencies = sorted(r.seconds for r in results)
     bare_latencies = sorted(r.seconds for r in bare)
     data = {
-        "chapter": chapter, "submissions": submissions, "jobs": jobs, "cores": os.cpu_count(),
+        "chapter": chapter,
+        "submissions": submissions,
+        "jobs": jobs,
+        "cores": os.cpu_count(),
         "kinds": {k: list(kinds.values()).count(k) for k in ("correcta", "parcial", "en_blanco")},
-        "sequential_seconds": round(sequential, 1), "parallel_seconds": round(parallel, 1),
+        "sequential_seconds": round(sequential, 1),
+        "parallel_seconds": round(parallel, 1),
         "speedup": round(sequential / parallel, 2),
         "sequential_seconds_per_submission": round(sequential / submissions, 2),
         "parallel_latency_median": latencies[len(latencies) // 2],
         "parallel_latency_max": latencies[-1],
         "identical_scores": seq_scores == par_scores,
-        "score_differences": {s: (seq_scores.get(s), par_scores.get(s)) for s in kinds
-                              if seq_scores.get(s) != par_scores.get(s)},
+        "score_differences": {
+            s: (seq_scores.get(s), par_scores.get(s)) for s in kinds if seq_scores.get(s) != par_scores.get(s)
+        },
         "failed": [r.student for r in results if r.status != "ok"],
         "unsandboxed_parallel_seconds": round(unsandboxed, 1),
         "unsandboxed_latency_median": bare_latencies[len(bare_latencies) // 2],
@@ -121,22 +140,24 @@ def bench_grading(chapter: str = "04_agresividad_dropout", submissions: int = 40
 
 def _markdown(d: dict) -> str:
     target = "sí" if d["speedup"] >= 1.6 else "**no**"
-    return "\n".join([
-        f"### Calificación: {d['submissions']} entregas de {d['chapter']} ({d['kinds']['correcta']} correctas, "
-        f"{d['kinds']['parcial']} parciales, {d['kinds']['en_blanco']} en blanco), {d['cores']} núcleos",
-        "",
-        "| método | tiempo total (s) | por entrega (s) |",
-        "| --- | ---: | ---: |",
-        f"| `nbgrader autograde` secuencial | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
-        f"| `course grade autograde --jobs {d['jobs']}` (con aislamiento bwrap) | {d['parallel_seconds']} | "
-        f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
-        f"| `course grade autograde --jobs {d['jobs']} --no-sandbox` | {d['unsandboxed_parallel_seconds']} | "
-        f"{d['unsandboxed_latency_median']} (mediana) |",
-        "",
-        f"Coste del aislamiento: {d['sandbox_overhead_per_submission']} s por entrega (tiempo de reloj × procesos / "
-        f"entregas) · {d['sandbox_kernel_start_overhead']} s por arranque de kernel (mediana de 5).",
-        "",
-        f"Aceleración: **{d['speedup']}×** (objetivo ≥ 1,6×: {target}) · notas idénticas: "
-        f"**{'sí' if d['identical_scores'] else 'NO'}** · entregas que no se pudieron ejecutar: {len(d['failed'])}",
-        "",
-    ])
+    return "\n".join(
+        [
+            f"### Calificación: {d['submissions']} entregas de {d['chapter']} ({d['kinds']['correcta']} correctas, "
+            f"{d['kinds']['parcial']} parciales, {d['kinds']['en_blanco']} en blanco), {d['cores']} núcleos",
+            "",
+            "| método | tiempo total (s) | por entrega (s) |",
+            "| --- | ---: | ---: |",
+            f"| `nbgrader autograde` secuencial | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
+            f"| `course grade autograde --jobs {d['jobs']}` (con aislamiento bwrap) | {d['parallel_seconds']} | "
+            f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
+            f"| `course grade autograde --jobs {d['jobs']} --no-sandbox` | {d['unsandboxed_parallel_seconds']} | "
+            f"{d['unsandboxed_latency_median']} (mediana) |",
+            "",
+            f"Coste del aislamiento: {d['sandbox_overhead_per_submission']} s por entrega (tiempo de reloj × procesos / "
+            f"entregas) · {d['sandbox_kernel_start_overhead']} s por arranque de kernel (mediana de 5).",
+            "",
+            f"Aceleración: **{d['speedup']}×** (objetivo ≥ 1,6×: {target}) · notas idénticas: "
+            f"**{'sí' if d['identical_scores'] else 'NO'}** · entregas que no se pudieron ejecutar: {len(d['failed'])}",
+            "",
+        ]
+    )

@@ -2,6 +2,7 @@
 from a folder tree ``<student>/<file>.ipynb`` (or ``<student>/<assignment>/…``), reporting
 what was taken and what was skipped and why. For an LMS zip, use nbgrader's own
 ``zip_collect`` (see the README for the file-name pattern of a Moodle export)."""
+
 from __future__ import annotations
 
 import re
@@ -32,8 +33,9 @@ def collect_tree(source: Path, course_root: Path, assignment: str) -> Collected:
             skipped.append((folder, "el nombre de la carpeta no es un identificador válido (letras, números, _ . @ -)"))
             continue
         inner = folder / assignment if (folder / assignment).is_dir() else folder
-        files = [p for p in inner.rglob("*") if p.is_file() and not p.is_symlink()
-                 and ".ipynb_checkpoints" not in p.parts]
+        files = [
+            p for p in inner.rglob("*") if p.is_file() and not p.is_symlink() and ".ipynb_checkpoints" not in p.parts
+        ]
         if not any(p.suffix == ".ipynb" for p in files):
             skipped.append((folder, "no contiene ningún notebook (.ipynb)"))
             continue

@@ -1,11 +1,12 @@
 """Why a student lost marks other than by failed tests: teacher-readable (Spanish) notes from
 nbgrader's log and the graded notebook, and the note put at the top of the feedback."""
+
 from __future__ import annotations
 
 from pathlib import Path
 
-from .preprocessors import MISSING_CELL_MARK
 from .limits import GradingLimits
+from .preprocessors import MISSING_CELL_MARK
 
 KERNEL_DIED = "el kernel murió durante la ejecución (sys.exit/os._exit, memoria o una señal)"
 BAD_JSON = "el notebook entregado no es JSON válido (fichero dañado)"
@@ -30,11 +31,17 @@ CELL_ERRORS = {
     "MemoryError": "se quedó sin memoria (límite de {memory} MiB)",
     "SystemExit": "llamó a sys.exit()",
     "DeadKernelError": "el kernel murió en esta celda (os._exit, una señal o la memoria); se reinició, se repitieron "
-                       "las celdas anteriores y la calificación siguió",
+    "las celdas anteriores y la calificación siguió",
 }
 # Error texts of a connection refused by the sandbox (no network) or by the network guard.
-NETWORK_ERRORS = ("network access blocked", "Network is unreachable", "Temporary failure in name resolution",
-                  "Name or service not known", "[Errno 101]", "[Errno -3]")
+NETWORK_ERRORS = (
+    "network access blocked",
+    "Network is unreachable",
+    "Temporary failure in name resolution",
+    "Name or service not known",
+    "[Errno 101]",
+    "[Errno -3]",
+)
 NETWORK_NOTE = "intentó conectarse a la red (bloqueado)"
 
 
@@ -65,8 +72,7 @@ def notebook_notes(notebook_dir: Path, limits: GradingLimits) -> list[str]:
     return notes
 
 
-def explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool,
-            notebook_dir: Path | None = None) -> str:
+def explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool, notebook_dir: Path | None = None) -> str:
     """Teacher-readable notes from nbgrader's log and the graded notebook; says why a student
     got 0 when nothing was saved."""
     if timed_out:
@@ -92,8 +98,9 @@ REVIEW_NOTE = "**Pendiente de revisión manual:** {review}."
 
 def feedback_note(reason: str, review: str) -> str:
     """The Markdown shown at the top of the student's feedback (empty when nothing to say)."""
-    parts = ([FEEDBACK_NOTE.format(reason=reason)] if reason else []) + \
-            ([REVIEW_NOTE.format(review=review)] if review else [])
+    parts = ([FEEDBACK_NOTE.format(reason=reason)] if reason else []) + (
+        [REVIEW_NOTE.format(review=review)] if review else []
+    )
     return "\n\n".join(parts)
 
 

@@ -2,6 +2,7 @@
 :class:`~.hide_hidden_tests.HideHiddenTests` added, then every page written is searched for
 every hidden-test line of the assignment's source; a page that quotes one is deleted and
 reported instead of being handed out."""
+
 from __future__ import annotations
 
 import html
@@ -14,9 +15,11 @@ from nbgrader import utils
 from ..release import nbgrader_command, run_nbgrader
 from .hide_hidden_tests import hidden_needles, split_hidden
 
-PREPROCESSORS = ["nbgrader.preprocessors.GetGrades",
-                 "course_utils.tools.grading.hide_hidden_tests.HideHiddenTests",
-                 "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor"]
+PREPROCESSORS = [
+    "nbgrader.preprocessors.GetGrades",
+    "course_utils.tools.grading.hide_hidden_tests.HideHiddenTests",
+    "nbconvert.preprocessors.CSSHTMLHeaderPreprocessor",
+]
 _TAG = re.compile(r"<[^>]+>")
 
 
@@ -26,7 +29,7 @@ def hidden_test_lines(course_root: Path, assignment: str) -> set[str]:
     for path in sorted((Path(course_root) / "solutions" / assignment).glob("*.ipynb")):
         for cell in nbformat.read(path, as_version=4).cells:
             shown, secret = split_hidden(cell.source) if utils.is_grade(cell) else (cell.source.split("\n"), [])
-            visible |= {line.strip() for line in shown}    # a line also written elsewhere is no secret
+            visible |= {line.strip() for line in shown}  # a line also written elsewhere is no secret
             hidden += secret
     return hidden_needles(hidden, visible)
 
@@ -54,13 +57,16 @@ def leaks(page: str, needles: set[str]) -> list[str]:
     return sorted(needle for needle in needles if needle in text)
 
 
-def generate_feedback(course_root: Path, assignment: str, db_url: str,
-                      students: list[str] | None = None) -> dict[str, list[str]]:
+def generate_feedback(
+    course_root: Path, assignment: str, db_url: str, students: list[str] | None = None
+) -> dict[str, list[str]]:
     """Write ``feedback/<student>/<assignment>/*.html``; return the pages withheld because
     they still quoted a hidden test (path → lines), normally none."""
     course_root = Path(course_root)
-    extra = [f"--CourseDirectory.db_url={db_url}",
-             *(f"--GenerateFeedback.preprocessors={name}" for name in PREPROCESSORS)]
+    extra = [
+        f"--CourseDirectory.db_url={db_url}",
+        *(f"--GenerateFeedback.preprocessors={name}" for name in PREPROCESSORS),
+    ]
     for student in students or [None]:
         args = ["generate_feedback", assignment, "--force", *([f"--student={student}"] if student else [])]
         run_nbgrader(nbgrader_command(*args, root=course_root, extra=extra), cwd=course_root)

@@ -1,6 +1,7 @@
 """The gradebooks of a grading batch: the class gradebook (written by the parent process only,
 one student at a time), the per-student template made from the assignment alone, and the
 integrity check run afterwards."""
+
 from __future__ import annotations
 
 import os
@@ -19,7 +20,7 @@ def default_db_url(course_root: Path) -> str:
 
 def sqlite_file(db_url: str) -> Path | None:
     """The database file of a ``sqlite:///…`` URL, or None for any other database."""
-    return Path(db_url[len("sqlite:///"):]) if db_url.startswith("sqlite:///") else None
+    return Path(db_url[len("sqlite:///") :]) if db_url.startswith("sqlite:///") else None
 
 
 def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: Path) -> None:
@@ -32,22 +33,36 @@ def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: 
             pass
     if not (course_root / "solutions" / assignment).is_dir():
         raise SystemExit(f"No existe solutions/{assignment}/ en {course_root}: ¿nombre de tarea correcto?")
-    run_nbgrader(nbgrader_command("generate_assignment", assignment, "--force", root=course_root,
-                                  extra=[f"--CourseDirectory.db_url={db_url}",
-                                         f"--CourseDirectory.release_directory={workdir / 'release'}"]),
-                 cwd=course_root)
+    run_nbgrader(
+        nbgrader_command(
+            "generate_assignment",
+            assignment,
+            "--force",
+            root=course_root,
+            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={workdir / 'release'}"],
+        ),
+        cwd=course_root,
+    )
 
 
 def template_gradebook(course_root: Path, assignment: str, workdir: Path) -> Path:
     """A gradebook holding only ``assignment``'s definition, made in a trusted folder."""
     template = workdir / "template"
     (template / "solutions").mkdir(parents=True)
-    os.chmod(template, 0o700)                 # holds the solutions and hidden tests: grader only
+    os.chmod(template, 0o700)  # holds the solutions and hidden tests: grader only
     shutil.copytree(course_root / "solutions" / assignment, template / "solutions" / assignment, symlinks=True)
     shutil.copy2(course_root / "nbgrader_config.py", template / "nbgrader_config.py")
     db = template / "gradebook.db"
-    run_nbgrader(nbgrader_command("generate_assignment", assignment, "--force", root=template,
-                                  extra=[f"--CourseDirectory.db_url=sqlite:///{db}"]), cwd=template)
+    run_nbgrader(
+        nbgrader_command(
+            "generate_assignment",
+            assignment,
+            "--force",
+            root=template,
+            extra=[f"--CourseDirectory.db_url=sqlite:///{db}"],
+        ),
+        cwd=template,
+    )
     return db
 
 
@@ -77,10 +92,14 @@ def store_scores(db_url: str, assignment: str, student: str, scores: dict | None
         warnings.filterwarnings("ignore", message=".*not in session.*")
         gb.update_or_create_student(student)
         timestamp = scores["timestamp"] if scores else None
-        submission = gb.update_or_create_submission(assignment, student, **({"timestamp": timestamp} if timestamp else {}))
+        submission = gb.update_or_create_submission(
+            assignment, student, **({"timestamp": timestamp} if timestamp else {})
+        )
         for notebook in submission.notebooks:
             for grade in notebook.grades:
-                auto, manual = (0.0, False) if scores is None else scores["grades"].get((notebook.name, grade.name), (0.0, False))
+                auto, manual = (
+                    (0.0, False) if scores is None else scores["grades"].get((notebook.name, grade.name), (0.0, False))
+                )
                 grade.auto_score, grade.needs_manual_grade = auto, manual
             for comment in notebook.comments:
                 comment.auto_comment = None if scores is None else scores["comments"].get((notebook.name, comment.name))

@@ -17,6 +17,7 @@ guard never armed) or with alterations sends the submission to manual review. Co
 same process can always reach these copies (``gc``, ``ctypes``); the static scan
 (:mod:`.scan`) flags such code, and the README lists what stays trusted.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -51,8 +52,11 @@ def _shell():
 
 
 def _protected_modules() -> dict[str, types.ModuleType]:
-    return {name: module for name, module in list(sys.modules.items())
-            if isinstance(module, types.ModuleType) and name.split(".")[0] in _PROTECTED_PREFIXES}
+    return {
+        name: module
+        for name, module in list(sys.modules.items())
+        if isinstance(module, types.ModuleType) and name.split(".")[0] in _PROTECTED_PREFIXES
+    }
 
 
 def _function_of(value: Any):
@@ -95,7 +99,7 @@ def arm() -> None:
     """Take the pristine copies (in the guard cell, before any student code)."""
     if _state:
         return
-    with warnings.catch_warnings():     # deprecated module attributes warn when merely looked at
+    with warnings.catch_warnings():  # deprecated module attributes warn when merely looked at
         warnings.simplefilter("ignore")
         _arm()
 
@@ -103,30 +107,50 @@ def arm() -> None:
 def _arm() -> None:
     modules = _protected_modules()
     _state["modules"] = dict(sys.modules)
-    _state["library_dirs"] = tuple(os.path.dirname(module.__file__) + os.sep for name, module in modules.items()
-                                   if "." not in name and getattr(module, "__file__", None))
-    _state["dicts"] = {name: {key: value for key, value in vars(module).items() if _rebindable(value)}
-                       for name, module in modules.items()}
-    _state["codes"] = {(name, key): (value, code) for name, module in modules.items()
-                       for key, value in vars(module).items() if (code := _code_of(value)) is not None}
-    _state["helper_codes"] = {name: code for name, helper in _HELPERS.items()            # functions (not classes)
-                              if (code := _code_of(helper)) is not None}
+    _state["library_dirs"] = tuple(
+        os.path.dirname(module.__file__) + os.sep
+        for name, module in modules.items()
+        if "." not in name and getattr(module, "__file__", None)
+    )
+    _state["dicts"] = {
+        name: {key: value for key, value in vars(module).items() if _rebindable(value)}
+        for name, module in modules.items()
+    }
+    _state["codes"] = {
+        (name, key): (value, code)
+        for name, module in modules.items()
+        for key, value in vars(module).items()
+        if (code := _code_of(value)) is not None
+    }
+    _state["helper_codes"] = {
+        name: code
+        for name, helper in _HELPERS.items()  # functions (not classes)
+        if (code := _code_of(helper)) is not None
+    }
     # ipykernel swaps input() per request to forward it to the frontend
-    _state["builtins"] = {key: value for key, value in vars(builtins).items()
-                          if _rebindable(value) and key not in ("input", "raw_input")}
+    _state["builtins"] = {
+        key: value for key, value in vars(builtins).items() if _rebindable(value) and key not in ("input", "raw_input")
+    }
     _state["hooks"] = (sys.gettrace(), sys.getprofile())
     shell = _shell()
     if shell is not None:
         _state["shell"] = shell
-        _state["lists"] = {name: list(getattr(shell, name)) for name in
-                           ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")}
+        _state["lists"] = {
+            name: list(getattr(shell, name))
+            for name in ("input_transformers_cleanup", "input_transformers_post", "ast_transformers")
+        }
         _state["list_objects"] = {name: getattr(shell, name) for name in _state["lists"]}
         _state["events"] = {event: list(callbacks) for event, callbacks in shell.events.callbacks.items()}
-        _state["attrs"] = {name: getattr(shell, name) for name in ("display_pub", "events", "displayhook",
-                                                                    "input_transformer_manager", "InteractiveTB")}
+        _state["attrs"] = {
+            name: getattr(shell, name)
+            for name in ("display_pub", "events", "displayhook", "input_transformer_manager", "InteractiveTB")
+        }
         owners = [shell] + ([shell.kernel] if getattr(shell, "kernel", None) is not None else [])
-        _state["classes"] = {cls: {k: v for k, v in vars(cls).items() if isinstance(v, types.FunctionType)}
-                             for owner in owners for cls in _classes_of(owner)}
+        _state["classes"] = {
+            cls: {k: v for k, v in vars(cls).items() if isinstance(v, types.FunctionType)}
+            for owner in owners
+            for cls in _classes_of(owner)
+        }
         _state["instance_keys"] = {id(owner): (owner, set(vars(owner))) for owner in owners}
 
 
@@ -135,8 +159,11 @@ def _library_wrapper(current: Any, pristine: Any) -> bool:
     ``torch.manual_seed`` (``functools.wraps``, code in torch's files). Code a student writes
     lives in a cell or in the workspace, never in the installed packages."""
     code = getattr(_function_of(current), "__code__", None)
-    return (getattr(current, "__wrapped__", None) is pristine and code is not None
-            and any(code.co_filename.startswith(folder) for folder in _state.get("library_dirs", ())))
+    return (
+        getattr(current, "__wrapped__", None) is pristine
+        and code is not None
+        and any(code.co_filename.startswith(folder) for folder in _state.get("library_dirs", ()))
+    )
 
 
 def _restore_dict(target: dict, pristine: dict, label: str, altered: list[str]) -> None:
@@ -184,7 +211,7 @@ def _check(altered: list[str]) -> None:
                 altered.append(f"{cls.__name__}.{key}")
                 setattr(cls, key, value)
     for owner, keys in _state["instance_keys"].values():
-        for key in set(vars(owner)) - keys:       # an instance attribute shadowing a method
+        for key in set(vars(owner)) - keys:  # an instance attribute shadowing a method
             if callable(getattr(type(owner), key, None)):
                 altered.append(f"{type(owner).__name__}.{key}")
                 del vars(owner)[key]
@@ -226,6 +253,5 @@ def restore(namespace: dict[str, Any], nonce: str = "") -> list[str]:
         namespace[name] = helper
     shell = _state.get("shell")
     if shell is not None:
-        shell.display_pub.publish(data={MARKER_MIME: {"nonce": nonce, "altered": sorted(set(altered))}},
-                                  metadata={})
+        shell.display_pub.publish(data={MARKER_MIME: {"nonce": nonce, "altered": sorted(set(altered))}}, metadata={})
     return altered

@@ -6,13 +6,14 @@ part and, when it failed, one line: the exception's name and its (Spanish) messa
 other output loses any line that quotes a hidden test, and the grading guard's cell and
 markers are dropped.
 """
+
 from __future__ import annotations
 
 import re
 
+from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
-from nbformat.v4 import new_output
 
 from .guard import MARKER_MIME, RESTORE_PREFIX
 
@@ -65,8 +66,11 @@ class HideHiddenTests(NbGraderPreprocessor):
                 cell.source = "\n".join(split_hidden(cell.source)[0]).strip("\n")
                 cell.outputs = self._failure_only(cell.get("outputs", []), needles)
             elif cell.cell_type == "code":
-                cell.outputs = [self._scrub(out, needles) for out in cell.get("outputs", [])
-                                if MARKER_MIME not in out.get("data", {})]
+                cell.outputs = [
+                    self._scrub(out, needles)
+                    for out in cell.get("outputs", [])
+                    if MARKER_MIME not in out.get("data", {})
+                ]
             cells.append(cell)
         nb.cells = cells
         return nb, resources

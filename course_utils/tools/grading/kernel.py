@@ -7,6 +7,7 @@ at the same path inside the sandbox: whatever the student's code creates there â
 solutions, to ``/``, FIFOs â€” never reaches a folder that nbgrader (outside, as the grader)
 reads, writes or chmods afterwards.
 """
+
 from __future__ import annotations
 
 import os
@@ -19,8 +20,7 @@ from traitlets import Unicode
 from .sandbox import Sandbox
 from .workspace import copy_regular_files
 
-
-KERNEL_HOME = "kernel-home"    # the kernel's HOME, TMPDIR and caches; nbgrader keeps its own home
+KERNEL_HOME = "kernel-home"  # the kernel's HOME, TMPDIR and caches; nbgrader keeps its own home
 
 
 class SandboxedKernelManager(AsyncKernelManager):
@@ -50,7 +50,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         sandbox = Sandbox.from_json(self.sandbox)
         cwd = os.path.realpath(kw.get("cwd") or os.getcwd())
         run = Path(self.workspace) / "run"
-        if not run.exists():                      # the first start; a restart keeps the folder as it is
+        if not run.exists():  # the first start; a restart keeps the folder as it is
             copy_regular_files(Path(cwd), run)
             sandbox.hand_over(run)
         sandbox.hand_over(Path(self.connection_file))

@@ -1,5 +1,6 @@
 """Per-student resource limits: wall-clock and per-cell time, memory, file size, processes and
 printed output, enforced by the operating system (``setrlimit``) and by nbgrader."""
+
 from __future__ import annotations
 
 import resource
@@ -19,8 +20,12 @@ class GradingLimits:
 
     def nbgrader_options(self) -> list[str]:
         """nbgrader traits that enforce the per-cell limits inside ``nbgrader autograde``."""
-        return [f"--Execute.timeout={self.cell_timeout}", "--Execute.interrupt_on_timeout=True",
-                f"--LimitOutput.max_lines={self.max_output_lines}", "--LimitOutput.max_traceback=100"]
+        return [
+            f"--Execute.timeout={self.cell_timeout}",
+            "--Execute.interrupt_on_timeout=True",
+            f"--LimitOutput.max_lines={self.max_output_lines}",
+            "--LimitOutput.max_traceback=100",
+        ]
 
 
 def apply_limits(limits: GradingLimits) -> None:

@@ -1,4 +1,5 @@
 """nbgrader preprocessors the course adds when it autogrades (see :mod:`.guard`)."""
+
 from __future__ import annotations
 
 import copy
@@ -13,9 +14,11 @@ from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from .guard import ARM, PREAMBLE, RESTORE, RESTORE_PREFIX
 
-GUARD_CELL_ID = "course-grading-guard"       # prefix: the cell's id ends with a fresh random part
-KERNEL_DIED = ("el kernel murió al ejecutar esta celda (os._exit, una señal o la memoria); se reinició, "
-               "se repitieron las celdas anteriores y la calificación siguió")
+GUARD_CELL_ID = "course-grading-guard"  # prefix: the cell's id ends with a fresh random part
+KERNEL_DIED = (
+    "el kernel murió al ejecutar esta celda (os._exit, una señal o la memoria); se reinició, "
+    "se repitieron las celdas anteriores y la calificación siguió"
+)
 
 
 class GuardGradedTests(NbGraderPreprocessor):
@@ -61,10 +64,12 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
         for out in cell.get("outputs", []):
             if out.get("output_type") == "stream" and len(out.get("text", "")) > self.max_chars:
                 size = len(out["text"])
-                out["text"] = out["text"][:self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
+                out["text"] = (
+                    out["text"][: self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
+                )
             for key, value in list(out.get("data", {}).items()):
                 if isinstance(value, str) and len(value) > self.max_chars:
-                    out["data"][key] = value[:self.max_chars] + "\n… [salida recortada al calificar]"
+                    out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
         return cell, resources
 
 
@@ -87,8 +92,11 @@ class RestartDeadKernel(Execute):
             if len(self._killers) >= self.max_restarts:
                 raise
             self._killers.add(index)
-            cell.outputs = [new_output("error", ename="DeadKernelError", evalue=KERNEL_DIED,
-                                       traceback=[f"DeadKernelError: {KERNEL_DIED}"])]
+            cell.outputs = [
+                new_output(
+                    "error", ename="DeadKernelError", evalue=KERNEL_DIED, traceback=[f"DeadKernelError: {KERNEL_DIED}"]
+                )
+            ]
             self.nb.cells[index] = cell
             run_sync(self._restart_kernel)()
             self._replay(index)

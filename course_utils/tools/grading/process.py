@@ -2,6 +2,7 @@
 environment, its own session, the wall-clock limit, and the whole process group killed at the
 end. nbgrader itself is trusted and runs as the grader; only the notebook kernel it starts is
 untrusted, and that runs in the sandbox (:mod:`.sandbox`)."""
+
 from __future__ import annotations
 
 import os
@@ -30,15 +31,26 @@ def grading_environment(home: Path, extra: dict[str, str] | None = None, threads
     the network guard on ``PYTHONPATH`` (it reports attempts; the sandbox blocks them), no GPU,
     and ``threads`` math threads (so that parallel workers do not oversubscribe the cores)."""
     env = {k: os.environ[k] for k in _KEPT if k in os.environ}
-    env.update({
-        "HOME": str(home), "TMPDIR": str(home), "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
-        "IPYTHONDIR": str(home / ".ipython"), "MPLCONFIGDIR": str(home / ".matplotlib"),
-        "COURSE_CACHE_DIR": str(home / "cache"),
-        "PYTHONPATH": str(NETGUARD_DIR), "COURSE_FAST": "1", "CUDA_VISIBLE_DEVICES": "",
-        "HF_HUB_OFFLINE": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONDONTWRITEBYTECODE": "1",
-        "COURSE_NETGUARD_LOG": str(home / NETWORK_LOG),
-        "OMP_NUM_THREADS": str(threads), "MKL_NUM_THREADS": str(threads), "OPENBLAS_NUM_THREADS": str(threads),
-    })
+    env.update(
+        {
+            "HOME": str(home),
+            "TMPDIR": str(home),
+            "JUPYTER_CONFIG_DIR": str(home / ".jupyter"),
+            "IPYTHONDIR": str(home / ".ipython"),
+            "MPLCONFIGDIR": str(home / ".matplotlib"),
+            "COURSE_CACHE_DIR": str(home / "cache"),
+            "PYTHONPATH": str(NETGUARD_DIR),
+            "COURSE_FAST": "1",
+            "CUDA_VISIBLE_DEVICES": "",
+            "HF_HUB_OFFLINE": "1",
+            "TF_CPP_MIN_LOG_LEVEL": "3",
+            "PYTHONDONTWRITEBYTECODE": "1",
+            "COURSE_NETGUARD_LOG": str(home / NETWORK_LOG),
+            "OMP_NUM_THREADS": str(threads),
+            "MKL_NUM_THREADS": str(threads),
+            "OPENBLAS_NUM_THREADS": str(threads),
+        }
+    )
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
     env.update(extra or {})
     return env
@@ -52,8 +64,9 @@ class RunResult:
     output: str
 
 
-def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits,
-                zygote: "Zygote | None" = None) -> RunResult:
+def run_limited(
+    command: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits, zygote: Zygote | None = None
+) -> RunResult:
     """Run ``command`` in its own session under ``limits``; on the wall-clock limit the whole
     process group is killed. The combined output is kept (its last 20,000 characters).
 
@@ -65,16 +78,23 @@ def run_limited(command: list[str], cwd: Path, env: dict[str, str], limits: Grad
         returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log)
     else:
         with open(log, "wb") as out:
-            proc = subprocess.Popen(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                                    stderr=subprocess.STDOUT, start_new_session=True,
-                                    preexec_fn=lambda: apply_limits(limits))
+            proc = subprocess.Popen(
+                command,
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=lambda: apply_limits(limits),
+            )
             timed_out = False
             try:
                 proc.wait(timeout=limits.notebook_timeout)
             except subprocess.TimeoutExpired:
                 timed_out = True
             finally:
-                kill_process_group(proc.pid)      # kernels and anything else left in the session
+                kill_process_group(proc.pid)  # kernels and anything else left in the session
                 proc.wait()
             returncode = proc.returncode
     with open(log, "rb") as fh:

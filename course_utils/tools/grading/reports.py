@@ -1,5 +1,6 @@
 """Instructor reports of one assignment: a CSV for the LMS and a Markdown summary with a grade
 histogram and, per exercise, the mean score and the fraction of students with full marks."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -21,17 +22,26 @@ def grades_table(db_url: str, assignment: str) -> tuple[pd.DataFrame, pd.DataFra
     rows, cells = [], []
     with Gradebook(db_url) as gb:
         for submission in gb.find_assignment(assignment).submissions:
-            rows.append({"student": submission.student.id, "score": float(submission.score),
-                         "max_score": float(submission.max_score)})
+            rows.append(
+                {
+                    "student": submission.student.id,
+                    "score": float(submission.score),
+                    "max_score": float(submission.max_score),
+                }
+            )
             for notebook in submission.notebooks:
                 for grade in notebook.grades:
-                    cells.append({"exercise": grade.name, "score": float(grade.score or 0.0),
-                                  "max": float(grade.max_score)})
+                    cells.append(
+                        {"exercise": grade.name, "score": float(grade.score or 0.0), "max": float(grade.max_score)}
+                    )
     students = pd.DataFrame(rows, columns=["student", "score", "max_score"]).sort_values("student")
     per_cell = pd.DataFrame(cells, columns=["exercise", "score", "max"])
     per_cell["full"] = per_cell["score"] >= per_cell["max"]
-    exercises = per_cell.groupby("exercise").agg(mean=("score", "mean"), points=("max", "first"),
-                                                 full_marks=("full", "mean")).reset_index()
+    exercises = (
+        per_cell.groupby("exercise")
+        .agg(mean=("score", "mean"), points=("max", "first"), full_marks=("full", "mean"))
+        .reset_index()
+    )
     return students.reset_index(drop=True), exercises.sort_values("full_marks").reset_index(drop=True)
 
 
@@ -45,8 +55,12 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     students["status"] = students["student"].map(lambda s: status.get(s, {}).get("status", ""))
     students["reason"] = students["student"].map(lambda s: status.get(s, {}).get("reason", ""))
     students["review"] = students["student"].map(lambda s: status.get(s, {}).get("review", "") or "")
-    paths = {"csv": out / "grades.csv", "summary": out / "summary.md", "histogram": out / "histogram.png",
-             "exercises": out / "exercises.png"}
+    paths = {
+        "csv": out / "grades.csv",
+        "summary": out / "summary.md",
+        "histogram": out / "histogram.png",
+        "exercises": out / "exercises.png",
+    }
     students.to_csv(paths["csv"], index=False)
 
     fig, ax = plt.subplots(figsize=(6, 3.5))
@@ -64,18 +78,33 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
 
     notes = sorted({row.get("note") for row in status.values() if row.get("note")})
     problems = students[students["reason"].fillna("") != ""]
-    lines = [f"# {assignment}: resumen de la calificación", "",
-             f"{len(students)} entregas · media {students['score'].mean():.2f} de "
-             f"{students['max_score'].max() if len(students) else 0:g} puntos", "",
-             *[f"**AVISO: {note}.**\n" for note in notes],
-             "![histograma](histogram.png)", "", "## Ejercicios (del más difícil al más fácil)", "",
-             exercises.round(3).to_markdown(index=False), "", "![ejercicios](exercises.png)", "",
-             "## Entregas con incidencias", ""]
-    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.reason}" for r in problems.itertuples()] or ["ninguna"]
+    lines = [
+        f"# {assignment}: resumen de la calificación",
+        "",
+        f"{len(students)} entregas · media {students['score'].mean():.2f} de "
+        f"{students['max_score'].max() if len(students) else 0:g} puntos",
+        "",
+        *[f"**AVISO: {note}.**\n" for note in notes],
+        "![histograma](histogram.png)",
+        "",
+        "## Ejercicios (del más difícil al más fácil)",
+        "",
+        exercises.round(3).to_markdown(index=False),
+        "",
+        "![ejercicios](exercises.png)",
+        "",
+        "## Entregas con incidencias",
+        "",
+    ]
+    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.reason}" for r in problems.itertuples()] or [
+        "ninguna"
+    ]
     to_review = students[students["review"].fillna("") != ""]
     lines += ["", "## Entregas para revisar a mano", ""]
-    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.review}" for r in to_review.itertuples()] or ["ninguna"]
-    similarity = out / "similarity.csv"      # written by ``course grade similarity``
+    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.review}" for r in to_review.itertuples()] or [
+        "ninguna"
+    ]
+    similarity = out / "similarity.csv"  # written by ``course grade similarity``
     if similarity.is_file():
         lines += ["", *similarity_section(similarity)]
     paths["summary"].write_text("\n".join(lines) + "\n", encoding="utf-8")

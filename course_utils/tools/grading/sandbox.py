@@ -13,6 +13,7 @@ user's uid in a user namespace.
 nbgrader and every gradebook stay outside; the kernel talks to nbgrader over ZeroMQ ``ipc``
 sockets in a folder shared with the sandbox (see :mod:`.kernel`).
 """
+
 from __future__ import annotations
 
 import json
@@ -25,8 +26,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 NETGUARD_DIR = Path(__file__).parent / "netguard"
-SANDBOX_UID = SANDBOX_GID = 65534          # "nobody" on Debian and most Linux systems
-BWRAP_ENV = "COURSE_BWRAP"                  # path of bwrap (tests point it at nothing)
+SANDBOX_UID = SANDBOX_GID = 65534  # "nobody" on Debian and most Linux systems
+BWRAP_ENV = "COURSE_BWRAP"  # path of bwrap (tests point it at nothing)
 _SYSTEM = ("/usr", "/etc", "/opt")
 _MERGED = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
 
@@ -59,10 +60,10 @@ class Sandbox:
 
     bwrap: str
     readonly: list[str] = field(default_factory=list)
-    uid: int | None = SANDBOX_UID             # None: keep the grader's (non-root) uid
+    uid: int | None = SANDBOX_UID  # None: keep the grader's (non-root) uid
 
     @classmethod
-    def for_grading(cls, data_dir: Path | None = None, bwrap: str | None = None) -> "Sandbox":
+    def for_grading(cls, data_dir: Path | None = None, bwrap: str | None = None) -> Sandbox:
         """The sandbox for grading with this Python: read-only system, Python, course_utils and
         ``data_dir`` (default: the course data); raise :class:`SandboxUnavailable` without bwrap."""
         from ...config import data_dir as course_data
@@ -71,7 +72,8 @@ class Sandbox:
         if found is None:
             raise SandboxUnavailable(
                 "no se encuentra bubblewrap (bwrap): instálelo (apt-get install bubblewrap) o califique sin "
-                "aislamiento con --no-sandbox / bubblewrap (bwrap) was not found: install it or pass --no-sandbox")
+                "aislamiento con --no-sandbox / bubblewrap (bwrap) was not found: install it or pass --no-sandbox"
+            )
         data = _real(data_dir or course_data())
         readonly = _python_paths() + ([data] if os.path.isdir(data) else [])
         return cls(bwrap=found, readonly=readonly, uid=SANDBOX_UID if os.geteuid() == 0 else None)
@@ -80,15 +82,26 @@ class Sandbox:
         return json.dumps(asdict(self))
 
     @classmethod
-    def from_json(cls, text: str) -> "Sandbox":
+    def from_json(cls, text: str) -> Sandbox:
         return cls(**json.loads(text))
 
-    def argv(self, command: list[str], writable: list[str], workdir: str,
-             binds: dict[str, str] | None = None) -> list[str]:
+    def argv(
+        self, command: list[str], writable: list[str], workdir: str, binds: dict[str, str] | None = None
+    ) -> list[str]:
         """``command`` wrapped in bwrap: the read-only paths, ``writable`` folders (same path
         inside), ``binds`` (inside path → outside folder, writable), started in ``workdir``."""
-        args = [self.bwrap, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
-                "--unshare-cgroup-try", "--die-with-parent", "--new-session", "--hostname", "calificacion"]
+        args = [
+            self.bwrap,
+            "--unshare-ipc",
+            "--unshare-pid",
+            "--unshare-net",
+            "--unshare-uts",
+            "--unshare-cgroup-try",
+            "--die-with-parent",
+            "--new-session",
+            "--hostname",
+            "calificacion",
+        ]
         if self.uid is None:
             args += ["--unshare-user"]
         for path in _SYSTEM:
@@ -99,10 +112,22 @@ class Sandbox:
                 args += ["--symlink", os.readlink(path), path]
             elif os.path.isdir(path):
                 args += ["--ro-bind", path, path]
-        args += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/dev/shm",
-                 "--perms", "1777", "--tmpfs", "/tmp"]
+        args += [
+            "--proc",
+            "/proc",
+            "--dev",
+            "/dev",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/dev/shm",
+            "--perms",
+            "1777",
+            "--tmpfs",
+            "/tmp",
+        ]
         targets = [*self.readonly, *writable, *(binds or {})]
-        for folder in _ancestors(targets):          # traversable, whatever the modes outside (/root is 0700)
+        for folder in _ancestors(targets):  # traversable, whatever the modes outside (/root is 0700)
             args += ["--perms", "0755", "--dir", folder]
         for path in self.readonly:
             args += ["--ro-bind", path, path]
@@ -112,8 +137,15 @@ class Sandbox:
             args += ["--bind", outside, inside]
         args += ["--chdir", workdir, "--"]
         if self.uid is not None:
-            args += ["setpriv", f"--reuid={self.uid}", f"--regid={self.uid}", "--clear-groups",
-                     "--no-new-privs", "--bounding-set=-all", "--inh-caps=-all"]
+            args += [
+                "setpriv",
+                f"--reuid={self.uid}",
+                f"--regid={self.uid}",
+                "--clear-groups",
+                "--no-new-privs",
+                "--bounding-set=-all",
+                "--inh-caps=-all",
+            ]
         return args + command
 
     def hand_over(self, *paths: Path) -> None:
@@ -127,8 +159,12 @@ class Sandbox:
 
 def _ancestors(paths: list[str]) -> list[str]:
     """The folders above ``paths`` that the sandbox must create, shallowest first."""
-    found = {str(parent) for path in paths for parent in Path(path).parents
-             if str(parent) not in ("/", "/tmp") and not str(parent).startswith(_SYSTEM)}
+    found = {
+        str(parent)
+        for path in paths
+        for parent in Path(path).parents
+        if str(parent) not in ("/", "/tmp") and not str(parent).startswith(_SYSTEM)
+    }
     return sorted(found, key=lambda p: (p.count("/"), p))
 
 
@@ -158,8 +194,13 @@ def probe(sandbox: Sandbox, scratch: Path) -> float:
     command = sandbox.argv([sys.executable, "-I", "-c", _PROBE], [str(scratch)], str(scratch))
     start = time.perf_counter()
     try:
-        done = subprocess.run(command, capture_output=True, text=True, timeout=120,
-                              env={"PATH": "/usr/bin:/bin", "HOME": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"})
+        done = subprocess.run(
+            command,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "HOME": str(scratch), "PYTHONDONTWRITEBYTECODE": "1"},
+        )
     except (OSError, subprocess.SubprocessError) as err:
         done = None
         detail = str(err)
@@ -170,7 +211,8 @@ def probe(sandbox: Sandbox, scratch: Path) -> float:
         raise SandboxUnavailable(
             f"el aislamiento (bubblewrap) no funciona en esta máquina: {detail} — califique en un servidor donde "
             f"bwrap pueda crear espacios de nombres, o sin aislamiento con --no-sandbox / the bubblewrap sandbox "
-            f"cannot start here; fix it or pass --no-sandbox")
+            f"cannot start here; fix it or pass --no-sandbox"
+        )
     return seconds
 
 

@@ -6,6 +6,7 @@ and error machinery, ``sys.modules``, the interpreter's tracing hooks, ``ctypes`
 marked for **manual review** (with the Spanish reason) even when its tampering was undone by
 the guard. The scan only reads the notebook: nothing in it runs.
 """
+
 from __future__ import annotations
 
 import ast
@@ -82,9 +83,9 @@ _CALLS = {
     "eval": "ejecuta código construido en tiempo de ejecución (eval)",
     "compile": "ejecuta código construido en tiempo de ejecución (compile)",
     "__import__": "importa módulos de forma oculta (__import__)",
-    "setattr": None,   # only on a module, handled below
+    "setattr": None,  # only on a module, handled below
     "delattr": None,
-    "globals": None,   # only when written to, handled below
+    "globals": None,  # only when written to, handled below
 }
 _STRINGS = {
     "/proc": "lee /proc (memoria o estado de otros procesos)",
@@ -96,10 +97,34 @@ _STRINGS = {
     "CREATE TRIGGER": "intenta manipular una base de datos (CREATE TRIGGER)",
 }
 # Modules whose attributes a submission must not rebind (np.allclose = …, torch.testing.… = …).
-_PROTECTED_MODULES = ("numpy", "torch", "course_utils", "builtins", "sys", "IPython", "math", "operator",
-                      "functools", "unittest", "pytest", "os", "warnings", "inspect")
-_GUARDED_NAMES = {"check_shape", "check_close", "check_true", "check_type", "check_raises", "check_grad_flows",
-                  "check_named_grads_flow", "check_own_work", "visible_tests_passed", "get_ipython"}
+_PROTECTED_MODULES = (
+    "numpy",
+    "torch",
+    "course_utils",
+    "builtins",
+    "sys",
+    "IPython",
+    "math",
+    "operator",
+    "functools",
+    "unittest",
+    "pytest",
+    "os",
+    "warnings",
+    "inspect",
+)
+_GUARDED_NAMES = {
+    "check_shape",
+    "check_close",
+    "check_true",
+    "check_type",
+    "check_raises",
+    "check_grad_flows",
+    "check_named_grads_flow",
+    "check_own_work",
+    "visible_tests_passed",
+    "get_ipython",
+}
 
 
 @dataclass(frozen=True)
@@ -127,7 +152,7 @@ def _python_source(source: str) -> str:
 class _Visitor(ast.NodeVisitor):
     def __init__(self) -> None:
         self.found: list[tuple[int, str]] = []
-        self.aliases: dict[str, str] = {}   # local name → module it names
+        self.aliases: dict[str, str] = {}  # local name → module it names
 
     def _flag(self, node: ast.AST, reason: str) -> None:
         self.found.append((getattr(node, "lineno", 0), reason))
@@ -150,7 +175,9 @@ class _Visitor(ast.NodeVisitor):
     def visit_Import(self, node: ast.Import) -> None:
         for alias in node.names:
             self._check_import(node, alias.name)
-            self.aliases[alias.asname or alias.name.split(".")[0]] = alias.name if alias.asname else alias.name.split(".")[0]
+            self.aliases[alias.asname or alias.name.split(".")[0]] = (
+                alias.name if alias.asname else alias.name.split(".")[0]
+            )
         self.generic_visit(node)
 
     def visit_ImportFrom(self, node: ast.ImportFrom) -> None:
@@ -199,7 +226,11 @@ class _Visitor(ast.NodeVisitor):
                 self._flag(target, f"modifica {module}.{target.attr}, que usan las pruebas")
         elif isinstance(target, ast.Subscript):
             base = target.value
-            if isinstance(base, ast.Call) and isinstance(base.func, ast.Name) and base.func.id in ("globals", "vars", "locals"):
+            if (
+                isinstance(base, ast.Call)
+                and isinstance(base.func, ast.Name)
+                and base.func.id in ("globals", "vars", "locals")
+            ):
                 self._flag(target, f"escribe en {base.func.id}()")
             elif self._module_of(base) in ("sys",) or (isinstance(base, ast.Attribute) and base.attr == "__dict__"):
                 self._flag(target, "escribe en el diccionario de un módulo u objeto ajeno")
@@ -241,7 +272,7 @@ def scan_source(source: str) -> list[tuple[int, str]]:
     try:
         tree = ast.parse(_python_source(source))
     except SyntaxError:
-        return []     # it cannot run either
+        return []  # it cannot run either
     visitor = _Visitor()
     visitor.visit(tree)
     return sorted(set(visitor.found))

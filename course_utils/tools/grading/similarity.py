@@ -11,6 +11,7 @@ pair's similarity is the share of each
 side's tokens covered by shared fingerprints, the smaller of the two; pairs at or above the
 threshold are reported. A report is a reason to look, never a verdict.
 """
+
 from __future__ import annotations
 
 import builtins
@@ -31,7 +32,7 @@ from copydetect.utils import find_fingerprint_overlap, get_copied_slices, get_do
 PUBLISHED = "(solución publicada)"
 K, WINDOW, THRESHOLD, MIN_TOKENS = 10, 3, 0.8, 20
 _SOLUTION_REGION = re.compile(r"^[ \t]*### BEGIN SOLUTION.*?^[ \t]*### END SOLUTION[^\n]*\n?", re.S | re.M)
-_STUB = {"raise NotImplementedError()", "raise NotImplementedError"}   # nbgrader's placeholder
+_STUB = {"raise NotImplementedError()", "raise NotImplementedError"}  # nbgrader's placeholder
 _KEEP = set(dir(builtins)) | set(keyword.kwlist) | {"self", "cls"}
 
 
@@ -41,8 +42,8 @@ class Match:
 
     first: str
     second: str
-    similarity: float        # the smaller of the two sides' shares of copied tokens, 0…1
-    tokens: int              # tokens of the smaller side
+    similarity: float  # the smaller of the two sides' shares of copied tokens, 0…1
+    tokens: int  # tokens of the smaller side
 
 
 def _tokens(source: str, keep: set[str]) -> list[str]:
@@ -53,8 +54,14 @@ def _tokens(source: str, keep: set[str]) -> list[str]:
     try:
         for tok in tokenize.generate_tokens(io.StringIO("\n".join(lines) + "\n").readline):
             kind, text = tok.type, tok.string
-            if kind in (tokenize.COMMENT, tokenize.NL, tokenize.NEWLINE, tokenize.INDENT, tokenize.DEDENT,
-                        tokenize.ENDMARKER):
+            if kind in (
+                tokenize.COMMENT,
+                tokenize.NL,
+                tokenize.NEWLINE,
+                tokenize.INDENT,
+                tokenize.DEDENT,
+                tokenize.ENDMARKER,
+            ):
                 if kind == tokenize.NEWLINE:
                     out.append(";")
                 continue
@@ -96,9 +103,13 @@ class _Alphabet:
 
 
 def _solution_cells(nb) -> dict[str, str]:
-    return {cell.metadata["nbgrader"]["grade_id"]: cell.source for cell in nb.cells
-            if cell.cell_type == "code" and cell.metadata.get("nbgrader", {}).get("solution")
-            and cell.metadata["nbgrader"].get("grade_id")}
+    return {
+        cell.metadata["nbgrader"]["grade_id"]: cell.source
+        for cell in nb.cells
+        if cell.cell_type == "code"
+        and cell.metadata.get("nbgrader", {}).get("solution")
+        and cell.metadata["nbgrader"].get("grade_id")
+    }
 
 
 def _covered(doc_len: int, idx: np.ndarray) -> int:
@@ -107,7 +118,7 @@ def _covered(doc_len: int, idx: np.ndarray) -> int:
         return 0
     covered = np.zeros(doc_len, dtype=bool)
     for start, end in zip(*slices):
-        covered[int(start):int(end)] = True
+        covered[int(start) : int(end)] = True
     return int(covered.sum())
 
 
@@ -140,8 +151,12 @@ def find_similar(course_root: Path, assignment: str, threshold: float = THRESHOL
 
     def document(cells: dict[tuple[str, str], str]) -> str:
         """The student's own lines of every solution cell (what the release gave is left out)."""
-        own = {key: textwrap.dedent("\n".join(line for line in cells.get(key, "").split("\n")
-                                               if line.strip() not in given[key])) for key in sorted(given)}
+        own = {
+            key: textwrap.dedent(
+                "\n".join(line for line in cells.get(key, "").split("\n") if line.strip() not in given[key])
+            )
+            for key in sorted(given)
+        }
         return alphabet.encode([t for key in sorted(own) for t in _tokens(own[key], keep)])
 
     docs = {PUBLISHED: document(published_cells)}
@@ -179,10 +194,16 @@ def similarity_section(csv_path: Path) -> list[str]:
     """The Markdown section for ``summary.md`` from a ``similarity.csv``."""
     with open(csv_path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
-    lines = [SECTION, "", "Código de solución casi idéntico tras normalizar nombres, literales, comentarios y "
-             f"orden (umbral {THRESHOLD:.0%}): motivo para mirar, no un veredicto.", ""]
-    lines += [f"- **{r['primero']}** y **{r['segundo']}**: {float(r['similitud']):.0%} de {r['tokens']} tokens"
-              for r in rows] or ["ninguna"]
+    lines = [
+        SECTION,
+        "",
+        "Código de solución casi idéntico tras normalizar nombres, literales, comentarios y "
+        f"orden (umbral {THRESHOLD:.0%}): motivo para mirar, no un veredicto.",
+        "",
+    ]
+    lines += [
+        f"- **{r['primero']}** y **{r['segundo']}**: {float(r['similitud']):.0%} de {r['tokens']} tokens" for r in rows
+    ] or ["ninguna"]
     return lines
 
 

@@ -1,4 +1,5 @@
 """What happened to each student of a batch: :class:`StudentResult` and ``status.csv``."""
+
 from __future__ import annotations
 
 import csv
@@ -13,7 +14,7 @@ class StudentResult:
     must be reviewed by hand; both are empty when there is nothing to say."""
 
     student: str
-    status: str            # "ok" or "fallo"
+    status: str  # "ok" or "fallo"
     score: float
     max_score: float
     seconds: float

@@ -1,5 +1,6 @@
 """Why a submission needs manual review: the static scan of what was submitted and the guard's
 markers in what was graded (see :mod:`.guard`). Runs in the grading process, on files only."""
+
 from __future__ import annotations
 
 import re
@@ -27,16 +28,24 @@ def guard_notes(nb) -> list[str]:
         outputs = cell.get("outputs", [])
         if any(out.get("output_type") == "error" and out.get("ename") in _NOT_RUN for out in outputs):
             continue
-        markers = [out["data"][MARKER_MIME] for out in outputs
-                   if out.get("output_type") == "display_data" and MARKER_MIME in out.get("data", {})]
+        markers = [
+            out["data"][MARKER_MIME]
+            for out in outputs
+            if out.get("output_type") == "display_data" and MARKER_MIME in out.get("data", {})
+        ]
         mine = [m for m in markers if isinstance(m, dict) and m.get("nonce") == match.group(1)]
         if len(mine) != 1 or len(markers) != 1:
-            notes.append(f"{where}: la protección de las pruebas no se ejecutó como debía (¿celda vaciada o "
-                         "protección sustituida?)")
+            notes.append(
+                f"{where}: la protección de las pruebas no se ejecutó como debía (¿celda vaciada o "
+                "protección sustituida?)"
+            )
         elif mine[0].get("altered"):
             altered = [str(a) for a in mine[0]["altered"]]
-            notes.append(f"{where}: antes de las pruebas se encontró alterado {', '.join(altered[:4])}"
-                         + (f" y {len(altered) - 4} más" if len(altered) > 4 else "") + " (se restauró)")
+            notes.append(
+                f"{where}: antes de las pruebas se encontró alterado {', '.join(altered[:4])}"
+                + (f" y {len(altered) - 4} más" if len(altered) > 4 else "")
+                + " (se restauró)"
+            )
     return notes
 
 

@@ -4,6 +4,7 @@ Every copy here takes regular files only and never follows a symbolic link: file
 with ``O_NOFOLLOW`` and checked with ``fstat``, folders are walked with ``lstat``. A student's
 folder may hold links to anything the grader can read (or FIFOs, devices…); those are skipped,
 never read, chmodded or copied."""
+
 from __future__ import annotations
 
 import os
@@ -22,8 +23,11 @@ def submitted_students(course_root: Path, assignment: str) -> list[str]:
     base = course_root / "submitted"
     if not base.is_dir():
         return []
-    return sorted(d.name for d in base.iterdir()
-                  if not d.is_symlink() and (d / assignment).is_dir() and not (d / assignment).is_symlink())
+    return sorted(
+        d.name
+        for d in base.iterdir()
+        if not d.is_symlink() and (d / assignment).is_dir() and not (d / assignment).is_symlink()
+    )
 
 
 def copy_regular_file(source: Path, dest: Path) -> None:

@@ -7,6 +7,7 @@ notebook kernels do, in the sandbox); each child starts from the same clean, jus
 Protocol (one JSON request per line on stdin): the helper answers ``pid N`` when the child
 starts and ``exit RC`` when it ends. The parent enforces the wall-clock limit by killing the
 child's process group."""
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,13 @@ class Zygote:
 
     def __init__(self, env: dict[str, str]):
         self._buffer = b""
-        self.proc = subprocess.Popen([sys.executable, "-m", __name__], env=env,
-                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", __name__],
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+        )
 
     def alive(self) -> bool:
         return self.proc.poll() is None
@@ -48,17 +54,17 @@ class Zygote:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.decode()
 
-    def run(self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits,
-            log: Path) -> tuple[int | None, bool]:
+    def run(
+        self, args: list[str], cwd: Path, env: dict[str, str], limits: GradingLimits, log: Path
+    ) -> tuple[int | None, bool]:
         """Run ``python -m nbgrader *args`` in a forked child; returns (exit code, timed out)."""
-        request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log),
-                   "limits": asdict(limits)}
+        request = {"args": args, "cwd": str(cwd), "env": env, "log": str(log), "limits": asdict(limits)}
         self.proc.stdin.write((json.dumps(request) + "\n").encode())
         self.proc.stdin.flush()
         pid = int(self._line(time.monotonic() + 60).split()[1])
         line = self._line(time.monotonic() + limits.notebook_timeout)
         timed_out = line is None
-        kill_process_group(pid)              # on time-out, and kernels left behind in any case
+        kill_process_group(pid)  # on time-out, and kernels left behind in any case
         if timed_out:
             line = self._line(time.monotonic() + 60)
         return int(line.split()[1]), timed_out

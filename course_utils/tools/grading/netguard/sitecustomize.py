@@ -5,6 +5,7 @@ attempt to the file named by $COURSE_NETGUARD_LOG.
 A Python-level guard only (``_socket`` or ``ctypes`` get round it). When grading, the kernel's
 own network namespace (:mod:`course_utils.tools.grading.sandbox`) is what blocks; the guard is
 kept there to *report* attempts, even those the student's code catches and silences."""
+
 import os
 import socket
 
