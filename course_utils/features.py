@@ -1,6 +1,7 @@
 """Text representations for the aggressiveness chapters: TF-IDF, averaged word vectors
 (Word2Vec trained on the training split, or real pre-trained vectors in word2vec text
 format), a few stylistic counts — and an on-disk cache keyed by a hash of the inputs."""
+
 from __future__ import annotations
 
 import hashlib
@@ -8,15 +9,15 @@ import json
 import os
 import re
 import zlib
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Callable, Sequence
 
 import numpy as np
 
 from .config import CACHE_ENV, cache_dir  # noqa: F401 - CACHE_ENV re-exported for tests
 
 _TOKEN = re.compile(r"@usuario|#\w+|\w+|[^\w\s]", re.UNICODE)
-_EMOJI = re.compile("[\U0001F300-\U0001FAFF\u2600-\u27BF]")
+_EMOJI = re.compile("[\U0001f300-\U0001faff\u2600-\u27bf]")
 
 
 def tokenize(text: str) -> list[str]:
@@ -34,8 +35,9 @@ def content_key(*parts: object) -> str:
     return digest.hexdigest()[:20]
 
 
-def cached_matrices(kind: str, key_parts: Sequence[object], compute: Callable[[], list[np.ndarray]],
-                    use_cache: bool = True) -> list[np.ndarray]:
+def cached_matrices(
+    kind: str, key_parts: Sequence[object], compute: Callable[[], list[np.ndarray]], use_cache: bool = True
+) -> list[np.ndarray]:
     """``compute()``'s list of arrays, read from the cache when the same ``key_parts`` were seen.
 
     ``use_cache=False`` always recomputes and writes nothing. A damaged cache entry is recomputed.
@@ -58,16 +60,27 @@ def cached_matrices(kind: str, key_parts: Sequence[object], compute: Callable[[]
 
 
 # --- TF-IDF ---------------------------------------------------------------------------------
-def tfidf_features(train_texts: Sequence[str], *other_texts: Sequence[str], max_features: int = 5000,
-                   ngram_range: tuple[int, int] = (1, 2), use_cache: bool = True) -> list[np.ndarray]:
+def tfidf_features(
+    train_texts: Sequence[str],
+    *other_texts: Sequence[str],
+    max_features: int = 5000,
+    ngram_range: tuple[int, int] = (1, 2),
+    use_cache: bool = True,
+) -> list[np.ndarray]:
     """TF-IDF fitted on ``train_texts`` only, applied to every given text list (dense float32)."""
     import sklearn
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     def compute() -> list[np.ndarray]:
-        vectorizer = TfidfVectorizer(tokenizer=tokenize, token_pattern=None, lowercase=False,
-                                     ngram_range=ngram_range, max_features=max_features,
-                                     sublinear_tf=True, min_df=2)
+        vectorizer = TfidfVectorizer(
+            tokenizer=tokenize,
+            token_pattern=None,
+            lowercase=False,
+            ngram_range=ngram_range,
+            max_features=max_features,
+            sublinear_tf=True,
+            min_df=2,
+        )
         matrices = [vectorizer.fit_transform(train_texts)] + [vectorizer.transform(t) for t in other_texts]
         return [m.astype(np.float32).toarray() for m in matrices]
 
@@ -81,14 +94,28 @@ def _stable_hash(text: str) -> int:
     return zlib.crc32(text.encode("utf-8"))
 
 
-def train_word2vec(train_texts: Sequence[str], vector_size: int = 300, seed: int = 0, epochs: int = 15,
-                   window: int = 5, min_count: int = 2):
+def train_word2vec(
+    train_texts: Sequence[str],
+    vector_size: int = 300,
+    seed: int = 0,
+    epochs: int = 15,
+    window: int = 5,
+    min_count: int = 2,
+):
     """Word2Vec (skip-gram) on the training split only; one worker, so the result is reproducible."""
     from gensim.models import Word2Vec
 
-    return Word2Vec(sentences=[tokenize(t) for t in train_texts], vector_size=vector_size, window=window,
-                    min_count=min_count, sg=1, workers=1, seed=seed, epochs=epochs,
-                    hashfxn=_stable_hash).wv
+    return Word2Vec(
+        sentences=[tokenize(t) for t in train_texts],
+        vector_size=vector_size,
+        window=window,
+        min_count=min_count,
+        sg=1,
+        workers=1,
+        seed=seed,
+        epochs=epochs,
+        hashfxn=_stable_hash,
+    ).wv
 
 
 def load_word2vec_text(path: str | Path, limit: int | None = None):
@@ -108,8 +135,14 @@ def average_vectors(texts: Sequence[str], vectors) -> np.ndarray:
     return out
 
 
-def doc_embeddings(train_texts: Sequence[str], *other_texts: Sequence[str], vector_size: int = 300,
-                   seed: int = 0, epochs: int = 15, use_cache: bool = True) -> list[np.ndarray]:
+def doc_embeddings(
+    train_texts: Sequence[str],
+    *other_texts: Sequence[str],
+    vector_size: int = 300,
+    seed: int = 0,
+    epochs: int = 15,
+    use_cache: bool = True,
+) -> list[np.ndarray]:
     """Averaged Word2Vec document embeddings (vectors trained on ``train_texts`` only)."""
     import gensim
 
@@ -122,8 +155,16 @@ def doc_embeddings(train_texts: Sequence[str], *other_texts: Sequence[str], vect
 
 
 # --- style ----------------------------------------------------------------------------------
-STYLE_FEATURES = ("palabras", "menciones", "hashtags", "emojis", "exclamaciones", "interrogaciones",
-                  "mayúsculas", "alargamientos")
+STYLE_FEATURES = (
+    "palabras",
+    "menciones",
+    "hashtags",
+    "emojis",
+    "exclamaciones",
+    "interrogaciones",
+    "mayúsculas",
+    "alargamientos",
+)
 
 
 def style_features(texts: Sequence[str]) -> np.ndarray:
@@ -131,14 +172,16 @@ def style_features(texts: Sequence[str]) -> np.ndarray:
     rows = []
     for text in texts:
         letters = [c for c in text.replace("@USUARIO", "") if c.isalpha()]
-        rows.append([
-            len(text.split()),
-            text.count("@USUARIO"),
-            text.count("#"),
-            len(_EMOJI.findall(text)),
-            text.count("!"),
-            text.count("?"),
-            sum(c.isupper() for c in letters) / max(len(letters), 1),
-            len(re.findall(r"(\w)\1{2,}", text)),
-        ])
+        rows.append(
+            [
+                len(text.split()),
+                text.count("@USUARIO"),
+                text.count("#"),
+                len(_EMOJI.findall(text)),
+                text.count("!"),
+                text.count("?"),
+                sum(c.isupper() for c in letters) / max(len(letters), 1),
+                len(re.findall(r"(\w)\1{2,}", text)),
+            ]
+        )
     return np.asarray(rows, dtype=np.float32)

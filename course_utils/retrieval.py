@@ -1,15 +1,15 @@
 """Evaluating image–text models: similarity matrices computed in blocks, Recall@K in both
 directions, and the zero-shot judgement of notebook 05 ("trained well" or not)."""
+
 from __future__ import annotations
 
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 
 
-def relevance_matrix(image_captions: Sequence[Sequence[str]],
-                     caption_image: Sequence[int] | None = None) -> np.ndarray:
+def relevance_matrix(image_captions: Sequence[Sequence[str]], caption_image: Sequence[int] | None = None) -> np.ndarray:
     """``(n_images, n_captions)`` booleans: caption ``j`` correctly describes image ``i``.
 
     Captions are those of ``image_captions`` flattened in order (or the rows ``caption_image``
@@ -42,8 +42,9 @@ def recall_at_k(similarity: np.ndarray, relevance: np.ndarray, k: int) -> float:
     return float(np.take_along_axis(relevance, top, axis=1).any(axis=1).mean())
 
 
-def retrieval_scores(similarity: np.ndarray, relevance: np.ndarray, ks: Sequence[int] = (1, 5),
-                     similarity_t2i: np.ndarray | None = None) -> dict[str, float]:
+def retrieval_scores(
+    similarity: np.ndarray, relevance: np.ndarray, ks: Sequence[int] = (1, 5), similarity_t2i: np.ndarray | None = None
+) -> dict[str, float]:
     """Recall@K image→text (rows) and text→image (columns) for each ``k``.
 
     ``similarity_t2i`` (same shape) is used for text→image when the two directions were
@@ -63,8 +64,13 @@ def hard_negatives(similarity: np.ndarray, relevance: np.ndarray, k: int) -> np.
     return np.argsort(-masked, axis=1, kind="stable")[:, :k]
 
 
-def _rescore(base: np.ndarray, k: int, score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-             device: torch.device, block: int = 256) -> np.ndarray:
+def _rescore(
+    base: np.ndarray,
+    k: int,
+    score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    device: torch.device,
+    block: int = 256,
+) -> np.ndarray:
     """``base`` with each row's ``k`` best entries replaced by ``score(rows, candidates)``,
     shifted so that every re-scored entry ranks above every other one."""
     top = np.argsort(-base, axis=1, kind="stable")[:, :k]
@@ -77,9 +83,15 @@ def _rescore(base: np.ndarray, k: int, score: Callable[[torch.Tensor, torch.Tens
 
 
 @torch.no_grad()
-def rerank(scorer: torch.nn.Module, patches: torch.Tensor, words: torch.Tensor, mask: torch.Tensor,
-           base_similarity: np.ndarray, k: int = 10,
-           text_to_image: bool = True) -> tuple[np.ndarray, np.ndarray | None]:
+def rerank(
+    scorer: torch.nn.Module,
+    patches: torch.Tensor,
+    words: torch.Tensor,
+    mask: torch.Tensor,
+    base_similarity: np.ndarray,
+    k: int = 10,
+    text_to_image: bool = True,
+) -> tuple[np.ndarray, np.ndarray | None]:
     """Re-rank retrieval with a pairwise ``scorer(patches, words, mask)``.
 
     For each image, its ``k`` best captions under ``base_similarity`` (images × captions, from
@@ -90,18 +102,23 @@ def rerank(scorer: torch.nn.Module, patches: torch.Tensor, words: torch.Tensor, 
     ``text_to_image=False`` only the image→text direction is re-ranked and the second is None.
     """
     scorer.eval()
-    i2t = _rescore(base_similarity, k, lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]),
-                   patches.device)
+    i2t = _rescore(
+        base_similarity, k, lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]), patches.device
+    )
     if not text_to_image:
         return i2t, None
-    t2i = _rescore(base_similarity.T, k,
-                   lambda cols, cand: scorer(patches[cand], words[cols][:, None], mask[cols][:, None]),
-                   patches.device)
+    t2i = _rescore(
+        base_similarity.T,
+        k,
+        lambda cols, cand: scorer(patches[cand], words[cols][:, None], mask[cols][:, None]),
+        patches.device,
+    )
     return i2t, t2i.T
 
 
-def zero_shot_judgement(similarity: np.ndarray, correct: Sequence[int], margin: float = 0.05,
-                        collapse_tolerance: float = 1e-3) -> dict[str, float | bool]:
+def zero_shot_judgement(
+    similarity: np.ndarray, correct: Sequence[int], margin: float = 0.05, collapse_tolerance: float = 1e-3
+) -> dict[str, float | bool]:
     """Judge a model on images it never saw, each scored against the same list of captions.
 
     ``similarity`` ``(n_images, n_captions)`` holds cosine similarities; ``correct[i]`` is the
@@ -119,7 +136,7 @@ def zero_shot_judgement(similarity: np.ndarray, correct: Sequence[int], margin: 
     wrong[rows, correct] = -np.inf
     best_wrong = wrong.max(axis=1)
     gap = right - best_wrong
-    ratio = (1 + right) / np.maximum(1 + best_wrong, 1e-6)   # cosines shifted to [0, 2]
+    ratio = (1 + right) / np.maximum(1 + best_wrong, 1e-6)  # cosines shifted to [0, 2]
     spread = sim.std(axis=1)
     return {
         "acierto con margen": float((gap >= margin).mean()),

@@ -1,15 +1,17 @@
 """Training helpers shared by the chapters: progress bars and a small PyTorch loop for
 classifiers that take several inputs (one tensor per modality)."""
+
 from __future__ import annotations
 
 import time
-from typing import Callable, Sequence
+from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
 import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
+
 from .progress import progress
 
 Inputs = Sequence[torch.Tensor]
@@ -42,8 +44,7 @@ def predict_proba(model: nn.Module, inputs: Inputs, batch_size: int = 1024) -> n
     """Class probabilities (softmax of the model's logits) for every sample, as NumPy."""
     model.eval()
     n = len(inputs[0])
-    chunks = [torch.softmax(model(*(x[i:i + batch_size] for x in inputs)), dim=-1)
-              for i in range(0, n, batch_size)]
+    chunks = [torch.softmax(model(*(x[i : i + batch_size] for x in inputs)), dim=-1) for i in range(0, n, batch_size)]
     return torch.cat(chunks).cpu().numpy()
 
 
@@ -81,8 +82,9 @@ def train_classifier(
         optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
     elif schedule == "onecycle":
         optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
-                                                        pct_start=0.1, anneal_strategy="cos")
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1, anneal_strategy="cos"
+        )
     else:
         raise ValueError(f"unknown schedule {schedule!r}; use 'constant' or 'onecycle'")
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
@@ -94,7 +96,7 @@ def train_classifier(
         order = torch.randperm(n, generator=generator).to(targets.device)
         total_loss, correct = 0.0, 0
         for i in range(0, n, batch_size):
-            idx = order[i:i + batch_size]
+            idx = order[i : i + batch_size]
             batch = [x[idx] for x in inputs]
             if augment is not None:
                 batch = augment(batch)
@@ -151,8 +153,9 @@ def _train_on_image_caption_batches(
     starts = torch.cumsum(counts, 0) - counts
     steps = epochs * ((n_images + batch_size - 1) // batch_size)
     optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(optimizer, max_lr=lr, total_steps=max(steps, 1),
-                                                   pct_start=0.1, anneal_strategy="cos")
+    schedule = torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1, anneal_strategy="cos"
+    )
     history: dict[str, list] = {"step_loss": [], "loss": [], "eval": [], "seconds": []}
     elapsed = 0.0
     bar = progress(None, desc=desc, total=steps) if show_progress else None
@@ -162,7 +165,7 @@ def _train_on_image_caption_batches(
         perm = torch.randperm(n_images, generator=generator)
         epoch_losses = []
         for i in range(0, n_images, batch_size):
-            images = perm[i:i + batch_size]
+            images = perm[i : i + batch_size]
             captions = order[starts[images] + (torch.rand(len(images), generator=generator) * counts[images]).long()]
             loss = batch_loss(images, captions, generator)
             optimizer.zero_grad()
@@ -227,8 +230,19 @@ def train_contrastive(
         return contrastive_loss(model(batch_images, caption_ids[cap], caption_mask[cap]), positives)
 
     return _train_on_image_caption_batches(
-        model, len(images), caption_image, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, seed=seed, evaluate=evaluate, show_progress=show_progress, desc=desc)
+        model,
+        len(images),
+        caption_image,
+        batch_loss,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        evaluate=evaluate,
+        show_progress=show_progress,
+        desc=desc,
+    )
 
 
 def train_pair_scorer(
@@ -275,5 +289,16 @@ def train_pair_scorer(
         return (F.cross_entropy(scale * i2t, zeros) + F.cross_entropy(scale * t2i, zeros)) / 2
 
     return _train_on_image_caption_batches(
-        scorer, len(patches), caption_image, batch_loss, epochs=epochs, batch_size=batch_size, lr=lr,
-        weight_decay=weight_decay, seed=seed, evaluate=None, show_progress=show_progress, desc=desc)
+        scorer,
+        len(patches),
+        caption_image,
+        batch_loss,
+        epochs=epochs,
+        batch_size=batch_size,
+        lr=lr,
+        weight_decay=weight_decay,
+        seed=seed,
+        evaluate=None,
+        show_progress=show_progress,
+        desc=desc,
+    )

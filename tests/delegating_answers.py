@@ -9,37 +9,50 @@ beside the real solutions and requires 0 points for each delegated exercise.
 DELEGATING: dict[str, dict[str, str]] = {
     "01_operaciones_fusion": {
         "ej1_solucion": "from course_utils.fusion.torch import fuse_concat\n",
-        "ej2_solucion": ("from course_utils.fusion import torch as _fusion\n\n\n"
-                         "def fuse_elementwise(tensors, mode='sum'):\n"
-                         "    return _fusion.fuse_elementwise(tensors, mode)\n"),
-        "ej3_solucion": ("from course_utils.fusion.torch import WeightedAverage as _Reference\n\n\n"
-                         "class WeightedAverage(_Reference):\n"
-                         "    pass\n"),
+        "ej2_solucion": (
+            "from course_utils.fusion import torch as _fusion\n\n\n"
+            "def fuse_elementwise(tensors, mode='sum'):\n"
+            "    return _fusion.fuse_elementwise(tensors, mode)\n"
+        ),
+        "ej3_solucion": (
+            "from course_utils.fusion.torch import WeightedAverage as _Reference\n\n\n"
+            "class WeightedAverage(_Reference):\n"
+            "    pass\n"
+        ),
         "ej4_solucion": "from course_utils.fusion.torch import GatedFusion\n",
-        "ej5_solucion": ("import course_utils.fusion.torch\n\n"
-                         "tensor_fusion = course_utils.fusion.torch.tensor_fusion\n"),
+        "ej5_solucion": (
+            "import course_utils.fusion.torch\n\ntensor_fusion = course_utils.fusion.torch.tensor_fusion\n"
+        ),
         "ej6_solucion": "from course_utils.fusion.torch import fusion_output_dim\n",
     },
     "02_estrategias_fusion": {
         "ej1_solucion": "from course_utils.fusion.keras import build_late_fusion\n",
-        "ej2_solucion": ("from course_utils.fusion import keras as _fk\n\n\n"
-                         "def feature_extractor(model, layer_name):\n"
-                         "    return _fk.feature_extractor(model, layer_name)\n"),
+        "ej2_solucion": (
+            "from course_utils.fusion import keras as _fk\n\n\n"
+            "def feature_extractor(model, layer_name):\n"
+            "    return _fk.feature_extractor(model, layer_name)\n"
+        ),
         "ej3_solucion": "from course_utils.models.fusion_nets import IntermediateFusion\n",
         # ThreeBranchFusion stays in course_utils (notebook 03 trains it): subclassing must score 0
-        "ej4_solucion": ("from course_utils.models import fusion_nets as _fn\n\n\n"
-                         "class ThreeBranchFusion(_fn.ThreeBranchFusion):\n"
-                         "    pass\n"),
+        "ej4_solucion": (
+            "from course_utils.models import fusion_nets as _fn\n\n\n"
+            "class ThreeBranchFusion(_fn.ThreeBranchFusion):\n"
+            "    pass\n"
+        ),
         "ej5_solucion": "from course_utils.robustness import robustness_auc\n",
-        "ej6_solucion": ("from course_utils.fusion.torch import modality_dropout as _reference\n\n\n"
-                         "def modality_dropout(inputs, p, generator=None):\n"
-                         "    return _reference(inputs, p, generator)\n"),
+        "ej6_solucion": (
+            "from course_utils.fusion.torch import modality_dropout as _reference\n\n\n"
+            "def modality_dropout(inputs, p, generator=None):\n"
+            "    return _reference(inputs, p, generator)\n"
+        ),
     },
     "03_minibatches_multimodales": {
-        "ej1_solucion": ("from course_utils.batching import aligned_loaders as _loaders\n\n\n"
-                         "def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):\n"
-                         "    return _loaders(tfidf, emb, style, labels=labels, n_train=n_train,\n"
-                         "                    batch_size=batch_size, seed=seed)\n"),
+        "ej1_solucion": (
+            "from course_utils.batching import aligned_loaders as _loaders\n\n\n"
+            "def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):\n"
+            "    return _loaders(tfidf, emb, style, labels=labels, n_train=n_train,\n"
+            "                    batch_size=batch_size, seed=seed)\n"
+        ),
         "ej2_solucion": "from course_utils.batching import pad_collate\n",
         # masked_mean stays in course_utils (notebooks 05 and 06 use it): an alias must score 0
         "ej3_solucion": "from course_utils.batching import masked_mean\n",
@@ -87,9 +100,7 @@ DELEGATING: dict[str, dict[str, str]] = {
         # PatchEmbed, add_class_token and the multi-positive loss stay (ViT, CLIP); zero-shot
         # prediction used to live in models/clip.py
         "ej1_solucion": (
-            "from course_utils.models.vit import PatchEmbed as _Course\n\n"
-            "class PatchEmbed(_Course):\n"
-            "    pass\n"
+            "from course_utils.models.vit import PatchEmbed as _Course\n\nclass PatchEmbed(_Course):\n    pass\n"
         ),
         "ej2_solucion": (
             "import course_utils.models.vit as _vit\n\n"

@@ -4,18 +4,21 @@ Each mistaken answer is run against the chapter's visible test cell (the part of
 cell before its hidden tests) in a fresh namespace with the chapter's imports; the solution
 itself passes the same cell, so a failure here is the mistake, not the harness.
 """
+
 import nbformat
 import pytest
 
 from conftest import ROOT
 
-IMPORTS = ("import math\nimport numpy as np\nimport torch\nfrom torch import nn\n"
-           "from torch.utils.data import DataLoader, TensorDataset\n"
-           "from sklearn.model_selection import train_test_split\n"
-           "from course_utils.checks import (check_close, check_grad_flows, check_named_grads_flow, check_raises,\n"
-           "                                 check_shape, check_true, visible_tests_passed)\n"
-           "from course_utils.models.aggression import EMB_HIDDEN, FUSED_HIDDEN, TFIDF_HIDDEN\n"
-           "from course_utils.models.fusion_nets import mlp\n")
+IMPORTS = (
+    "import math\nimport numpy as np\nimport torch\nfrom torch import nn\n"
+    "from torch.utils.data import DataLoader, TensorDataset\n"
+    "from sklearn.model_selection import train_test_split\n"
+    "from course_utils.checks import (check_close, check_grad_flows, check_named_grads_flow, check_raises,\n"
+    "                                 check_shape, check_true, visible_tests_passed)\n"
+    "from course_utils.models.aggression import EMB_HIDDEN, FUSED_HIDDEN, TFIDF_HIDDEN\n"
+    "from course_utils.models.fusion_nets import mlp\n"
+)
 
 
 def _cell(chapter, grade_id):
@@ -31,7 +34,7 @@ def run_visible_tests(chapter, exercise, answer):
     exec(_cell(chapter, f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
 
 
-WEIGHTS_OVER_FEATURES = '''
+WEIGHTS_OVER_FEATURES = """
 class WeightedAverage(nn.Module):
     def __init__(self, n_inputs):
         super().__init__()
@@ -43,9 +46,9 @@ class WeightedAverage(nn.Module):
     def forward(self, inputs):
         stacked = torch.stack(list(inputs), dim=0)            # (modalidades, lote, características)
         return (stacked * self.fusion_weights()).sum(dim=0)   # los pesos caen sobre las características
-'''
+"""
 
-SOFTMAX_OUTPUT = '''
+SOFTMAX_OUTPUT = """
 class IntermediateFusion(nn.Module):
     def __init__(self, image_encoder, tabular_encoder, image_dim, tabular_dim, hidden=64, n_classes=10):
         super().__init__()
@@ -57,9 +60,9 @@ class IntermediateFusion(nn.Module):
     def forward(self, image, tabular):
         fused = torch.cat([self.image_branch(image), self.tabular_branch(tabular)], dim=-1)
         return torch.softmax(self.output(self.fusion(fused)), dim=-1)
-'''
+"""
 
-ALWAYS_KEEPS_MODALITY_0 = '''
+ALWAYS_KEEPS_MODALITY_0 = """
 def modality_dropout(inputs, p, generator=None):
     if not 0.0 <= p <= 1.0:
         raise ValueError(p)
@@ -70,9 +73,9 @@ def modality_dropout(inputs, p, generator=None):
     keep = torch.rand(batch, n_mod, generator=generator) >= p
     keep[~keep.any(dim=1), 0] = True
     return [x * keep[:, m].to(x.dtype).reshape(batch, *([1] * (x.dim() - 1))) for m, x in enumerate(inputs)]
-'''
+"""
 
-NOT_STRATIFIED = '''
+NOT_STRATIFIED = """
 def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):
     tf_tr, tf_te, em_tr, em_te, st_tr, st_te, y_tr, y_te = train_test_split(
         tfidf, emb, style, labels, train_size=n_train, random_state=seed)
@@ -81,9 +84,9 @@ def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed
     train = DataLoader(tensors(tf_tr, em_tr, st_tr, y_tr), batch_size=batch_size, shuffle=True,
                        generator=torch.Generator().manual_seed(seed))
     return train, DataLoader(tensors(tf_te, em_te, st_te, y_te), batch_size=batch_size)
-'''
+"""
 
-DROPOUT_ON_INPUTS = '''
+DROPOUT_ON_INPUTS = """
 class AggressionFusionNet(nn.Module):
     def __init__(self, tfidf_dim, emb_dim, dropout=0.0, n_classes=2):
         super().__init__()
@@ -99,22 +102,39 @@ class AggressionFusionNet(nn.Module):
 
     def forward(self, tfidf, emb):
         return self.output(self.fusion(torch.cat([self.tfidf_branch(tfidf), self.emb_branch(emb)], dim=-1)))
-'''
+"""
 
 MISTAKES = {
     "weighted average over the features, not the modalities": (
-        "01_operaciones_fusion", 3, WEIGHTS_OVER_FEATURES,
-        "la media ponderada debe pesar y sumar sobre las modalidades"),
+        "01_operaciones_fusion",
+        3,
+        WEIGHTS_OVER_FEATURES,
+        "la media ponderada debe pesar y sumar sobre las modalidades",
+    ),
     "softmax probabilities instead of logits": (
-        "02_estrategias_fusion", 3, SOFTMAX_OUTPUT, "debe devolver logits, sin softmax"),
+        "02_estrategias_fusion",
+        3,
+        SOFTMAX_OUTPUT,
+        "debe devolver logits, sin softmax",
+    ),
     "modality dropout always rescues modality 0": (
-        "02_estrategias_fusion", 6, ALWAYS_KEEPS_MODALITY_0,
-        "la que se conserva debe elegirse al azar, no siempre la primera"),
+        "02_estrategias_fusion",
+        6,
+        ALWAYS_KEEPS_MODALITY_0,
+        "la que se conserva debe elegirse al azar, no siempre la primera",
+    ),
     "train/test split without stratify": (
-        "03_minibatches_multimodales", 1, NOT_STRATIFIED, "¿Olvidaste stratify=labels en train_test_split?"),
+        "03_minibatches_multimodales",
+        1,
+        NOT_STRATIFIED,
+        "¿Olvidaste stratify=labels en train_test_split?",
+    ),
     "dropout on the inputs instead of after the hidden activations": (
-        "04_agresividad_dropout", 1, DROPOUT_ON_INPUTS,
-        "El dropout está apagando las ENTRADAS (columnas TF-IDF o embeddings) antes de la primera capa"),
+        "04_agresividad_dropout",
+        1,
+        DROPOUT_ON_INPUTS,
+        "El dropout está apagando las ENTRADAS (columnas TF-IDF o embeddings) antes de la primera capa",
+    ),
 }
 
 
@@ -126,7 +146,7 @@ def test_the_visible_test_names_the_canonical_mistake(mistake):
     assert message in str(failure.value)
 
 
-IN_PLACE_SUM = '''
+IN_PLACE_SUM = """
 def fuse_elementwise(tensors, mode="sum"):
     out = tensors[0]                       # no es una copia: += escribe en el primer tensor
     for t in tensors[1:]:
@@ -137,7 +157,7 @@ def fuse_elementwise(tensors, mode="sum"):
         else:
             out *= t
     return out / len(tensors) if mode == "mean" else out
-'''
+"""
 
 
 def test_an_in_place_bug_in_exercise_2_costs_only_exercise_2():

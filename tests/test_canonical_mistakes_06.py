@@ -3,15 +3,18 @@
 Each mistaken answer runs against the visible part of the graded cell (before its hidden
 tests) in a fresh namespace with the chapter's imports; the solution passes the same cell.
 """
+
 import nbformat
 import pytest
 
 from conftest import ROOT
 
 CHAPTER = "06_vit_clip"
-IMPORTS = ("import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
-           "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n"
-           "from course_utils.models.vit import patch_embed_as_linear, patchify\n")
+IMPORTS = (
+    "import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
+    "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n"
+    "from course_utils.models.vit import patch_embed_as_linear, patchify\n"
+)
 
 
 def _cell(grade_id):
@@ -26,37 +29,37 @@ def run_visible_tests(exercise, answer):
     exec(_cell(f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
 
 
-NO_POSITIONS = '''
+NO_POSITIONS = """
 def add_class_token(patches, cls_token, positions):
     return torch.cat([cls_token.expand(patches.shape[0], -1, -1), patches], dim=1)
-'''
+"""
 
-IGNORES_POSITIVES = '''
+IGNORES_POSITIVES = """
 def clip_loss(logits, positives):
     targets = torch.arange(len(logits))
     return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-'''
+"""
 
-ROWS_ONLY = '''
+ROWS_ONLY = """
 def clip_loss(logits, positives):
     weights = positives.float() / positives.float().sum(1, keepdim=True)
     rows = -(weights * logits.log_softmax(dim=1)).sum(1).mean()
     columns = -(weights * logits.log_softmax(dim=0)).sum(0).mean()
     return (rows + columns) / 2
-'''
+"""
 
-NO_NORMALISATION = '''
+NO_NORMALISATION = """
 def zero_shot_predict(image_embeddings, prompt_embeddings):
     return (image_embeddings @ prompt_embeddings.mean(dim=1).T).argmax(dim=1)
-'''
+"""
 
-AVERAGE_BEFORE_NORMALISING = '''
+AVERAGE_BEFORE_NORMALISING = """
 def zero_shot_predict(image_embeddings, prompt_embeddings):
     classes = F.normalize(prompt_embeddings.mean(dim=1), dim=-1)
     return (F.normalize(image_embeddings, dim=-1) @ classes.T).argmax(dim=1)
-'''
+"""
 
-SCALE_NOT_IN_LOG_SPACE = '''
+SCALE_NOT_IN_LOG_SPACE = """
 class LearnableTemperature(nn.Module):
     def __init__(self, temperature=0.07, max_scale=100.0):
         super().__init__()
@@ -65,9 +68,9 @@ class LearnableTemperature(nn.Module):
 
     def forward(self):
         return self.log_scale.clamp(max=self.max_scale)
-'''
+"""
 
-NOT_CLAMPED = '''
+NOT_CLAMPED = """
 class LearnableTemperature(nn.Module):
     def __init__(self, temperature=0.07, max_scale=100.0):
         super().__init__()
@@ -76,7 +79,7 @@ class LearnableTemperature(nn.Module):
 
     def forward(self):
         return self.log_scale.exp()
-'''
+"""
 
 
 MISTAKES = {
@@ -84,8 +87,11 @@ MISTAKES = {
     "multi-positive loss that ignores the positives": (3, IGNORES_POSITIVES, "ignora `positives`"),
     "columns normalised by the rows' counts": (3, ROWS_ONLY, "cada columna entre los suyos"),
     "zero-shot without normalising": (4, NO_NORMALISATION, "normaliza"),
-    "zero-shot that averages the prompts before normalising them": (4, AVERAGE_BEFORE_NORMALISING,
-                                                                     "normaliza cada prompt antes de promediar"),
+    "zero-shot that averages the prompts before normalising them": (
+        4,
+        AVERAGE_BEFORE_NORMALISING,
+        "normaliza cada prompt antes de promediar",
+    ),
     "temperature stored as the scale, not its log": (5, SCALE_NOT_IN_LOG_SPACE, "espacio logarítmico"),
     "temperature without the clamp": (5, NOT_CLAMPED, "recortar"),
 }

@@ -1,11 +1,17 @@
 """The image–caption generator and the Flickr8k-layout loader (good data and malformed data)."""
+
 import numpy as np
 import pytest
 from PIL import Image
 
 from course_utils.datasets import captions_generator as gen
-from course_utils.datasets.captions import (CaptionsError, Vocabulary, captions_dir, load_flickr_layout,
-                                            read_caption_file)
+from course_utils.datasets.captions import (
+    CaptionsError,
+    Vocabulary,
+    captions_dir,
+    load_flickr_layout,
+    read_caption_file,
+)
 from course_utils.retrieval import relevance_matrix
 
 
@@ -39,8 +45,10 @@ def test_spanish_captions_agree_in_gender_and_describe_the_scene():
     assert "una pequeña cruz roja en la parte izquierda" in captions
     assert "hay una cruz pequeña de color rojo a la izquierda" in captions
     pair = gen.Scene(gen.Thing("círculo", "azul"), relation="encima", second=gen.Thing("rombo", "amarillo"))
-    assert gen.all_captions(pair)[:2] == ["un círculo azul encima de un rombo amarillo",
-                                          "un rombo amarillo debajo de un círculo azul"]
+    assert gen.all_captions(pair)[:2] == [
+        "un círculo azul encima de un rombo amarillo",
+        "un rombo amarillo debajo de un círculo azul",
+    ]
     with pytest.raises(ValueError):
         gen.Scene(gen.Thing("cruz", "rojo"), position="izquierda", relation="encima", second=gen.Thing("rombo", "azul"))
 
@@ -57,16 +65,20 @@ def test_zero_shot_set_has_fresh_images_of_five_fixed_scenes():
     images, captions, correct = gen.zero_shot_set(per_scene=3, seed=1)
     assert images.shape == (15, 32, 32, 3) and len(captions) == 5
     assert np.bincount(correct).tolist() == [3] * 5
-    assert captions[0] != captions[1] and set(captions[0].split()) == set(captions[1].split()), \
+    assert captions[0] != captions[1] and set(captions[0].split()) == set(captions[1].split()), (
         "the first two captions must use the same words with the relation swapped"
+    )
 
 
 def test_loader_reads_a_real_flickr_layout_fixture(tmp_path):
-    folder = _write_flickr(tmp_path / "flickr", [
-        "a.jpg,A dog runs , in the grass .",
-        'a.jpg,"A dog, brown, running"',
-        "b.jpg,Two children play",
-    ])
+    folder = _write_flickr(
+        tmp_path / "flickr",
+        [
+            "a.jpg,A dog runs , in the grass .",
+            'a.jpg,"A dog, brown, running"',
+            "b.jpg,Two children play",
+        ],
+    )
     data = load_flickr_layout(folder, image_size=32)
     assert data.names == ["a.jpg", "b.jpg"]
     assert data.captions[0] == ["A dog runs , in the grass .", "A dog, brown, running"]
@@ -76,14 +88,17 @@ def test_loader_reads_a_real_flickr_layout_fixture(tmp_path):
     assert captions_dir(folder) == folder
 
 
-@pytest.mark.parametrize("rows, header, message", [
-    (["a.jpg,ok"], "filename,text", "expected the header"),
-    (["a.jpg ok without comma"], "image,caption", "line 2: expected 'image,caption'"),
-    (["a.jpg,   "], "image,caption", "line 2: the caption of 'a.jpg' is empty"),
-    (["../secret.jpg,hola"], "image,caption", "must be a file name inside Images/"),
-    ([], "image,caption", "no captions"),
-    (["c.jpg,una imagen que no existe"], "image,caption", "image file is missing"),
-])
+@pytest.mark.parametrize(
+    "rows, header, message",
+    [
+        (["a.jpg,ok"], "filename,text", "expected the header"),
+        (["a.jpg ok without comma"], "image,caption", "line 2: expected 'image,caption'"),
+        (["a.jpg,   "], "image,caption", "line 2: the caption of 'a.jpg' is empty"),
+        (["../secret.jpg,hola"], "image,caption", "must be a file name inside Images/"),
+        ([], "image,caption", "no captions"),
+        (["c.jpg,una imagen que no existe"], "image,caption", "image file is missing"),
+    ],
+)
 def test_malformed_captions_give_a_clear_error(tmp_path, rows, header, message):
     folder = _write_flickr(tmp_path / "bad", rows, header=header)
     with pytest.raises(CaptionsError, match=message.replace("(", r"\(").replace(".", r"\.")):
@@ -123,7 +138,7 @@ def test_relevance_counts_identical_scenes_as_correct():
     captions = [["un círculo rojo", "círculo rojo"], ["una cruz azul"], ["un círculo rojo", "otro texto"]]
     rel = relevance_matrix(captions)
     assert rel.shape == (3, 5)
-    assert rel[0].tolist() == [True, True, False, True, True]   # image 2 shows the same scene
+    assert rel[0].tolist() == [True, True, False, True, True]  # image 2 shows the same scene
     assert rel[1].tolist() == [False, False, True, False, False]
 
 

@@ -1,15 +1,24 @@
 """Cross-attention versions, the pair scorer, the contrastive pieces, retrieval and their training."""
+
+from dataclasses import asdict
+
 import numpy as np
 import pytest
 import torch
 
 from course_utils.models.contrastive import DualEncoder, LogitScale, contrastive_loss
-from dataclasses import asdict
-
-from course_utils.models.cross_attention import (CHANGES, PARENTS, SEED_LEFT_OUT, SEED_NAMES, VERSIONS, Mechanisms,
-                                                 attend, build_scorer, get_cross_attention)
-from course_utils.retrieval import (hard_negatives, recall_at_k, rerank, retrieval_scores,
-                                    zero_shot_judgement)
+from course_utils.models.cross_attention import (
+    CHANGES,
+    PARENTS,
+    SEED_LEFT_OUT,
+    SEED_NAMES,
+    VERSIONS,
+    Mechanisms,
+    attend,
+    build_scorer,
+    get_cross_attention,
+)
+from course_utils.retrieval import hard_negatives, recall_at_k, rerank, retrieval_scores, zero_shot_judgement
 from course_utils.training import train_contrastive, train_pair_scorer
 
 DIM = 16
@@ -88,8 +97,25 @@ def test_registry_is_rooted_at_plain_attention_with_seed_names_and_reasons():
     assert set(SEED_NAMES) == set(VERSIONS)
     named = {s for s in SEED_NAMES.values() if s}
     assert {"v0", "v1", "v2", "v3", "v4", "v7", "v8", "v9", "v10_4", "v10_5", "v11"} == named
-    seed_versions = {"v0", "v1", "v2", "v3", "v4", "v5", "v6", "v7", "v8", "v9",
-                     "v10_1", "v10_2", "v10_3", "v10_4", "v10_5", "v10_6", "v11"}
+    seed_versions = {
+        "v0",
+        "v1",
+        "v2",
+        "v3",
+        "v4",
+        "v5",
+        "v6",
+        "v7",
+        "v8",
+        "v9",
+        "v10_1",
+        "v10_2",
+        "v10_3",
+        "v10_4",
+        "v10_5",
+        "v10_6",
+        "v11",
+    }
     assert named | set(SEED_LEFT_OUT) == seed_versions and not named & set(SEED_LEFT_OUT)
     params = {v: sum(p.numel() for p in get_cross_attention(v, 64).parameters()) for v in VERSIONS}
     assert params["v0"] == params["v1"] == 0 and params["v3"] == params["v2"] > 0
@@ -122,8 +148,10 @@ def test_pair_score_of_a_pair_does_not_depend_on_the_rest_of_the_batch():
 
 def test_contrastive_pieces():
     logits = torch.tensor([[3.0, 0.0], [1.0, 2.0]])
-    expected = (torch.nn.functional.cross_entropy(logits, torch.arange(2))
-                + torch.nn.functional.cross_entropy(logits.T, torch.arange(2))) / 2
+    expected = (
+        torch.nn.functional.cross_entropy(logits, torch.arange(2))
+        + torch.nn.functional.cross_entropy(logits.T, torch.arange(2))
+    ) / 2
     assert torch.isclose(contrastive_loss(logits), expected)
     assert contrastive_loss(40 * torch.eye(3)) < 1e-6
     scale = LogitScale(0.07)
@@ -147,7 +175,7 @@ def test_recall_rerank_and_hard_negatives():
         recall_at_k(sim, rel[:2], 1)
     assert hard_negatives(sim, rel, 2).tolist() == [[1, 2], [2, 0], [0, 1]]
 
-    class Oracle(torch.nn.Module):   # scores 1 for the right pair, 0 otherwise
+    class Oracle(torch.nn.Module):  # scores 1 for the right pair, 0 otherwise
         def forward(self, patches, words, mask):
             return (patches[..., 0, 0] == words[..., 0, 0]).float()
 
@@ -184,8 +212,9 @@ def test_contrastive_training_learns_and_is_deterministic():
     for _ in range(2):
         torch.manual_seed(0)
         model = DualEncoder(vocab_size=12, dim=16, embed_dim=8)
-        history = train_contrastive(model, images, ids, mask, caption_image, epochs=6, batch_size=8,
-                                    lr=3e-3, seed=1, show_progress=False)
+        history = train_contrastive(
+            model, images, ids, mask, caption_image, epochs=6, batch_size=8, lr=3e-3, seed=1, show_progress=False
+        )
         losses.append(history["loss"])
     assert losses[0] == losses[1]
     assert losses[0][-1] < 0.8 * losses[0][0]
@@ -196,11 +225,24 @@ def test_pair_scorer_training_lowers_its_loss():
     g = torch.Generator().manual_seed(0)
     n = 32
     patches = torch.randn(n, 16, DIM, generator=g)
-    words = patches[:, :5] + 0.1 * torch.randn(n, 5, DIM, generator=g)   # each caption echoes its image
+    words = patches[:, :5] + 0.1 * torch.randn(n, 5, DIM, generator=g)  # each caption echoes its image
     mask = torch.ones(n, 5, dtype=torch.bool)
     hard = torch.stack([(torch.arange(4) + i + 1) % n for i in range(n)])
     scorer = build_scorer("v4", DIM, heads=4)
-    history = train_pair_scorer(scorer, patches, words, mask, torch.arange(n), hard, hard, epochs=8,
-                                negatives=3, batch_size=8, lr=3e-3, seed=0, show_progress=False)
+    history = train_pair_scorer(
+        scorer,
+        patches,
+        words,
+        mask,
+        torch.arange(n),
+        hard,
+        hard,
+        epochs=8,
+        negatives=3,
+        batch_size=8,
+        lr=3e-3,
+        seed=0,
+        show_progress=False,
+    )
     assert history["loss"][-1] < 0.7 * history["loss"][0]
     assert len(history["step_loss"]) == 8 * 4 and history["seconds"][0] > 0

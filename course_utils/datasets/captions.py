@@ -17,15 +17,16 @@ made **by image**, so no image's captions end up on both sides. The generated sc
 :attr:`CaptionSet.split_labels` and used by :meth:`CaptionSet.split`. Malformed files raise
 :class:`CaptionsError` naming the file and the line.
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import os
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
@@ -49,25 +50,27 @@ class CaptionSet:
     names: list[str]
     captions: list[list[str]]
     source: Path | None = None
-    split_labels: list[str] | None = None   # "train"/"val"/"test" per image, when the data defines them
+    split_labels: list[str] | None = None  # "train"/"val"/"test" per image, when the data defines them
 
     def __len__(self) -> int:
         return len(self.names)
 
-    def subset(self, indices: Sequence[int]) -> "CaptionSet":
+    def subset(self, indices: Sequence[int]) -> CaptionSet:
         """The images at ``indices`` with their captions."""
         idx = np.asarray(indices, dtype=int)
         labels = None if self.split_labels is None else [self.split_labels[i] for i in idx]
-        return CaptionSet(self.images[idx], [self.names[i] for i in idx],
-                          [self.captions[i] for i in idx], self.source, labels)
+        return CaptionSet(
+            self.images[idx], [self.names[i] for i in idx], [self.captions[i] for i in idx], self.source, labels
+        )
 
     def pairs(self) -> tuple[np.ndarray, list[str]]:
         """One row per caption: (index of its image, caption text)."""
         image_index = np.array([i for i, caps in enumerate(self.captions) for _ in caps], dtype=int)
         return image_index, [c for caps in self.captions for c in caps]
 
-    def split(self, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1),
-              seed: int = 0) -> tuple["CaptionSet", "CaptionSet", "CaptionSet"]:
+    def split(
+        self, fractions: tuple[float, float, float] = (0.8, 0.1, 0.1), seed: int = 0
+    ) -> tuple[CaptionSet, CaptionSet, CaptionSet]:
         """Train/validation/test split **by image**.
 
         With :attr:`split_labels` (the generated scenes) the split is the data's own: held-out
@@ -77,15 +80,20 @@ class CaptionSet:
         if self.split_labels is not None:
             rng = np.random.default_rng(seed)
             labels = np.asarray(self.split_labels)
-            return tuple(self.subset(rng.permutation(np.flatnonzero(labels == part)))  # type: ignore[return-value]
-                         for part in ("train", "val", "test"))
+            return tuple(
+                self.subset(rng.permutation(np.flatnonzero(labels == part)))  # type: ignore[return-value]
+                for part in ("train", "val", "test")
+            )
         if abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
             raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
         order = np.random.default_rng(seed).permutation(len(self))
         n_train = int(round(fractions[0] * len(self)))
         n_val = int(round(fractions[1] * len(self)))
-        return (self.subset(order[:n_train]), self.subset(order[n_train:n_train + n_val]),
-                self.subset(order[n_train + n_val:]))
+        return (
+            self.subset(order[:n_train]),
+            self.subset(order[n_train : n_train + n_val]),
+            self.subset(order[n_train + n_val :]),
+        )
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -101,9 +109,10 @@ def read_caption_file(path: str | Path) -> dict[str, list[str]]:
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
-        line = raw[:err.start].count(b"\n") + 1
-        raise CaptionsError(f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); "
-                            "save the file as UTF-8") from None
+        line = raw[: err.start].count(b"\n") + 1
+        raise CaptionsError(
+            f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); save the file as UTF-8"
+        ) from None
     lines = text.splitlines()
     if not lines or tuple(h.strip().lower() for h in lines[0].split(",")) != HEADER:
         first = lines[0][:60] if lines else "(empty file)"
@@ -158,8 +167,9 @@ def read_split_file(path: str | Path) -> dict[str, str]:
     return result
 
 
-def load_flickr_layout(directory: str | Path, image_size: int = generator.IMAGE_SIZE,
-                       limit: int | None = None) -> CaptionSet:
+def load_flickr_layout(
+    directory: str | Path, image_size: int = generator.IMAGE_SIZE, limit: int | None = None
+) -> CaptionSet:
     """Read ``directory/captions.txt`` and the images it names from ``directory/Images/``
     (and ``splits.csv`` when present)."""
     directory = Path(directory)
@@ -203,8 +213,9 @@ def is_synthetic(directory: Path) -> bool:
     return Path(directory).name.startswith("synthetic-")
 
 
-def load_captions(directory: str | Path | None = None, image_size: int = generator.IMAGE_SIZE,
-                  limit: int | None = None) -> CaptionSet:
+def load_captions(
+    directory: str | Path | None = None, image_size: int = generator.IMAGE_SIZE, limit: int | None = None
+) -> CaptionSet:
     """Load the image–caption set (see the module docstring for where it is looked for)."""
     return load_flickr_layout(captions_dir(directory), image_size, limit)
 
@@ -228,7 +239,7 @@ class Vocabulary:
     UNK = 1
 
     @classmethod
-    def build(cls, texts: Sequence[str], min_count: int = 1) -> "Vocabulary":
+    def build(cls, texts: Sequence[str], min_count: int = 1) -> Vocabulary:
         counts: dict[str, int] = {}
         for text in texts:
             for word in tokenize(text):
@@ -249,7 +260,7 @@ class Vocabulary:
         out = np.zeros((len(ids), length), dtype=np.int64)
         for row, seq in enumerate(ids):
             seq = seq[:length]
-            out[row, :len(seq)] = seq
+            out[row, : len(seq)] = seq
         return out, out != self.PAD
 
     def decode(self, ids: Sequence[int]) -> list[str]:

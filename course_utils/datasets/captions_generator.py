@@ -19,15 +19,16 @@ relation such as a circle beside a square), so that validation and test scenes s
 combinations the training scenes never contain. :func:`write_dataset` records that split per
 image in ``splits.csv`` (the real Flickr8k has no such file; the loader then splits at random).
 """
+
 from __future__ import annotations
 
 import argparse
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 from PIL import Image
@@ -42,11 +43,19 @@ SPLIT_FILE = "splits.csv"
 
 SHAPES = {"círculo": "m", "cuadrado": "m", "triángulo": "m", "rombo": "m", "cruz": "f"}
 COLOURS = {
-    "rojo": (220, 40, 40), "verde": (40, 160, 60), "azul": (40, 80, 220),
-    "amarillo": (235, 200, 30), "morado": (140, 60, 180), "naranja": (245, 130, 20),
+    "rojo": (220, 40, 40),
+    "verde": (40, 160, 60),
+    "azul": (40, 80, 220),
+    "amarillo": (235, 200, 30),
+    "morado": (140, 60, 180),
+    "naranja": (245, 130, 20),
 }
 POSITIONS = {  # centre (x, y) of a single object, in pixels of the 32×32 image
-    "izquierda": (8, 16), "derecha": (24, 16), "arriba": (16, 8), "abajo": (16, 24), "centro": (16, 16),
+    "izquierda": (8, 16),
+    "derecha": (24, 16),
+    "arriba": (16, 8),
+    "abajo": (16, 24),
+    "centro": (16, 16),
 }
 SIZES = {"pequeño": (3.5, 4.5), "grande": (6.5, 7.5)}  # radius range in pixels
 RELATIONS = ("izquierda", "encima")  # "A a la izquierda de B", "A encima de B"
@@ -98,10 +107,20 @@ def _noun_phrase(thing: Thing, with_size: bool = False) -> str:
     return " ".join(words)
 
 
-_AT = {"izquierda": "a la izquierda", "derecha": "a la derecha", "arriba": "arriba", "abajo": "abajo",
-       "centro": "en el centro"}
-_IN_PART = {"izquierda": "en la parte izquierda", "derecha": "en la parte derecha",
-            "arriba": "en la parte de arriba", "abajo": "en la parte de abajo", "centro": "en el centro de la imagen"}
+_AT = {
+    "izquierda": "a la izquierda",
+    "derecha": "a la derecha",
+    "arriba": "arriba",
+    "abajo": "abajo",
+    "centro": "en el centro",
+}
+_IN_PART = {
+    "izquierda": "en la parte izquierda",
+    "derecha": "en la parte derecha",
+    "arriba": "en la parte de arriba",
+    "abajo": "en la parte de abajo",
+    "centro": "en el centro de la imagen",
+}
 
 
 def _single_captions(scene: Scene) -> list[str]:
@@ -120,8 +139,12 @@ def _single_captions(scene: Scene) -> list[str]:
 def _pair_captions(scene: Scene) -> list[str]:
     a, b = _noun_phrase(scene.first), _noun_phrase(scene.second)
     if scene.relation == "izquierda":
-        return [f"{a} a la izquierda de {b}", f"{b} a la derecha de {a}",
-                f"{a} y, a su derecha, {b}", f"a la izquierda, {a}; a la derecha, {b}"]
+        return [
+            f"{a} a la izquierda de {b}",
+            f"{b} a la derecha de {a}",
+            f"{a} y, a su derecha, {b}",
+            f"a la izquierda, {a}; a la derecha, {b}",
+        ]
     return [f"{a} encima de {b}", f"{b} debajo de {a}", f"{a} y, debajo, {b}", f"arriba, {a}; abajo, {b}"]
 
 
@@ -158,9 +181,9 @@ def _placements(scene: Scene, rng: np.random.Generator) -> list[tuple[Thing, flo
             cx, cy = np.clip(cx, r + 0.5, IMAGE_SIZE - r - 0.5), np.clip(cy, r + 0.5, IMAGE_SIZE - r - 0.5)
         return [(scene.first, cx, cy, r)]
     r1, r2 = (rng.uniform(*SIZES["pequeño"]) for _ in range(2))
-    along = (rng.uniform(7, 11), rng.uniform(21, 25))   # the axis of the relation
+    along = (rng.uniform(7, 11), rng.uniform(21, 25))  # the axis of the relation
     across = 16 + rng.uniform(-5, 5)
-    offset = rng.uniform(-3, 3)                           # the two are roughly aligned on the other axis
+    offset = rng.uniform(-3, 3)  # the two are roughly aligned on the other axis
     if scene.relation == "izquierda":
         return [(scene.first, along[0], across, r1), (scene.second, along[1], across + offset, r2)]
     return [(scene.first, across, along[0], r1), (scene.second, across + offset, along[1], r2)]
@@ -181,8 +204,9 @@ def render_scene(scene: Scene, rng: np.random.Generator) -> np.ndarray:
     return np.clip(np.rint(small), 0, 255).astype(np.uint8)
 
 
-def random_scene(rng: np.random.Generator, pair_fraction: float = 0.6,
-                 allowed: Callable[[Scene], bool] | None = None) -> Scene:
+def random_scene(
+    rng: np.random.Generator, pair_fraction: float = 0.6, allowed: Callable[[Scene], bool] | None = None
+) -> Scene:
     """A random scene: two related objects with probability ``pair_fraction``, else one.
 
     With ``allowed``, scenes it rejects are drawn again (to leave concepts out of a data set).
@@ -217,7 +241,7 @@ HELD_OUT_THINGS = {
     "test": (("triángulo", "azul"), ("cruz", "verde"), ("círculo", "naranja")),
     "val": (("cuadrado", "rojo"), ("rombo", "amarillo")),
 }
-HELD_OUT_PAIRS = {   # (the two shapes in either order, relation)
+HELD_OUT_PAIRS = {  # (the two shapes in either order, relation)
     "test": ((frozenset({"círculo", "cuadrado"}), "izquierda"), (frozenset({"cruz", "rombo"}), "encima")),
     "val": ((frozenset({"triángulo", "rombo"}), "izquierda"), (frozenset({"círculo", "cruz"}), "encima")),
 }
@@ -229,21 +253,23 @@ def composition_split(scene: Scene) -> str:
     for split in ("test", "val"):
         if any((t.shape, t.colour) in HELD_OUT_THINGS[split] for t in things):
             return split
-        if scene.second is not None and (frozenset({scene.first.shape, scene.second.shape}), scene.relation) \
-                in HELD_OUT_PAIRS[split]:
+        if (
+            scene.second is not None
+            and (frozenset({scene.first.shape, scene.second.shape}), scene.relation) in HELD_OUT_PAIRS[split]
+        ):
             return split
     return "train"
 
 
 # --- the zero-shot test of notebook 05 -------------------------------------------------------
-ZERO_SHOT_SCENES = (   # all five are held-out ("test") compositions: never in the training split
+ZERO_SHOT_SCENES = (  # all five are held-out ("test") compositions: never in the training split
     Scene(Thing("círculo", "rojo"), relation="izquierda", second=Thing("cuadrado", "azul")),
     Scene(Thing("cuadrado", "azul"), relation="izquierda", second=Thing("círculo", "rojo")),
     Scene(Thing("cruz", "amarillo"), relation="encima", second=Thing("rombo", "morado")),
     Scene(Thing("triángulo", "azul", "grande"), position="centro"),
     Scene(Thing("cruz", "verde", "pequeño"), position="derecha"),
 )
-SWAPPED_SCENES = (0, 1)   # the same two objects with the relation swapped: the hardest case
+SWAPPED_SCENES = (0, 1)  # the same two objects with the relation swapped: the hardest case
 
 
 def zero_shot_set(per_scene: int = 20, seed: int = 7) -> tuple[np.ndarray, list[str], np.ndarray]:
@@ -264,8 +290,12 @@ def zero_shot_set(per_scene: int = 20, seed: int = 7) -> tuple[np.ndarray, list[
 
 
 # --- writing the Flickr8k layout -------------------------------------------------------------
-def write_dataset(out_dir: str | Path, n_images: int = DEFAULT_IMAGES, seed: int = DEFAULT_SEED,
-                  allowed: Callable[[Scene], bool] | None = None) -> Path:
+def write_dataset(
+    out_dir: str | Path,
+    n_images: int = DEFAULT_IMAGES,
+    seed: int = DEFAULT_SEED,
+    allowed: Callable[[Scene], bool] | None = None,
+) -> Path:
     """Write ``Images/escena_NNNNN.png``, ``captions.txt`` and ``splits.csv`` into ``out_dir``.
 
     ``splits.csv`` (``image,split``) gives each image's :func:`composition_split`. ``allowed``

@@ -6,9 +6,10 @@ Training uses :data:`TRAINING_TEMPLATES`; :data:`PROMPTS` are the zero-shot prom
 worded like the training captions and some never seen (their unknown words become
 ``<unk>``), to show how much the wording of a prompt matters.
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 
@@ -24,11 +25,11 @@ TRAINING_TEMPLATES = (
 )
 
 PROMPTS = (
-    "un {} escrito a mano",        # as in training
-    "el número {}",                # as in training
-    "{}",                          # the bare word
-    "una foto del número {}",      # "foto" and "del" never seen
-    "un dibujo de un {}",          # "dibujo" never seen
+    "un {} escrito a mano",  # as in training
+    "el número {}",  # as in training
+    "{}",  # the bare word
+    "una foto del número {}",  # "foto" and "del" never seen
+    "un dibujo de un {}",  # "dibujo" never seen
 )
 
 
@@ -37,8 +38,9 @@ def fill(templates: Sequence[str], words: Sequence[str] = NUMBER_WORDS) -> list[
     return [[template.format(word) for template in templates] for word in words]
 
 
-def captions_per_image(labels: np.ndarray, templates: Sequence[str] = TRAINING_TEMPLATES
-                       ) -> tuple[list[str], np.ndarray, np.ndarray]:
+def captions_per_image(
+    labels: np.ndarray, templates: Sequence[str] = TRAINING_TEMPLATES
+) -> tuple[list[str], np.ndarray, np.ndarray]:
     """Every training caption of every image: ``(texts, caption_image, caption_class)``.
 
     Image ``i`` gets one caption per template, all describing its label, so caption ``j``

@@ -1,6 +1,7 @@
 """scikit-learn's handwritten digits as images (real data shipped with scikit-learn, no
 download): 1,797 grey 8×8 images of the digits 0–9, split train / validation / test,
 stratified and seeded."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -31,8 +32,8 @@ def load_digit_images(seed: int = 0, val_size: float = 0.1, test_size: float = 0
     labels = digits.target.astype("int64")
     index = np.arange(len(labels))
     train_val, test = train_test_split(index, test_size=test_size, random_state=seed, stratify=labels)
-    train, val = train_test_split(train_val, test_size=val_size / (1 - test_size), random_state=seed,
-                                  stratify=labels[train_val])
+    train, val = train_test_split(
+        train_val, test_size=val_size / (1 - test_size), random_state=seed, stratify=labels[train_val]
+    )
     parts = {"train": train, "val": val, "test": test}
-    return DigitImages(images={k: images[v] for k, v in parts.items()},
-                       labels={k: labels[v] for k, v in parts.items()})
+    return DigitImages(images={k: images[v] for k, v in parts.items()}, labels={k: labels[v] for k, v in parts.items()})

@@ -7,6 +7,7 @@ scenes are drawn with :func:`~course_utils.datasets.captions_generator.render_sc
 described with its :func:`~course_utils.datasets.captions_generator.all_captions`, so the
 wording is chapter 05's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -20,8 +21,12 @@ from .captions_generator import COLOURS, POSITIONS, SHAPES, SIZES, Scene, Thing,
 # caption also occurs in training: the feminine "cruz" is held out with an invariable colour
 # ("naranja"), because "morada" or "roja" would only ever describe a cross.
 HELD_OUT: tuple[tuple[str, str], ...] = (
-    ("círculo", "rojo"), ("cuadrado", "verde"), ("triángulo", "azul"),
-    ("rombo", "amarillo"), ("cruz", "naranja"), ("círculo", "morado"),
+    ("círculo", "rojo"),
+    ("cuadrado", "verde"),
+    ("triángulo", "azul"),
+    ("rombo", "amarillo"),
+    ("cruz", "naranja"),
+    ("círculo", "morado"),
 )
 
 
@@ -42,8 +47,13 @@ class SceneSet:
     description: np.ndarray
 
 
-def make_scenes(n: int, seed: int, held_out: bool = False, sizes: tuple[str, ...] = tuple(SIZES),
-                positions: tuple[str, ...] = tuple(POSITIONS)) -> SceneSet:
+def make_scenes(
+    n: int,
+    seed: int,
+    held_out: bool = False,
+    sizes: tuple[str, ...] = tuple(SIZES),
+    positions: tuple[str, ...] = tuple(POSITIONS),
+) -> SceneSet:
     """``n`` random single-object scenes whose concept is held out (``held_out=True``) or
     not (the training concepts), with a random size and position among ``sizes`` and
     ``positions``; seeded."""
@@ -64,8 +74,12 @@ def make_scenes(n: int, seed: int, held_out: bool = False, sizes: tuple[str, ...
     return SceneSet(pixels, captions, np.array(concept), np.array(description))
 
 
-def concept_prompts(concept: tuple[str, str], paraphrases: tuple[int, ...] | None = None,
-                    sizes: tuple[str, ...] = tuple(SIZES), positions: tuple[str, ...] = tuple(POSITIONS)) -> list[str]:
+def concept_prompts(
+    concept: tuple[str, str],
+    paraphrases: tuple[int, ...] | None = None,
+    sizes: tuple[str, ...] = tuple(SIZES),
+    positions: tuple[str, ...] = tuple(POSITIONS),
+) -> list[str]:
     """Prompts for one (shape, colour): the generator's captions of that object at each of
     ``sizes`` and ``positions`` (``paraphrases`` picks which of its wordings; all by default)."""
     prompts = []

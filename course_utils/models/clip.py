@@ -6,9 +6,10 @@ notebook 06's exercise).
 The loss is :func:`course_utils.models.contrastive.contrastive_loss` (with ``positives``
 when several captions in a batch say the same thing).
 """
+
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import torch
 import torch.nn.functional as F
@@ -23,8 +24,16 @@ class TextTransformer(nn.Module):
     """Token embeddings + learned positions → Pre-LN encoder blocks (padding keys masked)
     → LayerNorm → mean over the real tokens: ``(B, T)`` ids → ``(B, dim)``."""
 
-    def __init__(self, vocab_size: int, max_len: int, dim: int = 64, depth: int = 2, heads: int = 4,
-                 mlp_ratio: int = 2, dropout: float = 0.0):
+    def __init__(
+        self,
+        vocab_size: int,
+        max_len: int,
+        dim: int = 64,
+        depth: int = 2,
+        heads: int = 4,
+        mlp_ratio: int = 2,
+        dropout: float = 0.0,
+    ):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.positions = nn.Parameter(torch.zeros(1, max_len, dim))
@@ -36,7 +45,7 @@ class TextTransformer(nn.Module):
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if ids.shape[1] > self.positions.shape[1]:
             raise ValueError(f"texts of {ids.shape[1]} tokens; this encoder takes at most {self.positions.shape[1]}")
-        x = self.embedding(ids) + self.positions[:, :ids.shape[1]]
+        x = self.embedding(ids) + self.positions[:, : ids.shape[1]]
         for block in self.blocks:
             x = block(x, mask)
         return masked_mean(self.norm(x), mask)
@@ -68,7 +77,7 @@ class CLIP(nn.Module):
 def embed_in_batches(embed, *inputs: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
     """Apply ``embed`` (e.g. ``model.embed_images``) to ``inputs`` in chunks, without gradients."""
     n = len(inputs[0])
-    return torch.cat([embed(*(x[i:i + batch_size] for x in inputs)) for i in range(0, n, batch_size)])
+    return torch.cat([embed(*(x[i : i + batch_size] for x in inputs)) for i in range(0, n, batch_size)])
 
 
 def prompt_embeddings(model: CLIP, vocabulary, prompts: Sequence[Sequence[str]], max_len: int) -> torch.Tensor:
@@ -77,6 +86,5 @@ def prompt_embeddings(model: CLIP, vocabulary, prompts: Sequence[Sequence[str]],
     ids, mask = vocabulary.encode([text for row in prompts for text in row], max_len=max_len)
     device = model.logit_scale.log_scale.device
     model.eval()
-    out = embed_in_batches(model.embed_texts, torch.as_tensor(ids, device=device),
-                           torch.as_tensor(mask, device=device))
+    out = embed_in_batches(model.embed_texts, torch.as_tensor(ids, device=device), torch.as_tensor(mask, device=device))
     return out.reshape(n_classes, n_prompts, -1)

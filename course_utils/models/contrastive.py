@@ -1,6 +1,7 @@
 """Image and text encoders that return **sequences** (a grid of patch features, one feature per
 word), and the CLIP-style dual encoder built on them: projections with LayerNorm, L2
 normalisation, a learnable temperature and the symmetric InfoNCE loss."""
+
 from __future__ import annotations
 
 import math
@@ -35,10 +36,10 @@ class ImageGridEncoder(nn.Module):
         self.grid = grid
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        maps = self.cnn(images)                            # (B, dim, grid, grid)
+        maps = self.cnn(images)  # (B, dim, grid, grid)
         if maps.shape[-1] != self.grid:
             maps = F.adaptive_avg_pool2d(maps, self.grid)
-        return maps.flatten(2).transpose(1, 2) + self.position   # (B, grid², dim)
+        return maps.flatten(2).transpose(1, 2) + self.position  # (B, grid², dim)
 
 
 class TextSequenceEncoder(nn.Module):

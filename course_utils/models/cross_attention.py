@@ -18,6 +18,7 @@ version with its parent measures one mechanism. :data:`SEED_NAMES` maps each ver
 seed's name for it (``None`` for the intermediate steps the seed folded into a compound
 version) and :data:`SEED_LEFT_OUT` says why the seed's other versions are not reproduced.
 """
+
 from __future__ import annotations
 
 import math
@@ -33,8 +34,9 @@ from .contrastive import LogitScale, projection_head
 NEG_INF = float("-inf")
 
 
-def attend(query: torch.Tensor, key: torch.Tensor, value: torch.Tensor,
-           key_mask: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+def attend(
+    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, key_mask: torch.Tensor | None = None
+) -> tuple[torch.Tensor, torch.Tensor]:
     """Scaled dot-product attention: ``softmax(q kᵀ / √d) v``; padded keys get weight 0.
 
     ``query`` ``(..., Lq, d)``, ``key``/``value`` ``(..., Lk, d)``, ``key_mask`` ``(..., Lk)``.
@@ -58,7 +60,7 @@ def _merge_heads(x: torch.Tensor) -> torch.Tensor:
 
 
 def _head_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
-    return None if mask is None else mask.unsqueeze(-2)   # broadcast over the head axis
+    return None if mask is None else mask.unsqueeze(-2)  # broadcast over the head axis
 
 
 class CrossAttention(nn.Module):
@@ -90,16 +92,16 @@ class MultiHeadCross(nn.Module):
         self.dropout = nn.Dropout(dropout)
 
     def forward(self, query, context, context_mask=None):
-        q = _split_heads(self.q(query), self.heads)                    # (..., H, Lq, d)
+        q = _split_heads(self.q(query), self.heads)  # (..., H, Lq, d)
         if self.shared_kv:
-            k, v = self.k(context).unsqueeze(-3), self.v(context).unsqueeze(-3)   # (..., 1, Lk, d)
+            k, v = self.k(context).unsqueeze(-3), self.v(context).unsqueeze(-3)  # (..., 1, Lk, d)
         else:
             k, v = _split_heads(self.k(context), self.heads), _split_heads(self.v(context), self.heads)
         scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
         if context_mask is not None:
             scores = scores.masked_fill(~_head_mask(context_mask).unsqueeze(-2), NEG_INF)
         weights = self.dropout(scores.softmax(-1))
-        return self.out(_merge_heads(weights @ v)), weights.mean(-3)   # weights averaged over heads
+        return self.out(_merge_heads(weights @ v)), weights.mean(-3)  # weights averaged over heads
 
 
 class GatedFeedForward(nn.Module):
@@ -118,17 +120,17 @@ class GatedFeedForward(nn.Module):
 class Mechanisms:
     """Which mechanisms a version switches on (the defaults are v0: plain attention both ways)."""
 
-    shared_matrix: bool = False       # one image×text matrix, reused transposed for text→image
-    input_norm: bool = False          # LayerNorm on each modality's inputs
-    residual: bool = False            # output = input + attended
-    projections: bool = False         # learned Q/K/V/output projections, one set per direction
-    multi_head: bool = False          # 4 heads instead of 1
+    shared_matrix: bool = False  # one image×text matrix, reused transposed for text→image
+    input_norm: bool = False  # LayerNorm on each modality's inputs
+    residual: bool = False  # output = input + attended
+    projections: bool = False  # learned Q/K/V/output projections, one set per direction
+    multi_head: bool = False  # 4 heads instead of 1
     shared_projections: bool = False  # both directions use the same projections
-    post_norm: bool = False           # LayerNorm after the residual (Post-LN)
-    ffn: bool = False                 # gated FFN after attention (Pre-LN, with its own residual)
-    dropout: bool = False             # dropout on attention weights and in the FFN
-    multi_query: bool = False         # one key/value head shared by all query heads
-    hierarchical: bool = False        # two stacked levels, outputs mixed with learned weights
+    post_norm: bool = False  # LayerNorm after the residual (Post-LN)
+    ffn: bool = False  # gated FFN after attention (Pre-LN, with its own residual)
+    dropout: bool = False  # dropout on attention weights and in the FFN
+    multi_query: bool = False  # one key/value head shared by all query heads
+    hierarchical: bool = False  # two stacked levels, outputs mixed with learned weights
 
 
 class FusionLevel(nn.Module):
@@ -152,7 +154,7 @@ class FusionLevel(nn.Module):
 
     def _attend_both(self, img, txt, text_mask):
         if self.m.shared_matrix:
-            scores = img @ txt.transpose(-2, -1) / math.sqrt(img.shape[-1])       # (..., P, T)
+            scores = img @ txt.transpose(-2, -1) / math.sqrt(img.shape[-1])  # (..., P, T)
             weights = scores.masked_fill(~text_mask.unsqueeze(-2), NEG_INF).softmax(-1)
             # As in the seed: the transpose is NOT renormalised, so a word's weights over the
             # patches do not sum to 1 (v0 normalises each direction on its own).
@@ -187,10 +189,11 @@ class LadderAttention(CrossAttention):
     def __init__(self, dim: int, **kwargs):
         super().__init__(dim, **kwargs)
         n_levels = 2 if self.mechanisms.hierarchical else 1
-        self.levels = nn.ModuleList(FusionLevel(dim, self.mechanisms, self.heads, self.dropout_p)
-                                    for _ in range(n_levels))
+        self.levels = nn.ModuleList(
+            FusionLevel(dim, self.mechanisms, self.heads, self.dropout_p) for _ in range(n_levels)
+        )
         if n_levels > 1:
-            self.level_logits = nn.Parameter(torch.zeros(n_levels + 1))   # input + each level
+            self.level_logits = nn.Parameter(torch.zeros(n_levels + 1))  # input + each level
 
     def forward(self, image, text, text_mask):
         image_levels, text_levels = [image], [text]
@@ -234,8 +237,11 @@ def _build_ladder() -> tuple[dict[str, type[LadderAttention]], dict[str, str | N
             field_name = change.lstrip("-")
             mechanisms = replace(mechanisms, **{field_name: not change.startswith("-")})
         doc = f"{name}: {adds} (parent {parent})."
-        versions[name] = type(f"CrossAttention_{name}", (LadderAttention,),
-                              {"mechanisms": mechanisms, "adds": adds, "__doc__": doc, "__module__": __name__})
+        versions[name] = type(
+            f"CrossAttention_{name}",
+            (LadderAttention,),
+            {"mechanisms": mechanisms, "adds": adds, "__doc__": doc, "__module__": __name__},
+        )
         parents[name], changes[name] = parent, change or ""
     return versions, parents, changes
 
@@ -252,12 +258,12 @@ SEED_LEFT_OUT = {
     "v5": "el material solo muestra su fila de la tabla (similitudes idénticas: colapsada); no describe qué añade",
     "v6": "no aparece ni en la tabla de resultados ni en el texto: no hay nada que reproducir",
     "v10_1": "«Q/K/V especializadas por modalidad» sobre v9: aquí cada dirección ya tiene sus propias "
-             "proyecciones desde v4, que es lo mismo en atención cruzada (la consulta es de una "
-             "modalidad y la clave/valor de la otra)",
+    "proyecciones desde v4, que es lo mismo en atención cruzada (la consulta es de una "
+    "modalidad y la clave/valor de la otra)",
     "v10_2": "solo su fila de la tabla (similitudes idénticas: colapsada); el texto no dice qué añade",
     "v10_3": "solo su fila de la tabla; el texto no dice qué añade",
     "v10_6": "«proyección aparte para el aprendizaje contrastivo»: aquí todas las versiones la tienen "
-             "(la cabeza de proyección del puntuador), así que no es un paso de la escalera",
+    "(la cabeza de proyección del puntuador), así que no es un paso de la escalera",
 }
 
 

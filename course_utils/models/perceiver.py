@@ -9,6 +9,7 @@ For comparison, :class:`FullSelfAttention` runs the same blocks over the whole i
 each carrying its own position as Fourier features (Tancik et al., 2020), since attention
 alone cannot tell where a pixel was.
 """
+
 from __future__ import annotations
 
 import math
@@ -23,10 +24,17 @@ class Perceiver(nn.Module):
     """``(B, N, input_dim)`` inputs → ``(B, num_latents, latent_dim)`` latents, or class logits
     (mean of the latents → linear head) when ``num_classes`` is given."""
 
-    def __init__(self, input_dim: int, num_latents: int = 16, latent_dim: int = 64, heads: int = 4,
-                 depth: int = 2, num_classes: int | None = None):
+    def __init__(
+        self,
+        input_dim: int,
+        num_latents: int = 16,
+        latent_dim: int = 64,
+        heads: int = 4,
+        depth: int = 2,
+        num_classes: int | None = None,
+    ):
         super().__init__()
-        self.input_proj = nn.Linear(input_dim, latent_dim)      # the seed used it without defining input_dim
+        self.input_proj = nn.Linear(input_dim, latent_dim)  # the seed used it without defining input_dim
         self.latents = nn.Parameter(torch.randn(num_latents, latent_dim) * 0.02)
         self.latent_norm = nn.LayerNorm(latent_dim)
         self.input_norm = nn.LayerNorm(latent_dim)
@@ -39,9 +47,8 @@ class Perceiver(nn.Module):
         x = self.input_norm(self.input_proj(inputs))
         latents = self.latents.expand(inputs.shape[0], -1, -1)
         padding = None if mask is None else ~mask.bool()
-        read, _ = self.cross_attention(self.latent_norm(latents), x, x, key_padding_mask=padding,
-                                       need_weights=False)
-        latents = latents + read                  # the only place where the input is seen
+        read, _ = self.cross_attention(self.latent_norm(latents), x, x, key_padding_mask=padding, need_weights=False)
+        latents = latents + read  # the only place where the input is seen
         for block in self.blocks:
             latents = block(latents)
         return latents if self.head is None else self.head(latents.mean(dim=1))
@@ -67,9 +74,9 @@ def fourier_positions(height: int, width: int, bands: int) -> torch.Tensor:
     in [-1, 1] and ``sin``/``cos`` of π·f·coordinate for ``bands`` frequencies ``f`` spaced
     linearly from 1 to the Nyquist frequency of the larger side."""
     ys, xs = torch.meshgrid(torch.linspace(-1, 1, height), torch.linspace(-1, 1, width), indexing="ij")
-    coords = torch.stack([xs.flatten(), ys.flatten()], dim=1)                      # (H·W, 2)
+    coords = torch.stack([xs.flatten(), ys.flatten()], dim=1)  # (H·W, 2)
     freqs = torch.linspace(1.0, max(height, width) / 2, bands)
-    angles = math.pi * coords[:, :, None] * freqs                                  # (H·W, 2, bands)
+    angles = math.pi * coords[:, :, None] * freqs  # (H·W, 2, bands)
     return torch.cat([coords, angles.sin().flatten(1), angles.cos().flatten(1)], dim=1)
 
 
@@ -77,7 +84,7 @@ def pixels_as_set(images: torch.Tensor, bands: int = 4) -> torch.Tensor:
     """``(B, C, H, W)`` images → ``(B, H·W, C + 2 + 4·bands)``: one element per pixel, its
     values followed by the Fourier features of its position."""
     b, c, h, w = images.shape
-    values = images.flatten(2).transpose(1, 2)                                     # (B, H·W, C)
+    values = images.flatten(2).transpose(1, 2)  # (B, H·W, C)
     positions = fourier_positions(h, w, bands).to(images)
     return torch.cat([values, positions.expand(b, -1, -1)], dim=2)
 
@@ -86,8 +93,16 @@ class PixelPerceiver(nn.Module):
     """A Perceiver classifier that reads images pixel by pixel: :func:`pixels_as_set` → latent
     cross-attention → latent self-attention → class logits."""
 
-    def __init__(self, in_channels: int = 1, bands: int = 4, num_latents: int = 16, latent_dim: int = 32,
-                 heads: int = 4, depth: int = 2, num_classes: int = 10):
+    def __init__(
+        self,
+        in_channels: int = 1,
+        bands: int = 4,
+        num_latents: int = 16,
+        latent_dim: int = 32,
+        heads: int = 4,
+        depth: int = 2,
+        num_classes: int = 10,
+    ):
         super().__init__()
         self.bands = bands
         self.perceiver = Perceiver(in_channels + 2 + 4 * bands, num_latents, latent_dim, heads, depth, num_classes)

@@ -5,6 +5,7 @@ layer), class token, learned positions, Pre-LN encoder blocks with our own multi
 attention (it returns the attention weights so that they can be drawn), and a linear head.
 The same encoder blocks serve the text encoder of :mod:`course_utils.models.clip`.
 """
+
 from __future__ import annotations
 
 import math
@@ -78,7 +79,7 @@ class MultiHeadSelfAttention(nn.Module):
         self.in_proj = nn.Linear(dim, 3 * dim)
         self.out_proj = nn.Linear(dim, dim)
         self.dropout = nn.Dropout(dropout)
-        self.keep_weights = False                       # True: explicit softmax, weights kept
+        self.keep_weights = False  # True: explicit softmax, weights kept
         self.last_weights: torch.Tensor | None = None  # (B, heads, L, L), kept only when asked
 
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
@@ -87,7 +88,7 @@ class MultiHeadSelfAttention(nn.Module):
         q, k, v = self.in_proj(x).reshape(b, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
         allowed = None if key_mask is None else key_mask.bool()[:, None, None, :]
         if self.keep_weights:
-            scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)      # (B, heads, L, L)
+            scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, heads, L, L)
             if allowed is not None:
                 scores = scores.masked_fill(~allowed, float("-inf"))
             weights = scores.softmax(dim=-1)
@@ -95,12 +96,13 @@ class MultiHeadSelfAttention(nn.Module):
             out = self.dropout(weights) @ v
         else:
             self.last_weights = None
-            out = F.scaled_dot_product_attention(q, k, v, attn_mask=allowed,
-                                                 dropout_p=self.dropout.p if self.training else 0.0)
+            out = F.scaled_dot_product_attention(
+                q, k, v, attn_mask=allowed, dropout_p=self.dropout.p if self.training else 0.0
+            )
         return self.out_proj(out.transpose(1, 2).reshape(b, length, dim))
 
     @torch.no_grad()
-    def load_from_torch(self, reference: nn.MultiheadAttention) -> "MultiHeadSelfAttention":
+    def load_from_torch(self, reference: nn.MultiheadAttention) -> MultiHeadSelfAttention:
         """Copy the weights of a ``torch.nn.MultiheadAttention`` of the same size."""
         self.in_proj.weight.copy_(reference.in_proj_weight)
         self.in_proj.bias.copy_(reference.in_proj_bias)
@@ -121,8 +123,13 @@ class EncoderBlock(nn.Module):
         self.norm1 = nn.LayerNorm(dim)
         self.attention = MultiHeadSelfAttention(dim, heads, dropout)
         self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(nn.Linear(dim, mlp_ratio * dim), nn.GELU(), nn.Dropout(dropout),
-                                 nn.Linear(mlp_ratio * dim, dim), nn.Dropout(dropout))
+        self.mlp = nn.Sequential(
+            nn.Linear(dim, mlp_ratio * dim),
+            nn.GELU(),
+            nn.Dropout(dropout),
+            nn.Linear(mlp_ratio * dim, dim),
+            nn.Dropout(dropout),
+        )
 
     def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
         x = x + self.attention(self.norm1(x), key_mask)
@@ -133,8 +140,14 @@ def conv_stem(in_channels: int, width: int = 32) -> nn.Sequential:
     """Two 3×3 convolutions, each followed by ReLU and a 2×2 max-pool: ``(B, C, H, W)`` →
     ``(B, width, H/4, W/4)``. Dosovitskiy et al.'s *hybrid* ViT feeds such CNN feature maps,
     instead of pixels, to the patch embedding."""
-    return nn.Sequential(nn.Conv2d(in_channels, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
-                         nn.Conv2d(width, width, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2))
+    return nn.Sequential(
+        nn.Conv2d(in_channels, width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Conv2d(width, width, 3, padding=1),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+    )
 
 
 class ViT(nn.Module):
@@ -144,9 +157,19 @@ class ViT(nn.Module):
     With a ``stem`` (e.g. :func:`conv_stem`) the patches are cut from its feature maps, so
     ``image_size`` and ``in_channels`` describe the stem's output (the hybrid ViT)."""
 
-    def __init__(self, image_size: int = 8, patch_size: int = 2, in_channels: int = 1, dim: int = 64,
-                 depth: int = 4, heads: int = 4, mlp_ratio: int = 2, num_classes: int = 10,
-                 dropout: float = 0.0, stem: nn.Module | None = None):
+    def __init__(
+        self,
+        image_size: int = 8,
+        patch_size: int = 2,
+        in_channels: int = 1,
+        dim: int = 64,
+        depth: int = 4,
+        heads: int = 4,
+        mlp_ratio: int = 2,
+        num_classes: int = 10,
+        dropout: float = 0.0,
+        stem: nn.Module | None = None,
+    ):
         super().__init__()
         self.stem = stem
         self.patch_embed = PatchEmbed(image_size, patch_size, in_channels, dim)
