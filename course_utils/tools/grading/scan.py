@@ -12,6 +12,8 @@ from __future__ import annotations
 import ast
 from dataclasses import dataclass
 
+from ... import checks
+
 # attribute → why it is suspicious (reason shown to teacher and student, in Spanish)
 _ATTRIBUTES = {
     "__code__": "cambia o lee el código de una función (__code__)",
@@ -113,18 +115,7 @@ _PROTECTED_MODULES = (
     "warnings",
     "inspect",
 )
-_GUARDED_NAMES = {
-    "check_shape",
-    "check_close",
-    "check_true",
-    "check_type",
-    "check_raises",
-    "check_grad_flows",
-    "check_named_grads_flow",
-    "check_own_work",
-    "visible_tests_passed",
-    "get_ipython",
-}
+_GUARDED_NAMES = {*checks.__all__, "get_ipython"} - {"CheckFailure"}
 
 
 @dataclass(frozen=True)
