@@ -25,6 +25,28 @@ ROOT = repo_root()
 CHAPTERS = list_chapters()
 
 
+def graded_cell(chapter: str, grade_id: str) -> str:
+    """Source of the cell with nbgrader ``grade_id`` in ``chapter``'s solution notebook."""
+    import nbformat
+
+    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
+    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
+    return cell.source
+
+
+def visible_tests(chapter: str, grade_id: str) -> str:
+    """The part of a graded test cell a student sees (before its hidden tests)."""
+    return graded_cell(chapter, grade_id).split("### BEGIN HIDDEN TESTS")[0]
+
+
+def run_visible_tests(chapter: str, exercise: int, answer: str, imports: str) -> None:
+    """Run exercise ``exercise``'s visible tests against ``answer`` (source defining the
+    solution) in a fresh namespace holding only ``imports``."""
+    namespace: dict = {}
+    exec(imports + answer, namespace)  # noqa: S102 - the course's own test code
+    exec(visible_tests(chapter, f"ej{exercise}_pruebas"), namespace)  # noqa: S102
+
+
 def guarded_env(log_file: Path) -> dict[str, str]:
     """Environment variables that load the network guard into child Python processes."""
     assert (NETGUARD_DIR / "sitecustomize.py").is_file(), f"network guard missing at {NETGUARD_DIR}"

@@ -5,10 +5,10 @@ cell before its hidden tests) in a fresh namespace with the chapter's imports; t
 itself passes the same cell, so a failure here is the mistake, not the harness.
 """
 
-import nbformat
 import pytest
 
-from conftest import ROOT
+import conftest as shared
+from conftest import graded_cell, visible_tests
 
 IMPORTS = (
     "import math\nimport numpy as np\nimport torch\nfrom torch import nn\n"
@@ -21,17 +21,9 @@ IMPORTS = (
 )
 
 
-def _cell(chapter, grade_id):
-    nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    return cell.source
-
-
 def run_visible_tests(chapter, exercise, answer):
-    """Run exercise ``exercise``'s visible tests against ``answer`` (source defining the solution)."""
-    namespace = {}
-    exec(IMPORTS + answer, namespace)  # noqa: S102 - the course's own test code
-    exec(_cell(chapter, f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+    """Run exercise ``exercise``'s visible tests against ``answer`` with the chapters' imports."""
+    shared.run_visible_tests(chapter, exercise, answer, IMPORTS)
 
 
 WEIGHTS_OVER_FEATURES = """
@@ -165,12 +157,12 @@ def test_an_in_place_bug_in_exercise_2_costs_only_exercise_2():
     same kernel still passes (each test cell builds its own tensors)."""
     chapter = "01_operaciones_fusion"
     namespace = {}
-    exec(IMPORTS + IN_PLACE_SUM + _cell(chapter, "ej3_solucion"), namespace)  # noqa: S102
+    exec(IMPORTS + IN_PLACE_SUM + graded_cell(chapter, "ej3_solucion"), namespace)  # noqa: S102
     with pytest.raises(AssertionError):
-        exec(_cell(chapter, "ej2_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
-    exec(_cell(chapter, "ej3_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+        exec(visible_tests(chapter, "ej2_pruebas"), namespace)  # noqa: S102
+    exec(visible_tests(chapter, "ej3_pruebas"), namespace)  # noqa: S102
 
 
 @pytest.mark.parametrize("chapter, exercise", sorted({(c, e) for c, e, _, _ in MISTAKES.values()}))
 def test_the_solution_passes_the_same_visible_tests(chapter, exercise):
-    run_visible_tests(chapter, exercise, _cell(chapter, f"ej{exercise}_solucion"))
+    run_visible_tests(chapter, exercise, graded_cell(chapter, f"ej{exercise}_solucion"))

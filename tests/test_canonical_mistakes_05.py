@@ -5,10 +5,10 @@ tests) in a fresh namespace with the chapter's imports; the solution passes the 
 so a failure is the mistake, not the harness.
 """
 
-import nbformat
 import pytest
 
-from conftest import ROOT
+import conftest as shared
+from conftest import graded_cell
 
 CHAPTER = "05_atencion_cruzada"
 IMPORTS = (
@@ -18,9 +18,7 @@ IMPORTS = (
 
 
 def _cell(grade_id):
-    nb = nbformat.read(ROOT / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    return cell.source
+    return graded_cell(CHAPTER, grade_id)
 
 
 def _solution(grade_id):
@@ -28,9 +26,7 @@ def _solution(grade_id):
 
 
 def run_visible_tests(exercise, answer):
-    namespace = {}
-    exec(IMPORTS + answer, namespace)  # noqa: S102 - the course's own test code
-    exec(_cell(f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+    shared.run_visible_tests(CHAPTER, exercise, answer, IMPORTS)
 
 
 EMPTY_FORWARD = """

@@ -4,10 +4,10 @@ Each mistaken answer runs against the visible part of the graded cell (before it
 tests) in a fresh namespace with the chapter's imports; the solution passes the same cell.
 """
 
-import nbformat
 import pytest
 
-from conftest import ROOT
+import conftest as shared
+from conftest import graded_cell
 
 CHAPTER = "06_vit_clip"
 IMPORTS = (
@@ -18,15 +18,11 @@ IMPORTS = (
 
 
 def _cell(grade_id):
-    nb = nbformat.read(ROOT / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
-    (cell,) = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id]
-    return cell.source
+    return graded_cell(CHAPTER, grade_id)
 
 
 def run_visible_tests(exercise, answer):
-    namespace = {}
-    exec(IMPORTS + answer, namespace)  # noqa: S102 - the course's own test code
-    exec(_cell(f"ej{exercise}_pruebas").split("### BEGIN HIDDEN TESTS")[0], namespace)  # noqa: S102
+    shared.run_visible_tests(CHAPTER, exercise, answer, IMPORTS)
 
 
 NO_POSITIONS = """
