@@ -92,20 +92,11 @@ def test_delegating_to_course_code_scores_zero(chapter_grades, chapter):
 @pytest.fixture(scope="module")
 def fixture_class(tmp_path_factory):
     """The fixture course's class graded by plain ``nbgrader autograde`` in one call."""
-    from grading.fixture_course import ASSIGNMENT, CORRECT, SOLUTIONS, build_course, submit
+    from grading.fixture_course import ASSIGNMENT, CORRECT, SOLUTIONS, build_course, generate_assignment, submit
 
     root = build_course(tmp_path_factory.mktemp("tarea"))
     db_url = f"sqlite:///{root / 'gradebook.db'}"
-    run_nbgrader(
-        nbgrader_command(
-            "generate_assignment",
-            ASSIGNMENT,
-            "--force",
-            root=root,
-            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={root / 'release'}"],
-        ),
-        cwd=root,
-    )
+    generate_assignment(root, db_url, root / "release")
     instructor = {g: src for g, src in SOLUTIONS.items()}  # with nbgrader's solution markers
     for student, answers in {
         "solucion": instructor,

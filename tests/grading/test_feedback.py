@@ -7,7 +7,7 @@ import pytest
 
 from course_utils.tools.grading.feedback import generate_feedback, hidden_test_lines, leaks, page_text
 from course_utils.tools.release import nbgrader_command, run_nbgrader
-from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, submit
+from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, generate_assignment, submit
 
 # prints the source of the cell that calls it (the hidden test) from the caller's frame
 EXFILTRATES = (
@@ -28,16 +28,7 @@ def feedback(tmp_path_factory):
     db_url = f"sqlite:///{root / 'gradebook.db'}"
     for student, answers in STUDENTS.items():
         submit(root, student, answers)
-    run_nbgrader(
-        nbgrader_command(
-            "generate_assignment",
-            ASSIGNMENT,
-            "--force",
-            root=root,
-            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={root / 'release2'}"],
-        ),
-        cwd=root,
-    )
+    generate_assignment(root, db_url, root / "release2")
     run_nbgrader(
         nbgrader_command("autograde", ASSIGNMENT, "--force", root=root, extra=[f"--CourseDirectory.db_url={db_url}"]),
         cwd=root,
