@@ -181,3 +181,12 @@ def test_bad_split_file_names_the_line(tmp_path):
     (folder / gen.SPLIT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
     with pytest.raises(CaptionsError, match=r"splits\.csv, line 4: split must be train, val or test"):
         load_flickr_layout(folder)
+
+
+def test_split_file_that_is_not_utf8_names_the_file_and_line(tmp_path):
+    folder = gen.write_dataset(tmp_path / "d", n_images=5, seed=1)
+    lines = (folder / gen.SPLIT_FILE).read_text(encoding="utf-8").splitlines()
+    lines[2] = "escena_ñ.png,train"
+    (folder / gen.SPLIT_FILE).write_bytes("\n".join(lines).encode("latin-1") + b"\n")
+    with pytest.raises(CaptionsError, match=r"splits\.csv, línea 3: no es UTF-8 válido"):
+        load_flickr_layout(folder)

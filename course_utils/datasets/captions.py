@@ -153,7 +153,15 @@ def _read_image(path: Path, image_size: int) -> np.ndarray:
 def read_split_file(path: str | Path) -> dict[str, str]:
     """``{image name: "train" | "val" | "test"}`` from a ``splits.csv`` (header ``image,split``)."""
     path = Path(path)
-    lines = path.read_text(encoding="utf-8").splitlines()
+    raw = path.read_bytes()
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise CaptionsError(
+            f"{path}, línea {line}: no es UTF-8 válido ({err.reason} en el byte {err.start}); guarda el fichero como UTF-8"
+        ) from None
+    lines = text.splitlines()
     if not lines or lines[0].strip() != "image,split":
         raise CaptionsError(f"{path}, line 1: expected the header 'image,split'")
     result = {}
