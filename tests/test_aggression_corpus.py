@@ -117,13 +117,13 @@ def _write(tmp_path, texts: bytes, labels: bytes):
         (
             b"a\nb\nc\n",
             b"0\n1\n",
-            r"mex_train.txt has 3 lines but .*mex_train_labels.txt has 2.*first unmatched line: 3",
+            r"mex_train.txt tiene 3 líneas pero .*mex_train_labels.txt tiene 2.*primera línea sin pareja: 3",
         ),
-        (b"a\nb\n", b"0\n2\n", r"mex_train_labels.txt, line 2: label must be 0 or 1, found '2'"),
-        (b"a\nb\n", b"0\nsi\n", r"line 2: label must be 0 or 1"),
-        (b"", b"0\n", r"mex_train.txt: the file is empty"),
-        (b"a\n\n", b"0\n1\n", r"mex_train.txt, line 2: empty tweet"),
-        ("bien\nagresi\u00f3n\n".encode("latin-1"), b"0\n1\n", r"mex_train.txt, line 2: not valid UTF-8"),
+        (b"a\nb\n", b"0\n2\n", r"mex_train_labels.txt, línea 2: la etiqueta debe ser 0 o 1, no '2'"),
+        (b"a\nb\n", b"0\nsi\n", r"línea 2: la etiqueta debe ser 0 o 1"),
+        (b"", b"0\n", r"mex_train.txt: el archivo está vacío"),
+        (b"a\n\n", b"0\n1\n", r"mex_train.txt, línea 2: tuit vacío"),
+        ("bien\nagresi\u00f3n\n".encode("latin-1"), b"0\n1\n", r"mex_train.txt, línea 2: no es UTF-8 válido"),
     ],
 )
 def test_malformed_files_give_an_error_naming_file_and_line(tmp_path, texts, labels, message):
@@ -133,7 +133,7 @@ def test_malformed_files_give_an_error_naming_file_and_line(tmp_path, texts, lab
 
 
 def test_missing_corpus_lists_where_it_looked(tmp_path):
-    with pytest.raises(CorpusError, match="no corpus found"):
+    with pytest.raises(CorpusError, match="no se encontró ningún corpus"):
         load_aggression(tmp_path)
 
 
@@ -145,7 +145,7 @@ def test_variable_pointing_at_no_corpus_is_an_error_naming_it(tmp_path, monkeypa
     if make == "wrong files":
         (folder / "train.csv").write_text("text,label\n", encoding="utf-8")
     monkeypatch.setenv(aggression.ENV_DIR, str(folder))
-    with pytest.raises(CorpusError, match=rf"COURSE_AGGRESSION_DIR points at {folder}"):
+    with pytest.raises(CorpusError, match=rf"COURSE_AGGRESSION_DIR apunta a {folder}"):
         load_aggression()
 
 

@@ -50,18 +50,18 @@ class Split:
 def _read_lines(path: Path) -> list[str]:
     """Lines of a UTF-8 file, with a clear error for a missing, empty or mis-encoded file."""
     if not path.is_file():
-        raise CorpusError(f"{path}: file not found")
+        raise CorpusError(f"{path}: no existe el archivo")
     raw = path.read_bytes()
     if not raw.strip():
-        raise CorpusError(f"{path}: the file is empty")
+        raise CorpusError(f"{path}: el archivo está vacío")
     lines = []
     for number, line in enumerate(raw.split(b"\n"), start=1):
         try:
             lines.append(line.decode("utf-8").rstrip("\r"))
         except UnicodeDecodeError as err:
             raise CorpusError(
-                f"{path}, line {number}: not valid UTF-8 ({err.reason} at byte {err.start}); "
-                "save the file as UTF-8 (e.g. iconv -f latin1 -t utf-8)"
+                f"{path}, línea {number}: no es UTF-8 válido ({err.reason} en el byte {err.start}); "
+                "guarda el archivo como UTF-8 (por ejemplo, iconv -f latin1 -t utf-8)"
             ) from None
     if lines and lines[-1] == "":
         lines.pop()  # the newline that ends the last line
@@ -73,7 +73,7 @@ def _read_labels(path: Path) -> np.ndarray:
     for number, line in enumerate(_read_lines(path), start=1):
         token = line.strip()
         if token not in ("0", "1"):
-            raise CorpusError(f"{path}, line {number}: label must be 0 or 1, found {token!r}")
+            raise CorpusError(f"{path}, línea {number}: la etiqueta debe ser 0 o 1, no {token!r}")
         values.append(int(token))
     return np.asarray(values, dtype=np.int64)
 
@@ -83,14 +83,14 @@ def read_split(text_file: Path, label_file: Path | None) -> Split:
     texts = _read_lines(text_file)
     for number, text in enumerate(texts, start=1):
         if not text.strip():
-            raise CorpusError(f"{text_file}, line {number}: empty tweet (texts and labels would misalign)")
+            raise CorpusError(f"{text_file}, línea {number}: tuit vacío (textos y etiquetas quedarían desalineados)")
     labels = None
     if label_file is not None:
         labels = _read_labels(label_file)
         if len(labels) != len(texts):
             raise CorpusError(
-                f"{text_file} has {len(texts)} lines but {label_file} has {len(labels)}: "
-                f"every tweet needs exactly one label (first unmatched line: {min(len(texts), len(labels)) + 1})"
+                f"{text_file} tiene {len(texts)} líneas pero {label_file} tiene {len(labels)}: "
+                f"cada tuit necesita exactamente una etiqueta (primera línea sin pareja: {min(len(texts), len(labels)) + 1})"
             )
     return Split(texts, labels, text_file)
 
@@ -108,13 +108,13 @@ def corpus_dir(directory: str | Path | None = None) -> tuple[Path, str]:
         directory = Path(os.environ[ENV_DIR])
         if not directory.is_dir():
             raise CorpusError(
-                f"${ENV_DIR} points at {directory}, which is not a folder: "
-                "fix the variable or unset it to use the generated corpus"
+                f"${ENV_DIR} apunta a {directory}, que no es una carpeta: "
+                "corrige la variable o bórrala para usar el corpus generado"
             )
         if _prefix_in(directory) is None:
             raise CorpusError(
-                f"${ENV_DIR} points at {directory}, which holds no corpus "
-                "(expected mex20_train.txt or mex_train.txt and their _labels.txt files)"
+                f"${ENV_DIR} apunta a {directory}, que no contiene ningún corpus "
+                "(se esperaba mex20_train.txt o mex_train.txt y sus archivos _labels.txt)"
             )
     if directory is not None:
         candidates = [Path(directory)]
@@ -125,7 +125,7 @@ def corpus_dir(directory: str | Path | None = None) -> tuple[Path, str]:
         if prefix is not None:
             return folder, prefix
     looked = ", ".join(str(c) for c in candidates)
-    raise CorpusError(f"no corpus found: looked for mex20_train.txt or mex_train.txt in {looked}")
+    raise CorpusError(f"no se encontró ningún corpus: se buscó mex20_train.txt o mex_train.txt en {looked}")
 
 
 def is_synthetic(folder: Path) -> bool:
@@ -157,5 +157,5 @@ def clean_labels(split: Split) -> np.ndarray | None:
         return None
     labels = _read_labels(path)
     if len(labels) != len(split):
-        raise CorpusError(f"{path} has {len(labels)} labels for the {len(split)} tweets of {split.source}")
+        raise CorpusError(f"{path} tiene {len(labels)} etiquetas para los {len(split)} tuits de {split.source}")
     return labels
