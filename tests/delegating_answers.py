@@ -107,14 +107,14 @@ DELEGATING: dict[str, dict[str, str]] = {
             "def add_class_token(patches, cls_token, positions):\n"
             "    return _vit.add_class_token(patches, cls_token, positions)\n"
         ),
-        "ej3_solucion": (
+        "ej4_solucion": (
             "from course_utils.models.contrastive import contrastive_loss as _loss\n\n"
             "def clip_loss(logits, positives):\n"
             "    return _loss(logits, positives)\n"
         ),
-        "ej4_solucion": "from course_utils.models.clip import zero_shot_predict\n",
+        "ej5_solucion": "from course_utils.models.clip import zero_shot_predict\n",
         # the clamped log-space temperature lives in models/contrastive.py (LogitScale)
-        "ej5_solucion": (
+        "ej3_solucion": (
             "from course_utils.models.contrastive import LogitScale as _Scale\n\n"
             "class LearnableTemperature(_Scale):\n"
             "    def __init__(self, temperature=0.07, max_scale=100.0):\n"

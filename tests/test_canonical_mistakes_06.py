@@ -80,16 +80,16 @@ class LearnableTemperature(nn.Module):
 
 MISTAKES = {
     "class token and no positions": (2, NO_POSITIONS, "¿sumas las posiciones"),
-    "multi-positive loss that ignores the positives": (3, IGNORES_POSITIVES, "ignora `positives`"),
-    "columns normalised by the rows' counts": (3, ROWS_ONLY, "cada columna entre los suyos"),
-    "zero-shot without normalising": (4, NO_NORMALISATION, "normaliza"),
+    "multi-positive loss that ignores the positives": (4, IGNORES_POSITIVES, "ignora `positives`"),
+    "columns normalised by the rows' counts": (4, ROWS_ONLY, "cada columna entre los suyos"),
+    "zero-shot without normalising": (5, NO_NORMALISATION, "normaliza"),
     "zero-shot that averages the prompts before normalising them": (
-        4,
+        5,
         AVERAGE_BEFORE_NORMALISING,
         "normaliza cada prompt antes de promediar",
     ),
-    "temperature stored as the scale, not its log": (5, SCALE_NOT_IN_LOG_SPACE, "espacio logarítmico"),
-    "temperature without the clamp": (5, NOT_CLAMPED, "recortar"),
+    "temperature stored as the scale, not its log": (3, SCALE_NOT_IN_LOG_SPACE, "espacio logarítmico"),
+    "temperature without the clamp": (3, NOT_CLAMPED, "recortar"),
 }
 
 
