@@ -14,6 +14,7 @@ IMPORTS = (
     "import math\nimport numpy as np\nimport torch\nfrom torch import nn\n"
     "from torch.utils.data import DataLoader, TensorDataset\n"
     "from sklearn.model_selection import train_test_split\n"
+    "from sklearn.metrics import f1_score\n"
     "from course_utils.checks import (check_close, check_grad_flows, check_named_grads_flow, check_raises,\n"
     "                                 check_shape, check_true, visible_tests_passed)\n"
     "from course_utils.models.aggression import EMB_HIDDEN, FUSED_HIDDEN, TFIDF_HIDDEN\n"
@@ -96,6 +97,23 @@ class AggressionFusionNet(nn.Module):
         return self.output(self.fusion(torch.cat([self.tfidf_branch(tfidf), self.emb_branch(emb)], dim=-1)))
 """
 
+NO_EVAL_MODE = """
+from sklearn.metrics import accuracy_score, confusion_matrix
+
+
+def evaluate(model, loader):
+    preds, truth = [], []
+    with torch.no_grad():                       # sin gradientes, pero sin model.eval(): el dropout sigue activo
+        for tfidf, emb, y in loader:
+            preds.append(model(tfidf, emb).argmax(dim=-1))
+            truth.append(y)
+    y_pred, y_true = torch.cat(preds).numpy(), torch.cat(truth).numpy()
+    return {"accuracy": accuracy_score(y_true, y_pred),
+            "macro_f1": f1_score(y_true, y_pred, average="macro"),
+            "f1_aggressive": f1_score(y_true, y_pred, pos_label=1),
+            "confusion": confusion_matrix(y_true, y_pred, labels=[0, 1])}
+"""
+
 MISTAKES = {
     "weighted average over the features, not the modalities": (
         "01_operaciones_fusion",
@@ -126,6 +144,12 @@ MISTAKES = {
         1,
         DROPOUT_ON_INPUTS,
         "El dropout está apagando las ENTRADAS (columnas TF-IDF o embeddings) antes de la primera capa",
+    ),
+    "evaluation left in training mode (no model.eval())": (
+        "04_agresividad_dropout",
+        2,
+        NO_EVAL_MODE,
+        "evalúa en modo entrenamiento: falta model.eval(), el dropout sigue activo",
     ),
 }
 
