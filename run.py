@@ -378,9 +378,25 @@ def course_command(python: Path, *args: str) -> list[str]:
 FAST_SELECTION = ["-m", "not notebook and not roundtrip and not e2e and not slow"]
 
 
+# Two pytest-xdist workers by default (tests/conftest.py groups the tests that share an expensive
+# fixture, longest first): the suite overlaps waiting on the package index, pip and the browser with
+# the notebooks' CPU work. COURSE_TEST_WORKERS=1 (or -n/-p no:xdist in the arguments) runs it serially.
+WORKERS_ENV = "COURSE_TEST_WORKERS"
+
+
+def parallel_options(args: list[str], environ: dict[str, str]) -> list[str]:
+    """pytest-xdist options for ``run.py test``/``test-fast``: none when the arguments already
+    choose (``-n``, ``--numprocesses``, ``-p no:xdist``) or one worker is asked for."""
+    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
+        return []
+    workers = int(environ.get(WORKERS_ENV) or min(2, os.cpu_count() or 1))
+    return ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder"] if workers > 1 else []
+
+
 def run_tests(python: Path, args: list[str], fast: bool = False) -> int:
     durations = [] if any(a.startswith("--durations") for a in args) else ["--durations=15"]
-    rc = call([str(python), "-m", "pytest", *(FAST_SELECTION if fast else durations), *args], python)
+    selection = FAST_SELECTION if fast else durations
+    rc = call([str(python), "-m", "pytest", *parallel_options(args, os.environ), *selection, *args], python)
     if rc == 5:
         print("run.py: pytest no recogió ninguna prueba: la configuración de la suite está rota", file=sys.stderr)
     return rc

@@ -119,10 +119,52 @@ def pytest_addoption(parser):
     )
 
 
+# --- two workers: `python run.py test` runs pytest-xdist with -n 2 --dist loadgroup -----------
+# A group runs whole on one worker, so an expensive fixture is built once: a module's tests form
+# one group (a class graded once, JupyterLab started once), except the per-chapter tests of the
+# notebook executions and of the round trip, one group per chapter so that chapters run side by
+# side. Groups start longest first (measured durations, slowest first), so that no long group
+# starts last and runs alone; the rest follow in collection order.
+PER_CHAPTER_MODULES = ("tests/test_notebooks.py", "tests/test_grading_roundtrip.py")
+LONGEST_FIRST = (
+    "tests/test_dist.py",  # installs the student edition into a new .venv
+    "tests/e2e/test_lab.py",
+    "tests/grading/test_hostile_submissions.py",
+    "tests/test_environment.py",  # waits on the package index
+    "tests/test_notebooks.py::02",
+    "tests/test_notebooks.py::03",
+    "tests/test_notebooks.py::06",
+    "tests/grading/test_parallel_gradebooks.py",
+    "tests/grading/test_sandbox.py",
+    "tests/test_grading_roundtrip.py::02",
+    "tests/test_grading_roundtrip.py::06",
+    "tests/test_grading_roundtrip.py::05",
+    "tests/test_grading_roundtrip.py::03",
+    "tests/test_release.py",
+    "tests/grading/test_real_chapter_grading.py",
+    "tests/test_grading_roundtrip.py::01",
+    "tests/test_grading_roundtrip.py::04",
+    "tests/test_notebooks.py::01",
+)
+
+
+def xdist_group(item) -> str:
+    """The group an item runs in under ``--dist loadgroup``: its module, or its module and
+    chapter for the per-chapter tests (``tests/test_notebooks.py::04``)."""
+    module = item.nodeid.split("::")[0]
+    callspec = getattr(item, "callspec", None)
+    chapter = callspec.params.get("chapter") if callspec else None
+    return f"{module}::{chapter[:2]}" if module in PER_CHAPTER_MODULES and chapter else module
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.nodeid.startswith(prefix) for prefix in SLOW):
             item.add_marker(pytest.mark.slow)
+        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
+    rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
+    items.sort(key=lambda item: rank.get(xdist_group(item), len(rank)))  # stable: the rest keep their order
 
 
 # --- a throwaway PostgreSQL server on 127.0.0.1 for the grading tests that need one --------

@@ -208,6 +208,20 @@ def test_no_tests_collected_is_an_error(capsys):
     assert "no recogió ninguna prueba" in capsys.readouterr().err
 
 
+def test_tests_run_on_two_workers_unless_the_arguments_or_environment_choose(monkeypatch):
+    """The suite runs on two pytest-xdist workers grouped by conftest; -n, -p no:xdist or
+    COURSE_TEST_WORKERS=1 run it as asked, and a one-core machine runs it serially."""
+    monkeypatch.setattr(os, "cpu_count", lambda: 8)
+    assert run.parallel_options(["-k", "04"], {}) == ["-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder"]
+    assert run.parallel_options(["-n", "4"], {}) == []
+    assert run.parallel_options(["-n4"], {}) == []
+    assert run.parallel_options(["-p", "no:xdist"], {}) == []
+    assert run.parallel_options([], {run.WORKERS_ENV: "1"}) == []
+    assert run.parallel_options([], {run.WORKERS_ENV: "3"})[:2] == ["-n", "3"]
+    monkeypatch.setattr(os, "cpu_count", lambda: 1)
+    assert run.parallel_options([], {}) == []
+
+
 class _FakeProcesses:
     """Stands in for subprocess.run inside run.py: creates the venv's interpreter where the OS
     puts it, answers the version query and pip's dry run, and records every command."""
