@@ -253,12 +253,13 @@ VERSIONS, PARENTS, CHANGES = _build_ladder()
 # The seed's name for each version (None: a step the seed folded into a compound version).
 SEED_NAMES: dict[str, str | None] = {name: seed for name, _, _, seed, _ in _LADDER}
 
-# The seed's versions this ladder does not reproduce, and why (shown in notebook 05).
+# The seed's versions this ladder does not reproduce, and why (shown in notebook 05). Keys are the
+# seed's names, which clash with the course's from v5 on (the notebook shows them as material·vN).
 SEED_LEFT_OUT = {
     "v5": "el material solo muestra su fila de la tabla (similitudes idénticas: colapsada); no describe qué añade",
     "v6": "no aparece ni en la tabla de resultados ni en el texto: no hay nada que reproducir",
-    "v10_1": "«Q/K/V especializadas por modalidad» sobre v9: aquí cada dirección ya tiene sus propias "
-    "proyecciones desde v4, que es lo mismo en atención cruzada (la consulta es de una "
+    "v10_1": "«Q/K/V especializadas por modalidad» sobre material·v9: aquí cada dirección ya tiene sus propias "
+    "proyecciones desde la v4 del curso, que es lo mismo en atención cruzada (la consulta es de una "
     "modalidad y la clave/valor de la otra)",
     "v10_2": "solo su fila de la tabla (similitudes idénticas: colapsada); el texto no dice qué añade",
     "v10_3": "solo su fila de la tabla; el texto no dice qué añade",

@@ -22,7 +22,7 @@ BUDGETS: dict[str, Budget] = {
     "02_estrategias_fusion": Budget(fast=90, full=300),
     "03_minibatches_multimodales": Budget(fast=90, full=300),
     "04_agresividad_dropout": Budget(fast=90, full=300),
-    "05_atencion_cruzada": Budget(fast=120, full=600),
+    "05_atencion_cruzada": Budget(fast=60, full=600),
     "06_vit_clip": Budget(fast=90, full=300),
 }
 
