@@ -22,9 +22,18 @@ IMPORTS = (
 )
 
 
+# Exercises whose tests need more than IMPORTS (Keras is imported only where it is used).
+EXTRA_IMPORTS = {
+    ("02_estrategias_fusion", 2): (
+        "from course_utils import set_seed\nimport keras\nfrom keras import layers\n"
+        "from course_utils.datasets.digits_views import N_CLASSES\n"
+    ),
+}
+
+
 def run_visible_tests(chapter, exercise, answer):
     """Run exercise ``exercise``'s visible tests against ``answer`` with the chapters' imports."""
-    shared.run_visible_tests(chapter, exercise, answer, IMPORTS)
+    shared.run_visible_tests(chapter, exercise, answer, IMPORTS + EXTRA_IMPORTS.get((chapter, exercise), ""))
 
 
 WEIGHTS_OVER_FEATURES = """
@@ -97,6 +106,41 @@ class AggressionFusionNet(nn.Module):
         return self.output(self.fusion(torch.cat([self.tfidf_branch(tfidf), self.emb_branch(emb)], dim=-1)))
 """
 
+CONCAT_OVER_THE_BATCH = """
+def fuse_concat(tensors):
+    if len(tensors) == 0:
+        raise ValueError("vacía")
+    lead = tensors[0].shape[:-1]
+    for t in tensors[1:]:
+        if t.shape[:-1] != lead:
+            raise ValueError("dimensiones iniciales distintas")
+    return torch.cat(list(tensors), dim=0)   # el eje del lote, no el de las características
+"""
+
+TENSOR_FUSION_WITHOUT_THE_1 = """
+def tensor_fusion(a, b):
+    if a.shape[:-1] != b.shape[:-1]:
+        raise ValueError("lotes distintos")
+    return (a.unsqueeze(-1) * b.unsqueeze(-2)).flatten(start_dim=-2)   # sin añadir el 1: solo términos bimodales
+"""
+
+COPIED_WEIGHTS = """
+def feature_extractor(model, layer_name):
+    copia = keras.models.clone_model(model)          # una copia: los pesos dejan de compartirse
+    copia.set_weights(model.get_weights())
+    return keras.Model(inputs=copia.inputs, outputs=copia.get_layer(layer_name).output)
+"""
+
+AREA_NOT_DIVIDED_BY_THE_RANGE = """
+def robustness_auc(levels, accuracies):
+    levels, accuracies = np.asarray(levels, dtype=float), np.asarray(accuracies, dtype=float)
+    if levels.shape != accuracies.shape or levels.ndim != 1 or len(levels) < 2:
+        raise ValueError("niveles y exactitudes")
+    if np.any(np.diff(levels) <= 0):
+        raise ValueError("niveles no crecientes")
+    return float(np.sum((accuracies[1:] + accuracies[:-1]) / 2 * np.diff(levels)))   # sin dividir por el rango
+"""
+
 NO_EVAL_MODE = """
 from sklearn.metrics import accuracy_score, confusion_matrix
 
@@ -115,6 +159,30 @@ def evaluate(model, loader):
 """
 
 MISTAKES = {
+    "concatenation over the batch axis": (
+        "01_operaciones_fusion",
+        1,
+        CONCAT_OVER_THE_BATCH,
+        "Concatena sobre el eje de las características (dim=-1), no sobre el lote",
+    ),
+    "tensor fusion without appending the 1": (
+        "01_operaciones_fusion",
+        5,
+        TENSOR_FUSION_WITHOUT_THE_1,
+        "falta añadir el 1 a cada vector antes del producto exterior",
+    ),
+    "feature extractor that copies the weights instead of sharing them": (
+        "02_estrategias_fusion",
+        2,
+        COPIED_WEIGHTS,
+        "feature_extractor copia los pesos en lugar de compartirlos",
+    ),
+    "robustness AUC not divided by the range of levels": (
+        "02_estrategias_fusion",
+        5,
+        AREA_NOT_DIVIDED_BY_THE_RANGE,
+        "Falta dividir por el rango de los niveles",
+    ),
     "weighted average over the features, not the modalities": (
         "01_operaciones_fusion",
         3,
