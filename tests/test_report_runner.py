@@ -154,3 +154,13 @@ def test_show_markdown_writes_prose_from_recorded_values(capsys):
     assert capsys.readouterr().out == text + "\n", "outside a notebook the text is printed"
     with pytest.raises(KeyError, match="no se ha registrado acc_temprana"):
         format_recorded("La temprana acierta un {acc_temprana:.1%}.")
+
+
+def test_relative_folders_are_read_from_where_the_command_runs(tmp_path, monkeypatch):
+    """`course run --build-dir build/x --source-dir mine` from any folder: the kernel runs in the
+    notebook's folder, so a relative build folder used to lose its metrics file."""
+    _write_chapter(tmp_path / "mine", "02_bueno", ["from course_utils import record_metric", "record_metric('m', 1.0)"])
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "--fast", "--source-dir", "mine", "--build-dir", "build/x"]) == 0
+    (notebook,) = json.loads((tmp_path / "build" / "x" / "report.json").read_text())["notebooks"]
+    assert notebook["metrics"] == {"m": 1.0}

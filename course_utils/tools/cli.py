@@ -23,13 +23,13 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .runner import run_course
 
     fast = args.fast or fast_mode()
-    source_dir = Path(args.source_dir) if args.source_dir else None
+    source_dir = Path(args.source_dir).resolve() if args.source_dir else None
     results, report = run_course(
         select_chapters(args.only, source_dir),
         fast,
         args.seed,
         args.device,
-        Path(args.build_dir) if args.build_dir else None,
+        Path(args.build_dir).resolve() if args.build_dir else None,
         source_dir,
     )
     print(report.read_text(encoding="utf-8"))
