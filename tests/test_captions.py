@@ -188,5 +188,5 @@ def test_split_file_that_is_not_utf8_names_the_file_and_line(tmp_path):
     lines = (folder / gen.SPLIT_FILE).read_text(encoding="utf-8").splitlines()
     lines[2] = "escena_ñ.png,train"
     (folder / gen.SPLIT_FILE).write_bytes("\n".join(lines).encode("latin-1") + b"\n")
-    with pytest.raises(CaptionsError, match=r"splits\.csv, línea 3: no es UTF-8 válido"):
+    with pytest.raises(CaptionsError, match=r"splits\.csv, line 3: not valid UTF-8"):
         load_flickr_layout(folder)

@@ -97,6 +97,18 @@ class CaptionSet:
 
 
 # --- reading ---------------------------------------------------------------------------------
+def _utf8_lines(path: Path) -> list[str]:
+    """The lines of a UTF-8 text file; a file in another encoding is an error naming its line."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig").splitlines()
+    except UnicodeDecodeError as err:
+        line = raw[: err.start].count(b"\n") + 1
+        raise CaptionsError(
+            f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); save the file as UTF-8"
+        ) from None
+
+
 def read_caption_file(path: str | Path) -> dict[str, list[str]]:
     """``{image name: [captions]}`` from a Flickr8k ``captions.txt`` (order of first appearance).
 
@@ -105,15 +117,7 @@ def read_caption_file(path: str | Path) -> dict[str, list[str]]:
     path = Path(path)
     if not path.is_file():
         raise CaptionsError(f"{path}: file not found (expected a Flickr8k-style captions.txt)")
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise CaptionsError(
-            f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); save the file as UTF-8"
-        ) from None
-    lines = text.splitlines()
+    lines = _utf8_lines(path)
     if not lines or tuple(h.strip().lower() for h in lines[0].split(",")) != HEADER:
         first = lines[0][:60] if lines else "(empty file)"
         raise CaptionsError(f"{path}, line 1: expected the header 'image,caption', found {first!r}")
@@ -153,15 +157,7 @@ def _read_image(path: Path, image_size: int) -> np.ndarray:
 def read_split_file(path: str | Path) -> dict[str, str]:
     """``{image name: "train" | "val" | "test"}`` from a ``splits.csv`` (header ``image,split``)."""
     path = Path(path)
-    raw = path.read_bytes()
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        line = raw[: err.start].count(b"\n") + 1
-        raise CaptionsError(
-            f"{path}, línea {line}: no es UTF-8 válido ({err.reason} en el byte {err.start}); guarda el fichero como UTF-8"
-        ) from None
-    lines = text.splitlines()
+    lines = _utf8_lines(path)
     if not lines or lines[0].strip() != "image,split":
         raise CaptionsError(f"{path}, line 1: expected the header 'image,split'")
     result = {}
