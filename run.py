@@ -390,7 +390,7 @@ def parallel_options(args: list[str], environ: dict[str, str]) -> list[str]:
     if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
         return []
     workers = int(environ.get(WORKERS_ENV) or min(2, os.cpu_count() or 1))
-    return ["-n", str(workers), "--dist", "loadgroup", "--no-loadscope-reorder"] if workers > 1 else []
+    return ["-n", str(workers), "--dist", "loadscope", "--no-loadscope-reorder"] if workers > 1 else []
 
 
 def run_tests(python: Path, args: list[str], fast: bool = False) -> int:

@@ -119,52 +119,67 @@ def pytest_addoption(parser):
     )
 
 
-# --- two workers: `python run.py test` runs pytest-xdist with -n 2 --dist loadgroup -----------
+# --- two workers: `python run.py test` runs pytest-xdist with -n 2 --dist loadscope -----------
 # A group runs whole on one worker, so an expensive fixture is built once: a module's tests form
 # one group (a class graded once, JupyterLab started once), except the per-chapter tests of the
 # notebook executions and of the round trip, one group per chapter so that chapters run side by
 # side. Groups start longest first (measured durations, slowest first), so that no long group
-# starts last and runs alone; the rest follow in collection order.
+# starts last and runs alone; the rest follow in collection order. The groups are given to xdist
+# by a scheduler of our own (pytest_xdist_make_scheduler): xdist's `loadgroup` marks do nothing
+# under pytest 9, whose node ids can no longer be rewritten.
 PER_CHAPTER_MODULES = ("tests/test_notebooks.py", "tests/test_grading_roundtrip.py")
 LONGEST_FIRST = (
     "tests/test_dist.py",  # installs the student edition into a new .venv
-    "tests/e2e/test_lab.py",
     "tests/grading/test_hostile_submissions.py",
+    "tests/e2e/test_lab.py",
     "tests/test_environment.py",  # waits on the package index
     "tests/test_notebooks.py::02",
-    "tests/test_notebooks.py::03",
     "tests/test_notebooks.py::06",
-    "tests/grading/test_parallel_gradebooks.py",
-    "tests/grading/test_sandbox.py",
+    "tests/grading/test_real_chapter_grading.py",
     "tests/test_grading_roundtrip.py::02",
+    "tests/test_grading_roundtrip.py::03",
     "tests/test_grading_roundtrip.py::06",
     "tests/test_grading_roundtrip.py::05",
-    "tests/test_grading_roundtrip.py::03",
-    "tests/test_release.py",
-    "tests/grading/test_real_chapter_grading.py",
-    "tests/test_grading_roundtrip.py::01",
     "tests/test_grading_roundtrip.py::04",
+    "tests/test_grading_roundtrip.py::01",
+    "tests/test_notebooks.py::03",
+    "tests/grading/test_parallel_gradebooks.py",
+    "tests/grading/test_sandbox.py",
+    "tests/test_release.py",
     "tests/test_notebooks.py::01",
 )
 
 
-def xdist_group(item) -> str:
-    """The group an item runs in under ``--dist loadgroup``: its module, or its module and
-    chapter for the per-chapter tests (``tests/test_notebooks.py::04``)."""
-    module = item.nodeid.split("::")[0]
-    callspec = getattr(item, "callspec", None)
-    chapter = callspec.params.get("chapter") if callspec else None
-    return f"{module}::{chapter[:2]}" if module in PER_CHAPTER_MODULES and chapter else module
+def group_of(nodeid: str) -> str:
+    """The group a test runs in on the workers, from its node id alone (the scheduler sees only
+    ids): its module, or its module and chapter for the per-chapter tests
+    (``tests/test_notebooks.py::04``)."""
+    module = nodeid.split("::")[0]
+    if module in PER_CHAPTER_MODULES and nodeid.endswith("]"):
+        param = nodeid[nodeid.rindex("[") + 1 : -1]
+        if param[:2].isdigit() and param in CHAPTERS:
+            return f"{module}::{param[:2]}"
+    return module
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups
+@pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
+def pytest_xdist_make_scheduler(config, log):
+    """Whole groups (:func:`group_of`) to each worker, in collection order."""
+    from xdist.scheduler import LoadScopeScheduling
+
+    class GroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return group_of(nodeid)
+
+    return GroupScheduling(config, log)
+
+
 def pytest_collection_modifyitems(config, items):
     for item in items:
         if any(item.nodeid.startswith(prefix) for prefix in SLOW):
             item.add_marker(pytest.mark.slow)
-        item.add_marker(pytest.mark.xdist_group(xdist_group(item)))
     rank = {group: i for i, group in enumerate(LONGEST_FIRST)}
-    items.sort(key=lambda item: rank.get(xdist_group(item), len(rank)))  # stable: the rest keep their order
+    items.sort(key=lambda item: rank.get(group_of(item.nodeid), len(rank)))  # stable: the rest keep their order
 
 
 # --- a throwaway PostgreSQL server on 127.0.0.1 for the grading tests that need one --------

@@ -212,7 +212,7 @@ def test_tests_run_on_two_workers_unless_the_arguments_or_environment_choose(mon
     """The suite runs on two pytest-xdist workers grouped by conftest; -n, -p no:xdist or
     COURSE_TEST_WORKERS=1 run it as asked, and a one-core machine runs it serially."""
     monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert run.parallel_options(["-k", "04"], {}) == ["-n", "2", "--dist", "loadgroup", "--no-loadscope-reorder"]
+    assert run.parallel_options(["-k", "04"], {}) == ["-n", "2", "--dist", "loadscope", "--no-loadscope-reorder"]
     assert run.parallel_options(["-n", "4"], {}) == []
     assert run.parallel_options(["-n4"], {}) == []
     assert run.parallel_options(["-p", "no:xdist"], {}) == []

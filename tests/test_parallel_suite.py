@@ -1,52 +1,81 @@
-"""The suite's two workers (``python run.py test``: pytest-xdist, ``--dist loadgroup``): tests that
-share an expensive fixture run in one group, per-chapter tests in one group per chapter, and
-the longest groups start first."""
+"""The suite's two workers (``python run.py test``: pytest-xdist with the scheduler of
+tests/conftest.py): tests that share an expensive fixture run in one group on one worker,
+per-chapter tests in one group per chapter, and the longest groups start first."""
 
 from __future__ import annotations
 
+import importlib.util
+import re
+import subprocess
+import sys
+from collections import defaultdict
 from types import SimpleNamespace
 
-from conftest import LONGEST_FIRST, PER_CHAPTER_MODULES, pytest_collection_modifyitems, xdist_group
+from conftest import (
+    CHAPTERS,
+    LONGEST_FIRST,
+    PER_CHAPTER_MODULES,
+    ROOT,
+    group_of,
+    pytest_collection_modifyitems,
+    pytest_xdist_make_scheduler,
+)
 
-
-class _Item(SimpleNamespace):
-    def add_marker(self, mark):
-        self.marks.append(mark)
-
-
-def _item(nodeid: str, chapter: str | None = None) -> _Item:
-    callspec = SimpleNamespace(params={"chapter": chapter}) if chapter else None
-    return _Item(nodeid=nodeid, callspec=callspec, marks=[])
+spec = importlib.util.spec_from_file_location("run_for_workers", ROOT / "run.py")
+run = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(run)
 
 
 def test_a_module_is_one_group_and_per_chapter_tests_one_group_per_chapter():
-    hostile = [_item(f"tests/grading/test_hostile_submissions.py::test_{i}") for i in range(3)]
-    assert {xdist_group(i) for i in hostile} == {"tests/grading/test_hostile_submissions.py"}
-    lab = _item("tests/e2e/test_lab.py::test_cells[04_agresividad_dropout]", "04_agresividad_dropout")
-    assert xdist_group(lab) == "tests/e2e/test_lab.py", "JupyterLab is started once per module"
+    hostile = [f"tests/grading/test_hostile_submissions.py::test_{i}" for i in range(3)]
+    assert {group_of(i) for i in hostile} == {"tests/grading/test_hostile_submissions.py"}
+    lab = f"tests/e2e/test_lab.py::test_cells[{CHAPTERS[3]}]"
+    assert group_of(lab) == "tests/e2e/test_lab.py", "JupyterLab is started once per module"
     for module in PER_CHAPTER_MODULES:
-        executes = _item(f"{module}::test_a[04_agresividad_dropout]", "04_agresividad_dropout")
-        validates = _item(f"{module}::test_b[04_agresividad_dropout]", "04_agresividad_dropout")
-        other = _item(f"{module}::test_a[05_atencion_cruzada]", "05_atencion_cruzada")
-        assert xdist_group(executes) == xdist_group(validates) == f"{module}::04"
-        assert xdist_group(other) == f"{module}::05"
+        executes, validates = f"{module}::test_a[{CHAPTERS[3]}]", f"{module}::test_b[{CHAPTERS[3]}]"
+        assert group_of(executes) == group_of(validates) == f"{module}::{CHAPTERS[3][:2]}"
+        assert group_of(f"{module}::test_a[{CHAPTERS[4]}]") == f"{module}::{CHAPTERS[4][:2]}"
+        assert group_of(f"{module}::test_control") == module
 
 
-def test_groups_are_marked_and_the_longest_start_first():
-    items = [
-        _item("tests/test_config.py::test_seed"),
-        _item("tests/test_notebooks.py::test_x[01_operaciones_fusion]", "01_operaciones_fusion"),
-        _item("tests/test_dist.py::test_install"),
-        _item("tests/test_config.py::test_device"),
-    ]
-    pytest_collection_modifyitems(None, items)
-    assert [i.nodeid for i in items] == [
-        "tests/test_dist.py::test_install",
-        "tests/test_notebooks.py::test_x[01_operaciones_fusion]",
+def test_the_scheduler_hands_out_whole_groups():
+    options = SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope")
+    config = SimpleNamespace(option=options, getoption=lambda name: getattr(options, name), getvalue=None)
+    config.getvalue = config.getoption
+    scheduler = pytest_xdist_make_scheduler(config, None)
+    nodeid = f"tests/test_grading_roundtrip.py::test_solution_scores_full_marks[{CHAPTERS[1]}]"
+    assert scheduler._split_scope(nodeid) == group_of(nodeid) == f"tests/test_grading_roundtrip.py::{CHAPTERS[1][:2]}"
+
+
+def test_the_longest_groups_start_first():
+    ids = [
         "tests/test_config.py::test_seed",
+        f"tests/test_notebooks.py::test_x[{CHAPTERS[0]}]",
+        "tests/test_dist.py::test_install",
         "tests/test_config.py::test_device",
     ]
-    for item in items:
-        (group,) = [m.args[0] for m in item.marks if m.name == "xdist_group"]
-        assert group == xdist_group(item)
+    items = [SimpleNamespace(nodeid=i, add_marker=lambda mark: None) for i in ids]
+    pytest_collection_modifyitems(None, items)
+    assert [i.nodeid for i in items] == [ids[2], ids[1], ids[0], ids[3]]
     assert LONGEST_FIRST.index("tests/test_dist.py") < LONGEST_FIRST.index("tests/test_notebooks.py::01")
+
+
+def test_two_workers_never_split_a_module():
+    """Run two small modules on two workers with run.py's options: each module's tests all ran on
+    one worker (with xdist's own `--dist loadgroup` they were spread: its marks stopped grouping
+    under pytest 9)."""
+    modules = ["tests/grading/test_scan.py", "tests/grading/test_status.py"]
+    options = run.parallel_options([], {run.WORKERS_ENV: "2"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "-v", "-p", "no:cacheprovider", *modules],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    workers = defaultdict(set)
+    for worker, nodeid in re.findall(r"\[(gw\d)\] \[\s*\d+%\] PASSED (\S+)", proc.stdout):
+        workers[nodeid.split("::")[0]].add(worker)
+    assert set(workers) == set(modules), proc.stdout[-3000:]
+    assert all(len(w) == 1 for w in workers.values()), dict(workers)
