@@ -387,7 +387,7 @@ WORKERS_ENV = "COURSE_TEST_WORKERS"
 def parallel_options(args: list[str], environ: dict[str, str]) -> list[str]:
     """pytest-xdist options for ``run.py test``/``test-fast``: none when the arguments already
     choose (``-n``, ``--numprocesses``, ``-p no:xdist``) or one worker is asked for."""
-    if any(a == "-n" or a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
+    if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
         return []
     workers = int(environ.get(WORKERS_ENV) or min(2, os.cpu_count() or 1))
     return ["-n", str(workers), "--dist", "loadscope", "--no-loadscope-reorder"] if workers > 1 else []

@@ -155,11 +155,8 @@ def group_of(nodeid: str) -> str:
     ids): its module, or its module and chapter for the per-chapter tests
     (``tests/test_notebooks.py::04``)."""
     module = nodeid.split("::")[0]
-    if module in PER_CHAPTER_MODULES and nodeid.endswith("]"):
-        param = nodeid[nodeid.rindex("[") + 1 : -1]
-        if param[:2].isdigit() and param in CHAPTERS:
-            return f"{module}::{param[:2]}"
-    return module
+    param = nodeid[nodeid.rfind("[") + 1 : -1] if nodeid.endswith("]") else ""
+    return f"{module}::{param[:2]}" if module in PER_CHAPTER_MODULES and param in CHAPTERS else module
 
 
 @pytest.hookimpl(optionalhook=True)  # a hook of pytest-xdist, absent under -p no:xdist
