@@ -83,6 +83,15 @@ def holds(relation: str, low: float, high: float, threshold: float) -> bool:
     raise ValueError(f"relation must be one of {RELATIONS}, not {relation!r}")
 
 
+def verdict(low: float | None, high: float | None, better: str, worse: str, neither: str = "sin efecto medible") -> str:
+    """Spanish word for a difference's interval: ``better`` only when it lies wholly above 0,
+    ``worse`` wholly below, ``neither`` when it contains 0; without an interval (one seed)
+    ``sin juzgar (una sola semilla)``. The one rule the notebooks' prose follows."""
+    if low is None or high is None:
+        return "sin juzgar (una sola semilla)"
+    return better if holds(">", low, high, 0.0) else worse if holds("<", low, high, 0.0) else neither
+
+
 def _as_values(values: Sequence[float], label: str) -> np.ndarray:
     array = np.asarray([float(v.item() if hasattr(v, "item") else v) for v in values], dtype=float).ravel()
     if array.size == 0:

@@ -164,3 +164,13 @@ def test_relative_folders_are_read_from_where_the_command_runs(tmp_path, monkeyp
     assert cli.main(["run", "--fast", "--source-dir", "mine", "--build-dir", "build/x"]) == 0
     (notebook,) = json.loads((tmp_path / "build" / "x" / "report.json").read_text())["notebooks"]
     assert notebook["metrics"] == {"m": 1.0}
+
+
+def test_a_verdict_needs_the_whole_interval_on_one_side():
+    from course_utils.claims import verdict
+
+    assert verdict(0.01, 0.05, "ayuda", "perjudica") == "ayuda"
+    assert verdict(-0.05, -0.01, "ayuda", "perjudica") == "perjudica"
+    assert verdict(-0.01, 0.05, "ayuda", "perjudica") == "sin efecto medible"
+    assert verdict(0.0, 0.05, "ayuda", "perjudica", neither="nada") == "nada", "an interval touching 0 includes it"
+    assert verdict(None, None, "ayuda", "perjudica") == "sin juzgar (una sola semilla)"
