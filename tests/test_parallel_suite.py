@@ -5,6 +5,7 @@ per-chapter tests in one group per chapter, and the longest groups start first."
 from __future__ import annotations
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -79,3 +80,33 @@ def test_two_workers_never_split_a_module():
         workers[nodeid.split("::")[0]].add(worker)
     assert set(workers) == set(modules), proc.stdout[-3000:]
     assert all(len(w) == 1 for w in workers.values()), dict(workers)
+
+
+PROBE = """
+import os, subprocess, sys
+
+def test_a_notebook_started_here_gets_one_math_thread():
+    child = "import torch, numpy, threadpoolctl; print(torch.get_num_threads(), threadpoolctl.threadpool_info()[0]['num_threads'])"
+    out = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, check=True).stdout
+    assert out.split() == ["1", "1"], out
+    assert os.environ["TF_NUM_INTRAOP_THREADS"] == "1"
+"""
+
+
+def test_each_worker_and_what_it_starts_use_one_math_thread(tmp_path):
+    """Two workers on two cores: a process a worker starts (a notebook's kernel, a grader) runs
+    PyTorch and BLAS on one thread; with their default two threads, two notebooks side by side
+    spin-waited on each other and took five times longer."""
+    probe = tmp_path / "test_probe.py"
+    probe.write_text(PROBE)
+    options = run.parallel_options([], {run.WORKERS_ENV: "2"})
+    proc = subprocess.run(
+        [sys.executable, "-m", "pytest", *options, "-p", "conftest", "-p", "no:cacheprovider", str(probe)],
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT / "tests")},
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert proc.returncode == 0, proc.stdout[-3000:]
+    assert "1 passed" in proc.stdout, proc.stdout[-3000:]

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..environment import math_thread_limits
 from .limits import GradingLimits, apply_limits
 from .sandbox import NETGUARD_DIR
 
@@ -46,9 +47,7 @@ def grading_environment(home: Path, extra: dict[str, str] | None = None, threads
             "TF_CPP_MIN_LOG_LEVEL": "3",
             "PYTHONDONTWRITEBYTECODE": "1",
             "COURSE_NETGUARD_LOG": str(home / NETWORK_LOG),
-            "OMP_NUM_THREADS": str(threads),
-            "MKL_NUM_THREADS": str(threads),
-            "OPENBLAS_NUM_THREADS": str(threads),
+            **math_thread_limits(threads),
         }
     )
     env["PATH"] = os.pathsep.join([str(Path(sys.executable).parent), env.get("PATH", "/usr/bin:/bin")])
