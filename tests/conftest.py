@@ -114,7 +114,6 @@ SLOW = {
     "tests/test_environment.py::test_student_set_resolves_for_every_platform_and_python": "12 resolutions against PyPI",
     "tests/test_bootstrap.py::test_probe_finds_the_torch_that_pip_would_install": "asks the package index",
     "tests/grading/test_hostile_submissions.py": "grades a class of 65 in the sandbox",
-    "tests/grading/test_real_chapter_grading.py": "grades chapter 05 twice",
     "tests/grading/test_parallel_gradebooks.py": "grades the fixture class five times (SQLite, PostgreSQL)",
     "tests/grading/test_sandbox.py": "grades a class in the sandbox and refuses without it",
     "tests/grading/test_feedback.py": "grades a class, then writes its feedback",
@@ -149,7 +148,6 @@ LONGEST_FIRST = (
     "tests/test_environment.py",  # waits on the package index
     "tests/test_notebooks.py::02",
     "tests/test_notebooks.py::06",
-    "tests/grading/test_real_chapter_grading.py",
     "tests/test_grading_roundtrip.py::02",
     "tests/test_grading_roundtrip.py::03",
     "tests/test_grading_roundtrip.py::06",

@@ -1,12 +1,18 @@
-"""nbgrader round trips: generate the release, submit, autograde, read the scores back.
+"""nbgrader round trips: generate the release, submit, autograde, write feedback, read it back.
 
 For every chapter, one batch of the course's parallel grader (`course grade`: the bwrap sandbox,
 two workers) grades two students together: the solutions pasted into the release, as a student
 would, score full marks and are not sent to review; answers that delegate to course code
-(tests/delegating_answers.py) score 0 on exactly those exercises. How blank and partly solved
+(tests/delegating_answers.py) score 0 on exactly those exercises; no feedback page quotes a
+line of the chapter's hidden tests. One real chapter (05, PyTorch) also grades its blank
+release: 0 points and no review (grading it found two false alarms: torch._dynamo rewrapping
+torch.manual_seed, and a hidden line also written in the demos). How blank and partly solved
 notebooks score is a property of the grading, not of a chapter: it is proved on the small
 fixture course with plain ``nbgrader autograde`` (one call for the whole class) and with the
 course's grader."""
+
+from pathlib import Path
+from typing import NamedTuple
 
 import nbformat
 import pytest
@@ -16,19 +22,27 @@ from conftest import CHAPTERS, ROOT
 from course_utils.tools.environment import patched_environ
 from course_utils.tools.grading.autograde import grade_submissions
 from course_utils.tools.grading.bench import solution_sources, write_submission
+from course_utils.tools.grading.feedback import generate_feedback, hidden_test_lines, leaks
 from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.release import copy_course, nbgrader_command, run_nbgrader
 from delegating_answers import DELEGATING
 
 pytestmark = pytest.mark.roundtrip
 
-SOLVED, DELEGATES = "alumna_solucion", "alumno_que_delega"
+SOLVED, DELEGATES, BLANK = "alumna_solucion", "alumno_que_delega", "en_blanco"
+BLANK_CHAPTER = "05_atencion_cruzada"  # the chapter whose blank release is graded too
 CHAPTER_LIMITS = GradingLimits(cell_timeout=300, notebook_timeout=1200, memory_mb=6000)
 
 
 def _grade_cells(chapter):
     nb = nbformat.read(ROOT / "solutions" / chapter / f"{chapter}.ipynb", as_version=4)
     return [c.metadata["nbgrader"] for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
+
+
+class Batch(NamedTuple):
+    root: Path  # the course copy the batch was graded in
+    results: dict  # student → StudentResult
+    withheld: dict  # feedback pages withheld for quoting a hidden test (path → lines)
 
 
 class ChapterBatches:
@@ -55,12 +69,15 @@ class ChapterBatches:
         solutions = solution_sources(ROOT, chapter)
         write_submission(release, solutions, root / "submitted" / SOLVED / chapter)
         write_submission(release, solutions | DELEGATING.get(chapter, {}), root / "submitted" / DELEGATES / chapter)
+        if chapter == BLANK_CHAPTER:
+            write_submission(release, {}, root / "submitted" / BLANK / chapter)
         # Grading runs notebooks in FAST mode: it must never need a full training run.
         with patched_environ(COURSE_FAST="1"):
             results = grade_submissions(
                 root, chapter, db_url=db_url, jobs=2, limits=CHAPTER_LIMITS, show_progress=False
             )
-        return {r.student: r for r in results}
+        withheld = generate_feedback(root, chapter, db_url)
+        return Batch(root, {r.student: r for r in results}, withheld)
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +87,7 @@ def chapter_grades(tmp_path_factory):
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_solution_scores_full_marks(chapter_grades, chapter):
-    solved = chapter_grades[chapter][SOLVED]
+    solved = chapter_grades[chapter].results[SOLVED]
     assert solved.max_score == sum(m["points"] for m in _grade_cells(chapter))
     assert (solved.score, solved.reason, solved.review) == (solved.max_score, "", ""), solved
 
@@ -79,11 +96,25 @@ def test_solution_scores_full_marks(chapter_grades, chapter):
 def test_delegating_to_course_code_scores_zero(chapter_grades, chapter):
     delegated = DELEGATING[chapter]
     assert delegated, f"{chapter}: no delegating answers declared in tests/delegating_answers.py"
-    result = chapter_grades[chapter][DELEGATES]
+    result = chapter_grades[chapter].results[DELEGATES]
     lost = {g.replace("_solucion", "_pruebas") for g in delegated}
     points = {m["grade_id"]: m["points"] for m in _grade_cells(chapter)}
     assert set(lost) <= set(points), f"{chapter}: delegating answers for exercises without tests: {lost - set(points)}"
     assert result.score == result.max_score - sum(points[g] for g in lost), result
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_feedback_quotes_no_hidden_test(chapter_grades, chapter):
+    batch = chapter_grades[chapter]
+    needles = hidden_test_lines(batch.root, chapter)
+    pages = sorted((batch.root / "feedback").glob(f"*/{chapter}/*.html"))
+    assert needles and len(pages) == len(batch.results) and batch.withheld == {}, batch.withheld
+    assert [p for p in pages if leaks(p.read_text(encoding="utf-8"), needles)] == []
+
+
+def test_blank_release_of_a_real_chapter_scores_zero(chapter_grades):
+    blank = chapter_grades[BLANK_CHAPTER].results[BLANK]
+    assert (blank.score, blank.review) == (0, "") and blank.max_score > 0, blank
 
 
 # --- blank and partial notebooks, on the fixture course (tests/grading/fixture_course.py) ---------
