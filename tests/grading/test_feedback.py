@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from course_utils.tools.grading.feedback import generate_feedback, hidden_test_lines, leaks, page_text
+from course_utils.tools.grading.hide_hidden_tests import hidden_needles
 from course_utils.tools.release import nbgrader_command, run_nbgrader
 from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, generate_assignment, submit
 
@@ -57,6 +58,14 @@ def test_hidden_lines_are_known():
         "check_close(doble(-3.5), -7.0, name='doble(-3.5)')",
         "check_close(suma([]), 0, name='suma vacía')",
     }
+
+
+def test_a_hidden_line_written_inside_a_visible_one_is_no_secret():
+    """Chapters 02 and 04 had every feedback page withheld: a hidden test repeated a visible
+    test's set-up line without its leading underscore (``tab = _rama(...)`` in ``_tab = _rama(...)``)."""
+    hidden = ['    tab = _rama((13,), "tabular")', "    check_close(suma([]), 0)"]
+    visible = {'_tab = _rama((13,), "tabular")', "check_close(suma([1]), 1)"}
+    assert hidden_needles(hidden, visible) == {"check_close(suma([]), 0)"}
 
 
 def test_no_page_quotes_a_hidden_test(feedback):

@@ -40,8 +40,11 @@ def split_hidden(source: str) -> tuple[list[str], list[str]]:
 
 
 def hidden_needles(lines: list[str], visible: set[str]) -> set[str]:
-    """The hidden lines worth searching for: non-trivial and not also visible."""
-    return {s for s in (line.strip() for line in lines) if len(s) >= 8 and s not in visible}
+    """The hidden lines worth searching for: non-trivial and not also visible, whole or inside a
+    longer visible line (``tab = f(x)`` hidden, ``_tab = f(x)`` in a visible test: quoting it
+    tells a student nothing, and searching for it withheld every page of the chapter)."""
+    shown = "\n".join(visible)
+    return {s for s in (line.strip() for line in lines) if len(s) >= 8 and s not in shown}
 
 
 def quotes_hidden(text: str, needles: set[str]) -> bool:
