@@ -238,6 +238,7 @@ def _resolve(target) -> tuple[str, subprocess.CompletedProcess]:
             "--no-header",
             "--no-annotate",
             "--quiet",
+            "--no-python-downloads",  # a resolution needs no interpreter; uv fetched one per version
         ],
         cwd=ROOT,
         capture_output=True,
