@@ -251,6 +251,10 @@ def test_edition_installs_and_runs_from_its_own_folder(edition):
     edition, installs the student set with the lock and runs chapter 01 up to its first exercise
     in FAST mode; `python run.py lab` then serves JupyterLab on the release."""
     env = {k: v for k, v in os.environ.items() if k not in ("CONDA_PREFIX", "PYTHONPATH", "VIRTUAL_ENV", "COURSE_FAST")}
+    # pip's byte-compilation of every installed module (PyTorch, TensorFlow…) is half of the
+    # install's CPU (60 s of 130 s here) and nothing this test looks at: Python compiles what the
+    # chapter imports when it imports it. (`PIP_NO_COMPILE=1` would mean the opposite to pip.)
+    env["PIP_COMPILE"] = "false"
     start = time.perf_counter()
     result = subprocess.run(
         [sys.executable, "run.py", "test", "01"], cwd=edition, env=env, capture_output=True, text=True, timeout=1800
