@@ -20,12 +20,14 @@ from .environment import tool_environment
 _STABLE_NBGRADER_KEYS = ("grade", "solution", "locked", "task", "grade_id", "points")
 
 
+# `python -m nbgrader` that reads a new gradebook's schema version in-process (nbgrader_main.py)
+NBGRADER = [sys.executable, "-m", "course_utils.tools.nbgrader_main"]
+
+
 def nbgrader_command(*args: str, root: Path, extra: list[str] | None = None) -> list[str]:
     """Command line for the nbgrader found beside this Python, run against ``root``."""
     return [
-        sys.executable,
-        "-m",
-        "nbgrader",
+        *NBGRADER,
         *args,
         f"--CourseDirectory.root={root}",
         *(extra or []),

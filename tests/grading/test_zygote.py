@@ -5,14 +5,12 @@ process group, and the helper goes on serving the next student."""
 from __future__ import annotations
 
 import os
-import sys
 import time
 
 from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.grading.process import grading_environment, run_limited
 from course_utils.tools.grading.zygote import Zygote
-
-NBGRADER = [sys.executable, "-m", "nbgrader"]
+from course_utils.tools.release import NBGRADER  # what nbgrader_command runs
 
 
 def test_child_runs_nbgrader_like_python_m(tmp_path):
@@ -35,7 +33,8 @@ def test_limits_apply_in_the_child(tmp_path):
     # nbgrader reads nbgrader_config.py from its working directory: use it to look inside the child
     (tmp_path / "nbgrader_config.py").write_text(
         "import resource, os\n"
-        "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0], 'HOME', os.environ['HOME'], 'SID', os.getsid(0) == os.getpid())\n",
+        "print('AS', resource.getrlimit(resource.RLIMIT_AS)[0], 'HOME', os.environ['HOME'], 'SID', os.getsid(0) == os.getpid())\n"
+        "print('PARENT', os.getppid())\n",
         encoding="utf-8",
     )
     env = grading_environment(tmp_path / "home")
@@ -45,6 +44,7 @@ def test_limits_apply_in_the_child(tmp_path):
     finally:
         zygote.close()
     assert f"AS {2048 * 1024 * 1024} HOME {tmp_path / 'home'} SID True" in result.output
+    assert f"PARENT {zygote.proc.pid}" in result.output, "the course's nbgrader command is forked by the helper"
 
 
 def test_wall_clock_limit_kills_the_group_and_the_helper_goes_on(tmp_path):

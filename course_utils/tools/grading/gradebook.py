@@ -11,7 +11,10 @@ from pathlib import Path
 
 from nbgrader.api import Gradebook, MissingEntry
 
+from ..nbgrader_main import read_schema_version_in_process
 from ..release import nbgrader_command, run_nbgrader
+
+read_schema_version_in_process()  # this process creates gradebooks too (the class gradebook)
 
 
 def default_db_url(course_root: Path) -> str:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..environment import math_thread_limits
+from ..release import NBGRADER
 from .limits import GradingLimits, apply_limits
 from .sandbox import NETGUARD_DIR
 
@@ -69,11 +70,11 @@ def run_limited(
     """Run ``command`` in its own session under ``limits``; on the wall-clock limit the whole
     process group is killed. The combined output is kept (its last 20,000 characters).
 
-    With a :class:`~.zygote.Zygote`, a ``python -m nbgrader …`` command is forked from that
+    With a :class:`~.zygote.Zygote`, an nbgrader command (:func:`~..release.nbgrader_command`) is forked from that
     warm helper instead of starting a new interpreter (same limits, same environment)."""
     start = time.perf_counter()
     log = cwd / "grading-output.log"
-    if zygote is not None and command[:3] == [sys.executable, "-m", "nbgrader"]:
+    if zygote is not None and command[: len(NBGRADER)] == NBGRADER:
         returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log)
     else:
         with open(log, "wb") as out:

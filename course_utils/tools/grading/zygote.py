@@ -114,6 +114,10 @@ def _child(request: dict) -> None:
 def main() -> None:
     import nbgrader.apps.nbgraderapp  # noqa: F401 - the expensive imports, done once
 
+    from ..nbgrader_main import read_schema_version_in_process
+
+    read_schema_version_in_process()
+
     for raw in sys.stdin.buffer:
         request = json.loads(raw)
         pid = os.fork()
