@@ -1,4 +1,4 @@
-"""nbgrader round trips: generate the release, submit, autograde, write feedback, read it back.
+"""nbgrader round trips: the published release filled in and submitted, autograded, feedback written and read back.
 
 For every chapter, one batch of the course's parallel grader (`course grade`: the bwrap sandbox,
 two workers) grades two students together: the solutions pasted into the release, as a student
@@ -58,14 +58,8 @@ class ChapterBatches:
 
     def _grade(self, chapter):
         root = copy_course(ROOT, self.factory.mktemp(f"curso{chapter[:2]}"))
-        db_url = f"sqlite:///{root / 'gradebook.db'}"
-        run_nbgrader(
-            nbgrader_command(
-                "generate_assignment", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={db_url}"]
-            ),
-            cwd=root,
-        )
-        release = root / "notebooks" / chapter / f"{chapter}.ipynb"
+        db_url = f"sqlite:///{root / 'gradebook.db'}"  # the grader adds the assignment to it
+        release = ROOT / "notebooks" / chapter / f"{chapter}.ipynb"  # what students receive
         solutions = solution_sources(ROOT, chapter)
         write_submission(release, solutions, root / "submitted" / SOLVED / chapter)
         write_submission(release, solutions | DELEGATING.get(chapter, {}), root / "submitted" / DELEGATES / chapter)

@@ -95,8 +95,8 @@ def grade_submissions(
         if sandboxed:
             sandbox = Sandbox.for_grading()
             probe(sandbox, workdir / "probe")
-        ensure_assignment(course_root, assignment, db_url, workdir)
         template_db = template_gradebook(course_root, assignment, workdir)
+        ensure_assignment(course_root, assignment, db_url, workdir, template_db)
         notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
         bar = progress(None, desc=f"Calificando {assignment}", total=len(students)) if show_progress else None
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))

@@ -26,8 +26,15 @@ def sqlite_file(db_url: str) -> Path | None:
     return Path(db_url[len("sqlite:///") :]) if db_url.startswith("sqlite:///") else None
 
 
-def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: Path) -> None:
-    """Add ``assignment`` (from ``solutions/``) to the gradebook at ``db_url`` if it is missing."""
+def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: Path, template_db: Path) -> None:
+    """Add ``assignment`` (from ``solutions/``) to the gradebook at ``db_url`` if it is missing.
+    A class gradebook that does not exist yet starts as a copy of the batch's template (what
+    ``generate_assignment`` would write into it, without running it a second time)."""
+    db_file = sqlite_file(db_url)
+    if db_file is not None and not db_file.exists():
+        db_file.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(template_db, db_file)
+        return
     with Gradebook(db_url) as gb:
         try:
             gb.find_assignment(assignment)
