@@ -25,14 +25,14 @@ ROOT = repo_root()
 CHAPTERS = list_chapters()
 
 
-def share_the_cores_between_workers(environ=os.environ) -> None:
+def share_the_cores_between_workers() -> None:
     """Under pytest-xdist, one math thread per process: this worker and every notebook, kernel
     and tool it starts. With two threads each, two workers' notebooks on two cores spin-waited
     for each other (chapters 02 and 06 side by side: 116 s and 120 s instead of 28 s and 20 s)."""
-    if int(environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
+    if int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")) > 1:
         import threadpoolctl
 
-        environ.update(math_thread_limits(1))
+        os.environ.update(math_thread_limits(1))
         threadpoolctl.threadpool_limits(1)  # numpy's BLAS, already loaded in this process
 
 

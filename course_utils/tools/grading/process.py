@@ -75,7 +75,7 @@ def run_limited(
     start = time.perf_counter()
     log = cwd / "grading-output.log"
     if zygote is not None and command[: len(NBGRADER)] == NBGRADER:
-        returncode, timed_out = zygote.run(command[3:], cwd, env, limits, log)
+        returncode, timed_out = zygote.run(command[len(NBGRADER) :], cwd, env, limits, log)
     else:
         with open(log, "wb") as out:
             proc = subprocess.Popen(
