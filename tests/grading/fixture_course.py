@@ -20,12 +20,16 @@ TESTS = {
     "ej1_pruebas": (
         1,
         "from course_utils.checks import check_close\ncheck_close(doble(2), 4, name='doble(2)')\n"
-        "### BEGIN HIDDEN TESTS\ncheck_close(doble(-3.5), -7.0, name='doble(-3.5)')\n### END HIDDEN TESTS",
+        "### BEGIN HIDDEN TESTS\ndef pruebas_ocultas(student):\n"
+        "    check_close(student.doble(2), 4, name='doble(2)')\n"
+        "    check_close(student.doble(-3.5), -7.0, name='doble(-3.5)')\n### END HIDDEN TESTS",
     ),
     "ej2_pruebas": (
         2,
         "from course_utils.checks import check_close\ncheck_close(suma([1, 2]), 3, name='suma')\n"
-        "### BEGIN HIDDEN TESTS\ncheck_close(suma([]), 0, name='suma vacía')\n### END HIDDEN TESTS",
+        "### BEGIN HIDDEN TESTS\ndef pruebas_ocultas(student):\n"
+        "    check_close(student.suma([1, 2]), 3, name='suma')\n"
+        "    check_close(student.suma([]), 0, name='suma vacía')\n### END HIDDEN TESTS",
     ),
 }
 

@@ -118,19 +118,7 @@ class RestartDeadKernel(Execute):
             self.nb.cells[i] = original
 
 
-# Appended to the nbgrader_config.py of every grading workspace.
-CONFIG_LINES = r"""
-# --- added by course_utils.tools.grading: guard the graded tests against tampering ---
-from course_utils.tools.grading.preprocessors import GuardGradedTests, RestartDeadKernel, StderrIsNotAFailure, TruncateLargeOutputs
-from nbgrader.converters.autograde import Autograde as _Autograde
-from nbgrader.preprocessors import Execute as _Execute
-_steps = _Autograde.class_traits()["autograde_preprocessors"].default()
-assert _steps[0] is _Execute, "nbgrader's autograde steps changed: review course_utils.tools.grading.preprocessors"
-# a cell that kills the kernel costs that cell, not the notebook
-c.Autograde.autograde_preprocessors = [GuardGradedTests, RestartDeadKernel, TruncateLargeOutputs, StderrIsNotAFailure,
-                                       *_steps[1:]]
-# a deleted grade cell comes back from the gradebook, and the teacher is told
-c.OverwriteCells.add_missing_cells = True
-c.OverwriteCells.missing_cell_notification = "# RESTAURADA AL CALIFICAR: la celda {cell_id} faltaba en la entrega.\n"
-"""
+# The course's steps now live in nbgrader_config.py itself (see .nbgrader_setup); nothing is
+# appended to a workspace's copy any more.
+CONFIG_LINES = ""
 MISSING_CELL_MARK = "# RESTAURADA AL CALIFICAR"

@@ -1,0 +1,106 @@
+"""nbgrader's execute step with the trusted evaluator behind it.
+
+:class:`ExecuteThenEvaluate` cuts every hidden block out of the graded cells, lets the kernel
+run the notebook as nbgrader would (a kernel death costs only its cell, see
+:class:`~..preprocessors.RestartDeadKernel`), and then, with the same kernel still running,
+judges each graded cell by its hidden test (:func:`.hidden.judge`) over plain-data requests.
+The verdicts go to ``resources["course_verdicts"]`` for :class:`.save_grades.SaveTrustedGrades`
+and, as one output line per cell, into the notebook the teacher and the feedback show.
+"""
+
+from __future__ import annotations
+
+import json
+
+from nbclient.exceptions import DeadKernelError
+from nbformat.v4 import new_code_cell, new_output
+from nbgrader import utils
+
+from ..preprocessors import RestartDeadKernel
+from .hidden import HiddenTestError, Verdict, judge, split_hidden
+from .kernel_side import MIME
+from .proxy import Session
+
+SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist=['serve']).serve({text!r})"
+VERDICTS = "course_verdicts"
+NO_ANSWER = "el kernel no respondió a la petición del evaluador"
+
+
+def verdict_output(verdict: Verdict):
+    """The line the graded cell shows for the evaluator's decision (Spanish)."""
+    points = f"{verdict.points:g}/{verdict.max_points:g}"
+    if verdict.passed:
+        return new_output("stream", name="stdout", text=f"Evaluador (pruebas ocultas): {points} puntos.\n")
+    text = f"Evaluador (pruebas ocultas): {points} puntos — {verdict.message}"
+    return new_output("error", ename="PruebaOculta", evalue=text, traceback=[text])
+
+
+class ExecuteThenEvaluate(RestartDeadKernel):
+    """Run the notebook without its hidden tests, then judge it from outside the kernel."""
+
+    def preprocess(self, nb, resources=None, km=None):
+        hidden: dict[int, str] = {}
+        for index, cell in enumerate(nb.cells):
+            if cell.cell_type == "code" and utils.is_grade(cell) and not utils.is_solution(cell):
+                cell.source, hidden[index] = split_hidden(cell.source)
+        self._hidden = hidden
+        self._killers = set()
+        # nbconvert's ExecutePreprocessor.preprocess, with the evaluation inside the kernel's lifetime
+        from nbclient import NotebookClient
+
+        NotebookClient.__init__(self, nb, km)
+        self.reset_execution_trackers()
+        self._check_assign_resources(resources)
+        verdicts: dict[str, Verdict] = {}
+        with self.setup_kernel():
+            info = self.wait_for_reply(self.kc.kernel_info())
+            if info is not None:
+                self.nb.metadata["language_info"] = info["content"]["language_info"]
+            for index, cell in enumerate(self.nb.cells):
+                self.preprocess_cell(cell, resources, index)
+            session = Session(self._ask)
+            for index, source in hidden.items():
+                cell = self.nb.cells[index]
+                grade_id = cell.metadata.nbgrader["grade_id"]
+                points = float(cell.metadata.nbgrader.get("points", 0))
+                if not source.strip():
+                    raise HiddenTestError(f"la celda calificada {grade_id} no tiene pruebas ocultas para el evaluador")
+                verdict = judge(grade_id, points, source, session)
+                verdicts[grade_id] = verdict
+                cell.outputs.append(verdict_output(verdict))
+        self.set_widgets_metadata()
+        self.resources.setdefault(VERDICTS, {}).update(verdicts)
+        return self.nb, self.resources
+
+    def _ask(self, request: dict) -> dict:
+        """Send one request to the kernel as a throw-away cell and read its answer."""
+        text = json.dumps(request, allow_nan=False)
+        probe = new_code_cell(SERVE.format(text=text))
+        index = len(self.nb.cells)
+        self.nb.cells.append(probe)
+        try:
+            try:
+                self.execute_cell(probe, index, store_history=False)
+            except DeadKernelError:
+                self._revive()
+                return {"ok": False, "error": {"type": "KernelMuerto", "builtin": False,
+                                               "message": "el kernel murió durante la evaluación"}}
+        finally:
+            del self.nb.cells[index]
+        for out in probe.get("outputs", []):
+            if out.get("output_type") == "display_data" and MIME in out.get("data", {}):
+                payload = out["data"][MIME]
+                try:
+                    answer = json.loads(payload) if isinstance(payload, str) else payload
+                except ValueError:
+                    break
+                return answer if isinstance(answer, dict) else {}
+        return {"ok": False, "error": {"type": "SinRespuesta", "builtin": False, "message": NO_ANSWER}}
+
+    def _revive(self) -> None:
+        """A fresh kernel that ran the notebook again (outputs kept from the first run), so the
+        remaining hidden tests still see the student's definitions."""
+        from jupyter_core.utils import run_sync
+
+        run_sync(self._restart_kernel)()
+        self._replay(len(self.nb.cells))

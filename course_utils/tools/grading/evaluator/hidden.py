@@ -1,0 +1,102 @@
+"""Hidden tests in the trusted process: cut out of the cells the kernel runs, compiled here,
+called with the ``student`` proxy.
+
+A graded test cell's hidden block (between ``### BEGIN HIDDEN TESTS`` and ``### END HIDDEN
+TESTS``) defines ``pruebas_ocultas(student)``. It runs in a namespace that already holds
+:data:`PRELUDE`'s names (``math``, ``np``, ``torch``, ``nn``, ``F``, the ``check_*`` helpers,
+``fetch``, ``gradients``, ``own_work``, ``type_names``); the block may import more. The cell
+earns its points when the function returns, none when it raises — the exception's message (in
+Spanish) is what the student reads.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from .proxy import Session, Student, StudentError
+
+BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
+HIDDEN_NOTE = "# (aquí van pruebas ocultas: las ejecuta el evaluador, fuera de tu notebook)"
+ENTRY = "pruebas_ocultas"
+PRELUDE = """
+import math
+import numpy as np
+import torch
+from torch import nn
+import torch.nn.functional as F
+from course_utils.checks import *
+from course_utils.tools.grading.evaluator.proxy import fetch, gradients, own_work, type_names, StudentError
+"""
+
+
+class HiddenTestError(RuntimeError):
+    """A hidden block that is not in the evaluator's form (the course's mistake, not the student's)."""
+
+
+@dataclass
+class Verdict:
+    """The evaluator's decision on one graded cell."""
+
+    grade_id: str
+    points: float
+    max_points: float
+    message: str  # Spanish; empty when every check passed
+    requests: int = 0
+    seconds: float = 0.0
+
+    @property
+    def passed(self) -> bool:
+        return self.points == self.max_points
+
+
+def split_hidden(source: str) -> tuple[str, str]:
+    """``(what the kernel runs, the hidden block)`` of a test cell's source; the hidden block is
+    replaced by :data:`HIDDEN_NOTE`."""
+    kept, hidden, inside = [], [], False
+    for line in source.split("\n"):
+        if line.strip() == BEGIN and not inside:
+            inside = True
+            kept.append(HIDDEN_NOTE)
+        elif line.strip() == END and inside:
+            inside = False
+        elif inside:
+            hidden.append(line)
+        else:
+            kept.append(line)
+    if inside:
+        raise HiddenTestError("falta «### END HIDDEN TESTS»")
+    return "\n".join(kept), "\n".join(hidden)
+
+
+def compile_hidden(hidden: str, label: str):
+    """The ``pruebas_ocultas`` function defined by ``hidden`` (trusted code of the course)."""
+    namespace: dict[str, Any] = {"__name__": f"pruebas_ocultas[{label}]"}
+    exec(compile(PRELUDE, "<preludio del evaluador>", "exec"), namespace)  # noqa: S102 - the course's code
+    exec(compile(hidden, f"<pruebas ocultas de {label}>", "exec"), namespace)  # noqa: S102 - the course's code
+    entry = namespace.get(ENTRY)
+    if not callable(entry):
+        raise HiddenTestError(f"las pruebas ocultas de {label} no definen {ENTRY}(student)")
+    return entry
+
+
+def judge(grade_id: str, max_points: float, hidden: str, session: Session) -> Verdict:
+    """Run the hidden test of ``grade_id`` against the kernel behind ``session``."""
+    start, before = time.perf_counter(), session.requests
+    try:
+        entry = compile_hidden(hidden, grade_id)
+    except HiddenTestError:
+        raise
+    except Exception as err:  # noqa: BLE001 - a broken hidden block is the course's bug: say it loudly
+        raise HiddenTestError(f"las pruebas ocultas de {grade_id} no compilan: {err}") from err
+    try:
+        entry(Student(session))
+        points, message = max_points, ""
+    except AssertionError as err:
+        points, message = 0.0, str(err) or "una comprobación oculta falló"
+    except StudentError as err:
+        points, message = 0.0, f"tu código lanzó {err}"
+    except Exception as err:  # noqa: BLE001 - the student's exception, re-raised here by the proxy
+        points, message = 0.0, f"tu código lanzó {type(err).__name__}: {err}"
+    return Verdict(grade_id, points, max_points, message, session.requests - before, time.perf_counter() - start)

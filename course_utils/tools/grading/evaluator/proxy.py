@@ -1,0 +1,204 @@
+"""The ``student`` proxy a hidden test receives (trusted side).
+
+``student.name`` stands for a global of the student's notebook; calling it, reading its
+attributes or items, iterating over it or taking its ``len`` sends one request to the kernel
+(:mod:`.kernel_side`). Plain results come back as fresh Python values, ``torch.Tensor`` and
+``numpy.ndarray`` objects built here from bytes (:func:`.wire.decode`); anything else (a model,
+a data loader) stays in the kernel and comes back as another :class:`Remote`. An exception in
+the student's code is raised here as the builtin exception of the same name (``ValueError``…)
+or as :class:`StudentError`, carrying the student's message.
+"""
+
+from __future__ import annotations
+
+import builtins
+from collections.abc import Callable
+from typing import Any, NamedTuple
+
+from ....checks import CheckFailure
+from .wire import Ref, WireError, decode, encode
+
+Channel = Callable[[dict], dict]  # one request → its answer (already parsed JSON)
+
+
+class StudentError(Exception):
+    """The student's code raised an exception that is not a Python builtin."""
+
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}" if message else name)
+        self.name = name
+
+
+class Session:
+    """Requests to one kernel; counts them (the evaluator's cost)."""
+
+    def __init__(self, channel: Channel):
+        self.channel, self.requests = channel, 0
+
+    def ask(self, request: dict) -> dict:
+        self.requests += 1
+        answer = self.channel(request)
+        if type(answer) is not dict or type(answer.get("ok")) is not bool:
+            raise StudentError("RespuestaInválida", "el kernel no respondió con datos del evaluador")
+        if not answer["ok"]:
+            _raise(answer.get("error"))
+        return answer
+
+    def value(self, answer: dict) -> Any:
+        try:
+            data = decode(answer.get("value"))
+        except WireError as err:
+            raise StudentError("DatoNoVálido", str(err)) from None
+        return self.wrap(data)
+
+    def wrap(self, data: Any) -> Any:
+        if isinstance(data, Ref):
+            return Remote(self, {"ref": data.number}, data.kind)
+        if isinstance(data, list):
+            return [self.wrap(v) for v in data]
+        if isinstance(data, tuple):
+            return tuple(self.wrap(v) for v in data)
+        if isinstance(data, dict):
+            return {k: self.wrap(v) for k, v in data.items()}
+        return data
+
+
+def _raise(error: Any) -> None:
+    if type(error) is not dict:
+        raise StudentError("ErrorDesconocido", "")
+    name, message = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:2000]
+    kind = getattr(builtins, name, None) if error.get("builtin") is True else None
+    if isinstance(kind, type) and issubclass(kind, Exception) and kind not in (StopIteration,):
+        raise kind(message)
+    raise StudentError(name, message)
+
+
+def _arg(value: Any) -> Any:
+    """An argument as wire data: remotes by reference, everything else plain."""
+    if isinstance(value, Remote):
+        return value._ensure_ref()
+    if isinstance(value, (list, tuple)) and any(isinstance(v, Remote) for v in value):
+        items = [_arg(v) for v in value]
+        return {type(value).__name__ if type(value) in (list, tuple) else "list": items}
+    if isinstance(value, dict) and any(isinstance(v, Remote) for v in value.values()):
+        return {"dict": [[encode(k), _arg(v)] for k, v in value.items()]}
+    return encode(value)
+
+
+class Remote:
+    """Something in the student's kernel, reached through requests."""
+
+    __slots__ = ("_session", "_target", "_kind")
+
+    def __init__(self, session: Session, target: dict, kind: str = ""):
+        object.__setattr__(self, "_session", session)
+        object.__setattr__(self, "_target", target)
+        object.__setattr__(self, "_kind", kind)
+
+    def _ensure_ref(self) -> dict:
+        """A wire reference to this object, asking the kernel to keep it when it is a path."""
+        if "ref" not in self._target:
+            answer = self._session.ask({"op": "get", "target": self._target, "keep": True})
+            object.__setattr__(self, "_target", {"ref": answer["value"]["ref"]})
+        return {"ref": self._target["ref"]}
+
+    def __getattr__(self, name: str) -> Remote:
+        if name.startswith("__"):
+            raise AttributeError(name)
+        return Remote(self._session, {"attr": [self._target, name]})
+
+    def __getitem__(self, key: Any) -> Any:
+        return self._session.value(self._session.ask({"op": "get", "target": {"item": [self._target, encode(key)]}}))
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        request = {"op": "call", "target": self._target, "args": [_arg(a) for a in args]}
+        request["kwargs"] = {k: _arg(v) for k, v in kwargs.items()}
+        return self._session.value(self._session.ask(request))
+
+    def __len__(self) -> int:
+        value = self._session.ask({"op": "len", "target": self._target}).get("value")
+        if type(value) is not int or value < 0:
+            raise StudentError("LongitudNoVálida", "len() no devolvió un entero")
+        return value
+
+    def __iter__(self):
+        answer = self._session.ask({"op": "iter", "target": self._target})
+        iterator = {"ref": answer["value"]["ref"]}
+        while True:
+            answer = self._session.ask({"op": "next", "target": iterator})
+            if answer.get("stop") is True:
+                return
+            yield self._session.value(answer)
+
+    def __repr__(self) -> str:
+        return f"<en el kernel del estudiante: {self._kind or self._target}>"
+
+    def __bool__(self) -> bool:
+        return True
+
+
+class Student:
+    """The student's notebook as the hidden tests see it: ``student.fuse_concat(xs)``."""
+
+    def __init__(self, session: Session):
+        self._session = session
+
+    def __getattr__(self, name: str) -> Remote:
+        if name.startswith("_"):
+            raise AttributeError(name)
+        return Remote(self._session, {"name": name})
+
+    def has(self, name: str) -> bool:
+        """Whether the notebook defines ``name``."""
+        return self._session.ask({"op": "has", "target": {"name": name}})["value"] is True
+
+
+def fetch(remote: Any) -> Any:
+    """The value of a remote attribute or object as plain data (a ``Remote`` if it is not)."""
+    if not isinstance(remote, Remote):
+        return remote
+    return remote._session.value(remote._session.ask({"op": "get", "target": remote._target}))
+
+
+def type_names(remote: Remote) -> list[str]:
+    """``module.QualName`` of the remote object's class and its bases (as the kernel reports)."""
+    names = remote._session.ask({"op": "type", "target": remote._target})["value"]
+    return [str(n) for n in names] if type(names) is list else []
+
+
+class Gradients(NamedTuple):
+    output: Any
+    input_grads: list
+    param_grads: dict
+
+
+def gradients(fn: Remote, *args: Any, upstream: Any = None, **kwargs: Any) -> Gradients:
+    """Run ``fn(*args)`` in the kernel with the float tensor arguments requiring grad, backward
+    ``upstream`` (default: the sum of the output) and return the output and the gradients of
+    the inputs and (for a module) of each named parameter — ``None`` where none flowed."""
+    request = {"op": "gradients", "target": fn._target, "args": [_arg(a) for a in args]}
+    request["kwargs"] = {k: _arg(v) for k, v in kwargs.items()}
+    request["upstream"] = None if upstream is None else encode(upstream)
+    data = fn._session.value(fn._session.ask(request))
+    if type(data) is not dict or set(data) != {"output", "input_grads", "param_grads"}:
+        raise StudentError("DatoNoVálido", "respuesta de gradientes mal formada")
+    return Gradients(data["output"], list(data["input_grads"]), dict(data["param_grads"]))
+
+
+def own_work(fn: Remote, *args: Any, forbidden: list[str], name: str = "tu solución", **kwargs: Any) -> Any:
+    """``fn(*args, **kwargs)``, failing when the kernel reports that it reached one of the
+    ``forbidden`` functions (``module.qualname`` prefixes): the course's own implementation of
+    the exercise or a library routine that does it. The kernel's report is defence in depth —
+    the grade rests on the returned values; the static scan flags what hides from it."""
+    request = {"op": "call", "target": fn._target, "args": [_arg(a) for a in args], "forbidden": list(forbidden)}
+    request["kwargs"] = {k: _arg(v) for k, v in kwargs.items()}
+    answer = fn._session.ask(request)
+    seen = answer.get("forbidden")
+    if type(seen) is not list:
+        raise StudentError("DatoNoVálido", "respuesta de vigilancia mal formada")
+    if seen:
+        raise CheckFailure(
+            f"{name} llama a código que ya resuelve el ejercicio ({', '.join(map(str, seen))}); "
+            "el ejercicio pide escribirlo tú."
+        )
+    return fn._session.value(answer)
