@@ -11,7 +11,6 @@ from nbgrader.converters.generate_assignment import GenerateAssignment
 from nbgrader.preprocessors import ClearSolutions, Execute, GetGrades, SaveAutoGrades
 
 from ..name_the_stub import NameTheStub
-
 from .evaluator.execute import ExecuteThenEvaluate
 from .evaluator.save_grades import SaveTrustedGrades
 from .hide_hidden_tests import HideHiddenTests
