@@ -12,23 +12,26 @@ from keras import ops  # noqa: E402
 
 
 @keras.saving.register_keras_serializable(package="course_utils")
-class WeightedAverage(keras.layers.Layer):
-    """Learned convex combination of several same-shape inputs (weights = softmax of logits).
-
-    Logits start at zero, so each of the ``n`` inputs begins with weight ``1 / n``.
+class SoftmaxMixture(keras.layers.Layer):
+    """Learned convex combination of a list of same-shape inputs: ``sum_i w_i x_i`` with
+    ``w = softmax(mixture_logits)``, the logits starting at zero (each of ``n`` inputs weighs
+    ``1 / n``). Notebook 02's late fusion of two models' probabilities uses it; notebook 01
+    writes the PyTorch version of the idea.
     """
 
     def build(self, input_shape):
-        n_inputs = len(input_shape)
-        self.logits = self.add_weight(shape=(n_inputs,), initializer="zeros", name="logits")
+        self.mixture_logits = self.add_weight(shape=(len(input_shape),), initializer="zeros", name="mixture_logits")
 
     def call(self, inputs):
-        stacked = ops.stack(list(inputs), axis=-1)
-        return ops.sum(stacked * ops.softmax(self.logits), axis=-1)
+        weights = ops.softmax(self.mixture_logits)
+        mixed = weights[0] * inputs[0]
+        for i in range(1, len(inputs)):
+            mixed = mixed + weights[i] * inputs[i]
+        return mixed
 
-    def fusion_weights(self) -> np.ndarray:
-        """The current normalised weights as a NumPy array."""
-        return ops.convert_to_numpy(ops.softmax(self.logits))
+    def mixture_weights(self) -> np.ndarray:
+        """The current weights (a NumPy array summing to 1), one per input."""
+        return ops.convert_to_numpy(ops.softmax(self.mixture_logits))
 
     def compute_output_shape(self, input_shape):
         return input_shape[0]

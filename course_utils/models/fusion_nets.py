@@ -1,7 +1,8 @@
-"""Encoders for the digit views and the fusion networks of notebook 02 (PyTorch).
+"""Encoders for the digit views and the fusion networks of notebooks 02 and 03 (PyTorch).
 
-``ThreeBranchFusion`` is also notebook 02's exercise 4: it stays here because notebook 03
-trains it, and notebook 02's hidden tests fail a submission that calls this module.
+Notebook 02's graded networks (``IntermediateFusion``, ``ThreeBranchFusion``) are not here:
+notebook 03 trains its three-input network with :class:`MultiInputNet`, built generically from
+a list of input sizes.
 """
 
 from __future__ import annotations
@@ -81,37 +82,36 @@ class EarlyFusion(nn.Module):
         return self.output(self.body(flat))
 
 
-class ThreeBranchFusion(nn.Module):
-    """Intermediate fusion of three modalities, merging projected features by ``concat`` or ``sum``.
+class MultiInputNet(nn.Module):
+    """Intermediate fusion of any number of vector inputs, concatenated.
 
-    Each branch's features are projected to ``fusion_dim`` (sum needs equal sizes); the head is
-    ``Linear → ReLU → Linear`` to logits.
+    Input ``i`` (``(B, input_dims[i])``) goes through its own path ``Linear → ReLU`` to
+    ``widths[i]`` and a ``Linear`` to ``fusion_dim``; the paths' outputs are concatenated and a
+    ``Linear → ReLU → Linear`` head gives the logits. The layers are created in the order
+    encoders, projections, head, so a seed gives the same weights as building them one by one
+    in that order.
     """
 
     def __init__(
         self,
-        branches: Sequence[nn.Module],
-        branch_dims: Sequence[int],
+        input_dims: Sequence[int],
+        widths: Sequence[int],
         fusion_dim: int = 32,
-        merge: str = "concat",
         hidden: int = 64,
-        n_classes: int = 10,
+        n_classes: int = 2,
     ):
         super().__init__()
-        if merge not in ("concat", "sum"):
-            raise ValueError(f"merge debe ser 'concat' o 'sum', no {merge!r}")
-        if len(branches) != len(branch_dims):
-            raise ValueError("una dimensión por rama")
-        self.merge = merge
-        self.branches = nn.ModuleList(branches)
-        self.projections = nn.ModuleList(nn.Linear(d, fusion_dim) for d in branch_dims)
-        head_in = fusion_dim * len(branches) if merge == "concat" else fusion_dim
-        self.head = nn.Sequential(nn.Linear(head_in, hidden), nn.ReLU(), nn.Linear(hidden, n_classes))
+        if len(input_dims) != len(widths) or not widths:
+            raise ValueError(f"una anchura por entrada: {len(input_dims)} entradas y {len(widths)} anchuras")
+        encoders = [mlp([size, width]) for size, width in zip(input_dims, widths)]
+        projections = [nn.Linear(width, fusion_dim) for width in widths]
+        self.paths = nn.ModuleList(nn.Sequential(*pair) for pair in zip(encoders, projections))
+        self.head = nn.Sequential(*mlp([fusion_dim * len(widths), hidden]), nn.Linear(hidden, n_classes))
 
     def forward(self, *inputs: torch.Tensor) -> torch.Tensor:
-        feats = [proj(branch(x)) for branch, proj, x in zip(self.branches, self.projections, inputs)]
-        merged = torch.cat(feats, dim=-1) if self.merge == "concat" else torch.stack(feats).sum(dim=0)
-        return self.head(merged)
+        if len(inputs) != len(self.paths):
+            raise ValueError(f"se esperaban {len(self.paths)} entradas y llegaron {len(inputs)}")
+        return self.head(torch.cat([path(x) for path, x in zip(self.paths, inputs)], dim=-1))
 
 
 class HybridFusion(nn.Module):

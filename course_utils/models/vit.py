@@ -1,7 +1,7 @@
 """A Vision Transformer built from its parts, small enough for 8×8 digits on a laptop CPU.
 
-Patch embedding (a strided convolution, equal to cutting patches and applying one linear
-layer), class token, learned positions, Pre-LN encoder blocks with our own multi-head
+Patch embedding (cutting the patches with ``unfold`` and applying one linear layer, equal to
+a strided convolution), class token, learned positions, Pre-LN encoder blocks with our own multi-head
 attention (it returns the attention weights so that they can be drawn), and a linear head.
 The same encoder blocks serve the text encoder of :mod:`course_utils.models.clip`.
 """
@@ -15,49 +15,21 @@ import torch.nn.functional as F
 from torch import nn
 
 
-class PatchEmbed(nn.Module):
-    """``(B, C, H, W)`` images → ``(B, N, dim)``: one vector per non-overlapping patch.
-
-    A convolution whose kernel and stride both equal the patch size sees each patch exactly
-    once and applies the same linear map to it.
-    """
-
-    def __init__(self, image_size: int = 8, patch_size: int = 2, in_channels: int = 1, dim: int = 64):
-        super().__init__()
-        if image_size % patch_size:
-            raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
-        self.patch_size = patch_size
-        self.num_patches = (image_size // patch_size) ** 2
-        self.proj = nn.Conv2d(in_channels, dim, kernel_size=patch_size, stride=patch_size)
-
-    def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.proj(images).flatten(2).transpose(1, 2)
-
-
 def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
     """``(B, C, H, W)`` → ``(B, N, C·p·p)``: the patches in row-major order, each flattened
     channel-first (the order a convolution kernel uses)."""
     return F.unfold(images, kernel_size=patch_size, stride=patch_size).transpose(1, 2)
 
 
-def patch_embed_as_linear(embed: PatchEmbed) -> nn.Linear:
-    """The ``nn.Linear`` that, applied to :func:`patchify`'s output, equals ``embed``."""
+def patch_embed_as_linear(embed: nn.Module) -> nn.Linear:
+    """The ``nn.Linear`` that, applied to :func:`patchify`'s output, equals a patch embedding
+    ``embed`` whose ``proj`` is a convolution with kernel and stride equal to the patch size."""
     weight = embed.proj.weight
     linear = nn.Linear(weight[0].numel(), weight.shape[0])
     with torch.no_grad():
         linear.weight.copy_(weight.reshape(weight.shape[0], -1))
         linear.bias.copy_(embed.proj.bias)
     return linear
-
-
-def add_class_token(patches: torch.Tensor, cls_token: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
-    """Prepend the class token to every sequence and add the position embeddings.
-
-    ``patches`` ``(B, N, D)``, ``cls_token`` ``(1, 1, D)`` (or ``(D,)``), ``positions``
-    ``(1, N+1, D)`` (or ``(N+1, D)``) → ``(B, N+1, D)``.
-    """
-    cls = cls_token.reshape(1, 1, -1).expand(patches.shape[0], 1, -1)
-    return torch.cat([cls, patches], dim=1) + positions.reshape(1, *positions.shape[-2:])
 
 
 class MultiHeadSelfAttention(nn.Module):
@@ -154,6 +126,12 @@ class ViT(nn.Module):
     """Patch embedding → class token + positions → ``depth`` encoder blocks → LayerNorm →
     the class token's vector (``features``) → linear head (``forward`` gives logits).
 
+    The patch embedding is ``patch_proj``, one ``nn.Linear`` applied to :func:`patchify`'s
+    patches (the same map as a convolution with kernel and stride equal to the patch size,
+    and the same initial weights, flattened). The class token enters as a learned offset of
+    an empty first slot: the patch sequence is padded with one zero vector in front, and
+    ``cls_token`` is added to the first position's embedding.
+
     With a ``stem`` (e.g. :func:`conv_stem`) the patches are cut from its feature maps, so
     ``image_size`` and ``in_channels`` describe the stem's output (the hybrid ViT)."""
 
@@ -171,10 +149,13 @@ class ViT(nn.Module):
         stem: nn.Module | None = None,
     ):
         super().__init__()
+        if image_size % patch_size:
+            raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
         self.stem = stem
-        self.patch_embed = PatchEmbed(image_size, patch_size, in_channels, dim)
+        self.patch_size = patch_size
+        self.patch_proj = nn.Linear(in_channels * patch_size * patch_size, dim)
         self.cls_token = nn.Parameter(torch.zeros(1, 1, dim))
-        self.positions = nn.Parameter(torch.zeros(1, self.patch_embed.num_patches + 1, dim))
+        self.positions = nn.Parameter(torch.zeros(1, (image_size // patch_size) ** 2 + 1, dim))
         nn.init.normal_(self.positions, std=0.02)
         nn.init.normal_(self.cls_token, std=0.02)
         self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
@@ -186,7 +167,9 @@ class ViT(nn.Module):
         """The normalised class-token vector ``(B, dim)``: the image's summary."""
         if self.stem is not None:
             images = self.stem(images)
-        x = add_class_token(self.patch_embed(images), self.cls_token, self.positions)
+        tokens = self.patch_proj(patchify(images, self.patch_size))  # (B, N, dim)
+        first_slot = F.pad(self.cls_token, (0, 0, 0, tokens.shape[1]))  # (1, N+1, dim): cls, then zeros
+        x = F.pad(tokens, (0, 0, 1, 0)) + (self.positions + first_slot)
         for block in self.blocks:
             x = block(x)
         return self.norm(x[:, 0])
