@@ -1,12 +1,12 @@
 """nbgrader round trips: the published release filled in and submitted, autograded, feedback written and read back.
 
 For every chapter, one batch of the course's parallel grader (`course grade`: the bwrap sandbox,
-two workers) grades two students together: the solutions pasted into the release, as a student
-would, score full marks and are not sent to review; answers that delegate to course code
-(tests/delegating_answers.py) score 0 on exactly those exercises; no feedback page quotes a
-line of the chapter's hidden tests. One real chapter (05, PyTorch) also grades its blank
-release: 0 points and no review (grading it found two false alarms: torch._dynamo rewrapping
-torch.manual_seed, and a hidden line also written in the demos). How blank and partly solved
+two workers, the trusted evaluator) grades together: the solutions pasted into the release, as a
+student would — full marks, no review; answers that delegate to course code
+(tests/delegating_answers.py) — 0 on exactly those exercises; the blank release — 0; and the
+chapter's wrong-answer corpus (tests/wrong_answers/) — every mistake loses its points, the
+visible test names the mistakes it is meant to catch, every correct variant keeps its points.
+No feedback page quotes a line of the chapter's hidden tests. How blank and partly solved
 notebooks score is a property of the grading, not of a chapter: it is proved on the small
 fixture course with plain ``nbgrader autograde`` (one call for the whole class) and with the
 course's grader."""
@@ -26,11 +26,12 @@ from course_utils.tools.grading.feedback import generate_feedback, hidden_test_l
 from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.release import copy_course, nbgrader_command, run_nbgrader
 from delegating_answers import DELEGATING
+from wrong_answers import corpus
+from wrong_answers import students as corpus_students
 
 pytestmark = pytest.mark.roundtrip
 
 SOLVED, DELEGATES, BLANK = "alumna_solucion", "alumno_que_delega", "en_blanco"
-BLANK_CHAPTER = "05_atencion_cruzada"  # the chapter whose blank release is graded too
 CHAPTER_LIMITS = GradingLimits(cell_timeout=300, notebook_timeout=1200, memory_mb=6000)
 
 
@@ -43,6 +44,23 @@ class Batch(NamedTuple):
     root: Path  # the course copy the batch was graded in
     results: dict  # student → StudentResult
     withheld: dict  # feedback pages withheld for quoting a hidden test (path → lines)
+    db_url: str
+
+    def cell_scores(self, chapter: str, student: str) -> dict[str, float]:
+        """The gradebook's score of each graded cell of ``student``'s submission."""
+        with Gradebook(self.db_url) as gb:
+            nb = gb.find_submission_notebook(chapter, chapter, student)
+            return {g.name: g.score for g in nb.grades}
+
+    def cell_output(self, chapter: str, student: str, grade_id: str) -> str:
+        """What the kernel printed in a graded cell of the autograded notebook (visible tests)."""
+        path = self.root / "autograded" / student / chapter / f"{chapter}.ipynb"
+        (cell,) = [
+            c
+            for c in nbformat.read(path, as_version=4).cells
+            if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+        ]
+        return "\n".join(str(o.get("text", "")) + str(o.get("evalue", "")) for o in cell.get("outputs", []))
 
 
 class ChapterBatches:
@@ -63,15 +81,16 @@ class ChapterBatches:
         solutions = solution_sources(ROOT, chapter)
         write_submission(release, solutions, root / "submitted" / SOLVED / chapter)
         write_submission(release, solutions | DELEGATING.get(chapter, {}), root / "submitted" / DELEGATES / chapter)
-        if chapter == BLANK_CHAPTER:
-            write_submission(release, {}, root / "submitted" / BLANK / chapter)
+        write_submission(release, {}, root / "submitted" / BLANK / chapter)
+        for student, answers in corpus_students(chapter, solutions).items():
+            write_submission(release, solutions | answers, root / "submitted" / student / chapter)
         # Grading runs notebooks in FAST mode: it must never need a full training run.
         with patched_environ(COURSE_FAST="1"):
             results = grade_submissions(
                 root, chapter, db_url=db_url, jobs=2, limits=CHAPTER_LIMITS, show_progress=False
             )
         withheld = generate_feedback(root, chapter, db_url)
-        return Batch(root, {r.student: r for r in results}, withheld)
+        return Batch(root, {r.student: r for r in results}, withheld, db_url)
 
 
 @pytest.fixture(scope="module")
@@ -106,10 +125,65 @@ def test_feedback_quotes_no_hidden_test(chapter_grades, chapter):
     assert [p for p in pages if leaks(p.read_text(encoding="utf-8"), needles)] == []
 
 
-@pytest.mark.parametrize("chapter", [BLANK_CHAPTER])  # a parameter: grouped with its chapter's batch
-def test_blank_release_of_a_real_chapter_scores_zero(chapter_grades, chapter):
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_blank_release_of_every_chapter_scores_zero(chapter_grades, chapter):
     blank = chapter_grades[chapter].results[BLANK]
     assert (blank.score, blank.review) == (0, "") and blank.max_score > 0, blank
+
+
+def _test_id(solution_id: str) -> str:
+    return solution_id.replace("_solucion", "_pruebas")
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_the_corpus_covers_every_exercise(chapter):
+    """At least three plausible mistakes and one correct variant per graded exercise."""
+    wrong, variants = corpus(chapter)
+    graded = {m["grade_id"] for m in _grade_cells(chapter)}
+    short = {g for g in graded if len(wrong.get(g.replace("_pruebas", "_solucion"), [])) < 3}
+    unvaried = {g for g in graded if not variants.get(g.replace("_pruebas", "_solucion"))}
+    assert not short and not unvaried, f"{chapter}: < 3 mistakes {sorted(short)}; no variant {sorted(unvaried)}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_wrong_answer_loses_its_points(chapter_grades, chapter):
+    batch, (wrong, _) = chapter_grades[chapter], corpus(chapter)
+    points = {m["grade_id"]: m["points"] for m in _grade_cells(chapter)}
+    kept = []
+    for solution_id, answers in wrong.items():
+        for i, answer in enumerate(answers):
+            score = batch.cell_scores(chapter, f"error_{i + 1}")[_test_id(solution_id)]
+            must_lose = points[_test_id(solution_id)] if answer.loses is None else answer.loses
+            if points[_test_id(solution_id)] - score < must_lose:
+                kept.append(f"{solution_id} «{answer.name}»: {score}/{points[_test_id(solution_id)]}")
+    assert not kept, f"{chapter}: wrong answers that kept points: {kept}"
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_visible_tests_name_the_mistake(chapter_grades, chapter):
+    batch, (wrong, _) = chapter_grades[chapter], corpus(chapter)
+    unnamed = []
+    for solution_id, answers in wrong.items():
+        for i, answer in enumerate(answers):
+            if answer.visible:
+                shown = batch.cell_output(chapter, f"error_{i + 1}", _test_id(solution_id)).lower()
+                missing = [w for w in answer.visible if w.lower() not in shown]
+                if missing:
+                    unnamed.append(f"{solution_id} «{answer.name}»: falta {missing} en {shown[:300]!r}")
+    assert not unnamed, f"{chapter}: " + "\n".join(unnamed)
+
+
+@pytest.mark.parametrize("chapter", CHAPTERS)
+def test_every_correct_variant_keeps_its_points(chapter_grades, chapter):
+    batch, (_, variants) = chapter_grades[chapter], corpus(chapter)
+    points = {m["grade_id"]: m["points"] for m in _grade_cells(chapter)}
+    lost = []
+    for solution_id, sources in variants.items():
+        for j in range(len(sources)):
+            score = batch.cell_scores(chapter, f"variante_{j + 1}")[_test_id(solution_id)]
+            if score != points[_test_id(solution_id)]:
+                lost.append(f"{solution_id} variante {j + 1}: {score}/{points[_test_id(solution_id)]}")
+    assert not lost, f"{chapter}: correct variants that lost points: {lost}"
 
 
 # --- blank and partial notebooks, on the fixture course (tests/grading/fixture_course.py) ---------

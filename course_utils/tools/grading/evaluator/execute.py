@@ -83,8 +83,14 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                 self.execute_cell(probe, index, store_history=False)
             except DeadKernelError:
                 self._revive()
-                return {"ok": False, "error": {"type": "KernelMuerto", "builtin": False,
-                                               "message": "el kernel murió durante la evaluación"}}
+                return {
+                    "ok": False,
+                    "error": {
+                        "type": "KernelMuerto",
+                        "builtin": False,
+                        "message": "el kernel murió durante la evaluación",
+                    },
+                }
         finally:
             del self.nb.cells[index]
         for out in probe.get("outputs", []):

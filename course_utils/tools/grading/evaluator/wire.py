@@ -161,7 +161,7 @@ def decode(data: Any, depth: int = 0) -> Any:
         return Ref(data["ref"], str(data.get("kind", ""))[:200])
     if len(data) != 1:
         raise WireError("dato no reconocido")
-    (tag, body), = data.items()
+    ((tag, body),) = data.items()
     if tag == "float":
         if body not in ("nan", "inf", "-inf"):
             raise WireError("número no válido")
