@@ -117,10 +117,11 @@ def _gradients(fn, args, kwargs, upstream):
     args = [a.detach().clone().requires_grad_(True) if _is_float_tensor(a) else a for a in args]
     out = fn(*args, **kwargs)
     tensor = out[0] if isinstance(out, (tuple, list)) else out
-    if upstream is None:
-        tensor.sum().backward()
-    else:
-        tensor.backward(upstream)
+    if getattr(tensor, "requires_grad", False):  # else nothing flows: every gradient stays None
+        if upstream is None:
+            tensor.sum().backward()
+        else:
+            tensor.backward(upstream)
     params = {}
     if isinstance(fn, torch.nn.Module):
         params = {name: p.grad for name, p in fn.named_parameters()}

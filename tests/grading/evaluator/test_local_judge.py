@@ -1,0 +1,77 @@
+"""Hidden tests judged through the proxy: the verdict is the trusted side's, whatever the
+student's code returns or patches (served in-process here; the sandboxed kernel path is
+covered by tests/grading/test_hostile_submissions.py and the round trip)."""
+
+import pytest
+import torch
+
+from course_utils.tools.grading.evaluator.hidden import HiddenTestError, split_hidden
+from course_utils.tools.grading.evaluator.local import judge_cell
+
+CELL = """check_close(f([1]), 1)
+### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    x = torch.arange(6.0).reshape(2, 3)
+    check_close(student.f([x, x]), torch.cat([x, x], dim=-1), "f con dos tensores")
+    check_raises(ValueError, student.f, [], what="f([])")
+    m = student.Net(3)
+    g = gradients(m, x)
+    check_true(all(v is not None for v in g.param_grads.values()), "sin gradiente en algún parámetro")
+    check_true(fetch(m.lin.weight).shape == (2, 3), "forma de los pesos")
+    check_true([tuple(b.shape) for b in student.loader] == [(2,), (2,), (1,)], "lotes")
+### END HIDDEN TESTS
+visible_tests_passed(1)"""
+
+SOLUTION = """
+import torch
+from torch import nn
+def f(xs):
+    if not xs:
+        raise ValueError("vacío")
+    return torch.cat(xs, dim=-1)
+class Net(nn.Module):
+    def __init__(self, d):
+        super().__init__()
+        self.lin = nn.Linear(d, 2)
+    def forward(self, x):
+        return self.lin(x)
+loader = [torch.zeros(2), torch.ones(2), torch.ones(1)]
+"""
+
+
+def _namespace(extra=""):
+    ns = {}
+    exec(SOLUTION + extra, ns)  # noqa: S102 - the test's own code
+    return ns
+
+
+def test_the_kernel_never_runs_the_hidden_block():
+    kept, hidden = split_hidden(CELL)
+    assert "pruebas_ocultas" not in kept and "check_close(f([1]), 1)" in kept and "visible_tests_passed(1)" in kept
+    assert hidden.startswith("def pruebas_ocultas(student):")
+
+
+def test_a_correct_notebook_earns_the_points():
+    verdict = judge_cell(CELL, _namespace(), points=2)
+    assert (verdict.points, verdict.message) == (2, ""), verdict
+    assert verdict.requests > 5
+
+
+@pytest.mark.parametrize(
+    "mistake, words",
+    [
+        ("def f(xs):\n    return torch.cat(xs, dim=0)\n", "Forma incorrecta en f con dos tensores"),
+        ("def f(xs):\n    return torch.cat(xs, dim=-1) if xs else None\n", "debía lanzar ValueError"),
+        ("Net.forward = lambda self, x: self.lin(x.detach()).detach()\n", "sin gradiente"),
+        ("del f\n", "no existe «f» en el notebook"),
+        ("def f(xs):\n    raise NotImplementedError('Ejercicio sin hacer')\n", "NotImplementedError"),
+    ],
+)
+def test_each_mistake_loses_the_points_with_its_reason(mistake, words):
+    verdict = judge_cell(CELL, _namespace(mistake), points=2)
+    assert verdict.points == 0 and words in verdict.message, verdict
+
+
+def test_a_cell_without_the_evaluators_function_is_the_courses_error():
+    with pytest.raises(HiddenTestError):
+        judge_cell("x = 1\n### BEGIN HIDDEN TESTS\ncheck_true(False, 'viejo')\n### END HIDDEN TESTS", {})
