@@ -3,7 +3,6 @@ student's code returns or patches (served in-process here; the sandboxed kernel 
 covered by tests/grading/test_hostile_submissions.py and the round trip)."""
 
 import pytest
-import torch
 
 from course_utils.tools.grading.evaluator.hidden import HiddenTestError, split_hidden
 from course_utils.tools.grading.evaluator.local import judge_cell
