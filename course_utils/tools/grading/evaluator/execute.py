@@ -11,10 +11,12 @@ and, as one output line per cell, into the notebook the teacher and the feedback
 from __future__ import annotations
 
 import json
+import time
 
 from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
+from traitlets import Integer
 
 from ..preprocessors import RestartDeadKernel
 from .hidden import HiddenTestError, Verdict, judge, split_hidden
@@ -24,6 +26,7 @@ from .proxy import Session
 SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist=['serve']).serve({text!r})"
 VERDICTS = "course_verdicts"
 NO_ANSWER = "el kernel no respondió a la petición del evaluador"
+OUT_OF_TIME = "se agotó el tiempo del evaluador para este notebook ({seconds} s): las pruebas ocultas no terminaron"
 
 
 def verdict_output(verdict: Verdict):
@@ -37,6 +40,10 @@ def verdict_output(verdict: Verdict):
 
 class ExecuteThenEvaluate(RestartDeadKernel):
     """Run the notebook without its hidden tests, then judge it from outside the kernel."""
+
+    evaluation_timeout = Integer(
+        300, help="seconds for all the hidden tests of a notebook (each request also has the cell timeout)"
+    ).tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
         hidden: dict[int, str] = {}
@@ -59,13 +66,17 @@ class ExecuteThenEvaluate(RestartDeadKernel):
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
             session = Session(self._ask)
+            deadline = time.monotonic() + self.evaluation_timeout
             for index, source in hidden.items():
                 cell = self.nb.cells[index]
                 grade_id = cell.metadata.nbgrader["grade_id"]
                 points = float(cell.metadata.nbgrader.get("points", 0))
                 if not source.strip():
                     raise HiddenTestError(f"la celda calificada {grade_id} no tiene pruebas ocultas para el evaluador")
-                verdict = judge(grade_id, points, source, session)
+                if time.monotonic() > deadline:
+                    verdict = Verdict(grade_id, 0.0, points, OUT_OF_TIME.format(seconds=self.evaluation_timeout))
+                else:
+                    verdict = judge(grade_id, points, source, session)
                 verdicts[grade_id] = verdict
                 cell.outputs.append(verdict_output(verdict))
         self.set_widgets_metadata()
