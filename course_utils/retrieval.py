@@ -32,30 +32,33 @@ def relevance_matrix(image_captions: Sequence[Sequence[str]], caption_image: Seq
     return same[:, np.asarray(caption_image, dtype=int)]
 
 
-def recall_at_k(similarity: np.ndarray, relevance: np.ndarray, k: int) -> float:
-    """Fraction of rows whose ``k`` most similar columns include at least one relevant one."""
-    similarity, relevance = np.asarray(similarity), np.asarray(relevance, dtype=bool)
-    if similarity.shape != relevance.shape:
-        raise ValueError(f"similarity {similarity.shape} and relevance {relevance.shape} differ in shape")
-    k = min(k, similarity.shape[1])
-    top = np.argsort(-similarity, axis=1, kind="stable")[:, :k]
-    return float(np.take_along_axis(relevance, top, axis=1).any(axis=1).mean())
+def _best_relevant_rank(similarity: np.ndarray, relevance: np.ndarray) -> np.ndarray:
+    """For each row, the rank (0 = most similar; equal similarities ranked by column order) of
+    its best-ranked relevant column, or ``inf`` for a row with no relevant column."""
+    order = np.argsort(-similarity, axis=1, kind="stable")
+    rank_of_column = np.empty_like(order)
+    np.put_along_axis(rank_of_column, order, np.arange(similarity.shape[1])[None, :], axis=1)
+    return np.where(relevance, rank_of_column, np.inf).min(axis=1, initial=np.inf)
 
 
 def retrieval_scores(
     similarity: np.ndarray, relevance: np.ndarray, ks: Sequence[int] = (1, 5), similarity_t2i: np.ndarray | None = None
 ) -> dict[str, float]:
-    """Recall@K image→text (rows) and text→image (columns) for each ``k``.
+    """Recall@K image→text (rows) and text→image (columns) for each ``k``: the fraction of
+    queries whose best-ranked relevant candidate is among the ``k`` most similar (all of them
+    when ``k`` exceeds their number).
 
     ``similarity_t2i`` (same shape) is used for text→image when the two directions were
-    scored differently (re-ranking).
+    scored differently (re-ranking). Keys: ``"i→t R@k"`` and ``"t→i R@k"``, in the order of ``ks``.
     """
-    t2i = similarity if similarity_t2i is None else similarity_t2i
-    scores = {}
-    for k in ks:
-        scores[f"i→t R@{k}"] = recall_at_k(similarity, relevance, k)
-        scores[f"t→i R@{k}"] = recall_at_k(t2i.T, relevance.T, k)
-    return scores
+    relevance = np.asarray(relevance, dtype=bool)
+    i2t = np.asarray(similarity)
+    t2i = i2t if similarity_t2i is None else np.asarray(similarity_t2i)
+    for matrix in (i2t, t2i):
+        if matrix.shape != relevance.shape:
+            raise ValueError(f"similarity {matrix.shape} and relevance {relevance.shape} differ in shape")
+    best = {"i→t": _best_relevant_rank(i2t, relevance), "t→i": _best_relevant_rank(t2i.T, relevance.T)}
+    return {f"{direction} R@{k}": float(np.mean(best[direction] < k)) for k in ks for direction in best}
 
 
 def hard_negatives(similarity: np.ndarray, relevance: np.ndarray, k: int) -> np.ndarray:

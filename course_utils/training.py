@@ -211,10 +211,10 @@ def train_contrastive(
 
     ``caption_groups[j]`` (optional) labels what caption ``j`` says: captions of one group
     describe the same thing, so in a batch every caption of the image's group counts as a
-    positive (:func:`~course_utils.models.contrastive.contrastive_loss` with ``positives``)
-    instead of only its own. ``augment(images, generator)`` transforms each training batch.
+    positive instead of only its own (the symmetric InfoNCE of ``models/contrastive.py`` with
+    the batch's group labels). ``augment(images, generator)`` transforms each training batch.
     """
-    from .models.contrastive import contrastive_loss
+    from .models.contrastive import _symmetric_info_nce
 
     groups_of = None if caption_groups is None else caption_groups.cpu()
 
@@ -223,11 +223,8 @@ def train_contrastive(
         batch_images = images[image_idx.to(images.device)]
         if augment is not None:
             batch_images = augment(batch_images, generator)
-        positives = None
-        if groups_of is not None:
-            groups = groups_of[caption_idx].to(images.device)
-            positives = groups[:, None] == groups[None, :]
-        return contrastive_loss(model(batch_images, caption_ids[cap], caption_mask[cap]), positives)
+        groups = None if groups_of is None else groups_of[caption_idx].to(images.device)
+        return _symmetric_info_nce(model(batch_images, caption_ids[cap], caption_mask[cap]), groups)
 
     return _train_on_image_caption_batches(
         model,

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.models.contrastive import DualEncoder, LogitScale, contrastive_loss
+from course_utils.models.contrastive import DualEncoder, LogitScale, _symmetric_info_nce
 from course_utils.models.cross_attention import (
     CHANGES,
     PARENTS,
@@ -18,7 +18,7 @@ from course_utils.models.cross_attention import (
     build_scorer,
     get_cross_attention,
 )
-from course_utils.retrieval import hard_negatives, recall_at_k, rerank, retrieval_scores, zero_shot_judgement
+from course_utils.retrieval import hard_negatives, rerank, retrieval_scores, zero_shot_judgement
 from course_utils.training import train_contrastive, train_pair_scorer
 
 DIM = 16
@@ -152,8 +152,8 @@ def test_contrastive_pieces():
         torch.nn.functional.cross_entropy(logits, torch.arange(2))
         + torch.nn.functional.cross_entropy(logits.T, torch.arange(2))
     ) / 2
-    assert torch.isclose(contrastive_loss(logits), expected)
-    assert contrastive_loss(40 * torch.eye(3)) < 1e-6
+    assert torch.isclose(_symmetric_info_nce(logits), expected)
+    assert _symmetric_info_nce(40 * torch.eye(3)) < 1e-6
     scale = LogitScale(0.07)
     assert torch.isclose(scale(), torch.tensor(1 / 0.07))
     with torch.no_grad():
@@ -165,14 +165,37 @@ def test_contrastive_pieces():
     assert sims.shape == (3, 2) and (sims.abs() <= 1 + 1e-5).all()
 
 
+def _recall_by_definition(similarity, relevance, k):
+    """Recall@K row by row, as the definition reads: a stable sort, the first k, any relevant."""
+    hits = [relevance[i, sorted(range(len(row)), key=lambda j: -row[j])[:k]].any() for i, row in enumerate(similarity)]
+    return float(np.mean(hits))
+
+
+def test_retrieval_scores_follow_the_definition_of_recall_at_k():
+    rng = np.random.default_rng(0)
+    for trial in range(200):
+        rows, cols = rng.integers(1, 8, size=2)
+        sim = rng.integers(0, 3, size=(rows, cols)).astype(float) if trial % 2 else rng.normal(size=(rows, cols))
+        rel = rng.random((rows, cols)) < 0.3  # some rows without any relevant column, ties when trial is odd
+        other = rng.normal(size=(rows, cols))
+        scores = retrieval_scores(sim, rel, ks=(1, 3, 10), similarity_t2i=other)
+        assert list(scores) == ["i→t R@1", "t→i R@1", "i→t R@3", "t→i R@3", "i→t R@10", "t→i R@10"]
+        for k in (1, 3, 10):
+            assert scores[f"i→t R@{k}"] == _recall_by_definition(sim, rel, k)
+            assert scores[f"t→i R@{k}"] == _recall_by_definition(other.T, rel.T, k)
+        assert all(isinstance(v, float) for v in scores.values())
+
+
 def test_recall_rerank_and_hard_negatives():
     sim = np.array([[0.9, 0.8, 0.1], [0.2, 0.3, 0.4], [0.5, 0.1, 0.6]])
     rel = np.eye(3, dtype=bool)
-    assert recall_at_k(sim, rel, 1) == pytest.approx(2 / 3) and recall_at_k(sim, rel, 3) == 1.0
-    scores = retrieval_scores(sim, rel, ks=(1,))
-    assert scores["t→i R@1"] == pytest.approx(recall_at_k(sim.T, rel.T, 1))
+    scores = retrieval_scores(sim, rel, ks=(1, 3))
+    assert scores["i→t R@1"] == pytest.approx(2 / 3) and scores["i→t R@3"] == 1.0
+    assert scores["t→i R@1"] == pytest.approx(2 / 3)  # columns: 0 → row 0, 1 → row 0 (wrong), 2 → row 2
     with pytest.raises(ValueError):
-        recall_at_k(sim, rel[:2], 1)
+        retrieval_scores(sim, rel[:2])
+    with pytest.raises(ValueError):
+        retrieval_scores(sim, rel, similarity_t2i=sim[:2])
     assert hard_negatives(sim, rel, 2).tolist() == [[1, 2], [2, 0], [0, 1]]
 
     class Oracle(torch.nn.Module):  # scores 1 for the right pair, 0 otherwise
@@ -183,7 +206,8 @@ def test_recall_rerank_and_hard_negatives():
     patches, words = ids[:, None, None].expand(3, 2, 2), ids[:, None, None].expand(3, 2, 2)
     bad = np.array([[0.1, 0.9, 0.5], [0.8, 0.2, 0.1], [0.3, 0.6, 0.2]])
     i2t, t2i = rerank(Oracle(), patches, words, torch.ones(3, 2, dtype=torch.bool), bad, k=3)
-    assert recall_at_k(bad, rel, 1) < 1 and recall_at_k(i2t, rel, 1) == 1.0 and recall_at_k(t2i.T, rel, 1) == 1.0
+    assert retrieval_scores(bad, rel, ks=(1,))["i→t R@1"] < 1
+    assert retrieval_scores(i2t, rel, ks=(1,), similarity_t2i=t2i) == {"i→t R@1": 1.0, "t→i R@1": 1.0}
     i2t_k1, _ = rerank(Oracle(), patches, words, torch.ones(3, 2, dtype=torch.bool), bad, k=1)
     assert np.array_equal(i2t_k1.argmax(1), bad.argmax(1)), "only the shortlisted candidates are re-scored"
 

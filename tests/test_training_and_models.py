@@ -65,16 +65,34 @@ def test_augment_only_touches_training_batches():
     assert seen == [16] * 8
 
 
-@pytest.mark.parametrize("merge,width", [("concat", 3 * 8), ("sum", 8)])
-def test_three_branch_fusion(merge, width):
-    branches = [fn.ImageEncoder(10), fn.tabular_encoder(13, 6), fn.SignalEncoder(4)]
-    model = fn.ThreeBranchFusion(branches, [10, 6, 4], fusion_dim=8, merge=merge, hidden=16)
-    out = model(torch.randn(5, 8, 4, 1), torch.randn(5, 13), torch.randn(5, 16))
-    assert out.shape == (5, 10) and model.head[0].in_features == width
+def test_multi_input_net_concatenates_one_projected_path_per_input():
+    model = fn.MultiInputNet([13, 7, 5], [10, 6, 4], fusion_dim=8, hidden=16, n_classes=3)
+    xs = (torch.randn(5, 13), torch.randn(5, 7), torch.randn(5, 5))
+    out = model(*xs)
+    assert out.shape == (5, 3) and model.head[0].in_features == 3 * 8
     out.sum().backward()
-    assert all(p.grad is not None for p in model.parameters())
-    with pytest.raises(ValueError):
-        fn.ThreeBranchFusion(branches, [10, 6, 4], merge="max")
+    assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in model.parameters())
+    with pytest.raises(ValueError, match="anchura"):
+        fn.MultiInputNet([13, 7], [10, 6, 4])
+    with pytest.raises(ValueError, match="entradas"):
+        model(*xs[:2])
+
+
+def test_multi_input_net_has_the_weights_and_outputs_of_the_layers_built_one_by_one():
+    """Notebook 03 used to build this network as three ``mlp`` branches, three projections and a
+    head, in that order: the same seed must give the same weights and the same logits."""
+    torch.manual_seed(7)
+    encoders = [fn.mlp([13, 10]), fn.mlp([7, 6]), fn.mlp([5, 4])]
+    projections = [nn.Linear(w, 8) for w in (10, 6, 4)]
+    head = nn.Sequential(nn.Linear(24, 16), nn.ReLU(), nn.Linear(16, 2))
+    torch.manual_seed(7)
+    model = fn.MultiInputNet([13, 7, 5], [10, 6, 4], fusion_dim=8, hidden=16, n_classes=2)
+    by_hand = [p for m in (*encoders, *projections, head) for p in m.parameters()]
+    built = [path[0][0] for path in model.paths] + [path[1] for path in model.paths] + [model.head]
+    assert all(torch.equal(a, b) for a, b in zip(by_hand, [p for m in built for p in m.parameters()], strict=True))
+    xs = (torch.randn(4, 13), torch.randn(4, 7), torch.randn(4, 5))
+    feats = [proj(enc(x)) for enc, proj, x in zip(encoders, projections, xs)]
+    assert torch.equal(model(*xs), head(torch.cat(feats, dim=-1)))
 
 
 def test_early_fusion_flattens_and_concatenates_its_inputs():
@@ -117,13 +135,20 @@ def test_noise_has_the_requested_spread_and_leaves_the_input_alone():
     assert noisy.dtype == np.float32 and 1.5 < noisy.std() < 2.5 and np.all(x == 0)
 
 
-def test_masked_mean_ignores_padding_and_gives_zeros_for_empty_rows():
-    from course_utils.batching import masked_mean
+def test_text_pooling_averages_real_tokens_only_and_gives_zeros_for_empty_rows():
+    from course_utils.models.contrastive import _mean_over_real_tokens
 
     mask = torch.tensor([[True, True], [True, False]])
-    values = torch.tensor([[[2.0], [4.0]], [[6.0], [100.0]]])
-    assert masked_mean(values, mask).tolist() == [[3.0], [6.0]]
-    assert masked_mean(values, torch.zeros(2, 2, dtype=torch.bool)).tolist() == [[0.0], [0.0]]
+    values = torch.tensor([[[2.0], [4.0]], [[6.0], [100.0]]], requires_grad=True)
+    pooled = _mean_over_real_tokens(values, mask)
+    assert pooled.tolist() == [[3.0], [6.0]]
+    pooled.sum().backward()
+    assert values.grad[:, :, 0].tolist() == [[0.5, 0.5], [1.0, 0.0]], "padding gets no gradient"
+    assert _mean_over_real_tokens(values, torch.zeros(2, 2, dtype=torch.bool)).tolist() == [[0.0], [0.0]]
+    # leading dimensions broadcast (the cross-attention scorer pools all pairs at once); 0/1 masks work too
+    pairs = torch.randn(3, 2, 2, 1)
+    expected = torch.stack([_mean_over_real_tokens(pairs[i], mask) for i in range(3)])
+    assert torch.equal(_mean_over_real_tokens(pairs, mask.long()), expected)
 
 
 def test_balanced_class_weights_make_both_classes_weigh_the_same():

@@ -11,23 +11,27 @@ from course_utils.datasets.captions import Vocabulary
 from course_utils.datasets.digit_captions import NUMBER_WORDS, PROMPTS, TRAINING_TEMPLATES, captions_per_image, fill
 from course_utils.datasets.digits import load_digit_images
 from course_utils.models.clip import CLIP, TextTransformer, prompt_embeddings
-from course_utils.models.contrastive import contrastive_loss
+from course_utils.models.contrastive import _symmetric_info_nce
 from course_utils.models.perceiver import FullSelfAttention, Perceiver
-from course_utils.models.vit import (
-    MultiHeadSelfAttention,
-    PatchEmbed,
-    ViT,
-    add_class_token,
-    patch_embed_as_linear,
-    patchify,
-)
+from course_utils.models.vit import MultiHeadSelfAttention, ViT, patch_embed_as_linear, patchify
 from course_utils.training import train_classifier, train_contrastive
 
 
+class _ConvPatchEmbed(nn.Module):
+    """The convolutional patch embedding of notebook 06's exercise 1, as a student writes it."""
+
+    def __init__(self, size, patch, channels, dim):
+        super().__init__()
+        self.proj = nn.Conv2d(channels, dim, kernel_size=patch, stride=patch)
+
+    def forward(self, images):
+        return self.proj(images).flatten(2).transpose(1, 2)
+
+
 @pytest.mark.parametrize("size,patch,channels", [(8, 2, 1), (8, 4, 3), (12, 3, 2)])
-def test_patch_embed_equals_cutting_patches_and_one_linear_layer(size, patch, channels):
+def test_a_conv_patch_embedding_equals_cutting_patches_and_one_linear_layer(size, patch, channels):
     torch.manual_seed(0)
-    embed = PatchEmbed(size, patch, channels, dim=5)
+    embed = _ConvPatchEmbed(size, patch, channels, dim=5)
     images = torch.randn(2, channels, size, size)
     out = embed(images)
     assert out.shape == (2, (size // patch) ** 2, 5)
@@ -38,14 +42,54 @@ def test_patches_are_taken_row_by_row():
     image = torch.arange(16.0).reshape(1, 1, 4, 4)
     assert patchify(image, 2)[0, :, 0].tolist() == [0.0, 2.0, 8.0, 10.0]
     with pytest.raises(ValueError, match="multiple"):
-        PatchEmbed(8, 3)
+        ViT(image_size=8, patch_size=3)
+
+
+def _first_block_input(vit, images):
+    seen = []
+    handle = vit.blocks[0].register_forward_pre_hook(lambda module, args: seen.append(args[0].detach()))
+    try:
+        with torch.no_grad():
+            vit(images)
+    finally:
+        handle.remove()
+    return seen[0]
+
+
+@pytest.mark.parametrize("size,patch,channels", [(8, 2, 1), (8, 2, 32), (16, 4, 1)])
+def test_vit_sequence_is_class_token_then_conv_patches_plus_positions(size, patch, channels):
+    """What the ViT feeds its first block is what a convolutional patch embedding, the class
+    token in front and the positions added give (chapter 06's exercises 1 and 2), and with a
+    seed the patch projection starts from the weights that convolution would get."""
+    torch.manual_seed(5)
+    conv = nn.Conv2d(channels, 16, kernel_size=patch, stride=patch)
+    torch.manual_seed(5)
+    vit = ViT(image_size=size, patch_size=patch, in_channels=channels, dim=16, depth=1, heads=2).eval()
+    assert torch.equal(vit.patch_proj.weight, conv.weight.reshape(16, -1))
+    assert torch.equal(vit.patch_proj.bias, conv.bias)
+    with torch.no_grad():
+        vit.cls_token.normal_()
+    images = torch.randn(3, channels, size, size)
+    with torch.no_grad():
+        patches = conv(images).flatten(2).transpose(1, 2)
+        expected = torch.cat([vit.cls_token.expand(3, -1, -1), patches], dim=1) + vit.positions
+    got = _first_block_input(vit, images)
+    assert got.shape == (3, (size // patch) ** 2 + 1, 16)
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-4)
 
 
 def test_class_token_goes_first_and_positions_are_added():
-    patches, cls, positions = torch.zeros(3, 4, 2), torch.tensor([[[1.0, 2.0]]]), torch.ones(1, 5, 2)
-    out = add_class_token(patches, cls, positions)
+    vit = ViT(image_size=4, patch_size=2, dim=2, depth=1, heads=1)
+    with torch.no_grad():
+        vit.patch_proj.weight.zero_()
+        vit.patch_proj.bias.zero_()
+        vit.cls_token.copy_(torch.tensor([[[1.0, 2.0]]]))
+        vit.positions.fill_(1.0)
+    out = _first_block_input(vit, torch.randn(3, 1, 4, 4))
     assert out.shape == (3, 5, 2)
     assert out[:, 0].tolist() == [[2.0, 3.0]] * 3 and (out[:, 1:] == 1).all()
+    vit(torch.randn(2, 1, 4, 4)).sum().backward()
+    assert vit.cls_token.grad.abs().sum() > 0 and vit.positions.grad.abs().sum() > 0
 
 
 def test_own_attention_matches_pytorch_with_and_without_padding():
@@ -89,29 +133,29 @@ def test_attention_maps_are_distributions_and_are_not_kept_afterwards():
 def test_multi_positive_loss_reduces_to_clip_loss_and_shares_target_among_positives():
     g = torch.Generator().manual_seed(3)
     logits = torch.randn(5, 5, generator=g)
-    torch.testing.assert_close(contrastive_loss(logits, torch.eye(5, dtype=torch.bool)), contrastive_loss(logits))
+    torch.testing.assert_close(_symmetric_info_nce(logits, torch.arange(5)), _symmetric_info_nce(logits))
     # two identical captions (columns 0 and 1) of two images of the same class (rows 0 and 1)
     logits = torch.tensor([[4.0, 4.0, 0.0], [1.0, 1.0, 0.0], [0.0, 0.0, 3.0]])
-    positives = torch.tensor([[1, 1, 0], [1, 1, 0], [0, 0, 1]], dtype=torch.bool)
+    groups = torch.tensor([7, 7, 2])
     row = -torch.log_softmax(logits, 1)
     col = -torch.log_softmax(logits, 0)
     expected = (
         (row[0, :2].mean() + row[1, :2].mean() + row[2, 2]) / 3
         + (col[:2, 0].mean() + col[:2, 1].mean() + col[2, 2]) / 3
     ) / 2
-    torch.testing.assert_close(contrastive_loss(logits, positives), expected)
+    torch.testing.assert_close(_symmetric_info_nce(logits, groups), expected)
     # identical captions have identical logits: then one diagonal gives exactly the same loss …
-    torch.testing.assert_close(contrastive_loss(logits, positives), contrastive_loss(logits))
+    torch.testing.assert_close(_symmetric_info_nce(logits, groups), _symmetric_info_nce(logits))
     # … but paraphrases (different logits) do not
     paraphrases = logits + torch.tensor([[0.0, -2.0, 0.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
-    assert contrastive_loss(paraphrases, positives) > contrastive_loss(paraphrases)
+    assert _symmetric_info_nce(paraphrases, groups) > _symmetric_info_nce(paraphrases)
 
 
-def test_multi_positive_loss_rejects_rows_without_positives_and_wrong_shapes():
-    with pytest.raises(ValueError, match="at least one"):
-        contrastive_loss(torch.zeros(2, 2), torch.tensor([[True, False], [False, False]]))
+def test_multi_positive_loss_rejects_wrong_shapes():
     with pytest.raises(ValueError, match="shape"):
-        contrastive_loss(torch.zeros(2, 2), torch.ones(3, 3, dtype=torch.bool))
+        _symmetric_info_nce(torch.zeros(2, 2), torch.zeros(3, dtype=torch.long))
+    with pytest.raises(ValueError, match="shape"):
+        _symmetric_info_nce(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long))
 
 
 def test_text_encoder_ignores_padding_and_rejects_long_texts():

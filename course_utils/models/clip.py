@@ -3,8 +3,8 @@ encoder, linear projections into one space, L2 normalisation and a learnable tem
 plus the embeddings of class prompts (zero-shot classification is
 notebook 06's exercise).
 
-The loss is :func:`course_utils.models.contrastive.contrastive_loss` (with ``positives``
-when several captions in a batch say the same thing).
+It trains with :func:`course_utils.training.train_contrastive` (symmetric InfoNCE, every
+caption of a batch that says the same thing counting as a positive).
 """
 
 from __future__ import annotations
@@ -15,8 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..batching import masked_mean
-from .contrastive import LogitScale
+from .contrastive import LogitScale, _mean_over_real_tokens
 from .vit import EncoderBlock
 
 
@@ -48,7 +47,7 @@ class TextTransformer(nn.Module):
         x = self.embedding(ids) + self.positions[:, : ids.shape[1]]
         for block in self.blocks:
             x = block(x, mask)
-        return masked_mean(self.norm(x), mask)
+        return _mean_over_real_tokens(self.norm(x), mask)
 
 
 class CLIP(nn.Module):

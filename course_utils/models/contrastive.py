@@ -1,6 +1,7 @@
 """Image and text encoders that return **sequences** (a grid of patch features, one feature per
 word), and the CLIP-style dual encoder built on them: projections with LayerNorm, L2
-normalisation, a learnable temperature and the symmetric InfoNCE loss."""
+normalisation, a learnable temperature and the symmetric InfoNCE loss (notebook 05 writes the
+loss, notebook 06 its multi-positive form; the private version here is what the trainer uses)."""
 
 from __future__ import annotations
 
@@ -10,8 +11,6 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
-
-from ..batching import masked_mean
 
 INITIAL_TEMPERATURE = 0.07
 MAX_LOGIT_SCALE = 100.0
@@ -58,32 +57,40 @@ class TextSequenceEncoder(nn.Module):
         return out
 
 
+def _mean_over_real_tokens(sequence: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """``(..., T, D)`` features and a ``(..., T)`` mask of real tokens (leading dimensions
+    broadcast) → ``(..., D)``: each row's average over its real tokens, zeros for a row with none.
+    The text encoders of :class:`DualEncoder`, ``clip.TextTransformer`` and
+    ``cross_attention.CrossAttentionScorer`` summarise a caption with it."""
+    real = mask.bool()
+    total = torch.where(real.unsqueeze(-1), sequence, 0.0).sum(-2)
+    return total / real.sum(-1, keepdim=True).clamp(min=1)
+
+
 def projection_head(dim: int, embed_dim: int) -> nn.Sequential:
     """Linear projection into the shared space followed by LayerNorm."""
     return nn.Sequential(nn.Linear(dim, embed_dim), nn.LayerNorm(embed_dim))
 
 
-def contrastive_loss(logits: torch.Tensor, positives: torch.Tensor | None = None) -> torch.Tensor:
-    """Symmetric InfoNCE over a ``(B, B)`` images × texts logit matrix (mean of the
-    image→text and text→image cross-entropies, as in CLIP).
+def _symmetric_info_nce(logits: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
+    """Symmetric InfoNCE over a ``(B, B)`` images × captions logit matrix, as in CLIP: the mean
+    of the cross-entropy of each row (image → caption) and of each column (caption → image)
+    against a target distribution.
 
-    Without ``positives`` the right text of image ``i`` is text ``i`` and nothing else. With a
-    boolean ``positives`` matrix (``positives[i, j]``: text ``j`` describes image ``i``; the
-    diagonal must be True) every positive of a row shares the target probability equally,
-    and likewise for every column — so two captions of the same thing in one batch are not
-    pushed apart.
+    Without ``groups`` the target of row ``i`` and of column ``i`` is pair ``i`` alone. With
+    ``groups`` (``(B,)`` labels of what pair ``i``'s caption says), every pair of the same group
+    is a target too, all of them equally likely — so two captions of the same thing in one
+    batch are not pushed apart. :func:`course_utils.training.train_contrastive` trains with it.
     """
-    if positives is None:
-        targets = torch.arange(logits.shape[0], device=logits.device)
-        return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-    if positives.shape != logits.shape:
-        raise ValueError(f"positives has shape {tuple(positives.shape)}, logits {tuple(logits.shape)}")
-    weights = positives.to(logits.dtype)
-    if (weights.sum(1) == 0).any() or (weights.sum(0) == 0).any():
-        raise ValueError("every row and every column of positives needs at least one True")
-    image_to_text = -(weights / weights.sum(1, keepdim=True) * logits.log_softmax(1)).sum(1).mean()
-    text_to_image = -(weights / weights.sum(0, keepdim=True) * logits.log_softmax(0)).sum(0).mean()
-    return (image_to_text + text_to_image) / 2
+    if groups is None:
+        target = torch.eye(logits.shape[0], dtype=logits.dtype, device=logits.device)
+    else:
+        if groups.shape != logits.shape[:1] or logits.shape[0] != logits.shape[1]:
+            raise ValueError(f"groups has shape {tuple(groups.shape)}, logits {tuple(logits.shape)}")
+        target = (groups[:, None] == groups[None, :]).to(logits.dtype)
+    by_row = F.cross_entropy(logits, target / target.sum(1, keepdim=True))
+    by_column = F.cross_entropy(logits.T, (target / target.sum(0, keepdim=True)).T)
+    return (by_row + by_column) / 2
 
 
 class LogitScale(nn.Module):
@@ -113,7 +120,7 @@ class DualEncoder(nn.Module):
         return F.normalize(self.image_head(self.image_encoder(images).mean(1)), dim=-1)
 
     def embed_texts(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        return F.normalize(self.text_head(masked_mean(self.text_encoder(ids, mask), mask)), dim=-1)
+        return F.normalize(self.text_head(_mean_over_real_tokens(self.text_encoder(ids, mask), mask)), dim=-1)
 
     def similarity(self, images: torch.Tensor, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         """Cosine similarities ``(n_images, n_texts)`` of every image with every text."""

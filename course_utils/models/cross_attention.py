@@ -28,8 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..batching import masked_mean
-from .contrastive import LogitScale, projection_head
+from .contrastive import LogitScale, _mean_over_real_tokens, projection_head
 
 NEG_INF = float("-inf")
 
@@ -298,7 +297,7 @@ class CrossAttentionScorer(nn.Module):
         """Cosine similarity of each (broadcast) pair, shape = the broadcast leading dimensions."""
         image_out, text_out = self.attention(patches, words, mask)
         image_vec = F.normalize(self.image_head(image_out.mean(-2)), dim=-1)
-        text_vec = F.normalize(self.text_head(masked_mean(text_out, mask)), dim=-1)
+        text_vec = F.normalize(self.text_head(_mean_over_real_tokens(text_out, mask)), dim=-1)
         return (image_vec * text_vec).sum(-1)
 
 
