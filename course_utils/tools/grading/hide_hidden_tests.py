@@ -15,28 +15,22 @@ from nbformat.v4 import new_output
 from nbgrader import utils
 from nbgrader.preprocessors import NbGraderPreprocessor
 
+from .evaluator.hidden import split_hidden as evaluator_split
 from .guard import MARKER_MIME, RESTORE_PREFIX
 
-BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
-HIDDEN_NOTE = "# (aquí van pruebas ocultas: no se muestran)"
+VERDICT_ENAME, VERDICT_PREFIX = "PruebaOculta", "Evaluador (pruebas ocultas)"  # see evaluator/execute.py
+
 REDACTED = "[línea oculta: cita una prueba oculta]"
 _ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def split_hidden(source: str) -> tuple[list[str], list[str]]:
-    """``(visible lines, hidden lines)`` of a test cell's source."""
-    visible, hidden, inside = [], [], False
-    for line in source.split("\n"):
-        if line.strip() == BEGIN:
-            inside = True
-            visible.append(HIDDEN_NOTE)
-        elif line.strip() == END:
-            inside = False
-        elif inside:
-            hidden.append(line)
-        elif not line.startswith(RESTORE_PREFIX):
-            visible.append(line)
-    return visible, hidden
+    """``(visible lines, hidden lines)`` of a test cell's source (the grading guard's lines
+    dropped; the hidden block replaced by the evaluator's note)."""
+    kept, hidden = evaluator_split(source)
+    return [line for line in kept.split("\n") if not line.startswith(RESTORE_PREFIX)], hidden.split(
+        "\n"
+    ) if hidden else []
 
 
 def hidden_needles(lines: list[str], visible: set[str]) -> set[str]:
@@ -83,13 +77,22 @@ class HideHiddenTests(NbGraderPreprocessor):
         return "\n".join(REDACTED if quotes_hidden(line, needles) else line for line in text.split("\n"))
 
     def _failure_only(self, outputs, needles):
-        """One error output with ``name: message`` (no traceback) if the test failed, else none."""
+        """The visible tests' first failure as ``name: message`` (no traceback), then the
+        evaluator's verdict line (:mod:`.evaluator.execute`), each redacted."""
+        shown = []
         for out in outputs:
-            if out.get("output_type") == "error":
+            if out.get("output_type") == "error" and out.get("ename") != VERDICT_ENAME:
                 ename = out.get("ename", "Error")
                 evalue = self._redact(_ANSI.sub("", out.get("evalue", "")), needles)
-                return [new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])]
-        return []
+                shown = [new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])]
+                break
+        for out in outputs:
+            if out.get("output_type") == "error" and out.get("ename") == VERDICT_ENAME:
+                evalue = self._redact(_ANSI.sub("", out.get("evalue", "")), needles)
+                shown.append(new_output("error", ename=VERDICT_ENAME, evalue=evalue, traceback=[evalue]))
+            elif out.get("output_type") == "stream" and str(out.get("text", "")).startswith(VERDICT_PREFIX):
+                shown.append(new_output("stream", name="stdout", text=out["text"]))
+        return shown
 
     def _scrub(self, out, needles):
         if "text" in out:

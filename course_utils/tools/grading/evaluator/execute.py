@@ -18,6 +18,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from traitlets import Integer
 
+from ..hide_hidden_tests import VERDICT_ENAME, VERDICT_PREFIX
 from ..preprocessors import RestartDeadKernel
 from .hidden import HiddenTestError, Verdict, judge, split_hidden
 from .kernel_side import MIME
@@ -33,9 +34,9 @@ def verdict_output(verdict: Verdict):
     """The line the graded cell shows for the evaluator's decision (Spanish)."""
     points = f"{verdict.points:g}/{verdict.max_points:g}"
     if verdict.passed:
-        return new_output("stream", name="stdout", text=f"Evaluador (pruebas ocultas): {points} puntos.\n")
-    text = f"Evaluador (pruebas ocultas): {points} puntos — {verdict.message}"
-    return new_output("error", ename="PruebaOculta", evalue=text, traceback=[text])
+        return new_output("stream", name="stdout", text=f"{VERDICT_PREFIX}: {points} puntos.\n")
+    text = f"{VERDICT_PREFIX}: {points} puntos — {verdict.message}"
+    return new_output("error", ename=VERDICT_ENAME, evalue=text, traceback=[text])
 
 
 class ExecuteThenEvaluate(RestartDeadKernel):
