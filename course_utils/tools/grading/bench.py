@@ -2,11 +2,14 @@
 ``course grade autograde --jobs N`` (kernels in the bwrap sandbox) on the same generated class
 of one real chapter, same machine, same run; then the same parallel grading without the sandbox,
 to give the sandbox's cost per submission. Writes ``build/bench/grading.{json,md}`` and
-refreshes ``build/report.md``."""
+refreshes ``build/report.md``. The baseline is nbgrader as it comes (the course's steps cut from
+the scratch copy's ``nbgrader_config.py`` for that one command); the course's grading includes the
+trusted evaluator, whose cost per submission is read from the grading logs."""
 
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +22,7 @@ from ..environment import patched_environ, tool_environment
 from ..release import copy_course, nbgrader_command, run_nbgrader
 from ..report_builder import write_benchmark
 from .autograde import grade_submissions
+from .evaluator.execute import COST_LOG
 from .limits import GradingLimits
 from .sandbox import Sandbox, start_overhead
 
@@ -60,6 +64,19 @@ def make_class(root: Path, chapter: str, n: int) -> dict[str, str]:
     return kinds
 
 
+COURSE_STEPS_MARK = "# The course's grading and feedback steps"  # where nbgrader_config.py adds them
+
+
+def evaluator_costs(logs: Path) -> list[tuple[int, float]]:
+    """``(requests, seconds)`` of the trusted evaluator in each student's grading log."""
+    costs = []
+    for log in sorted(logs.glob("*.log")):
+        match = re.search(re.escape(COST_LOG) + r" (\d+) requests, ([0-9.]+) s", log.read_text(encoding="utf-8"))
+        if match:
+            costs.append((int(match.group(1)), float(match.group(2))))
+    return costs
+
+
 def _scores(db_url: str, chapter: str) -> dict[str, float]:
     with Gradebook(db_url) as gb:
         return {s.student.id: float(s.score) for s in gb.find_assignment(chapter).submissions}
@@ -89,17 +106,28 @@ def bench_grading(
             )
         kinds = make_class(root, chapter, submissions)
 
+        # the baseline is nbgrader as it comes: the course's steps (evaluator, guard) switched off
+        # in this scratch copy only, for this one command
+        config = root / "nbgrader_config.py"
+        course_config = config.read_text(encoding="utf-8")
+        config.write_text(course_config.split(COURSE_STEPS_MARK)[0], encoding="utf-8")
         start = time.perf_counter()
-        run_nbgrader(
-            nbgrader_command("autograde", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={seq_db}"]),
-            cwd=root,
-        )
+        try:
+            run_nbgrader(
+                nbgrader_command(
+                    "autograde", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={seq_db}"]
+                ),
+                cwd=root,
+            )
+        finally:
+            config.write_text(course_config, encoding="utf-8")
         sequential = time.perf_counter() - start
 
         start = time.perf_counter()
         results = grade_submissions(root, chapter, db_url=par_db, jobs=jobs, limits=GradingLimits(), show_progress=True)
         parallel = time.perf_counter() - start
         seq_scores, par_scores = _scores(seq_db, chapter), _scores(par_db, chapter)
+        costs = evaluator_costs(root / "grading" / chapter / "logs")
 
         bare_db = f"sqlite:///{root / 'sin_aislamiento.db'}"
         start = time.perf_counter()
@@ -133,6 +161,8 @@ def bench_grading(
         # wall-clock the sandbox adds per submission (both runs with the same jobs) and per kernel start
         "sandbox_overhead_per_submission": round((parallel - unsandboxed) * jobs / submissions, 2),
         "sandbox_kernel_start_overhead": round(kernel_start, 3),
+        "evaluator_seconds_per_submission": round(sum(c[1] for c in costs) / max(len(costs), 1), 3),
+        "evaluator_requests_per_submission": round(sum(c[0] for c in costs) / max(len(costs), 1), 1),
     }
     write_benchmark(build_dir, "grading", data, _markdown(data))
     return data
@@ -147,11 +177,14 @@ def _markdown(d: dict) -> str:
             "",
             "| método | tiempo total (s) | por entrega (s) |",
             "| --- | ---: | ---: |",
-            f"| `nbgrader autograde` secuencial | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
+            f"| `nbgrader autograde` secuencial (nbgrader tal cual, sin evaluador ni aislamiento) | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
             f"| `course grade autograde --jobs {d['jobs']}` (con aislamiento bwrap) | {d['parallel_seconds']} | "
             f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
             f"| `course grade autograde --jobs {d['jobs']} --no-sandbox` | {d['unsandboxed_parallel_seconds']} | "
             f"{d['unsandboxed_latency_median']} (mediana) |",
+            "",
+            f"Coste del evaluador de confianza: {d['evaluator_seconds_per_submission']} s y "
+            f"{d['evaluator_requests_per_submission']} peticiones por entrega (dentro del tiempo de cada entrega).",
             "",
             f"Coste del aislamiento: {d['sandbox_overhead_per_submission']} s por entrega (tiempo de reloj × procesos / "
             f"entregas) · {d['sandbox_kernel_start_overhead']} s por arranque de kernel (mediana de 5).",

@@ -26,6 +26,7 @@ from .proxy import Session
 
 SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist=['serve']).serve({text!r})"
 VERDICTS = "course_verdicts"
+COST_LOG = "course-evaluator cost:"  # the log line the benchmark reads
 NO_ANSWER = "el kernel no respondió a la petición del evaluador"
 OUT_OF_TIME = "se agotó el tiempo del evaluador para este notebook ({seconds} s): las pruebas ocultas no terminaron"
 
@@ -81,6 +82,12 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                 verdicts[grade_id] = verdict
                 cell.outputs.append(verdict_output(verdict))
         self.set_widgets_metadata()
+        self.log.info(
+            "%s %d requests, %.3f s",
+            COST_LOG,
+            sum(v.requests for v in verdicts.values()),
+            sum(v.seconds for v in verdicts.values()),
+        )
         self.resources.setdefault(VERDICTS, {}).update(verdicts)
         return self.nb, self.resources
 
