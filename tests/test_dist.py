@@ -5,6 +5,7 @@ own folder with the README's commands."""
 from __future__ import annotations
 
 import ast
+import copy
 import json
 import os
 import re
@@ -12,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import textwrap
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +22,7 @@ import pytest
 import tomllib
 
 from conftest import ROOT, free_port
-from course_utils.tools.dist import STUDENT_RUNTIME_ALLOWLIST, build_edition
+from course_utils.tools.dist import answer_copies, build_edition, graded_answers, runtime_modules
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
@@ -56,21 +58,6 @@ def _secrets() -> tuple[list[list[str]], set[str]]:
     return [[line for line in block if line not in shown] for block in blocks], hidden - shown
 
 
-def _allowlisted_lines(path: Path, edition: Path) -> set[int]:
-    """Line numbers (1-based) of the allowlisted definitions in a runtime module: a reference a
-    later chapter reuses naturally shares lines with the hidden test that checks the exercise."""
-    module = path.relative_to(edition).as_posix()
-    names = {name for name, where in STUDENT_RUNTIME_ALLOWLIST.items() if where == module}
-    if not names:
-        return set()
-    return {
-        n
-        for node in ast.parse(path.read_text(encoding="utf-8")).body
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name in names
-        for n in range(node.lineno, node.end_lineno + 1)
-    }
-
-
 def _edition_lines(edition: Path) -> dict[Path, list[str]]:
     """Every text file of the edition as stripped lines (notebooks: their cells' sources)."""
     texts = {}
@@ -91,8 +78,7 @@ def _edition_lines(edition: Path) -> dict[Path, list[str]]:
             text = "\n".join(_source(c) for c in _cells(path))
         else:
             text = path.read_text(encoding="utf-8", errors="replace")
-        skip = _allowlisted_lines(path, edition) if path.suffix == ".py" else set()
-        texts[path] = ["" if number in skip else line.strip() for number, line in enumerate(text.splitlines(), 1)]
+        texts[path] = [line.strip() for line in text.splitlines()]
     return texts
 
 
@@ -189,44 +175,136 @@ def test_no_reference_implementation_of_a_graded_exercise(edition):
     graded = _graded_solution_names()
     assert graded, "the scan found the graded solutions' definitions"
     defined = _runtime_definitions(edition / "course_utils")
-    found = {name: files for name, files in defined.items() if name in graded}
-    unexplained = {
-        f"{name} ({graded[name]}): {files}"
-        for name, files in found.items()
-        if [STUDENT_RUNTIME_ALLOWLIST.get(name)] != files
-    }
-    assert not unexplained, (
-        "the student runtime defines graded answers; remove them or, when a later chapter "
-        "reuses them, list them in STUDENT_RUNTIME_ALLOWLIST (course_utils/tools/dist.py) with "
-        f"that chapter: {sorted(unexplained)}"
+    found = sorted(f"{name} ({graded[name]}): {files}" for name, files in defined.items() if name in graded)
+    assert not found, (
+        "the student runtime defines functions or classes named like graded answers; when a later "
+        f"chapter needs the functionality, give it a private, structurally different implementation: {found}"
     )
 
 
-def test_allowlist_names_only_what_is_still_there():
-    graded = _graded_solution_names()
-    defined = _runtime_definitions(ROOT / "course_utils")
-    stale = [
-        f"{name} ({module})"
-        for name, module in STUDENT_RUNTIME_ALLOWLIST.items()
-        if name not in graded or module not in defined.get(name, [])
-    ]
-    assert not stale, f"remove from STUDENT_RUNTIME_ALLOWLIST in course_utils/tools/dist.py: {stale}"
+def _answer_cells() -> set[tuple[str, str]]:
+    """(chapter, grade id) of every graded solution cell that defines a function or class."""
+    cells = set()
+    for notebook in sorted(ROOT.glob("solutions/*/*.ipynb")):
+        for cell in _cells(notebook):
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if (
+                cell["cell_type"] == "code"
+                and meta.get("solution")
+                and re.search(r"^(def|class) ", _source(cell), re.M)
+            ):
+                cells.add((notebook.parent.name, meta["grade_id"]))
+    return cells
 
 
-def test_every_allowlisted_reference_is_guarded_by_its_hidden_tests():
-    """A reference left in reach must be one the exercise's hidden tests refuse to run: they
-    import its module and pass it to check_own_work."""
-    graded = _graded_solution_names()
-    unguarded = []
-    for name, module in STUDENT_RUNTIME_ALLOWLIST.items():
-        dotted = module.removesuffix(".py").replace("/", ".")
-        notebook = next(ROOT.glob(f"solutions/{graded.get(name, '?')}/*.ipynb"), None)
-        hidden = (
-            "".join(part for cell in _cells(notebook) for part in HIDDEN.findall(_source(cell))) if notebook else ""
-        )
-        if not re.search(rf"import {re.escape(dotted)} as (\w+)(?s:.*)check_own_work\([^\n]*\b\1\b", hidden):
-            unguarded.append(f"{name} ({graded.get(name)}): no check_own_work over {dotted}")
-    assert not unguarded, unguarded
+def test_no_graded_answer_in_the_edition_under_any_name(edition):
+    """No function or class of the edition's runtime is a graded answer with other names: after
+    erasing identifiers, attribute names, strings, constants and docstrings, none equals a
+    solution's function or class, and no list of statements holds a solution function's body."""
+    answers = graded_answers(ROOT)
+    assert {(a.chapter, a.grade_id) for a in answers} == _answer_cells(), "every graded solution cell is scanned"
+    modules = runtime_modules(edition)
+    assert modules and not any(path.startswith("course_utils/tools/") for path in modules)
+    copies = answer_copies(modules, answers)
+    assert not copies, "graded answers in the student runtime:\n" + "\n".join(copies)
+
+
+class _RenameCopy(ast.NodeTransformer):
+    """What someone pasting an answer under other names writes: every name the answer defines
+    (itself, its parameters, its variables, its ``self.`` attributes) renamed and every string
+    reworded; modules, builtins and library attributes stay."""
+
+    def __init__(self, defined: set[str]):
+        self.defined = defined
+
+    def _new(self, name: str) -> str:
+        return f"{name}_copiado" if name in self.defined else name
+
+    def visit_FunctionDef(self, node):
+        node.name = self._new(node.name)
+        return self.generic_visit(node)
+
+    visit_ClassDef = visit_FunctionDef
+
+    def visit_Name(self, node):
+        node.id = self._new(node.id)
+        return node
+
+    def visit_arg(self, node):
+        node.arg = self._new(node.arg)
+        return node
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        if isinstance(node.value, ast.Name) and node.value.id == "self":
+            node.attr = self._new(node.attr)
+        return node
+
+    def visit_Constant(self, node):
+        return ast.Constant("texto cambiado") if isinstance(node.value, str) else node
+
+
+def _renamed(node: ast.AST) -> ast.AST:
+    defined = {node.name}
+    for n in ast.walk(node):
+        if isinstance(n, (ast.FunctionDef, ast.ClassDef)):
+            defined.add(n.name)
+        elif isinstance(n, ast.arg):
+            defined.add(n.arg)
+        elif isinstance(n, ast.Name) and isinstance(n.ctx, ast.Store):
+            defined.add(n.id)
+        elif isinstance(n, ast.Attribute) and isinstance(n.value, ast.Name) and n.value.id == "self":
+            defined.add(n.attr)
+    return ast.fix_missing_locations(_RenameCopy(defined - {"self"}).visit(copy.deepcopy(node)))
+
+
+def _label(answer) -> str:
+    return f"{answer.chapter} {answer.grade_id} {answer.name}"
+
+
+def _statements(function: ast.AST) -> list[ast.stmt]:
+    body = function.body
+    return body[1:] if isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant) else body
+
+
+def test_the_answer_scan_finds_renamed_copies_planted_in_a_module(edition, tmp_path):
+    """The scan is not blind: temporary modules of the runtime holding every graded answer renamed
+    (as a definition, its body pasted inside a larger function, and its body with a statement
+    inserted after each of its own) are reported for each answer, and nothing else is."""
+    answers = graded_answers(ROOT)
+    planted = tmp_path / "edicion"
+    shutil.copytree(edition / "course_utils", planted / "course_utils")
+    definitions, pasted, interleaved = [], [], {}
+    for number, answer in enumerate(answers):
+        renamed = _renamed(answer.node)
+        definitions.append(ast.unparse(renamed))
+        if isinstance(renamed, ast.ClassDef):
+            continue
+        body = _statements(renamed)
+        wrapper = ast.parse(f"def ayuda_{number}(datos):\n    registro = []\n    registro.append(datos)")
+        wrapper.body[0].body[1:1] = body
+        pasted.append(ast.unparse(wrapper))
+        if len(body) >= 4:
+            extra = ast.parse("registro.append(len(registro))").body[0]
+            mixed = ast.Module(body=[s for statement in body for s in (statement, extra)], type_ignores=[])
+            interleaved[id(answer)] = f"def mezcla_{number}(registro):\n" + textwrap.indent(ast.unparse(mixed), "    ")
+    assert interleaved, "some answers have four statements or more"
+    for name, sources in (
+        ("plantada_definiciones", definitions),
+        ("plantada_dentro", pasted),
+        ("plantada_mezclada", list(interleaved.values())),
+    ):
+        (planted / "course_utils" / f"{name}.py").write_text("\n\n\n".join(sources) + "\n", encoding="utf-8")
+    found = answer_copies(runtime_modules(planted), answers)
+    assert all(f.startswith("course_utils/plantada_") for f in found), found
+    for answer in answers:
+        where = {f.split(":")[0] for f in found if f.endswith(" " + _label(answer))}
+        expected = {"course_utils/plantada_definiciones.py"}
+        if not isinstance(answer.node, ast.ClassDef):
+            expected.add("course_utils/plantada_dentro.py")
+        if id(answer) in interleaved:
+            expected.add("course_utils/plantada_mezclada.py")
+        assert expected <= where, f"{_label(answer)}: found only in {sorted(where)}"
 
 
 def test_student_package_is_the_student_set(edition):

@@ -11,9 +11,13 @@ never leave the instructor's machine.
 
 from __future__ import annotations
 
+import ast
+import copy
+import json
 import re
 import shutil
 import subprocess
+from dataclasses import dataclass
 from pathlib import Path
 
 from ..config import repo_root
@@ -30,30 +34,6 @@ EDITION_PATHS = (
     "nbgrader_config.py",
 )
 EXCLUDED = ("course_utils/tools",)
-
-# Graded exercises whose name is still defined in the student runtime, each because a later
-# chapter builds on it. The edition scan (tests/test_dist.py) fails on any other function or class
-# of the student runtime named like a graded solution, and on an entry here that no longer exists.
-# The hidden tests of the exercise are expected to reject delegation to it (checks.check_own_work).
-STUDENT_RUNTIME_ALLOWLIST: dict[str, str] = {
-    # chapter 01 grades the PyTorch module; the Keras layer of the same name is chapter 02's tool
-    # for its learned weighted average of late-fusion outputs.
-    "WeightedAverage": "course_utils/fusion/keras.py",
-    # graded in chapter 02; chapter 03 trains it on dict minibatches.
-    "ThreeBranchFusion": "course_utils/models/fusion_nets.py",
-    # graded in chapter 03; chapters 05 and 06 pool masked word sequences with it
-    # (models/contrastive.py, models/clip.py, models/cross_attention.py).
-    "masked_mean": "course_utils/batching.py",
-    # graded in chapter 05; its later sections score the dual encoder, the v0–v10 ablation and
-    # the re-ranking with retrieval.retrieval_scores, which calls it.
-    "recall_at_k": "course_utils/retrieval.py",
-    # graded in chapter 05; training.train_contrastive uses it for chapter 05's dual encoder and
-    # chapter 06's CLIP.
-    "contrastive_loss": "course_utils/models/contrastive.py",
-    # graded in chapter 06; its later sections build ViT and CLIP from these parts.
-    "PatchEmbed": "course_utils/models/vit.py",
-    "add_class_token": "course_utils/models/vit.py",
-}
 
 TITLE = "# Fusión multimodal — edición para estudiantes\n"
 INTRO = """
@@ -140,3 +120,219 @@ def build_edition(out: Path | None = None, root: Path | None = None) -> Path:
     (out / "README.md").write_text(student_readme(root), encoding="utf-8")
     (out / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
     return out
+
+
+# --- No graded answer in the edition ------------------------------------------------------------
+# The student runtime may hold what a later chapter needs, never a graded exercise's answer: not
+# by name (tests/test_dist.py), and not as a copy under other names. Definitions are compared
+# after erasing everything a copy can rename: identifiers, attribute and keyword names, strings,
+# numbers, docstrings, annotations and decorators.
+
+SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION")
+_MARK = "__course_solution_marker__"
+
+
+@dataclass(frozen=True)
+class GradedAnswer:
+    """A function or class of a graded solution cell that holds (part of) the answer."""
+
+    chapter: str
+    grade_id: str
+    name: str
+    node: ast.FunctionDef | ast.AsyncFunctionDef | ast.ClassDef
+
+
+class _Erase(ast.NodeTransformer):
+    """Erase what a renamed copy changes; keep the shape of the code."""
+
+    def _definition(self, node):
+        body = node.body
+        if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+            body = body[1:] or [ast.Pass()]  # the docstring
+        node.body, node.name, node.decorator_list = body, "_", []
+        if hasattr(node, "returns"):
+            node.returns = None
+        if hasattr(node, "type_params"):
+            node.type_params = []
+        self.generic_visit(node)
+        return node
+
+    visit_FunctionDef = visit_AsyncFunctionDef = visit_ClassDef = _definition
+
+    def visit_Name(self, node):
+        return ast.Name(id="_", ctx=node.ctx)
+
+    def visit_arg(self, node):
+        return ast.arg(arg="_", annotation=None)
+
+    def visit_Attribute(self, node):
+        self.generic_visit(node)
+        node.attr = "_"
+        return node
+
+    def visit_keyword(self, node):
+        self.generic_visit(node)
+        node.arg = None if node.arg is None else "_"
+        return node
+
+    def visit_AnnAssign(self, node):
+        self.generic_visit(node)
+        node.annotation = ast.Constant(value=None)
+        return node
+
+    def visit_Constant(self, node):
+        return ast.Constant(value=None)
+
+    def visit_JoinedStr(self, node):
+        return ast.Constant(value=None)
+
+    def visit_alias(self, node):
+        return ast.alias(name="_", asname=None if node.asname is None else "_")
+
+    def visit_ExceptHandler(self, node):
+        self.generic_visit(node)
+        node.name = None if node.name is None else "_"
+        return node
+
+    def visit_Global(self, node):
+        return type(node)(names=["_"] * len(node.names))
+
+    visit_Nonlocal = visit_Global
+
+
+def normalise(node: ast.AST) -> str:
+    """``node`` with identifiers, attribute names, strings, constants, docstrings, annotations
+    and decorators erased, as a string: two pieces of code that differ only in what a renamed
+    copy changes give the same string."""
+    return ast.dump(_Erase().visit(copy.deepcopy(node)), annotate_fields=False)
+
+
+def _definitions(tree: ast.AST):
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))]
+
+
+def _body(node: ast.AST) -> list[ast.stmt]:
+    """A definition's or module's statements, without its docstring."""
+    body = node.body
+    if body and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant):
+        return body[1:]
+    return body
+
+
+def _statement_lists(tree: ast.AST):
+    """Every list of statements in ``tree`` (a module, class or function body, a branch of an
+    ``if``, a loop, a ``with``, a ``try``…), docstrings left out."""
+    for node in ast.walk(tree):
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                block = _body(node) if field == "body" else block
+                if block:
+                    yield block
+
+
+def _is_marker(statement: ast.stmt) -> bool:
+    return isinstance(statement, ast.Expr) and isinstance(statement.value, ast.Name) and statement.value.id == _MARK
+
+
+class _DropMarkers(ast.NodeTransformer):
+    def generic_visit(self, node):
+        super().generic_visit(node)
+        for field in ("body", "orelse", "finalbody"):
+            block = getattr(node, field, None)
+            if isinstance(block, list) and block and isinstance(block[0], ast.stmt):
+                setattr(node, field, [s for s in block if not _is_marker(s)] or [ast.Pass()])
+        return node
+
+
+def _parse_solution_cell(source: str) -> tuple[ast.Module, set[int]]:
+    """The cell's code without its solution markers, and the ids of the definitions that
+    enclose a marker (every definition when the cell has none: the whole cell is the answer)."""
+    lines = source.splitlines()
+    marked = [
+        line[: len(line) - len(line.lstrip())] + _MARK if line.strip().startswith(SOLUTION_MARKERS) else line
+        for line in lines
+    ]
+    tree = ast.parse("\n".join(marked))
+    has_markers = any(line.strip().startswith(SOLUTION_MARKERS) for line in lines)
+    enclosing = {
+        id(d)
+        for d in _definitions(tree)
+        if not has_markers or any(_is_marker(s) for b in _statement_lists(d) for s in b)
+    }
+    return _DropMarkers().visit(tree), enclosing
+
+
+def graded_answers(root: Path) -> list[GradedAnswer]:
+    """The definitions of every graded solution cell of ``root/solutions`` that hold an answer:
+    each function or class enclosing a ``### BEGIN SOLUTION`` block (scaffold methods the
+    release shows are left out), or every one of a solution cell without markers."""
+    answers = []
+    for notebook in sorted(root.glob("solutions/*/*.ipynb")):
+        for cell in json.loads(notebook.read_text(encoding="utf-8"))["cells"]:
+            meta = cell.get("metadata", {}).get("nbgrader", {})
+            if cell["cell_type"] != "code" or not meta.get("solution"):
+                continue
+            source = "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+            tree, enclosing = _parse_solution_cell(source)
+            answers += [
+                GradedAnswer(notebook.parent.name, meta.get("grade_id", "?"), d.name, d)
+                for d in _definitions(tree)
+                if id(d) in enclosing
+            ]
+    return answers
+
+
+def runtime_modules(folder: Path) -> dict[str, str]:
+    """Source of every module of the student runtime in an edition (or any folder holding a
+    ``course_utils`` package), by path relative to ``folder``."""
+    return {
+        path.relative_to(folder).as_posix(): path.read_text(encoding="utf-8")
+        for path in sorted((folder / "course_utils").rglob("*.py"))
+    }
+
+
+def _in_order(needle: list[str], haystack: list[str]) -> bool:
+    rest = iter(haystack)
+    return all(any(item == other for other in rest) for item in needle)
+
+
+def _runs(items: list[str], length: int) -> list[list[str]]:
+    return [items[i : i + length] for i in range(len(items) - length + 1)]
+
+
+def _holds(block: list[str], body: list[str]) -> str | None:
+    """How the statements ``block`` hold the answer body ``body`` (both normalised), if they do."""
+    if body in _runs(block, len(body)):
+        return "the body"
+    if len(body) >= 4 and _in_order(body, block):
+        return "every statement, in order, of the body"
+    if len(body) > 3 and any(run in _runs(block, 3) for run in _runs(body, 3)):
+        return "three consecutive statements of the body"
+    return None
+
+
+def answer_copies(modules: dict[str, str], answers: list[GradedAnswer]) -> list[str]:
+    """Where ``modules`` (path → source) hold a graded answer, renamed or not. After
+    :func:`normalise`, a copy is a function or class equal to an answer's, or a list of
+    statements (a function body, a method, a branch, a module) holding an answer function's
+    whole body in a row, all of its statements in order with others between (bodies of four
+    statements or more), or three of its consecutive statements."""
+    whole = {normalise(a.node): a for a in answers}
+    bodies = [([normalise(s) for s in _body(a.node)], a) for a in answers if not isinstance(a.node, ast.ClassDef)]
+    found = []
+    for path, source in modules.items():
+        tree = ast.parse(source)
+        for node in _definitions(tree):
+            answer = whole.get(normalise(node))
+            if answer is not None:
+                found.append(f"{path}:{node.lineno} {node.name} is {answer.chapter} {answer.grade_id} {answer.name}")
+        for block in _statement_lists(tree):
+            statements = [normalise(s) for s in block]
+            for body, answer in bodies:
+                how = _holds(statements, body)
+                if how:
+                    found.append(
+                        f"{path}:{block[0].lineno} holds {how} of {answer.chapter} {answer.grade_id} {answer.name}"
+                    )
+    return sorted(set(found))
