@@ -9,6 +9,7 @@ only by the lines of the student's cell that led there: the helpers' own frames 
 
 from __future__ import annotations
 
+import re
 import sys
 import textwrap
 import traceback
@@ -65,10 +66,69 @@ def _to_numpy(value: Any) -> np.ndarray:
     """Convert torch / TensorFlow / Keras tensors, lists and scalars to a NumPy array."""
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if hasattr(value, "detach"):  # torch.Tensor
-        value = value.detach().cpu().numpy()
+        value = value.detach().cpu()
+        if not value.dtype.is_complex and value.dtype.is_floating_point and value.element_size() < 4:
+            value = value.float()  # bfloat16 / float16: NumPy has no bfloat16
+        value = value.numpy()
     elif hasattr(value, "numpy") and not isinstance(value, np.ndarray):  # tf.Tensor
         value = value.numpy()
     return np.asarray(value)
+
+
+def _plain(value: Any) -> str:
+    """A number as plain text: ``1.0``, ``0.5``, ``nan``, ``-inf``, ``3``, ``True`` — never
+    ``np.float32(1.0)`` or ``tensor(1.)``. NumPy floats keep their own shortest form
+    (``np.float32(0.1)`` is ``0.1``, not ``0.10000000149011612``)."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    if hasattr(value, "detach") or hasattr(value, "numpy") and not isinstance(value, np.generic):
+        value = _to_numpy(value)
+    if isinstance(value, np.ndarray) and value.ndim == 0:
+        value = value[()]
+    if isinstance(value, (bool, np.bool_)):
+        return str(bool(value))
+    if isinstance(value, (int, np.integer)):
+        return str(int(value))
+    if isinstance(value, (float, np.floating)):
+        return str(value) if isinstance(value, np.floating) else repr(value)
+    return str(value)
+
+
+def _position(index: tuple) -> str:
+    """An element's position as it is indexed: ``[2]``, ``[1, 0]``."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    return "[" + ", ".join(str(int(i)) for i in index) + "]"
+
+
+def _where(index: tuple) -> str:
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    return f"en la posición {_position(index)}" if len(index) else "en su valor"
+
+
+def _non_finite(value: Any) -> str:
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    value = complex(value)
+    if np.isnan(value):
+        return "NaN"
+    return "infinito (inf)" if max(value.real, value.imag) > 0 else "menos infinito (-inf)"
+
+
+def _as_numbers(value: Any, name: str, role: str) -> np.ndarray:
+    """``value`` as a NumPy array of numbers, or a Spanish failure saying what it is instead."""
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    try:
+        array = _to_numpy(value)
+    except Exception as err:  # noqa: BLE001 - any conversion error becomes a Spanish message
+        raise CheckFailure(f"{name}: {role} no se puede leer como números ({type(value).__name__}: {err}).") from None
+    if array.dtype.kind == "b":
+        return array
+    if array.dtype.kind not in "iufc":
+        try:
+            array = array.astype(float)
+        except (TypeError, ValueError):
+            raise CheckFailure(
+                f"{name}: {role} debe ser numérico y es {type(value).__name__} (tipo de elementos {array.dtype})."
+            ) from None
+    return array
 
 
 def _shape_of(value: Any) -> tuple:
@@ -82,9 +142,18 @@ def _shape_of(value: Any) -> tuple:
 def check_shape(value: Any, expected: Sequence[int], name: str = "el resultado") -> None:
     """Fail unless ``value`` has exactly the shape ``expected``."""
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    if value is None:
+        raise CheckFailure(f"{name} es None: ¿olvidaste devolver (return) el valor?")
     actual = _shape_of(value)
     if tuple(actual) != tuple(expected):
-        raise CheckFailure(f"Forma incorrecta en {name}: se esperaba {tuple(expected)} y se obtuvo {tuple(actual)}.")
+        raise CheckFailure(
+            f"Forma incorrecta en {name}: se esperaba {_shape_text(expected)} y se obtuvo {_shape_text(actual)}."
+        )
+
+
+def _shape_text(shape: Sequence[Any]) -> str:
+    __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
+    return str(tuple(None if d is None else int(d) for d in shape))
 
 
 def check_close(
@@ -94,27 +163,59 @@ def check_close(
     atol: float = 1e-5,
     rtol: float = 1e-4,
 ) -> None:
-    """Fail unless ``actual`` matches ``expected`` element-wise within tolerance."""
+    """Fail unless ``actual`` matches ``expected`` element-wise within tolerance.
+
+    A NaN or an infinity in ``actual`` where ``expected`` has none is reported first, with the
+    position of the first one; otherwise the largest difference and where it is.
+    """
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
     if actual is None:
         raise CheckFailure(f"{name} es None: ¿olvidaste devolver (return) el valor?")
-    a, e = _to_numpy(actual), _to_numpy(expected)
+    a, e = _as_numbers(actual, name, "lo obtenido"), _as_numbers(expected, name, "lo esperado")
     if a.shape != e.shape:
-        raise CheckFailure(f"Forma incorrecta en {name}: se esperaba {e.shape} y se obtuvo {a.shape}.")
-    if not np.allclose(a, e, atol=atol, rtol=rtol, equal_nan=False):
-        diff = np.abs(a.astype(float) - e.astype(float))
-        where = np.unravel_index(int(np.nanargmax(diff)), diff.shape) if diff.size else ()
         raise CheckFailure(
-            f"Valores incorrectos en {name}: la mayor diferencia es {float(np.nanmax(diff)):.4g} "
-            f"en la posición {tuple(int(i) for i in where)} "
-            f"(se esperaba {e[where]!r}, se obtuvo {a[where]!r}; tolerancia {atol})."
+            f"Forma incorrecta en {name}: se esperaba {_shape_text(e.shape)} y se obtuvo {_shape_text(a.shape)}."
+        )
+    kind = complex if "c" in a.dtype.kind + e.dtype.kind else float
+    a_num, e_num = a.astype(kind), e.astype(kind)
+    unexpected = ~np.isfinite(a_num) & ~((a_num == e_num) & np.isinf(a_num))
+    if unexpected.any():
+        where = tuple(int(i) for i in np.argwhere(unexpected)[0])
+        first = a_num[where]
+        count = int(unexpected.sum())
+        hint = (
+            " Un NaN suele venir de 0/0 (por ejemplo, una media sobre cero elementos), de log(0) o de restar infinitos."
+            if np.isnan(first)
+            else " Un infinito suele venir de dividir entre 0 o de exp de un número grande."
+        )
+        raise CheckFailure(
+            f"{name} contiene {_non_finite(first)} {_where(where)} "
+            f"(se esperaba {_plain(e[where])}){f'; {count} de {a.size} valores no son finitos' if a.size > 1 else ''}."
+            f"{hint}"
+        )
+    if not np.allclose(a_num, e_num, atol=atol, rtol=rtol, equal_nan=False):
+        diff = np.abs(a_num - e_num)
+        diff = np.where(np.isnan(diff), np.inf, diff)  # a NaN or infinity only in ``expected``
+        where = np.unravel_index(int(np.argmax(diff)), diff.shape) if diff.ndim else ()
+        raise CheckFailure(
+            f"Valores incorrectos en {name}: la mayor diferencia es {_plain(float(f'{diff[where]:.4g}'))} "
+            f"{_where(where)} (se esperaba {_plain(e[where])}, se obtuvo {_plain(a[where])}; "
+            f"tolerancia {_plain(atol)} + {_plain(rtol)} × |esperado|)."
         )
 
 
 def check_true(condition: bool, message: str) -> None:
     """Fail with the given Spanish ``message`` unless ``condition`` holds."""
     __tracebackhide__ = True  # IPython and pytest leave this helper out of tracebacks
-    if not bool(condition):
+    try:
+        holds = bool(condition)
+    except Exception:  # noqa: BLE001 - e.g. a tensor of several values: not a yes or a no
+        shape = _shape_of(condition)
+        raise CheckFailure(
+            f"{message} (la comprobación dio {type(condition).__name__} de forma {_shape_text(shape)}, "
+            "no un único verdadero o falso)"
+        ) from None
+    if not holds:
         raise CheckFailure(message)
 
 
@@ -142,6 +243,11 @@ def check_raises(
     raise CheckFailure(f"{what} debía lanzar {exception.__name__}, pero no lanzó ningún error.")
 
 
+def _contract(message: str) -> str:
+    """Spanish contractions where a label starting with "el" follows "de" or "a": "del modelo"."""
+    return re.sub(r"\ba el\b", "al", re.sub(r"\bde el\b", "del", message))
+
+
 def check_grad_flows(parameters: Iterable[Any], name: str = "el modelo") -> None:
     """Fail unless every given torch parameter / tensor received a finite, non-zero gradient.
 
@@ -156,13 +262,24 @@ def check_grad_flows(parameters: Iterable[Any], name: str = "el modelo") -> None
         grad = getattr(p, "grad", None)
         if grad is None:
             raise CheckFailure(
-                f"No llega gradiente a {label} de {name}: ¿se usa en el forward? ¿se desconectó del grafo (detach, .data, numpy)?"
+                _contract(
+                    f"No llega gradiente a {label} de {name}: ¿se usa en el forward? "
+                    "¿se desconectó del grafo (detach, .data, numpy)?"
+                )
             )
         g = _to_numpy(grad)
-        if not np.all(np.isfinite(g)):
-            raise CheckFailure(f"El gradiente de {label} de {name} contiene NaN o infinitos.")
+        bad = ~np.isfinite(g)
+        if bad.any():
+            where = tuple(int(i) for i in np.argwhere(bad)[0])
+            raise CheckFailure(
+                _contract(
+                    f"El gradiente de {label} de {name} contiene {_non_finite(g[where])} {_where(where)} "
+                    f"({int(bad.sum())} de {g.size} valores no son finitos): la pérdida o el forward "
+                    "producen NaN o infinitos (0/0, log(0), exp de un número grande…)."
+                )
+            )
         if not np.any(g != 0):
-            raise CheckFailure(f"El gradiente de {label} de {name} es cero en todas sus entradas.")
+            raise CheckFailure(_contract(f"El gradiente de {label} de {name} es cero en todas sus entradas."))
 
 
 def check_named_grads_flow(module: Any, name: str = "el modelo") -> None:
