@@ -76,22 +76,56 @@ def _cmd_grade(args: argparse.Namespace) -> int:
     root = Path(args.course_root).resolve()
     db_url = args.db or default_db_url(root)
     if args.action == "collect":
-        from .grading.collect import collect_tree
+        from .grading.collect import CollectLimits, collect_tree, manifest_path
 
-        collected = collect_tree(Path(args.source), root, args.assignment)
+        collected = collect_tree(
+            Path(args.source),
+            root,
+            args.assignment,
+            CollectLimits(max_file_mb=args.max_file_mb, max_total_mb=args.max_total_mb),
+            time_from=args.submission_time,
+        )
         for student, dest in collected.taken:
             print(f"recogida: {student} → {dest.relative_to(root)}")
+        for _path, note in collected.notes:
+            print(f"aviso: {note}")
         for path, reason in collected.skipped:
             print(f"omitida: {path.name}: {reason}")
-        print(f"{len(collected.taken)} entregas recogidas, {len(collected.skipped)} omitidas")
+        print(
+            f"{len(collected.taken)} entregas recogidas, {len(collected.skipped)} omitidas o rechazadas "
+            f"(registro con la hora de cada entrega: {manifest_path(root, args.assignment).relative_to(root)})"
+        )
+        return 0
+    if args.action == "release":
+        from .grading.autograde import release
+        from .grading.gradebook import held_points
+
+        held = held_points(db_url, args.assignment)
+        if not args.student:
+            listed = ", ".join(f"{s} ({p:g})" for s, p in sorted(held.items())) or "ninguna"
+            print(f"Indique --student ID… tras revisar la entrega. Entregas con puntos retenidos: {listed}")
+            return 2
+        for row in release(root, args.assignment, args.student, db_url):
+            what = f"{held[row.student]:g} puntos liberados" if row.student in held else "no tenía puntos retenidos"
+            print(f"{row.student}: {what} · nota {row.score:g}/{row.max_score:g}")
         return 0
     if args.action == "autograde":
         limits = GradingLimits(
-            cell_timeout=args.cell_timeout, notebook_timeout=args.notebook_timeout, memory_mb=args.memory_mb
+            cell_timeout=args.cell_timeout,
+            notebook_timeout=args.notebook_timeout,
+            memory_mb=args.memory_mb,
+            disk_mb=args.disk_mb,
         )
         try:
             results = grade_submissions(
-                root, args.assignment, args.student or None, db_url, args.jobs, limits, sandboxed=not args.no_sandbox
+                root,
+                args.assignment,
+                args.student or None,
+                db_url,
+                args.jobs,
+                limits,
+                sandboxed=not args.no_sandbox,
+                extra_files=args.extra_file,
             )
         except SandboxUnavailable as err:
             print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
@@ -187,15 +221,39 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser(
         "grade",
-        help="instructor grading: collect, autograde (parallel, isolated), feedback "
-        "(no hidden tests), report, similarity (near-identical submissions)",
+        help="instructor grading: collect, autograde (parallel, isolated), release (held points of "
+        "reviewed submissions), feedback (no hidden tests), report, similarity (near-identical submissions)",
     )
-    p.add_argument("action", choices=["collect", "autograde", "feedback", "report", "similarity"])
+    p.add_argument("action", choices=["collect", "autograde", "release", "feedback", "report", "similarity"])
     p.add_argument("assignment", help="the chapter / nbgrader assignment, e.g. 01_operaciones_fusion")
     p.add_argument("--course-root", default=".", help="folder with nbgrader_config.py, solutions/ and submitted/")
     p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default sqlite:///<root>/gradebook.db)")
     p.add_argument("--source", default="entregas", help="collect: folder with one sub-folder per student")
-    p.add_argument("--student", nargs="*", help="autograde: only these students")
+    p.add_argument(
+        "--student",
+        nargs="*",
+        help="autograde: only these students (status.csv and the reports keep everyone else); "
+        "release: give these reviewed students back the automatic points held for review",
+    )
+    p.add_argument(
+        "--submission-time",
+        choices=["mtime", "now"],
+        default="mtime",
+        help="collect: the submission time recorded (the notebook's modification time in --source, or now); "
+        "a timestamp.txt handed in is never used",
+    )
+    p.add_argument("--max-file-mb", type=float, default=20, help="collect: largest file taken (MiB)")
+    p.add_argument("--max-total-mb", type=float, default=100, help="collect: most taken per student (MiB)")
+    p.add_argument(
+        "--extra-file",
+        action="append",
+        default=[],
+        help="autograde: a file besides the notebooks that the assignment needs in the kernel's folder "
+        "(repeatable; default none: only the notebooks enter the sandbox)",
+    )
+    p.add_argument(
+        "--disk-mb", type=int, default=1024, help="autograde: disk quota per student (working folder, HOME, /tmp; MiB)"
+    )
     p.add_argument("--jobs", type=int, default=2, help="autograde: parallel workers")
     p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
     p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")

@@ -6,6 +6,11 @@ only that student's submission and a private gradebook made from the assignment 
 notebook kernel runs in the bubblewrap sandbox (:mod:`.sandbox`, :mod:`.kernel`). The
 parent then copies the scores into the class gradebook (:mod:`.gradebook`) **one student at a
 time**, so concurrent workers never write to it, and writes ``status.csv`` (:mod:`.status`).
+
+A submission flagged for manual review has its automatic points **held** in the gradebook (0
+until the teacher decides: :func:`release`, ``course grade release``). Grading a subset of the
+class merges into ``status.csv``. A student whose submission collect refused (:mod:`.collect`)
+gets a row saying why, and 0 in the gradebook.
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from pathlib import Path
 
 from ..environment import patched_environ, tool_environment
+from .collect import REFUSED, read_manifest
 from .diagnosis import note_in_notebooks
 from .executor import Graded, Zygotes, grade_one
 from .gradebook import (
@@ -25,13 +31,23 @@ from .gradebook import (
     check_gradebook,
     default_db_url,
     ensure_assignment,
+    release_held,
     store_scores,
     template_gradebook,
 )
 from .limits import GradingLimits
 from .process import grading_environment
 from .sandbox import Sandbox, SandboxUnavailable, probe
-from .status import StudentResult, read_status, status_path, write_status
+from .status import (
+    STATUS_FAILED,
+    STATUS_OK,
+    STATUS_REFUSED,
+    StudentResult,
+    merge_status,
+    read_status,
+    status_path,
+    write_status,
+)
 from .workspace import copy_back, submitted_students
 
 __all__ = [
@@ -42,8 +58,10 @@ __all__ = [
     "read_status",
     "default_db_url",
     "NO_SANDBOX_NOTE",
+    "release",
 ]
 
+HELD_NOTE = "puntos automáticos retenidos (0 en el gradebook) hasta que el profesor revise la entrega"
 NO_SANDBOX_NOTE = (
     "calificado SIN aislamiento (--no-sandbox): el código de los estudiantes se ejecutó con los "
     "permisos del corrector / graded WITHOUT the sandbox"
@@ -72,20 +90,33 @@ def grade_submissions(
     limits: GradingLimits | None = None,
     show_progress: bool = True,
     sandboxed: bool = True,
+    extra_files: list[str] | None = None,
 ) -> list[StudentResult]:
     """Autograde ``students`` (default: every submission) of ``assignment`` with ``jobs`` workers.
 
-    Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``.
-    Each kernel runs in the bwrap sandbox, probed once first: if it cannot start,
+    Returns one :class:`StudentResult` per student and writes ``grading/<assignment>/status.csv``
+    (all of it for the whole class; merged into the existing rows when ``students`` names a
+    subset). Each kernel runs in the bwrap sandbox, probed once first: if it cannot start,
     :class:`SandboxUnavailable` is raised and nobody is graded. ``sandboxed=False`` (the CLI's
-    ``--no-sandbox``) grades without it, and status.csv says so on every row.
+    ``--no-sandbox``) grades without it, and status.csv says so on every row. Only the
+    assignment's notebooks and ``extra_files`` (declared by the teacher; default none) enter a
+    kernel's working folder.
     """
     from ...progress import progress
 
     course_root = Path(course_root).resolve()
     db_url = db_url or default_db_url(course_root)
     limits = limits or GradingLimits()
-    students = sorted(students) if students is not None else submitted_students(course_root, assignment)
+    subset = students is not None
+    manifest = read_manifest(course_root, assignment)
+    submitted = set(submitted_students(course_root, assignment))
+    refused = {s for s, row in manifest.items() if row.get("status") == REFUSED and s not in submitted}
+    if subset:
+        students = sorted(set(students))
+        refused &= set(students)
+        students = [s for s in students if s not in refused]
+    else:
+        students = sorted(submitted)
     results: list[StudentResult] = []
     # nbgrader creates gradebooks by running ``alembic`` by name: it must be on PATH.
     # short folder names: the kernels' ipc socket paths must stay under 108 bytes
@@ -106,7 +137,18 @@ def grade_submissions(
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 futures = {
                     pool.submit(
-                        grade_one, course_root, assignment, s, template_db, workdir, limits, threads, zygotes, sandbox
+                        grade_one,
+                        course_root,
+                        assignment,
+                        s,
+                        template_db,
+                        workdir,
+                        limits,
+                        threads,
+                        zygotes,
+                        sandbox,
+                        notebooks,
+                        extra_files,
                     ): s
                     for s in students
                 }
@@ -120,13 +162,61 @@ def grade_submissions(
                             f"{student}: {result.status} · {result.score:g}/{result.max_score:g}"
                             + (f" · {result.reason}" if result.reason else "")
                         )
+            for student in sorted(refused):
+                results.append(_record_refused(db_url, assignment, student, manifest[student].get("note", "")))
         finally:
             zygotes.close()
             if bar is not None:
                 bar.close()
             results.sort(key=lambda r: r.student)
-            write_status(status_path(course_root, assignment), results, note="" if sandboxed else NO_SANDBOX_NOTE)
+            store = merge_status if subset else write_status
+            store(status_path(course_root, assignment), results, note="" if sandboxed else NO_SANDBOX_NOTE)
     return results
+
+
+def _record_refused(db_url: str, assignment: str, student: str, why: str) -> StudentResult:
+    """A student whose submission collect refused: 0 in the gradebook, the reason in status."""
+    score, max_score, _ = store_scores(db_url, assignment, student, None)
+    reason = f"la entrega no se recogió: {why}; se le asigna 0" if why else "la entrega no se recogió; se le asigna 0"
+    return StudentResult(student, STATUS_REFUSED, score, max_score, 0.0, reason)
+
+
+def release(
+    course_root: Path, assignment: str, students: Iterable[str], db_url: str | None = None
+) -> list[StudentResult]:
+    """The teacher's decision after reviewing flagged submissions: give ``students`` back the
+    automatic points held in the gradebook (see :func:`.gradebook.store_scores`), and record it
+    in ``status.csv`` (the review note stays, with the date of the release). Returns the
+    updated rows; a student with nothing held is returned unchanged."""
+    import datetime
+
+    course_root = Path(course_root).resolve()
+    db_url = db_url or default_db_url(course_root)
+    rows = read_status(course_root, assignment)
+    updated = []
+    for student in students:
+        score, max_score, released = release_held(db_url, assignment, student)
+        row = rows.get(student, {})
+        review = row.get("review", "")
+        if released:
+            when = datetime.date.today().isoformat()
+            review = " · ".join(
+                filter(None, [review, f"revisada: {released:g} puntos liberados por el profesor ({when})"])
+            )
+        updated.append(
+            StudentResult(
+                student,
+                row.get("status") or STATUS_OK,
+                score,
+                max_score,
+                float(row.get("seconds") or 0.0),
+                row.get("reason", ""),
+                review,
+                0.0,
+            )
+        )
+    merge_status(status_path(course_root, assignment), updated)
+    return updated
 
 
 def _record(
@@ -138,23 +228,28 @@ def _record(
         graded = future.result()
     except Exception as err:  # noqa: BLE001 - one student's failure never stops the class
         graded = Graded(None, 0.0, f"error al preparar la calificación: {err}; se le asigna 0", None)
+    # a submission flagged for review keeps its automatic points out of the gradebook (held)
+    hold = bool(graded.review) and graded.scores is not None
     try:
-        score, max_score = store_scores(db_url, assignment, student, graded.scores)  # serial: one writer
+        score, max_score, held = store_scores(db_url, assignment, student, graded.scores, hold=hold)  # one writer
     except Exception as err:  # noqa: BLE001 - the rest of the class is still stored
-        graded.scores, score, max_score = None, 0.0, 0.0
+        graded.scores, score, max_score, held = None, 0.0, 0.0, 0.0
         graded.reason = "; ".join(filter(None, [graded.reason, f"no se pudo guardar la nota en el gradebook: {err}"]))
+    if held:
+        graded.review += f" — {held:g} {HELD_NOTE}"
     try:
         _deliver(course_root, assignment, student, graded, notebooks)
     except Exception as err:  # noqa: BLE001 - the grade is stored; say what went wrong
         graded.reason = "; ".join(filter(None, [graded.reason, f"no se pudo copiar el notebook calificado: {err}"]))
     return StudentResult(
         student,
-        "ok" if graded.scores is not None else "fallo",
+        STATUS_OK if graded.scores is not None else STATUS_FAILED,
         score,
         max_score,
         round(graded.seconds, 2),
         graded.reason,
         graded.review,
+        held,
     )
 
 

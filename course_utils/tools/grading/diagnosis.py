@@ -15,9 +15,10 @@ BAD_METADATA = "se modificaron los metadatos de calificación del notebook (nbgr
 PROBLEMS = (  # (text in nbgrader's log, what a teacher should read)
     ("DeadKernelError", KERNEL_DIED),
     ("Kernel died", KERNEL_DIED),
+    # nbformat's own words for an unreadable notebook (a bare JSONDecodeError may come from
+    # anything else, e.g. a kernel's connection file)
     ("NotJSONError", BAD_JSON),
     ("Notebook does not appear to be JSON", BAD_JSON),
-    ("JSONDecodeError", BAD_JSON),
     ("No submitted file", MISSING_NOTEBOOK),
     ("No notebooks found", MISSING_NOTEBOOK),
     ("failed to validate", BAD_METADATA),
@@ -25,9 +26,16 @@ PROBLEMS = (  # (text in nbgrader's log, what a teacher should read)
     ("CellTimeoutError", "una celda superó el tiempo máximo por celda"),
     ("MemoryError", "se superó el límite de memoria"),
 )
+# nbclient's line in nbgrader's log when a cell ran out of time (the kernel is then interrupted,
+# and the cell shows a KeyboardInterrupt). The kernel's own output never reaches that log.
+CELL_TIMEOUT_LOG = "Timeout waiting for execute reply"
+CELL_TIMEOUT = "superó el tiempo máximo por celda ({cell} s) y se interrumpió"
+RAISED_INTERRUPT = "lanzó KeyboardInterrupt ella misma (no fue el límite de tiempo)"
+TIMEOUT_OR_INTERRUPT = (
+    "se interrumpió (límite de tiempo por celda de {cell} s o KeyboardInterrupt lanzado por el código)"
+)
 # Errors inside the graded notebook worth telling the teacher about (ordinary test failures are not).
 CELL_ERRORS = {
-    "KeyboardInterrupt": "superó el tiempo máximo por celda y se interrumpió",
     "MemoryError": "se quedó sin memoria (límite de {memory} MiB)",
     "SystemExit": "llamó a sys.exit()",
     "DeadKernelError": "el kernel murió en esta celda (os._exit, una señal o la memoria); se reinició, se repitieron "
@@ -43,13 +51,39 @@ NETWORK_ERRORS = (
     "[Errno -3]",
 )
 NETWORK_NOTE = "intentó conectarse a la red (bloqueado)"
+# A limit of the student's own sandbox reached inside a cell: (words in the error, the true reason).
+LIMIT_ERRORS = (
+    (("[Errno 28]", "No space left on device", "[Errno 122]", "Disk quota exceeded"), "disk"),
+    (("[Errno 27]", "File too large"), "file"),
+    (("can't start new thread", "[Errno 11] Resource temporarily unavailable"), "processes"),
+)
+LIMIT_NOTES = {
+    "disk": "se llenó su espacio de disco (límite de {disk} MiB para la carpeta de trabajo, el HOME y /tmp juntos)",
+    "file": "un fichero superó el tamaño máximo por fichero ({file_size} MiB)",
+    "processes": "alcanzó el límite de {processes} procesos e hilos de la entrega (no pudo crear más)",
+}
 
 
-def notebook_notes(notebook_dir: Path, limits: GradingLimits) -> list[str]:
-    """Notes about notable errors in the autograded notebooks of ``notebook_dir``."""
+def limit_reason(text: str, limits: GradingLimits) -> str:
+    """The limit an error text shows was reached (Spanish), or '' when it shows none."""
+    for needles, kind in LIMIT_ERRORS:
+        if any(needle in text for needle in needles):
+            return LIMIT_NOTES[kind].format(
+                disk=limits.disk_mb, file_size=limits.file_size_mb, processes=limits.max_processes
+            )
+    return ""
+
+
+def notebook_notes(notebook_dir: Path, limits: GradingLimits, cell_timeouts: int | None = None) -> list[str]:
+    """Notes about notable errors in the autograded notebooks of ``notebook_dir``.
+
+    ``cell_timeouts``: how many cells nbgrader's log says ran out of time (None: unknown). A
+    cell showing ``KeyboardInterrupt`` is the time limit only when the log says a cell timed
+    out; with no timeout in the log, the code raised it itself."""
     import nbformat
 
     notes = []
+    interrupted = []
     for path in sorted(notebook_dir.glob("*.ipynb")):
         if path.is_symlink():
             continue
@@ -67,8 +101,19 @@ def notebook_notes(notebook_dir: Path, limits: GradingLimits) -> list[str]:
                 text = out.get("ename", "") + " " + out.get("evalue", "")
                 if any(needle in text for needle in NETWORK_ERRORS):
                     notes.append(f"{where}: {NETWORK_NOTE}")
+                elif limit_reason(text, limits):
+                    notes.append(f"{where}: {limit_reason(text, limits)}")
+                elif out.get("ename") == "KeyboardInterrupt":
+                    interrupted.append(len(notes))
+                    notes.append(where)
                 elif out.get("ename") in CELL_ERRORS:
                     notes.append(f"{where}: " + CELL_ERRORS[out["ename"]].format(memory=limits.memory_mb))
+    for index in interrupted:
+        if cell_timeouts is None or 0 < cell_timeouts < len(interrupted):
+            why = TIMEOUT_OR_INTERRUPT
+        else:
+            why = CELL_TIMEOUT if cell_timeouts else RAISED_INTERRUPT
+        notes[index] = f"{notes[index]}: " + why.format(cell=limits.cell_timeout)
     return notes
 
 
@@ -79,7 +124,7 @@ def explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool, n
         return f"superó el tiempo máximo por notebook ({limits.notebook_timeout} s); se le asigna 0"
     notes = list(dict.fromkeys(reason for needle, reason in PROBLEMS if needle in output))
     if notebook_dir is not None and notebook_dir.is_dir():
-        cell_notes = notebook_notes(notebook_dir, limits)
+        cell_notes = notebook_notes(notebook_dir, limits, output.count(CELL_TIMEOUT_LOG))
         # a dead kernel the grading survived is told once, at the cell where it happened
         if any("kernel murió" in note for note in cell_notes):
             notes = [note for note in notes if "kernel murió" not in note]

@@ -3,15 +3,18 @@ gradebook, the notes explaining lost marks. Worker threads call :func:`grade_one
 
 from __future__ import annotations
 
+import os
+import stat
 import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..release import nbgrader_command
+from .collect import COLLECTED, TIMESTAMP, read_manifest
 from .diagnosis import NETWORK_NOTE, explain
-from .gradebook import read_scores
+from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
-from .kernel import KERNEL_HOME, config_lines
+from .kernel import KERNEL_OUTPUT, config_lines
 from .limits import GradingLimits
 from .process import NETWORK_LOG, grading_environment, run_limited
 from .sandbox import Sandbox
@@ -51,13 +54,27 @@ class Zygotes:
             zygote.close()
 
 
-def _network_attempts(home: Path) -> int:
-    """Connections the network guard saw in the kernel (its log; a regular file only)."""
-    log = home / NETWORK_LOG
-    if log.is_symlink() or not log.is_file():
+def _network_attempts(folder: Path) -> int:
+    """Connections the network guard saw in the kernel (its log in ``folder``: the ``ipc``
+    folder of a sandboxed kernel; a regular file only, never followed through a link)."""
+    try:
+        fd = os.open(folder / NETWORK_LOG, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
+    except OSError:
         return 0
-    with open(log, "rb") as fh:
+    with os.fdopen(fd, "rb") as fh:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            return 0
         return fh.read(1_000_000).count(b"\n")
+
+
+def _tail(path: Path, size: int = 5000) -> str:
+    """The last ``size`` bytes of a grader-owned log (empty when it is missing)."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(max(0, path.stat().st_size - size))
+            return fh.read().decode("utf-8", errors="replace")
+    except OSError:
+        return ""
 
 
 def grade_one(
@@ -70,13 +87,30 @@ def grade_one(
     threads: int,
     zygotes: Zygotes,
     sandbox: Sandbox | None,
+    notebooks: list[str] | None = None,
+    extra_files: list[str] | None = None,
 ) -> Graded:
     """Autograde ``student`` in a fresh workspace, the kernel in ``sandbox`` (None: unsandboxed,
-    only with ``--no-sandbox``); the class gradebook is not touched."""
+    only with ``--no-sandbox``) under a uid of the student's own; the class gradebook is not
+    touched. Only the assignment's ``notebooks`` (default: those of the template gradebook)
+    and the declared ``extra_files`` reach the kernel's working folder. The submission time is
+    the one collect recorded (:mod:`.collect`), whatever ``timestamp.txt`` the folder holds."""
     ws = make_workspace(course_root, assignment, student, template_db, workdir)
+    submission = ws / "submitted" / student / assignment
+    collected = read_manifest(course_root, assignment).get(student, {})
+    collect_note = collected.get("note", "") if collected.get("status") == COLLECTED else ""
+    if collected.get("status") == COLLECTED and collected.get("submitted_at"):
+        stamp = submission / TIMESTAMP
+        if stamp.is_symlink() or stamp.exists():
+            stamp.unlink()
+        stamp.write_text(collected["submitted_at"], encoding="utf-8")
     if sandbox is not None:
+        if notebooks is None:
+            notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
         with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(config_lines(sandbox, ws))
+            fh.write(
+                config_lines(sandbox.for_student(), ws, submission, notebooks, extra_files, disk_mb=limits.disk_mb)
+            )
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command(
         "autograde",
@@ -96,7 +130,11 @@ def grade_one(
     scores = None if failed or forged else read_scores(db_url, assignment, student)
     log = course_root / "grading" / assignment / "logs" / f"{student}.log"
     log.parent.mkdir(parents=True, exist_ok=True)
-    log.write_text(result.output, encoding="utf-8")
+    kernel_output = _tail(ws / KERNEL_OUTPUT)  # what the kernel wrote itself: for the teacher's log only
+    log.write_text(
+        result.output + (f"\n--- salida propia del kernel (final) ---\n{kernel_output}" if kernel_output else ""),
+        encoding="utf-8",
+    )
     notes = explain(
         result.output, result.timed_out, limits, scores is not None, ws / "autograded" / student / assignment
     )
@@ -104,9 +142,10 @@ def grade_one(
     if not expected.exists():
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))
         notes += f" (se esperaba {expected.name}; se entregó: {', '.join(found) or 'ningún notebook'})"
-    attempts = _network_attempts(ws / (KERNEL_HOME if sandbox is not None else "home"))
+    attempts = _network_attempts(ws / ("ipc" if sandbox is not None else "home"))
     if attempts and NETWORK_NOTE not in notes:
         notes = "; ".join(filter(None, [f"{NETWORK_NOTE}: {attempts} intento(s)", notes]))
+    notes = "; ".join(filter(None, [collect_note, notes]))
     # the scan reads the course's copy of the submission: the workspace's is writable by the student's code
     review = review_notes(
         course_root / "submitted" / student / assignment,

@@ -93,8 +93,24 @@ def read_scores(db_url: str, assignment: str, student: str) -> dict | None:
         return {"timestamp": submission.timestamp, "grades": grades, "comments": comments}
 
 
-def store_scores(db_url: str, assignment: str, student: str, scores: dict | None) -> tuple[float, float]:
-    """Write one student's scores into the class gradebook (all zero when ``scores`` is None).
+def _is_held(grade) -> bool:
+    """A grade held by :func:`store_scores`: the automatic score kept, a manual 0 over it, still
+    waiting for the teacher (formgrader clears ``needs_manual_grade`` when the teacher scores it)."""
+    return grade.auto_score is not None and grade.manual_score == 0 and bool(grade.needs_manual_grade)
+
+
+def store_scores(
+    db_url: str, assignment: str, student: str, scores: dict | None, hold: bool = False
+) -> tuple[float, float, float]:
+    """Write one student's scores into the class gradebook (all zero when ``scores`` is None);
+    return ``(score, max_score, held)``.
+
+    With ``hold`` (a submission flagged for manual review) the automatic scores are stored as
+    nbgrader's ``auto_score`` but **held**: each cell gets a manual score of 0 and needs a manual
+    grade, so the gradebook's total, ``grades.csv`` and the feedback count 0 for them until the
+    teacher decides — in formgrader (scoring the cell) or with :func:`release_held`
+    (``course grade release``). ``held`` is the automatic points so withheld. Storing a later,
+    unflagged grading clears a hold the teacher has not touched.
 
     nbgrader's ``update_or_create_submission`` triggers SQLAlchemy "not in session" warnings
     about objects it adds itself; they are harmless and hidden from the teacher."""
@@ -110,12 +126,48 @@ def store_scores(db_url: str, assignment: str, student: str, scores: dict | None
                 auto, manual = (
                     (0.0, False) if scores is None else scores["grades"].get((notebook.name, grade.name), (0.0, False))
                 )
+                if _is_held(grade):  # an earlier hold: this grading decides afresh
+                    grade.manual_score = None
                 grade.auto_score, grade.needs_manual_grade = auto, manual
+                if hold and scores is not None and auto is not None:
+                    grade.manual_score, grade.needs_manual_grade = 0.0, True
             for comment in notebook.comments:
                 comment.auto_comment = None if scores is None else scores["comments"].get((notebook.name, comment.name))
         gb.db.commit()
+        return _totals(gb, assignment, student)
+
+
+def _totals(gb: Gradebook, assignment: str, student: str) -> tuple[float, float, float]:
+    submission = gb.find_submission(assignment, student)
+    held = sum(g.auto_score for nb in submission.notebooks for g in nb.grades if _is_held(g))
+    return float(submission.score), float(submission.max_score), float(held)
+
+
+def held_points(db_url: str, assignment: str) -> dict[str, float]:
+    """Students of ``assignment`` with points held for review: student → points held."""
+    with Gradebook(db_url) as gb:
+        found = {
+            s.student.id: sum(g.auto_score for nb in s.notebooks for g in nb.grades if _is_held(g))
+            for s in gb.find_assignment(assignment).submissions
+        }
+    return {student: float(points) for student, points in found.items() if points}
+
+
+def release_held(db_url: str, assignment: str, student: str) -> tuple[float, float, float]:
+    """The teacher's decision to accept the automatic scores of a held submission: every held
+    cell of ``student`` gets its automatic score back (cells the teacher already scored by hand
+    keep that score). Returns ``(score, max_score, points released)``."""
+    with Gradebook(db_url) as gb:
         submission = gb.find_submission(assignment, student)
-        return float(submission.score), float(submission.max_score)
+        released = 0.0
+        for notebook in submission.notebooks:
+            for grade in notebook.grades:
+                if _is_held(grade):
+                    released += grade.auto_score
+                    grade.manual_score, grade.needs_manual_grade = None, False
+        gb.db.commit()
+        score, max_score, _ = _totals(gb, assignment, student)
+        return score, max_score, float(released)
 
 
 def check_gradebook(db_url: str, assignment: str) -> list[str]:

@@ -1,5 +1,11 @@
-"""Per-student resource limits: wall-clock and per-cell time, memory, file size, processes and
-printed output, enforced by the operating system (``setrlimit``) and by nbgrader."""
+"""Per-student resource limits: wall-clock and per-cell time, memory, file size, disk, processes
+and printed output, enforced by the operating system (``setrlimit``, the sandbox's size-limited
+``tmpfs``) and by nbgrader.
+
+The limits bind each student alone: under a root grader every student's kernel runs under a uid
+of its own (:func:`.sandbox.student_uid`), so ``RLIMIT_NPROC`` counts that student's processes
+only, and the disk quota is a ``tmpfs`` made for that kernel. Memory is limited per process
+(``RLIMIT_AS``)."""
 
 from __future__ import annotations
 
@@ -17,6 +23,7 @@ class GradingLimits:
     file_size_mb: int = 256
     max_processes: int = 512
     max_output_lines: int = 1000
+    disk_mb: int = 1024  # the kernel's working folder, home and /tmp together (a tmpfs: RAM)
 
     def nbgrader_options(self) -> list[str]:
         """nbgrader traits that enforce the per-cell limits inside ``nbgrader autograde``."""

@@ -1,5 +1,11 @@
 """Instructor reports of one assignment: a CSV for the LMS and a Markdown summary with a grade
-histogram and, per exercise, the mean score and the fraction of students with full marks."""
+histogram and, per exercise, the mean score and the fraction of students with full marks.
+
+Scores are the class gradebook's: a submission flagged for manual review counts 0 for its held
+points, and ``grades.csv`` says so in its ``held`` column (the points withheld) until the
+teacher releases them (``course grade release``) or grades the cells in formgrader. The status
+columns come from ``status.csv``, which keeps every student graded so far (a regrade of some
+students merges into it), so the summary lists every flag, not only the last batch's."""
 
 from __future__ import annotations
 
@@ -13,6 +19,7 @@ import pandas as pd  # noqa: E402
 from nbgrader.api import Gradebook  # noqa: E402
 
 from .autograde import read_status  # noqa: E402
+from .gradebook import held_points  # noqa: E402
 from .similarity import similarity_section  # noqa: E402
 
 
@@ -55,6 +62,8 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     students["status"] = students["student"].map(lambda s: status.get(s, {}).get("status", ""))
     students["reason"] = students["student"].map(lambda s: status.get(s, {}).get("reason", ""))
     students["review"] = students["student"].map(lambda s: status.get(s, {}).get("review", "") or "")
+    held = held_points(db_url, assignment)
+    students["held"] = students["student"].map(lambda s: held.get(s, 0.0))
     paths = {
         "csv": out / "grades.csv",
         "summary": out / "summary.md",
@@ -101,9 +110,19 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
     ]
     to_review = students[students["review"].fillna("") != ""]
     lines += ["", "## Entregas para revisar a mano", ""]
-    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.review}" for r in to_review.itertuples()] or [
-        "ninguna"
-    ]
+    lines += [
+        f"- **{r.student}** ({r.score:g}/{r.max_score:g}"
+        + (f", {r.held:g} puntos retenidos" if r.held else "")
+        + f"): {r.review}"
+        for r in to_review.itertuples()
+    ] or ["ninguna"]
+    if held:
+        lines += [
+            "",
+            f"Puntos retenidos: {len(held)} entrega(s) cuentan 0 en el gradebook y en grades.csv hasta su revisión. "
+            f"Tras revisarlas, `course grade release {assignment} --student ID…` devuelve los puntos automáticos "
+            "(o califique las celdas a mano en formgrader).",
+        ]
     similarity = out / "similarity.csv"  # written by ``course grade similarity``
     if similarity.is_file():
         lines += ["", *similarity_section(similarity)]

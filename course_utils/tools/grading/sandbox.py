@@ -4,11 +4,14 @@ Each kernel runs in its own network namespace (only a loopback: nothing outside 
 whatever module or ``ctypes`` call is used), its own PID namespace (processes it leaves
 behind, daemons included, die with it; nobody else's processes are visible), on a read-only
 view of the system (``/usr``, ``/etc``), the Python installation, the ``course_utils`` package
-and the course data, with only its notebook folder, a scratch home and a private ``/tmp``
-writable. It never sees the course tree, a gradebook, another workspace or the grader's home.
-It never runs as root: under a root grader it switches to ``nobody`` (uid 65534) inside the
-sandbox (``setpriv``, no capabilities, no new privileges); under another user it keeps that
-user's uid in a user namespace.
+and the course data. What it may write lies on one size-limited ``tmpfs`` made for each start
+of the kernel (its ``/tmp``, which holds its working folder and its home when they lie under
+``/tmp``, as they do in a grading batch), plus a small ``/dev/shm``: the student's disk quota,
+empty at every start, gone when the kernel ends. It never sees the course tree, a gradebook,
+another workspace or the grader's home. It never runs as root: under a root grader it switches
+to a uid of its own (:func:`student_uid`: one per student, so that ``RLIMIT_NPROC`` counts that
+student's processes only) inside the sandbox (``setpriv``, no capabilities, no new privileges);
+under another user it keeps that user's uid in a user namespace.
 
 nbgrader and every gradebook stay outside; the kernel talks to nbgrader over ZeroMQ ``ipc``
 sockets in a folder shared with the sandbox (see :mod:`.kernel`).
@@ -18,15 +21,21 @@ from __future__ import annotations
 
 import json
 import os
+import secrets
 import shutil
 import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 
 NETGUARD_DIR = Path(__file__).parent / "netguard"
-SANDBOX_UID = SANDBOX_GID = 65534  # "nobody" on Debian and most Linux systems
+SANDBOX_UID = SANDBOX_GID = 65534  # "nobody" on Debian and most Linux systems (the probe's uid)
+# Each student's kernel runs under a uid of its own drawn from this range (no passwd entry needed:
+# setpriv and the kernel take numeric ids), so that one student's processes never count against
+# another's RLIMIT_NPROC, in this batch or in another one running beside it.
+STUDENT_UID_BASE, STUDENT_UID_SPAN = 200_000, 1 << 24
+SHM_MB = 64  # /dev/shm (POSIX semaphores, shared memory): a tmpfs of its own, at most this size
 BWRAP_ENV = "COURSE_BWRAP"  # path of bwrap (tests point it at nothing)
 _SYSTEM = ("/usr", "/etc", "/opt")
 _MERGED = ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32")
@@ -40,6 +49,11 @@ def bwrap_path() -> str | None:
     """The bwrap executable (``$COURSE_BWRAP`` or ``bwrap`` on PATH), or None."""
     name = os.environ.get(BWRAP_ENV, "bwrap")
     return shutil.which(name)
+
+
+def student_uid() -> int:
+    """A fresh uid for one student's kernels (random in a range no system account uses)."""
+    return STUDENT_UID_BASE + secrets.randbelow(STUDENT_UID_SPAN)
 
 
 def _real(path: str | Path) -> str:
@@ -85,11 +99,32 @@ class Sandbox:
     def from_json(cls, text: str) -> Sandbox:
         return cls(**json.loads(text))
 
+    def for_student(self) -> Sandbox:
+        """This sandbox with a uid of the student's own (:func:`student_uid`) under a root
+        grader; unchanged under another user (whose uid the kernels keep)."""
+        return self if self.uid is None else replace(self, uid=student_uid())
+
     def argv(
-        self, command: list[str], writable: list[str], workdir: str, binds: dict[str, str] | None = None
+        self,
+        command: list[str],
+        writable: list[str],
+        workdir: str,
+        binds: dict[str, str] | None = None,
+        scratch: list[str] | None = None,
+        disk_mb: int | None = None,
+        readonly: list[str] | None = None,
     ) -> list[str]:
-        """``command`` wrapped in bwrap: the read-only paths, ``writable`` folders (same path
-        inside), ``binds`` (inside path → outside folder, writable), started in ``workdir``."""
+        """``command`` wrapped in bwrap: the read-only paths (the sandbox's and ``readonly``),
+        ``writable`` host folders (same path inside), ``binds`` (inside path → outside folder,
+        writable), ``scratch`` folders made empty and writable inside (on ``/tmp`` when they lie
+        under it, else each on a tmpfs of its own), started in ``workdir``.
+
+        ``disk_mb`` limits the sandbox's ``/tmp`` (and so whatever scratch folder lies under it)
+        to that many MiB, and ``/dev/shm`` to at most :data:`SHM_MB`; nothing the kernel writes
+        there reaches the grader's disk."""
+        scratch = list(scratch or [])
+        size = ["--size", str(disk_mb * 1024 * 1024)] if disk_mb else []
+        shm = ["--size", str(min(disk_mb, SHM_MB) * 1024 * 1024)] if disk_mb else []
         args = [
             self.bwrap,
             "--unshare-ipc",
@@ -119,17 +154,26 @@ class Sandbox:
             "/dev",
             "--perms",
             "1777",
+            *shm,
             "--tmpfs",
             "/dev/shm",
             "--perms",
             "1777",
+            *size,
             "--tmpfs",
             "/tmp",
         ]
-        targets = [*self.readonly, *writable, *(binds or {})]
+        extra_readonly = list(readonly or [])
+        targets = [*self.readonly, *extra_readonly, *writable, *(binds or {}), *scratch]
         for folder in _ancestors(targets):  # traversable, whatever the modes outside (/root is 0700)
-            args += ["--perms", "0755", "--dir", folder]
-        for path in self.readonly:
+            if folder not in scratch:
+                args += ["--perms", "0755", "--dir", folder]
+        for folder in scratch:
+            if _under_tmp(folder):
+                args += ["--perms", "1777", "--dir", folder]
+            else:
+                args += ["--perms", "1777", *size, "--tmpfs", folder]
+        for path in [*self.readonly, *extra_readonly]:
             args += ["--ro-bind", path, path]
         for path in writable:
             args += ["--bind", path, path]
@@ -155,6 +199,10 @@ class Sandbox:
         for top in paths:
             for item in [top, *top.rglob("*")]:
                 os.chown(item, self.uid, self.uid, follow_symlinks=False)
+
+
+def _under_tmp(path: str) -> bool:
+    return Path(path).is_relative_to("/tmp") and Path(path) != Path("/tmp")
 
 
 def _ancestors(paths: list[str]) -> list[str]:
