@@ -1,6 +1,13 @@
-"""Collecting submissions from a folder tree into nbgrader's layout."""
+"""Collecting submissions from a folder tree into nbgrader's layout: what is taken, what is
+refused and why (Spanish, naming the student and the file), and the submission time collect
+records (never a ``timestamp.txt`` the student wrote)."""
 
-from course_utils.tools.grading.collect import collect_tree
+import os
+import time
+import unicodedata
+from datetime import datetime, timezone
+
+from course_utils.tools.grading.collect import CollectLimits, collect_tree, nbgrader_timestamp, read_manifest
 
 
 def test_collect_takes_student_folders_and_says_why_it_skips_the_rest(tmp_path):
@@ -23,3 +30,129 @@ def test_collect_takes_student_folders_and_says_why_it_skips_the_rest(tmp_path):
     reasons = {p.name: why for p, why in result.skipped}
     assert set(reasons) == {"carla", "con espacio", "suelto.ipynb"}
     assert "notebook" in reasons["carla"] and "identificador" in reasons["con espacio"]
+
+
+def _notebook(path, text="{}"):
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_folder_link_is_refused_not_graded_as_a_phantom(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea.ipynb")
+    (src / "fantasma").symlink_to(src / "ana")
+    (src / "ana2").mkdir()
+    (src / "ana2" / "tarea").symlink_to(src / "ana")
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    assert [s for s, _ in result.taken] == ["ana"]
+    reasons = {p.name: why for p, why in result.skipped}
+    assert "enlace simbólico" in reasons["fantasma"] and "«fantasma»" in reasons["fantasma"]
+    assert "ana2" in reasons["ana2"] and "enlace simbólico" in reasons["ana2"]
+    assert not (tmp_path / "curso" / "submitted" / "fantasma").exists()
+    assert read_manifest(tmp_path / "curso", "tarea")["ana2"]["status"] == "rechazada"
+
+
+def test_accented_ids_are_normalised_to_nfc_and_kept(tmp_path):
+    src = tmp_path / "entregas"
+    decomposed = unicodedata.normalize("NFD", "josé")
+    assert decomposed != "josé"
+    _notebook(src / decomposed / "tarea.ipynb")
+    _notebook(src / "Zoë_2" / "tarea.ipynb")
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    assert {s for s, _ in result.taken} == {"josé", "Zoë_2"}
+    assert set(os.listdir(tmp_path / "curso" / "submitted")) == {"josé", "Zoë_2"}  # NFC on disk too
+    assert any("NFC" in note and "josé" in note for _, note in result.notes)
+
+
+def test_two_folders_with_the_same_normalised_id_are_both_refused(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "josé" / "tarea.ipynb")
+    _notebook(src / unicodedata.normalize("NFD", "josé") / "tarea.ipynb")
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    assert result.taken == []
+    assert len(result.skipped) == 2 and all("mismo identificador «josé»" in why for _, why in result.skipped)
+
+
+def test_large_files_are_refused_and_reported_and_sparse_ones_never_copied(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea.ipynb")
+    with open(src / "ana" / "disperso.bin", "wb") as fh:
+        fh.truncate(200 * 1024 * 1024)  # 200 MiB apparent, nothing on disk
+    (src / "ana" / "datos.csv").write_bytes(b"x" * (2 * 1024 * 1024))
+    (src / "ana" / "mas.csv").write_bytes(b"x" * (2 * 1024 * 1024))
+    result = collect_tree(src, tmp_path / "curso", "tarea", CollectLimits(max_file_mb=3, max_total_mb=3))
+    dest = tmp_path / "curso" / "submitted" / "ana" / "tarea"
+    assert sorted(p.name for p in dest.iterdir()) == ["datos.csv", "tarea.ipynb", "timestamp.txt"]
+    notes = " | ".join(note for _, note in result.notes)
+    assert "ana: «disperso.bin» ocupa 200,0 MiB, más que el límite de 3 MiB por fichero" in notes
+    assert "ana: «mas.csv» supera el límite de 3 MiB por entrega" in notes
+
+
+def test_a_notebook_too_large_refuses_the_submission_with_the_reason(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea.ipynb", "x" * (2 * 1024 * 1024))
+    result = collect_tree(src, tmp_path / "curso", "tarea", CollectLimits(max_file_mb=1))
+    assert result.taken == []
+    why = read_manifest(tmp_path / "curso", "tarea")["ana"]["note"]
+    assert "tarea.ipynb" in why and "límite de 1 MiB" in why
+
+
+def test_the_submission_time_is_collects_never_the_students(tmp_path):
+    src = tmp_path / "entregas"
+    notebook = _notebook(src / "ana" / "tarea.ipynb")
+    (src / "ana" / "timestamp.txt").write_text("2000-01-01 00:00:00.000000 UTC", encoding="utf-8")
+    arrived = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc).timestamp()
+    os.utime(notebook, (arrived, arrived))
+    _notebook(src / "beto" / "tarea.ipynb")
+    future = time.time() + 86400 * 365
+    os.utime(src / "beto" / "tarea.ipynb", (future, future))
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    stamp = (tmp_path / "curso" / "submitted" / "ana" / "tarea" / "timestamp.txt").read_text(encoding="utf-8")
+    assert stamp == "2026-11-20 10:00:00.000000 UTC"
+    assert read_manifest(tmp_path / "curso", "tarea")["ana"]["submitted_at"] == stamp
+    assert any("ana: se descarta el «timestamp.txt» entregado" in note for _, note in result.notes)
+    beto = read_manifest(tmp_path / "curso", "tarea")["beto"]["submitted_at"]
+    assert beto < nbgrader_timestamp(time.time() + 60), "a modification time in the future is not believed"
+    collect_tree(src, tmp_path / "ahora", "tarea", time_from="now")
+    assert read_manifest(tmp_path / "ahora", "tarea")["ana"]["submitted_at"] >= nbgrader_timestamp(time.time() - 60)
+
+
+def test_a_misnamed_notebook_is_taken_with_a_note_or_refused_when_ambiguous(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea (1).ipynb")
+    _notebook(src / "beto" / "Copia de tarea.ipynb")
+    _notebook(src / "beto" / "tarea (2).ipynb")
+    _notebook(src / "carla" / "tarea.ipynb")
+    _notebook(src / "carla" / "borrador.ipynb")
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    assert sorted(s for s, _ in result.taken) == ["ana", "carla"]
+    ana = tmp_path / "curso" / "submitted" / "ana" / "tarea"
+    assert sorted(p.name for p in ana.iterdir()) == ["tarea.ipynb", "timestamp.txt"]
+    manifest = read_manifest(tmp_path / "curso", "tarea")
+    assert (
+        manifest["ana"]["note"]
+        == "se entregó «tarea (1).ipynb» en lugar de «tarea.ipynb»; se calificó como «tarea.ipynb»"
+    )
+    assert manifest["beto"]["status"] == "rechazada"
+    assert (
+        "«Copia de tarea.ipynb»" in manifest["beto"]["note"]
+        and "ninguno se llama «tarea.ipynb»" in manifest["beto"]["note"]
+    )
+    assert any(p.name == "beto" and "beto: entregó varios notebooks" in why for p, why in result.skipped)
+    assert manifest["carla"]["note"] == "" and manifest["carla"]["status"] == "recogida"
+
+
+def test_links_and_fifos_inside_a_folder_are_reported_not_taken(tmp_path):
+    secret = tmp_path / "secreto.txt"
+    secret.write_text("clave", encoding="utf-8")
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea.ipynb")
+    (src / "ana" / "robado.txt").symlink_to(secret)
+    os.mkfifo(src / "ana" / "tuberia")
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    dest = tmp_path / "curso" / "submitted" / "ana" / "tarea"
+    assert sorted(p.name for p in dest.iterdir()) == ["tarea.ipynb", "timestamp.txt"]
+    notes = [note for _, note in result.notes]
+    assert "ana: «robado.txt» es un enlace simbólico: no se recoge" in notes
+    assert "ana: «tuberia» no es un fichero normal: no se recoge" in notes

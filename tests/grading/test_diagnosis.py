@@ -3,9 +3,17 @@
 from __future__ import annotations
 
 import nbformat
+import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
 
-from course_utils.tools.grading.diagnosis import NETWORK_NOTE, explain, feedback_note, note_in_notebooks
+from course_utils.tools.grading.diagnosis import (
+    CELL_TIMEOUT_LOG,
+    NETWORK_NOTE,
+    RAISED_INTERRUPT,
+    explain,
+    feedback_note,
+    note_in_notebooks,
+)
 from course_utils.tools.grading.limits import GradingLimits
 
 LIMITS = GradingLimits(notebook_timeout=77, memory_mb=123)
@@ -53,3 +61,38 @@ def test_feedback_note_carries_reason_and_review(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("1")]), tmp_path / "tarea.ipynb")
     note_in_notebooks(tmp_path, "", "copia sospechosa")
     assert "copia sospechosa" in nbformat.read(tmp_path / "tarea.ipynb", as_version=4).cells[0].source
+
+
+def test_a_raised_keyboard_interrupt_is_not_the_time_limit(tmp_path):
+    folder = _graded(tmp_path, "KeyboardInterrupt", "")
+    raised = explain("[AutogradeApp | INFO] Converting notebook\n", False, LIMITS, graded=True, notebook_dir=folder)
+    assert raised == f"ej1: {RAISED_INTERRUPT}" and "tiempo máximo" not in raised
+    timed_out = explain(
+        f"[AutogradeApp | ERROR] {CELL_TIMEOUT_LOG} (60s).\n[AutogradeApp | ERROR] Interrupting kernel\n",
+        False,
+        GradingLimits(cell_timeout=60),
+        graded=True,
+        notebook_dir=folder,
+    )
+    assert timed_out == "ej1: superó el tiempo máximo por celda (60 s) y se interrumpió"
+
+
+@pytest.mark.parametrize(
+    ("ename", "evalue", "words"),
+    [
+        ("OSError", "[Errno 28] No space left on device", "se llenó su espacio de disco (límite de 321 MiB"),
+        ("OSError", "[Errno 27] File too large", "tamaño máximo por fichero (17 MiB)"),
+        ("BlockingIOError", "[Errno 11] Resource temporarily unavailable", "límite de 9 procesos"),
+        ("RuntimeError", "can't start new thread", "límite de 9 procesos"),
+    ],
+)
+def test_an_exhausted_limit_is_named(tmp_path, ename, evalue, words):
+    limits = GradingLimits(disk_mb=321, file_size_mb=17, max_processes=9)
+    note = explain("", False, limits, graded=True, notebook_dir=_graded(tmp_path, ename, evalue))
+    assert note.startswith("ej1: ") and words in note
+
+
+def test_a_bare_json_error_in_the_log_is_not_a_damaged_notebook():
+    note = explain("json.decoder.JSONDecodeError: Expecting value\n", False, LIMITS, graded=False)
+    assert "JSON válido" not in note
+    assert "JSON válido" in explain("nbformat.reader.NotJSONError: x\n", False, LIMITS, graded=False)

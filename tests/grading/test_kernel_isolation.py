@@ -23,6 +23,8 @@ from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.grading.sandbox import STUDENT_UID_BASE
 from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 
+pytestmark = pytest.mark.slow  # grades a class in the sandbox (deselected by `run.py test-fast`)
+
 LIMITS = GradingLimits(cell_timeout=60, notebook_timeout=240, max_processes=64, disk_mb=48)
 EJ2 = CORRECT["ej2_solucion"]
 

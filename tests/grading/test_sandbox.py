@@ -131,7 +131,15 @@ def _probe_report(root: Path) -> dict:
 
 def test_every_student_is_graded(graded):
     _, results, _ = graded
-    assert {s: r.score for s, r in results.items()} == {"ana": 3.0, "sonda": 3.0, "demonio": 3.0, "enlaces": 3.0}
+    # the probe (ctypes, _socket, /proc) and the daemon (fork, setsid) are flagged for review:
+    # their points are held until the teacher decides, not lost
+    assert {s: r.score + r.held for s, r in results.items()} == {
+        "ana": 3.0,
+        "sonda": 3.0,
+        "demonio": 3.0,
+        "enlaces": 3.0,
+    }
+    assert {s for s, r in results.items() if r.held} == {"sonda", "demonio"}
 
 
 def test_kernel_is_not_root_and_has_no_capabilities(graded):

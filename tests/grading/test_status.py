@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from course_utils.tools.grading.status import StudentResult, read_status, status_path, write_status
+from course_utils.tools.grading.status import StudentResult, merge_status, read_status, status_path, write_status
 
 
 def test_status_round_trip_keeps_reason_and_review(tmp_path):
@@ -24,3 +24,22 @@ def test_a_batch_note_reaches_every_row(tmp_path):
 
 def test_no_status_yet_is_empty(tmp_path):
     assert read_status(tmp_path, "tarea") == {}
+
+
+def test_a_subset_merges_into_the_class_record(tmp_path):
+    path = status_path(tmp_path, "tarea")
+    write_status(
+        path,
+        [
+            StudentResult("ana", "ok", 0.0, 3.0, 1.0, "", "importa la solución", 3.0),
+            StudentResult("beto", "ok", 1.0, 3.0, 1.0),
+        ],
+        note="sin sandbox",
+    )
+    merge_status(path, [StudentResult("beto", "ok", 3.0, 3.0, 2.0), StudentResult("carla", "fallo", 0.0, 3.0, 1.0)])
+    rows = read_status(tmp_path, "tarea")
+    assert set(rows) == {"ana", "beto", "carla"}
+    assert rows["ana"]["review"] == "importa la solución" and rows["ana"]["held"] == "3.0"
+    assert rows["ana"]["note"] == "sin sandbox", "a kept row keeps its own batch's note"
+    assert (rows["beto"]["score"], rows["beto"]["note"]) == ("3.0", ""), "the regraded row is the new one"
+    assert rows["carla"]["status"] == "fallo"
