@@ -54,8 +54,8 @@ DELEGATING: dict[str, dict[str, str]] = {
             "                    batch_size=batch_size, seed=seed)\n"
         ),
         "ej2_solucion": "from course_utils.batching import pad_collate\n",
-        # masked_mean stays in course_utils (notebooks 05 and 06 use it): an alias must score 0
-        "ej3_solucion": "from course_utils.batching import masked_mean\n",
+        # the encoders of notebooks 05 and 06 keep a private masked mean: an alias of it must score 0
+        "ej3_solucion": "from course_utils.models.contrastive import _mean_over_real_tokens as masked_mean\n",
     },
     "04_agresividad_dropout": {
         # the network and the evaluation used to ship in course_utils; importing them must fail

@@ -1,103 +1,99 @@
-"""Chapter 05's visible tests catch the canonical mistakes of exercises 3 and 4, and say so.
+"""Chapter 05 against its wrong-answer corpus (tests/wrong_answers/ch05.py), in this process.
 
-Each mistaken answer runs against the visible part of the graded test cell (before its hidden
-tests) in a fresh namespace with the chapter's imports; the solution passes the same cell,
-so a failure is the mistake, not the harness.
+The visible part of each graded cell must fail every mistake that declares words, with those
+words in its message (here the visible tests run alone, so the hidden test's message cannot
+stand in for them), and pass the solution and every correct variant. The hidden test, judged
+by the evaluator's in-process session (the same requests and JSON round trip as through the
+kernel), must take the points of every mistake and of every delegating answer, and give full
+points to the solution and every variant. The round trip (tests/test_grading_roundtrip.py)
+proves the same through the sandbox; this is the quick check while writing the tests.
 """
 
+import contextlib
+import io
+
+import nbformat
 import pytest
 
-import conftest as shared
-from conftest import graded_cell
+from conftest import ROOT
+from course_utils.tools.grading.evaluator.local import judge_cell
+from delegating_answers import DELEGATING
+from wrong_answers import corpus
 
 CHAPTER = "05_atencion_cruzada"
-IMPORTS = (
-    "import numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
-    "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n"
-)
+WRONG, VARIANTS = corpus(CHAPTER)
+_NB = nbformat.read(ROOT / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+_CELLS = {c.metadata["nbgrader"]["grade_id"]: c for c in _NB.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+_SETUP = [c.source for c in _NB.cells[:4] if c.cell_type == "code"]  # the parameters and the imports
+_SOLUTIONS = [g for g in _CELLS if g.endswith("_solucion")]
 
 
-def _cell(grade_id):
-    return graded_cell(CHAPTER, grade_id)
+def _namespace(grade_id: str, answer: str) -> dict:
+    """The notebook's imports, the solutions of the exercises before ``grade_id`` and ``answer``
+    (an answer that raises leaves its names undefined, as a failed cell does in the kernel)."""
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for source in _SETUP + [_CELLS[g].source for g in _SOLUTIONS[: _SOLUTIONS.index(grade_id)]]:
+            exec(source, namespace)  # noqa: S102 - the course's own notebook
+        with contextlib.suppress(Exception):
+            exec(answer, namespace)  # noqa: S102 - the corpus' answer
+    return namespace
 
 
-def _solution(grade_id):
-    return _cell(grade_id).replace("### BEGIN SOLUTION", "").replace("### END SOLUTION", "")
+def _visible(grade_id: str, answer: str) -> None:
+    namespace = _namespace(grade_id, answer)
+    test = _CELLS[grade_id.replace("_solucion", "_pruebas")].source.split("### BEGIN HIDDEN TESTS")[0]
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(test, namespace)  # noqa: S102 - the course's visible tests
 
 
-def run_visible_tests(exercise, answer):
-    shared.run_visible_tests(CHAPTER, exercise, answer, IMPORTS)
+def _hidden(grade_id: str, answer: str) -> tuple[float, float, str]:
+    cell = _CELLS[grade_id.replace("_solucion", "_pruebas")]
+    points = cell.metadata["nbgrader"]["points"]
+    verdict = judge_cell(cell.source, _namespace(grade_id, answer), grade_id, points)
+    return verdict.points, points, verdict.message
 
 
-EMPTY_FORWARD = """
-class CrossAttentionNormResidual(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.image_norm = nn.LayerNorm(dim)
-        self.text_norm = nn.LayerNorm(dim)
-
-    def forward(self, image, text, text_mask):
-        return image, text
-"""
-
-RESIDUAL_OF_NORMALISED = """
-class CrossAttentionNormResidual(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.image_norm = nn.LayerNorm(dim)
-        self.text_norm = nn.LayerNorm(dim)
-
-    def forward(self, image, text, text_mask):
-        img, txt = self.image_norm(image), self.text_norm(text)
-        s = (img @ txt.transpose(-2, -1)) / img.shape[-1] ** 0.5
-        image_att = s.masked_fill(~text_mask.unsqueeze(-2), float("-inf")).softmax(-1) @ txt
-        text_att = ((txt @ img.transpose(-2, -1)) / img.shape[-1] ** 0.5).softmax(-1) @ img
-        return img + image_att, txt + text_att
-"""
-
-ATTENTION_ON_RAW_INPUTS = """
-class CrossAttentionNormResidual(nn.Module):
-    def __init__(self, dim):
-        super().__init__()
-        self.image_norm = nn.LayerNorm(dim)
-        self.text_norm = nn.LayerNorm(dim)
-
-    def forward(self, image, text, text_mask):
-        s = (image @ text.transpose(-2, -1)) / image.shape[-1] ** 0.5
-        image_att = s.masked_fill(~text_mask.unsqueeze(-2), float("-inf")).softmax(-1) @ text
-        text_att = ((text @ image.transpose(-2, -1)) / image.shape[-1] ** 0.5).softmax(-1) @ image
-        return image + image_att, text + text_att
-"""
-
-NO_MASK_V0 = """
-class CrossAttentionV0(nn.Module):
-    def forward(self, image, text, text_mask):
-        scale = image.shape[-1] ** -0.5
-        image_out = ((image @ text.transpose(-2, -1)) * scale).softmax(-1) @ text
-        text_out = ((text @ image.transpose(-2, -1)) * scale).softmax(-1) @ image
-        return image_out, text_out
-"""
+_MISTAKES = [(g, w) for g, answers in WRONG.items() for w in answers]
+_NAMED = [(g, w) for g, w in _MISTAKES if w.visible]
+_VARIANTS = [(g, i, src) for g, sources in VARIANTS.items() for i, src in enumerate(sources)]
 
 
-@pytest.mark.parametrize("exercise", [3, 4])
-def test_the_solution_passes_its_visible_tests(exercise):
-    run_visible_tests(exercise, _solution(f"ej{exercise}_solucion"))
+def test_the_corpus_covers_every_exercise():
+    assert set(WRONG) == set(VARIANTS) == set(_SOLUTIONS)
+    assert all(len(WRONG[g]) >= 3 and VARIANTS[g] for g in _SOLUTIONS)
 
 
-@pytest.mark.parametrize(
-    "answer, message",
-    [
-        (EMPTY_FORWARD, "la salida es igual a la entrada: falta sumar la atención"),
-        (RESIDUAL_OF_NORMALISED, "la residual suma la entrada ORIGINAL"),
-        (ATTENTION_ON_RAW_INPUTS, "la atención usa las entradas NORMALIZADAS"),
-    ],
-    ids=["empty_forward", "residual_of_normalised", "attention_on_raw_inputs"],
-)
-def test_exercise_4_visible_test_names_the_mistake(answer, message):
-    with pytest.raises(AssertionError, match=message):
-        run_visible_tests(4, answer)
+@pytest.mark.parametrize("grade_id", _SOLUTIONS)
+def test_the_solution_passes_visible_and_hidden_tests(grade_id):
+    _visible(grade_id, _CELLS[grade_id].source)
+    points, full, message = _hidden(grade_id, _CELLS[grade_id].source)
+    assert points == full, message
 
 
-def test_exercise_3_visible_test_names_the_missing_mask():
-    with pytest.raises(AssertionError, match="no has aplicado la máscara"):
-        run_visible_tests(3, NO_MASK_V0)
+@pytest.mark.parametrize("grade_id, mistake", _NAMED, ids=[f"{g}-{w.name}" for g, w in _NAMED])
+def test_the_visible_test_names_the_mistake(grade_id, mistake):
+    with pytest.raises(AssertionError) as failure:
+        _visible(grade_id, mistake.source)
+    missing = [w for w in mistake.visible if w.lower() not in str(failure.value).lower()]
+    assert not missing, f"falta {missing} en: {failure.value}"
+
+
+@pytest.mark.parametrize("grade_id, mistake", _MISTAKES, ids=[f"{g}-{w.name}" for g, w in _MISTAKES])
+def test_the_hidden_test_takes_the_points_of_the_mistake(grade_id, mistake):
+    points, full, message = _hidden(grade_id, mistake.source)
+    must_lose = full if mistake.loses is None else mistake.loses
+    assert full - points >= must_lose and message, (points, message)
+
+
+@pytest.mark.parametrize("grade_id, index, source", _VARIANTS, ids=[f"{g}-variante{i + 1}" for g, i, _ in _VARIANTS])
+def test_a_correct_variant_keeps_every_point(grade_id, index, source):
+    _visible(grade_id, source)
+    points, full, message = _hidden(grade_id, source)
+    assert points == full, message
+
+
+@pytest.mark.parametrize("grade_id", sorted(DELEGATING[CHAPTER]))
+def test_delegating_to_course_code_scores_zero(grade_id):
+    points, _, message = _hidden(grade_id, DELEGATING[CHAPTER][grade_id])
+    assert points == 0, message

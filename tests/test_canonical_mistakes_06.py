@@ -1,106 +1,99 @@
-"""Chapter 06: each visible test cell catches the mistake its section teaches, and names it.
+"""Chapter 06 against its wrong-answer corpus (tests/wrong_answers/ch06.py), in this process.
 
-Each mistaken answer runs against the visible part of the graded cell (before its hidden
-tests) in a fresh namespace with the chapter's imports; the solution passes the same cell.
+The visible part of each graded cell must fail every mistake that declares words, with those
+words in its message (here the visible tests run alone, so the hidden test's message cannot
+stand in for them), and pass the solution and every correct variant. The hidden test, judged
+by the evaluator's in-process session (the same requests and JSON round trip as through the
+kernel), must take the points of every mistake and of every delegating answer, and give full
+points to the solution and every variant. The round trip (tests/test_grading_roundtrip.py)
+proves the same through the sandbox; this is the quick check while writing the tests.
 """
 
+import contextlib
+import io
+
+import nbformat
 import pytest
 
-import conftest as shared
-from conftest import graded_cell
+from conftest import ROOT
+from course_utils.tools.grading.evaluator.local import judge_cell
+from delegating_answers import DELEGATING
+from wrong_answers import corpus
 
 CHAPTER = "06_vit_clip"
-IMPORTS = (
-    "import math\nimport numpy as np\nimport torch\nimport torch.nn.functional as F\nfrom torch import nn\n"
-    "from course_utils.checks import check_close, check_shape, check_true, visible_tests_passed\n"
-    "from course_utils.models.vit import patch_embed_as_linear, patchify\n"
-)
+WRONG, VARIANTS = corpus(CHAPTER)
+_NB = nbformat.read(ROOT / "solutions" / CHAPTER / f"{CHAPTER}.ipynb", as_version=4)
+_CELLS = {c.metadata["nbgrader"]["grade_id"]: c for c in _NB.cells if c.metadata.get("nbgrader", {}).get("grade_id")}
+_SETUP = [c.source for c in _NB.cells[:4] if c.cell_type == "code"]  # the parameters and the imports
+_SOLUTIONS = [g for g in _CELLS if g.endswith("_solucion")]
 
 
-def _cell(grade_id):
-    return graded_cell(CHAPTER, grade_id)
+def _namespace(grade_id: str, answer: str) -> dict:
+    """The notebook's imports, the solutions of the exercises before ``grade_id`` and ``answer``
+    (an answer that raises leaves its names undefined, as a failed cell does in the kernel)."""
+    namespace: dict = {}
+    with contextlib.redirect_stdout(io.StringIO()):
+        for source in _SETUP + [_CELLS[g].source for g in _SOLUTIONS[: _SOLUTIONS.index(grade_id)]]:
+            exec(source, namespace)  # noqa: S102 - the course's own notebook
+        with contextlib.suppress(Exception):
+            exec(answer, namespace)  # noqa: S102 - the corpus' answer
+    return namespace
 
 
-def run_visible_tests(exercise, answer):
-    shared.run_visible_tests(CHAPTER, exercise, answer, IMPORTS)
+def _visible(grade_id: str, answer: str) -> None:
+    namespace = _namespace(grade_id, answer)
+    test = _CELLS[grade_id.replace("_solucion", "_pruebas")].source.split("### BEGIN HIDDEN TESTS")[0]
+    with contextlib.redirect_stdout(io.StringIO()):
+        exec(test, namespace)  # noqa: S102 - the course's visible tests
 
 
-NO_POSITIONS = """
-def add_class_token(patches, cls_token, positions):
-    return torch.cat([cls_token.expand(patches.shape[0], -1, -1), patches], dim=1)
-"""
-
-IGNORES_POSITIVES = """
-def clip_loss(logits, positives):
-    targets = torch.arange(len(logits))
-    return (F.cross_entropy(logits, targets) + F.cross_entropy(logits.T, targets)) / 2
-"""
-
-ROWS_ONLY = """
-def clip_loss(logits, positives):
-    weights = positives.float() / positives.float().sum(1, keepdim=True)
-    rows = -(weights * logits.log_softmax(dim=1)).sum(1).mean()
-    columns = -(weights * logits.log_softmax(dim=0)).sum(0).mean()
-    return (rows + columns) / 2
-"""
-
-NO_NORMALISATION = """
-def zero_shot_predict(image_embeddings, prompt_embeddings):
-    return (image_embeddings @ prompt_embeddings.mean(dim=1).T).argmax(dim=1)
-"""
-
-AVERAGE_BEFORE_NORMALISING = """
-def zero_shot_predict(image_embeddings, prompt_embeddings):
-    classes = F.normalize(prompt_embeddings.mean(dim=1), dim=-1)
-    return (F.normalize(image_embeddings, dim=-1) @ classes.T).argmax(dim=1)
-"""
-
-SCALE_NOT_IN_LOG_SPACE = """
-class LearnableTemperature(nn.Module):
-    def __init__(self, temperature=0.07, max_scale=100.0):
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(1 / temperature))
-        self.max_scale = max_scale
-
-    def forward(self):
-        return self.log_scale.clamp(max=self.max_scale)
-"""
-
-NOT_CLAMPED = """
-class LearnableTemperature(nn.Module):
-    def __init__(self, temperature=0.07, max_scale=100.0):
-        super().__init__()
-        self.log_scale = nn.Parameter(torch.tensor(math.log(1 / temperature)))
-        self.max_scale = max_scale
-
-    def forward(self):
-        return self.log_scale.exp()
-"""
+def _hidden(grade_id: str, answer: str) -> tuple[float, float, str]:
+    cell = _CELLS[grade_id.replace("_solucion", "_pruebas")]
+    points = cell.metadata["nbgrader"]["points"]
+    verdict = judge_cell(cell.source, _namespace(grade_id, answer), grade_id, points)
+    return verdict.points, points, verdict.message
 
 
-MISTAKES = {
-    "class token and no positions": (2, NO_POSITIONS, "¿sumas las posiciones"),
-    "multi-positive loss that ignores the positives": (4, IGNORES_POSITIVES, "ignora `positives`"),
-    "columns normalised by the rows' counts": (4, ROWS_ONLY, "cada columna entre los suyos"),
-    "zero-shot without normalising": (5, NO_NORMALISATION, "normaliza"),
-    "zero-shot that averages the prompts before normalising them": (
-        5,
-        AVERAGE_BEFORE_NORMALISING,
-        "normaliza cada prompt antes de promediar",
-    ),
-    "temperature stored as the scale, not its log": (3, SCALE_NOT_IN_LOG_SPACE, "espacio logarítmico"),
-    "temperature without the clamp": (3, NOT_CLAMPED, "recortar"),
-}
+_MISTAKES = [(g, w) for g, answers in WRONG.items() for w in answers]
+_NAMED = [(g, w) for g, w in _MISTAKES if w.visible]
+_VARIANTS = [(g, i, src) for g, sources in VARIANTS.items() for i, src in enumerate(sources)]
 
 
-@pytest.mark.parametrize("mistake", MISTAKES)
-def test_the_visible_test_names_the_canonical_mistake(mistake):
-    exercise, answer, message = MISTAKES[mistake]
+def test_the_corpus_covers_every_exercise():
+    assert set(WRONG) == set(VARIANTS) == set(_SOLUTIONS)
+    assert all(len(WRONG[g]) >= 3 and VARIANTS[g] for g in _SOLUTIONS)
+
+
+@pytest.mark.parametrize("grade_id", _SOLUTIONS)
+def test_the_solution_passes_visible_and_hidden_tests(grade_id):
+    _visible(grade_id, _CELLS[grade_id].source)
+    points, full, message = _hidden(grade_id, _CELLS[grade_id].source)
+    assert points == full, message
+
+
+@pytest.mark.parametrize("grade_id, mistake", _NAMED, ids=[f"{g}-{w.name}" for g, w in _NAMED])
+def test_the_visible_test_names_the_mistake(grade_id, mistake):
     with pytest.raises(AssertionError) as failure:
-        run_visible_tests(exercise, answer)
-    assert message in str(failure.value)
+        _visible(grade_id, mistake.source)
+    missing = [w for w in mistake.visible if w.lower() not in str(failure.value).lower()]
+    assert not missing, f"falta {missing} en: {failure.value}"
 
 
-@pytest.mark.parametrize("exercise", sorted({e for e, _, _ in MISTAKES.values()}))
-def test_the_solution_passes_the_same_visible_tests(exercise):
-    run_visible_tests(exercise, _cell(f"ej{exercise}_solucion"))
+@pytest.mark.parametrize("grade_id, mistake", _MISTAKES, ids=[f"{g}-{w.name}" for g, w in _MISTAKES])
+def test_the_hidden_test_takes_the_points_of_the_mistake(grade_id, mistake):
+    points, full, message = _hidden(grade_id, mistake.source)
+    must_lose = full if mistake.loses is None else mistake.loses
+    assert full - points >= must_lose and message, (points, message)
+
+
+@pytest.mark.parametrize("grade_id, index, source", _VARIANTS, ids=[f"{g}-variante{i + 1}" for g, i, _ in _VARIANTS])
+def test_a_correct_variant_keeps_every_point(grade_id, index, source):
+    _visible(grade_id, source)
+    points, full, message = _hidden(grade_id, source)
+    assert points == full, message
+
+
+@pytest.mark.parametrize("grade_id", sorted(DELEGATING[CHAPTER]))
+def test_delegating_to_course_code_scores_zero(grade_id):
+    points, _, message = _hidden(grade_id, DELEGATING[CHAPTER][grade_id])
+    assert points == 0, message
