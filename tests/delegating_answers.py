@@ -33,11 +33,19 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return _fk.feature_extractor(model, layer_name)\n"
         ),
         "ej3_solucion": "from course_utils.models.fusion_nets import IntermediateFusion\n",
-        # ThreeBranchFusion stays in course_utils (notebook 03 trains it): subclassing must score 0
+        # ThreeBranchFusion left course_utils; notebook 03 trains the generic MultiInputNet, and a
+        # wrapper around it (branches first, then MultiInputNet's paths and head) must score 0
         "ej4_solucion": (
-            "from course_utils.models import fusion_nets as _fn\n\n\n"
-            "class ThreeBranchFusion(_fn.ThreeBranchFusion):\n"
-            "    pass\n"
+            "from course_utils.models.fusion_nets import MultiInputNet as _Net\n\n\n"
+            "class ThreeBranchFusion(nn.Module):\n"
+            "    def __init__(self, branches, branch_dims, fusion_dim=32, merge='concat', hidden=64, n_classes=10):\n"
+            "        super().__init__()\n"
+            "        if merge not in ('concat', 'sum'):\n"
+            "            raise ValueError(merge)\n"
+            "        self.branches = nn.ModuleList(branches)\n"
+            "        self.net = _Net(list(branch_dims), list(branch_dims), fusion_dim, hidden, n_classes)\n\n"
+            "    def forward(self, *inputs):\n"
+            "        return self.net(*[b(x) for b, x in zip(self.branches, inputs)])\n"
         ),
         "ej5_solucion": "from course_utils.robustness import robustness_auc\n",
         "ej6_solucion": (

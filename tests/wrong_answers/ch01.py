@@ -537,8 +537,11 @@ WRONG = {
     "ej1_solucion": [
         Wrong("concatena sobre el lote (dim=0)", CONCAT_OVER_THE_BATCH, visible=("no sobre el lote",)),
         Wrong("concatena en dim=1 (falla con secuencias (B, T, d))", CONCAT_ON_AXIS_1),
-        Wrong("sin comprobaciones: RuntimeError de torch en lugar de ValueError", CONCAT_WITHOUT_CHECKS,
-              visible=("debía lanzar ValueError",)),
+        Wrong(
+            "sin comprobaciones: RuntimeError de torch en lugar de ValueError",
+            CONCAT_WITHOUT_CHECKS,
+            visible=("debía lanzar ValueError",),
+        ),
         Wrong("la lista vacía devuelve un tensor vacío", CONCAT_EMPTY_LIST_ALLOWED),
     ],
     "ej2_solucion": [
@@ -549,8 +552,11 @@ WRONG = {
         Wrong("sin comprobar las formas (RuntimeError)", NO_SHAPE_CHECK, visible=("debía lanzar ValueError",)),
     ],
     "ej3_solucion": [
-        Wrong("pesos sobre las características", WEIGHTS_OVER_FEATURES,
-              visible=("la media ponderada debe pesar y sumar sobre las modalidades",)),
+        Wrong(
+            "pesos sobre las características",
+            WEIGHTS_OVER_FEATURES,
+            visible=("la media ponderada debe pesar y sumar sobre las modalidades",),
+        ),
         Wrong("logits iniciales aleatorios", RANDOM_INITIAL_LOGITS, visible=("los pesos iniciales",)),
         Wrong("no comprueba el número de entradas", NO_CHECK_OF_THE_NUMBER_OF_INPUTS),
         Wrong("pesos con .data (sin gradiente)", WEIGHTS_DETACHED, visible=("no llega gradiente",)),
@@ -564,8 +570,11 @@ WRONG = {
         Wrong("softmax sobre las características", GATE_SOFTMAX, visible=("sigmoide",)),
     ],
     "ej5_solucion": [
-        Wrong("sin añadir el 1", TENSOR_FUSION_WITHOUT_THE_1,
-              visible=("falta añadir el 1 a cada vector antes del producto exterior",)),
+        Wrong(
+            "sin añadir el 1",
+            TENSOR_FUSION_WITHOUT_THE_1,
+            visible=("falta añadir el 1 a cada vector antes del producto exterior",),
+        ),
         Wrong("el 1 al principio", TENSOR_FUSION_1_PREPENDED, visible=("filas de [a, 1] por [b, 1]",)),
         Wrong("aplanado por columnas (b ⊗ a)", TENSOR_FUSION_COLUMN_MAJOR, visible=("filas de [a, 1] por [b, 1]",)),
         Wrong("pasa por NumPy (sin gradiente)", TENSOR_FUSION_THROUGH_NUMPY),
@@ -573,8 +582,11 @@ WRONG = {
     ],
     "ej6_solucion": [
         Wrong("'tensor' sin el + 1", TENSOR_DIM_WITHOUT_THE_1, visible=("(2+1)(3+1) = 12",)),
-        Wrong("'sum' con tamaños distintos devuelve el mayor", SUM_OF_UNEQUAL_SIZES_ALLOWED,
-              visible=("debía lanzar ValueError",)),
+        Wrong(
+            "'sum' con tamaños distintos devuelve el mayor",
+            SUM_OF_UNEQUAL_SIZES_ALLOWED,
+            visible=("debía lanzar ValueError",),
+        ),
         Wrong("la lista vacía da 0", EMPTY_LIST_ALLOWED),
         Wrong("un método desconocido devuelve None", UNKNOWN_METHOD_RETURNS_NONE),
     ],
