@@ -12,6 +12,7 @@ from course_utils.tools.grading.diagnosis import (
     RAISED_INTERRUPT,
     explain,
     feedback_note,
+    kernel_exit_note,
     note_in_notebooks,
 )
 from course_utils.tools.grading.limits import GradingLimits
@@ -96,3 +97,21 @@ def test_a_bare_json_error_in_the_log_is_not_a_damaged_notebook():
     note = explain("json.decoder.JSONDecodeError: Expecting value\n", False, LIMITS, graded=False)
     assert "JSON válido" not in note
     assert "JSON válido" in explain("nbformat.reader.NotJSONError: x\n", False, LIMITS, graded=False)
+
+
+def test_how_a_kernel_ended_is_told_with_its_death(tmp_path):
+    folder = _graded(tmp_path, "DeadKernelError", "")
+    (tmp_path / "b").mkdir()
+    note = explain("", False, LIMITS, graded=True, notebook_dir=folder, kernel_exits=[137, 3])
+    assert note.endswith(
+        "el kernel recibió SIGKILL (memoria del sistema agotada o una señal), luego terminó él "
+        "mismo con el código 3 (sys.exit/os._exit)"
+    )
+    assert "memoria" in kernel_exit_note([134], LIMITS) and "123 MiB" in kernel_exit_note([134], LIMITS)
+    # no death in the notebook: an exit status alone adds nothing
+    assert (
+        explain(
+            "", False, LIMITS, graded=True, notebook_dir=_graded(tmp_path / "b", "ValueError", ""), kernel_exits=[0]
+        )
+        == ""
+    )

@@ -128,6 +128,7 @@ CLASS = {
     "interrumpe": {"ej1_solucion": "raise KeyboardInterrupt\n" + CORRECT["ej1_solucion"], "ej2_solucion": EJ2},
     "ipc_enlaces": {"ej1_solucion": IPC_LINKS + CORRECT["ej1_solucion"], "ej2_solucion": "import os\nos._exit(0)"},
     "lanzador": {"ej1_solucion": LOOKS + CORRECT["ej1_solucion"], "ej2_solucion": EJ2},
+    "senal": {"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", "ej2_solucion": EJ2},
 }
 
 
@@ -176,7 +177,13 @@ def test_a_startup_file_written_before_a_restart_does_not_run_after_it(graded):
     assert after == {"arranque": False, "config": False, "alterado": "", "startup": [], "ls": [f"{ASSIGNMENT}.ipynb"]}
     # ej1 died with the kernel and was never defined by the student: only ej2 (2 points) counts
     assert results["arranque"].score + results["arranque"].held == 2.0
-    assert "kernel" in results["arranque"].reason
+    assert "el kernel terminó él mismo con el código 0" in results["arranque"].reason
+
+
+def test_a_kernel_death_says_how_the_kernel_ended(graded):
+    _, results = graded
+    assert "el kernel recibió SIGKILL" in results["senal"].reason
+    assert results["senal"].score + results["senal"].held == 2.0
 
 
 def test_links_in_the_ipc_folder_cannot_be_made_and_the_reason_is_true(graded):

@@ -64,6 +64,27 @@ LIMIT_NOTES = {
 }
 
 
+def kernel_exit_note(codes: list[int], limits: GradingLimits) -> str:
+    """What the exit statuses of kernels that ended by themselves say (Spanish; '' for none).
+    The sandbox passes the kernel's exit code on, and 128 + N when signal N ended it."""
+    told = []
+    for code in codes:
+        if code == 137:
+            why = "recibió SIGKILL (memoria del sistema agotada o una señal)"
+        elif code == 134:
+            why = f"abortó (SIGABRT; a menudo falta de memoria en una biblioteca, límite de {limits.memory_mb} MiB)"
+        elif code == 139:
+            why = "falló con una violación de segmento (SIGSEGV)"
+        elif code == 153:
+            why = f"superó el tamaño máximo por fichero ({limits.file_size_mb} MiB; SIGXFSZ)"
+        elif code > 128:
+            why = f"terminó por la señal {code - 128}"
+        else:
+            why = f"terminó él mismo con el código {code} (sys.exit/os._exit)"
+        told.append(why)
+    return "el kernel " + ", luego ".join(dict.fromkeys(told)) if told else ""
+
+
 def limit_reason(text: str, limits: GradingLimits) -> str:
     """The limit an error text shows was reached (Spanish), or '' when it shows none."""
     for needles, kind in LIMIT_ERRORS:
@@ -117,9 +138,16 @@ def notebook_notes(notebook_dir: Path, limits: GradingLimits, cell_timeouts: int
     return notes
 
 
-def explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool, notebook_dir: Path | None = None) -> str:
-    """Teacher-readable notes from nbgrader's log and the graded notebook; says why a student
-    got 0 when nothing was saved."""
+def explain(
+    output: str,
+    timed_out: bool,
+    limits: GradingLimits,
+    graded: bool,
+    notebook_dir: Path | None = None,
+    kernel_exits: list[int] | None = None,
+) -> str:
+    """Teacher-readable notes from nbgrader's log, the graded notebook and the exit statuses
+    of kernels that ended by themselves; says why a student got 0 when nothing was saved."""
     if timed_out:
         return f"superó el tiempo máximo por notebook ({limits.notebook_timeout} s); se le asigna 0"
     notes = list(dict.fromkeys(reason for needle, reason in PROBLEMS if needle in output))
@@ -129,6 +157,8 @@ def explain(output: str, timed_out: bool, limits: GradingLimits, graded: bool, n
         if any("kernel murió" in note for note in cell_notes):
             notes = [note for note in notes if "kernel murió" not in note]
         notes = list(dict.fromkeys(cell_notes + notes))
+    if kernel_exits and any("kernel murió" in note for note in notes):
+        notes.append(kernel_exit_note(kernel_exits, limits))
     if graded:
         return "; ".join(notes)
     if not notes:

@@ -14,7 +14,7 @@ from .collect import COLLECTED, TIMESTAMP, read_manifest
 from .diagnosis import NETWORK_NOTE, explain
 from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
-from .kernel import KERNEL_OUTPUT, config_lines
+from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, config_lines
 from .limits import GradingLimits
 from .process import NETWORK_LOG, grading_environment, run_limited
 from .sandbox import Sandbox
@@ -65,6 +65,14 @@ def _network_attempts(folder: Path) -> int:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
             return 0
         return fh.read(1_000_000).count(b"\n")
+
+
+def _exit_codes(path: Path) -> list[int]:
+    """The exit statuses the kernel manager recorded (a grader-owned file; empty when none)."""
+    try:
+        return [int(line) for line in path.read_text(encoding="utf-8").split() if line.lstrip("-").isdigit()]
+    except OSError:
+        return []
 
 
 def _tail(path: Path, size: int = 5000) -> str:
@@ -136,7 +144,12 @@ def grade_one(
         encoding="utf-8",
     )
     notes = explain(
-        result.output, result.timed_out, limits, scores is not None, ws / "autograded" / student / assignment
+        result.output,
+        result.timed_out,
+        limits,
+        scores is not None,
+        ws / "autograded" / student / assignment,
+        _exit_codes(ws / KERNEL_EXITS),
     )
     expected = ws / "submitted" / student / assignment / f"{assignment}.ipynb"
     if not expected.exists():

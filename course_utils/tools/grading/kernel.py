@@ -41,6 +41,7 @@ from .workspace import copy_regular_file, remove_tree
 KERNEL_HOME = "/tmp/home"  # the kernel's HOME inside the sandbox (on its /tmp quota)
 KERNEL_INPUT = "kernel-input"  # the workspace folder holding what is copied into the kernel's folder
 KERNEL_OUTPUT = "kernel-output.log"  # the kernel's own stdout/stderr, in the workspace (grader-owned)
+KERNEL_EXITS = "kernel-exits.log"  # exit status of each kernel that ended by itself (one per line)
 STUDENT_USER = "estudiante"  # USER/LOGNAME of the kernel: its uid has no passwd entry
 # Variables of the grader's environment that could make the kernel's Python or IPython load code
 # or configuration from somewhere: dropped, then set again (below) to safe values.
@@ -197,6 +198,16 @@ class SandboxedKernelManager(AsyncKernelManager):
                 break  # a kernel that died at start: nbclient reports it
             await asyncio.sleep(0.05)
         self._lock_ipc(sandbox, self._folder("ipc"))
+
+    async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
+        # a kernel already gone when nbgrader stops or restarts it ended by itself: keep its exit
+        # status (bwrap passes the kernel's code on, 128 + N for signal N) for the teacher's reason
+        process = getattr(self.provisioner, "process", None)
+        code = process.poll() if process is not None else None
+        if code is not None:
+            with open(Path(self.workspace) / KERNEL_EXITS, "a", encoding="utf-8") as fh:
+                fh.write(f"{code}\n")
+        await super()._async_shutdown_kernel(now=now, restart=restart)
 
 
 def config_lines(
