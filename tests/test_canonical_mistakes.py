@@ -3,6 +3,8 @@
 Each mistaken answer is run against the chapter's visible test cell (the part of the graded
 cell before its hidden tests) in a fresh namespace with the chapter's imports; the solution
 itself passes the same cell, so a failure here is the mistake, not the harness.
+Chapters 03 and 04 are judged against their whole wrong-answer corpus, visible and hidden
+tests, in test_canonical_mistakes_03_04.py.
 """
 
 import pytest
@@ -77,35 +79,6 @@ def modality_dropout(inputs, p, generator=None):
     return [x * keep[:, m].to(x.dtype).reshape(batch, *([1] * (x.dim() - 1))) for m, x in enumerate(inputs)]
 """
 
-NOT_STRATIFIED = """
-def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):
-    tf_tr, tf_te, em_tr, em_te, st_tr, st_te, y_tr, y_te = train_test_split(
-        tfidf, emb, style, labels, train_size=n_train, random_state=seed)
-    def tensors(*arrays):
-        return TensorDataset(*(torch.as_tensor(a) for a in arrays))
-    train = DataLoader(tensors(tf_tr, em_tr, st_tr, y_tr), batch_size=batch_size, shuffle=True,
-                       generator=torch.Generator().manual_seed(seed))
-    return train, DataLoader(tensors(tf_te, em_te, st_te, y_te), batch_size=batch_size)
-"""
-
-DROPOUT_ON_INPUTS = """
-class AggressionFusionNet(nn.Module):
-    def __init__(self, tfidf_dim, emb_dim, dropout=0.0, n_classes=2):
-        super().__init__()
-        def branch(sizes):   # Dropout antes de cada Linear: la primera apaga columnas de la entrada
-            layers = []
-            for d_in, d_out in zip(sizes[:-1], sizes[1:]):
-                layers += ([nn.Dropout(dropout)] if dropout else []) + [nn.Linear(d_in, d_out), nn.ReLU()]
-            return nn.Sequential(*layers)
-        self.tfidf_branch = branch([tfidf_dim, 256, 128, 64])
-        self.emb_branch = branch([emb_dim, 128, 64])
-        self.fusion = branch([128, 64, 32])
-        self.output = nn.Linear(32, n_classes)
-
-    def forward(self, tfidf, emb):
-        return self.output(self.fusion(torch.cat([self.tfidf_branch(tfidf), self.emb_branch(emb)], dim=-1)))
-"""
-
 CONCAT_OVER_THE_BATCH = """
 def fuse_concat(tensors):
     if len(tensors) == 0:
@@ -139,23 +112,6 @@ def robustness_auc(levels, accuracies):
     if np.any(np.diff(levels) <= 0):
         raise ValueError("niveles no crecientes")
     return float(np.sum((accuracies[1:] + accuracies[:-1]) / 2 * np.diff(levels)))   # sin dividir por el rango
-"""
-
-NO_EVAL_MODE = """
-from sklearn.metrics import accuracy_score, confusion_matrix
-
-
-def evaluate(model, loader):
-    preds, truth = [], []
-    with torch.no_grad():                       # sin gradientes, pero sin model.eval(): el dropout sigue activo
-        for tfidf, emb, y in loader:
-            preds.append(model(tfidf, emb).argmax(dim=-1))
-            truth.append(y)
-    y_pred, y_true = torch.cat(preds).numpy(), torch.cat(truth).numpy()
-    return {"accuracy": accuracy_score(y_true, y_pred),
-            "macro_f1": f1_score(y_true, y_pred, average="macro"),
-            "f1_aggressive": f1_score(y_true, y_pred, pos_label=1),
-            "confusion": confusion_matrix(y_true, y_pred, labels=[0, 1])}
 """
 
 MISTAKES = {
@@ -200,24 +156,6 @@ MISTAKES = {
         6,
         ALWAYS_KEEPS_MODALITY_0,
         "la que se conserva debe elegirse al azar, no siempre la primera",
-    ),
-    "train/test split without stratify": (
-        "03_minibatches_multimodales",
-        1,
-        NOT_STRATIFIED,
-        "¿Olvidaste stratify=labels en train_test_split?",
-    ),
-    "dropout on the inputs instead of after the hidden activations": (
-        "04_agresividad_dropout",
-        1,
-        DROPOUT_ON_INPUTS,
-        "El dropout está apagando las ENTRADAS (columnas TF-IDF o embeddings) antes de la primera capa",
-    ),
-    "evaluation left in training mode (no model.eval())": (
-        "04_agresividad_dropout",
-        2,
-        NO_EVAL_MODE,
-        "evalúa en modo entrenamiento: falta model.eval(), el dropout sigue activo",
     ),
 }
 
