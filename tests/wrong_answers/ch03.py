@@ -157,7 +157,7 @@ WRONG = {
             "def masked_mean(values, mask):\n"
             "    total = (values * mask.unsqueeze(-1)).sum(dim=1)\n"
             "    return total / mask.sum().clamp(min=1)\n",
-            visible=("relleno",),
+            visible=("denominador",),
         ),
         Wrong(
             "torch.where tras dividir entre 0: valor correcto, gradiente NaN en las filas vacías",
@@ -189,7 +189,7 @@ VARIANTS = {
         "    sampler = RandomSampler(train, generator=torch.Generator().manual_seed(seed))\n"
         "    return (DataLoader(train, batch_size=batch_size, sampler=sampler),\n"
         "            DataLoader(dataset(i_te), batch_size=batch_size))\n",
-        # a Dataset of its own that returns tuples
+        # a Dataset of its own that returns tuples (and a call to the course's set_seed, which is allowed)
         "class _Tuples(Dataset):\n"
         "    def __init__(self, *arrays):\n"
         "        self.arrays = [torch.tensor(a) for a in arrays]\n"
@@ -199,6 +199,7 @@ VARIANTS = {
         "        return tuple(a[i] for a in self.arrays)\n"
         "\n\n"
         "def make_minibatches(tfidf, emb, style, labels, n_train=512, batch_size=32, seed=0):\n"
+        "    set_seed(seed)   # la ayuda del curso para las semillas: no resuelve el ejercicio\n"
         "    parts = train_test_split(tfidf, emb, style, labels, train_size=n_train, stratify=labels,\n"
         "                             random_state=seed)\n"
         "    train, test = _Tuples(*parts[0::2]), _Tuples(*parts[1::2])\n"

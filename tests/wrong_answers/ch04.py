@@ -127,7 +127,7 @@ WRONG = {
         Wrong(
             "macro_f1 ponderada por el soporte (average='weighted')",
             _evaluate(macro='f1_score(y_true, y_pred, average="weighted")'),
-            visible=("macro",),
+            visible=("macro_f1", "weighted"),
         ),
         Wrong(
             "solo cuenta el último lote (la lista se reinicia en el bucle)",
