@@ -24,7 +24,7 @@ def test_the_first_hour_fills_the_answers_and_drops_only_the_test_cells():
     tests = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade")]
     assert tests and len(kept.cells) == len(nb.cells) - len(tests)
     assert not any(c.metadata.get("nbgrader", {}).get("grade") for c in kept.cells)
-    assert not any("raise NotImplementedError()" in c.source for c in kept.cells if c.cell_type == "code")
+    assert not any("Ejercicio sin hacer" in c.source for c in kept.cells if c.cell_type == "code")
     solved = {
         c.metadata.nbgrader.grade_id: c.source for c in kept.cells if c.metadata.get("nbgrader", {}).get("solution")
     }

@@ -168,3 +168,17 @@ def test_validate_names_the_failing_test_in_spanish(page, lab):
     assert "checks.py" not in text, f"the check helpers' frames must be hidden:\n{text}"
     note = page.evaluate("(el) => getComputedStyle(el, '::before').content", dialog)
     assert "pruebas ocultas" in note, f"the course's note is missing from the failure dialog: {note!r}"
+
+
+def test_validate_on_a_blank_exercise_says_what_to_write(page, lab):
+    """The blank release's stub names, in Spanish, the function to write (nbgrader's bare
+    ``NotImplementedError()`` said nothing); screenshot ``build/e2e/validate-en-blanco.png``."""
+    chapter = CHAPTERS[0]
+    path = _prepare_answer(lab, chapter, "en_blanco", {})
+    _open(page, lab, path)
+    dialog = _validate(page, "validate-en-blanco")
+    text = dialog.inner_text()
+    assert "validation-failed" in dialog.get_attribute("class"), text
+    assert (
+        "NotImplementedError: Ejercicio sin hacer: escribe el cuerpo de fuse_concat en lugar de esta línea" in text
+    ), f"the blank stub's Spanish message is missing from the dialog:\n{text}"
