@@ -74,3 +74,17 @@ def test_each_mistake_loses_the_points_with_its_reason(mistake, words):
 def test_a_cell_without_the_evaluators_function_is_the_courses_error():
     with pytest.raises(HiddenTestError):
         judge_cell("x = 1\n### BEGIN HIDDEN TESTS\ncheck_true(False, 'viejo')\n### END HIDDEN TESTS", {})
+
+
+def test_a_value_kept_in_the_kernel_shows_in_place_edits():
+    cell = """### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    xs = student.keep([torch.ones(2), torch.zeros(2)])
+    student.suma_en_sitio(xs)
+    check_close(fetch(xs)[0], torch.ones(2), "el primer tensor (no debe modificarse)")
+### END HIDDEN TESTS"""
+    honest = {"suma_en_sitio": lambda xs: xs[0] + xs[1]}
+    exec("def suma_en_sitio(xs):\n    xs[0] += xs[1]\n    return xs[0]", mutating := {})  # noqa: S102
+    assert judge_cell(cell, honest).points == 1
+    verdict = judge_cell(cell, mutating)
+    assert verdict.points == 0 and "no debe modificarse" in verdict.message, verdict

@@ -147,6 +147,9 @@ def handle(request: dict) -> dict:
             if request.get("keep"):
                 return {"ok": True, "value": {"ref": _refer(value).number, "kind": type(value).__name__}}
             return {"ok": True, "value": encode(value, _refer)}
+        if op == "keep":
+            value = _rebuild(request["value"])
+            return {"ok": True, "value": {"ref": _refer(value).number, "kind": type(value).__name__}}
         if op == "has":
             try:
                 _resolve(request["target"])

@@ -148,6 +148,12 @@ class Student:
             raise AttributeError(name)
         return Remote(self._session, {"name": name})
 
+    def keep(self, value: Any) -> Remote:
+        """``value`` (plain data) rebuilt in the kernel and kept there: pass the Remote to the
+        student's code, then ``fetch`` it to see what that code did to it (in-place edits)."""
+        answer = self._session.ask({"op": "keep", "value": _arg(value)})
+        return Remote(self._session, {"ref": answer["value"]["ref"]}, str(answer["value"].get("kind", "")))
+
     def has(self, name: str) -> bool:
         """Whether the notebook defines ``name``."""
         return self._session.ask({"op": "has", "target": {"name": name}})["value"] is True
