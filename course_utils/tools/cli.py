@@ -138,6 +138,12 @@ def _cmd_grade(args: argparse.Namespace) -> int:
             f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
             f"grading/{args.assignment}/status.csv); gradebook {'íntegro' if not problems else 'CON PROBLEMAS'}"
         )
+        held = [r.student for r in results if r.held]
+        if held:
+            print(
+                f"{len(held)} entregas para revisar a mano con sus puntos automáticos retenidos (0 en el gradebook): "
+                f"{', '.join(held)}; tras revisarlas: course grade release {args.assignment} --student ID…"
+            )
         for p in problems:
             print(f"  - {p}")
         return 1 if problems else 0
