@@ -79,7 +79,7 @@ def test_a_cell_without_the_evaluators_function_is_the_courses_error():
 def test_a_value_kept_in_the_kernel_shows_in_place_edits():
     cell = """### BEGIN HIDDEN TESTS
 def pruebas_ocultas(student):
-    xs = student.keep([torch.ones(2), torch.zeros(2)])
+    xs = student.keep([torch.ones(2), torch.full((2,), 2.0)])
     student.suma_en_sitio(xs)
     check_close(fetch(xs)[0], torch.ones(2), "el primer tensor (no debe modificarse)")
 ### END HIDDEN TESTS"""
