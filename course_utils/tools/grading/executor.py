@@ -14,7 +14,7 @@ from .collect import COLLECTED, TIMESTAMP, read_manifest
 from .diagnosis import NETWORK_NOTE, explain
 from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
-from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, config_lines
+from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, config_lines, unsandboxed_config_lines
 from .limits import GradingLimits
 from .process import NETWORK_LOG, grading_environment, run_limited
 from .sandbox import Sandbox
@@ -119,6 +119,9 @@ def grade_one(
             fh.write(
                 config_lines(sandbox.for_student(), ws, submission, notebooks, extra_files, disk_mb=limits.disk_mb)
             )
+    else:
+        with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
+            fh.write(unsandboxed_config_lines())
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command(
         "autograde",

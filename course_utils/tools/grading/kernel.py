@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import tempfile
 import time
 import uuid
 from pathlib import Path
@@ -38,6 +39,8 @@ from .process import NETWORK_LOG
 from .sandbox import NETGUARD_DIR, Sandbox
 from .workspace import copy_regular_file, remove_tree
 
+SANDBOXED = "course_utils.tools.grading.kernel.SandboxedKernelManager"
+UNSANDBOXED = "jupyter_client.manager.AsyncKernelManager"  # course grade --no-sandbox only
 KERNEL_HOME = "/tmp/home"  # the kernel's HOME inside the sandbox (on its /tmp quota)
 KERNEL_INPUT = "kernel-input"  # the workspace folder holding what is copied into the kernel's folder
 KERNEL_OUTPUT = "kernel-output.log"  # the kernel's own stdout/stderr, in the workspace (grader-owned)
@@ -104,6 +107,19 @@ class SandboxedKernelManager(AsyncKernelManager):
     disk_mb = Integer(1024, config=True, help="the kernel's disk quota: working folder, home and /tmp (MiB)")
     ready_timeout = Integer(120, config=True, help="seconds for a new kernel to create its sockets")
 
+    def _standalone(self, cwd: Path) -> None:
+        """Plain ``nbgrader autograde`` and formgrader's button (no ``course grade`` workspace):
+        a private scratch folder, the grading sandbox with a uid of its own, and the notebooks
+        of the folder nbgrader runs in as the only files that enter. Fails closed (no bwrap: no
+        kernel, with the reason)."""
+        if not self.workspace:
+            self.workspace = tempfile.mkdtemp(prefix="course-kernel-")
+        if not self.sandbox:
+            self.sandbox = Sandbox.for_grading().for_student().to_json()
+        if not self.submission:
+            self.submission = str(cwd)
+            self.notebooks = sorted(p.name for p in cwd.glob("*.ipynb") if p.is_file() and not p.is_symlink())
+
     def _folder(self, name: str) -> Path:
         path = Path(self.workspace) / name
         if not path.is_dir():
@@ -111,6 +127,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         return path
 
     async def _async_pre_start_kernel(self, **kw):
+        self._standalone(Path(os.path.realpath(kw.get("cwd") or os.getcwd())))
         self.transport = "ipc"
         ipc = self._folder("ipc")
         if not self.connection_file:
@@ -210,6 +227,14 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
 
+def unsandboxed_config_lines() -> str:
+    """``course grade --no-sandbox``: the teacher's explicit choice to run kernels without it."""
+    return (
+        "\n# --- added by course_utils.tools.grading: --no-sandbox, kernels run WITHOUT the sandbox ---\n"
+        f"c.ExecuteThenEvaluate.kernel_manager_class = {UNSANDBOXED!r}\n"
+    )
+
+
 def config_lines(
     sandbox: Sandbox,
     workspace: Path,
@@ -223,7 +248,7 @@ def config_lines(
     their working folder, on a ``disk_mb`` MiB quota."""
     return (
         "\n# --- added by course_utils.tools.grading: notebook kernels run in the bwrap sandbox ---\n"
-        "c.Execute.kernel_manager_class = 'course_utils.tools.grading.kernel.SandboxedKernelManager'\n"
+        f"c.ExecuteThenEvaluate.kernel_manager_class = {SANDBOXED!r}\n"
         f"c.SandboxedKernelManager.sandbox = {sandbox.to_json()!r}\n"
         f"c.SandboxedKernelManager.workspace = {str(workspace)!r}\n"
         f"c.SandboxedKernelManager.submission = {str(submission or '')!r}\n"

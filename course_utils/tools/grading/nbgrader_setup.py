@@ -14,6 +14,7 @@ from ..name_the_stub import NameTheStub
 from .evaluator.execute import ExecuteThenEvaluate
 from .evaluator.save_grades import SaveTrustedGrades
 from .hide_hidden_tests import HideHiddenTests
+from .kernel import SANDBOXED
 from .preprocessors import GuardGradedTests, StderrIsNotAFailure, TruncateLargeOutputs
 
 MISSING_CELL_NOTE = "# RESTAURADA AL CALIFICAR: la celda {cell_id} faltaba en la entrega.\n"
@@ -40,6 +41,10 @@ def configure(c) -> None:
     """Apply the course's grading and feedback steps to nbgrader's config object ``c``."""
     c.GenerateAssignment.preprocessors = release_steps()
     c.Autograde.autograde_preprocessors = autograde_steps()
+    # every kernel that autograding starts runs in the sandbox, whoever starts it (plain nbgrader,
+    # formgrader's button); `course grade` adds its per-student workspace, limits and uid, and
+    # only its explicit --no-sandbox runs kernels without it
+    c.ExecuteThenEvaluate.kernel_manager_class = SANDBOXED
     # a deleted grade cell comes back from the gradebook, and the teacher is told
     c.OverwriteCells.add_missing_cells = True
     c.OverwriteCells.missing_cell_notification = MISSING_CELL_NOTE
