@@ -17,6 +17,7 @@ import pytest
 
 from conftest import ROOT
 from course_utils.tools.grading.evaluator.local import judge_cell
+from course_utils.tools.grading.feedback import hidden_test_lines
 from delegating_answers import DELEGATING
 from wrong_answers import corpus
 
@@ -62,6 +63,16 @@ _VARIANTS = [(g, i, src) for g, sources in VARIANTS.items() for i, src in enumer
 def test_the_corpus_covers_every_exercise():
     assert set(WRONG) == set(VARIANTS) == set(_SOLUTIONS)
     assert all(len(WRONG[g]) >= 3 and VARIANTS[g] for g in _SOLUTIONS)
+
+
+def test_no_answer_of_the_corpus_contains_a_hidden_line():
+    """The round trip requires that no feedback page of the corpus' students quotes a hidden-test
+    line, not even one equal to the student's own line: the hidden lines must be specific enough
+    (``return out`` is inside ``return out_image, out_text``)."""
+    needles = hidden_test_lines(ROOT, CHAPTER)
+    answers = [w.source for _, w in _MISTAKES] + [src for _, _, src in _VARIANTS] + list(DELEGATING[CHAPTER].values())
+    lines = {line.strip() for source in answers for line in source.split("\n")}
+    assert not {(n, line) for n in needles for line in lines if n in line}
 
 
 @pytest.mark.parametrize("grade_id", _SOLUTIONS)

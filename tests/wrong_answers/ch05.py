@@ -229,6 +229,22 @@ WRONG = {
             + "        image_att = F.scaled_dot_product_attention(img, txt, txt, attn_mask=text_mask.unsqueeze(-2))\n"
             + "        return image + image_att, text + F.scaled_dot_product_attention(txt, img, img)\n",
         ),
+        # the case: the course's attention called from another thread (the verdict rests
+        # on the values, which are right; the kernel's watch must still see the call)
+        Wrong(
+            "delega en la atención del curso desde un hilo (threading.Thread)",
+            "import threading\n\nfrom course_utils.models.cross_attention import attend as _attend\n\n\n"
+            + _NR_INIT
+            + f"        {_NORMALISED}\n"
+            + "        out = {}\n\n"
+            + "        def work():\n"
+            + "            out['image'] = image + _attend(img, txt, txt, text_mask)[0]\n"
+            + "            out['text'] = text + _attend(txt, img, img)[0]\n\n"
+            + "        worker = threading.Thread(target=work)\n"
+            + "        worker.start()\n"
+            + "        worker.join()\n"
+            + "        return out['image'], out['text']\n",
+        ),
     ],
 }
 
