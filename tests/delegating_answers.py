@@ -79,13 +79,15 @@ DELEGATING: dict[str, dict[str, str]] = {
         ),
     },
     "05_atencion_cruzada": {
-        # the loss, Recall@K and attention stay in course_utils (training, retrieval, ablation):
-        # the hidden tests must catch an import, a wrapper or a call inside the student's class
-        "ej1_solucion": "from course_utils.models.contrastive import contrastive_loss\n",
+        # the loss, Recall@K and attention stay in course_utils as private implementations
+        # (training, retrieval, ablation) that return the right values: the hidden tests must
+        # catch an import, a wrapper or a call inside the student's class
+        "ej1_solucion": "from course_utils.models.contrastive import _symmetric_info_nce as contrastive_loss\n",
         "ej2_solucion": (
             "from course_utils import retrieval\n\n"
             "def recall_at_k(similarity, relevance, k):\n"
-            "    return retrieval.recall_at_k(similarity, relevance, k)\n"
+            "    best = retrieval._best_relevant_rank(np.asarray(similarity), np.asarray(relevance, dtype=bool))\n"
+            "    return float(np.mean(best < k))\n"
         ),
         "ej3_solucion": (
             "from course_utils.models.cross_attention import attend\n\n"
@@ -105,10 +107,20 @@ DELEGATING: dict[str, dict[str, str]] = {
         ),
     },
     "06_vit_clip": {
-        # PatchEmbed, add_class_token and the multi-positive loss stay (ViT, CLIP); zero-shot
-        # prediction used to live in models/clip.py
+        # the ViT cuts patches with patchify and a linear layer (the visible tests use both), the
+        # multi-positive loss stays private in models/contrastive.py (groups, not a positives
+        # matrix); add_class_token and zero-shot prediction used to live in models/vit.py, clip.py
         "ej1_solucion": (
-            "from course_utils.models.vit import PatchEmbed as _Course\n\nclass PatchEmbed(_Course):\n    pass\n"
+            "from course_utils.models.vit import patch_embed_as_linear, patchify\n\n"
+            "class PatchEmbed(nn.Module):\n"
+            "    def __init__(self, image_size=8, patch_size=2, in_channels=1, dim=64):\n"
+            "        super().__init__()\n"
+            "        if image_size % patch_size:\n"
+            "            raise ValueError('no divisible')\n"
+            "        self.patch_size, self.num_patches = patch_size, (image_size // patch_size) ** 2\n"
+            "        self.proj = nn.Conv2d(in_channels, dim, patch_size, patch_size)\n\n"
+            "    def forward(self, images):\n"
+            "        return patch_embed_as_linear(self)(patchify(images, self.patch_size))\n"
         ),
         "ej2_solucion": (
             "import course_utils.models.vit as _vit\n\n"
@@ -116,9 +128,9 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return _vit.add_class_token(patches, cls_token, positions)\n"
         ),
         "ej4_solucion": (
-            "from course_utils.models.contrastive import contrastive_loss as _loss\n\n"
+            "from course_utils.models.contrastive import _symmetric_info_nce as _loss\n\n"
             "def clip_loss(logits, positives):\n"
-            "    return _loss(logits, positives)\n"
+            "    return _loss(logits, positives.int().argmax(dim=1))\n"
         ),
         "ej5_solucion": "from course_utils.models.clip import zero_shot_predict\n",
         # the clamped log-space temperature lives in models/contrastive.py (LogitScale)
