@@ -88,3 +88,41 @@ def pruebas_ocultas(student):
     assert judge_cell(cell, honest).points == 1
     verdict = judge_cell(cell, mutating)
     assert verdict.points == 0 and "no debe modificarse" in verdict.message, verdict
+
+
+def test_own_work_catches_a_library_routine_under_its_c_name_and_a_thread():
+    cell = """### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    q = torch.randn(1, 2, 4, generator=torch.Generator().manual_seed(0))
+    out = own_work(student.atiende, q, q, q, name="atiende",
+                   forbidden=["torch.nn.functional.scaled_dot_product_attention"])
+    check_close(out, torch.softmax(q @ q.transpose(-2, -1) / 2.0, -1) @ q, "atiende")
+### END HIDDEN TESTS"""
+    own = "import torch\ndef atiende(q, k, v):\n    return torch.softmax(q @ k.transpose(-2, -1) / 2.0, -1) @ v\n"
+    library = (
+        "import torch.nn.functional as F\ndef atiende(q, k, v):\n    return F.scaled_dot_product_attention(q, k, v)\n"
+    )
+    threaded = (
+        "import threading, torch.nn.functional as F\n"
+        "def atiende(q, k, v):\n    box = []\n"
+        "    t = threading.Thread(target=lambda: box.append(F.scaled_dot_product_attention(q, k, v)))\n"
+        "    t.start(); t.join()\n    return box[0]\n"
+    )
+    verdicts = {}
+    for name, source in {"own": own, "library": library, "threaded": threaded}.items():
+        exec(source, namespace := {})  # noqa: S102 - the test's own code
+        verdicts[name] = judge_cell(cell, namespace)
+    assert verdicts["own"].points == 1, verdicts["own"]
+    for name in ("library", "threaded"):
+        assert verdicts[name].points == 0 and "ya resuelve el ejercicio" in verdicts[name].message, verdicts[name]
+
+
+def test_gradients_of_a_chosen_output():
+    cell = """### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    x = torch.ones(3)
+    g = gradients(student.dos, x, output=1)
+    check_close(g.input_grads[0], torch.full((3,), 3.0), "gradiente de la segunda salida")
+### END HIDDEN TESTS"""
+    assert judge_cell(cell, {"dos": lambda x: (2 * x, 3 * x)}).points == 1
+    assert judge_cell(cell, {"dos": lambda x: (2 * x, 2 * x)}).points == 0

@@ -79,16 +79,51 @@ def _resolve(target: dict) -> Any:
     raise WireError("destino no reconocido")
 
 
+def _resolve_dotted(name: str) -> Any:
+    """The object a dotted name designates (``torch.nn.functional.scaled_dot_product_attention``),
+    or None."""
+    import importlib
+
+    parts = name.split(".")
+    for cut in range(len(parts), 0, -1):
+        try:
+            obj = importlib.import_module(".".join(parts[:cut]))
+        except ImportError:
+            continue
+        try:
+            for attr in parts[cut:]:
+                obj = getattr(obj, attr)
+        except AttributeError:
+            return None
+        return obj
+    return None
+
+
 def _watched_call(fn, args, kwargs, forbidden: list[str]):
-    """Call ``fn`` and list the forbidden functions (``module.qualname`` prefixes) it reached."""
+    """Call ``fn`` and list the forbidden routines it reached: by the object the name designates
+    (a C function under another module's name, e.g. ``torch._C._nn``, is still caught) or by the
+    ``module.qualname`` prefix of the Python function running."""
     seen: set[str] = set()
+    objects = {}
+    for name in forbidden:
+        obj = _resolve_dotted(name)
+        if obj is not None:
+            objects[id(obj)] = name
+            code = getattr(getattr(obj, "forward", obj), "__code__", None)
+            if code is not None:
+                objects[id(code)] = name
 
     def profile(frame, event, arg):
         if event == "call":
             code = frame.f_code
-            module = frame.f_globals.get("__name__", "")
-            name = f"{module}.{code.co_qualname}"
+            if id(code) in objects:
+                seen.add(objects[id(code)])
+                return
+            name = f"{frame.f_globals.get('__name__', '')}.{code.co_qualname}"
         elif event == "c_call":
+            if id(arg) in objects:
+                seen.add(objects[id(arg)])
+                return
             name = f"{getattr(arg, '__module__', None) or ''}.{getattr(arg, '__qualname__', '')}"
         else:
             return
@@ -109,14 +144,15 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
     return result, sorted(seen)
 
 
-def _gradients(fn, args, kwargs, upstream):
+def _gradients(fn, args, kwargs, upstream, output=0):
     """Forward ``fn`` with float tensor arguments requiring grad, backward ``upstream`` (or a
-    sum), and report the output, the inputs' gradients and the parameters' gradients."""
+    sum) from output number ``output`` when it returns several, and report that output, the
+    inputs' gradients and the parameters' gradients."""
     import torch
 
     args = [a.detach().clone().requires_grad_(True) if _is_float_tensor(a) else a for a in args]
     out = fn(*args, **kwargs)
-    tensor = out[0] if isinstance(out, (tuple, list)) else out
+    tensor = out[output] if isinstance(out, (tuple, list)) else out
     if getattr(tensor, "requires_grad", False):  # else nothing flows: every gradient stays None
         if upstream is None:
             tensor.sum().backward()
@@ -179,7 +215,9 @@ def handle(request: dict) -> dict:
                 return {"ok": True, "stop": True, "value": None}
         if op == "gradients":
             upstream = _rebuild(request["upstream"]) if request.get("upstream") is not None else None
-            return {"ok": True, "value": encode(_gradients(target, args, kwargs, upstream), _refer)}
+            output = request.get("output", 0)
+            output = output if type(output) is int else 0
+            return {"ok": True, "value": encode(_gradients(target, args, kwargs, upstream, output), _refer)}
         if op == "type":
             return {"ok": True, "value": [f"{c.__module__}.{c.__qualname__}" for c in type(target).__mro__]}
         raise WireError(f"operación desconocida: {op!r}")

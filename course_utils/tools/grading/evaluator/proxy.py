@@ -178,11 +178,12 @@ class Gradients(NamedTuple):
     param_grads: dict
 
 
-def gradients(fn: Remote, *args: Any, upstream: Any = None, **kwargs: Any) -> Gradients:
+def gradients(fn: Remote, *args: Any, upstream: Any = None, output: int = 0, **kwargs: Any) -> Gradients:
     """Run ``fn(*args)`` in the kernel with the float tensor arguments requiring grad, backward
-    ``upstream`` (default: the sum of the output) and return the output and the gradients of
-    the inputs and (for a module) of each named parameter — ``None`` where none flowed."""
-    request = {"op": "gradients", "target": fn._target, "args": [_arg(a) for a in args]}
+    ``upstream`` (default: the sum of the output; of output number ``output`` when ``fn``
+    returns several) and return that output and the gradients of the inputs and (for a module)
+    of each named parameter — ``None`` where none flowed."""
+    request = {"op": "gradients", "target": fn._target, "args": [_arg(a) for a in args], "output": output}
     request["kwargs"] = {k: _arg(v) for k, v in kwargs.items()}
     request["upstream"] = None if upstream is None else encode(upstream)
     data = fn._session.value(fn._session.ask(request))
