@@ -68,7 +68,7 @@ class ExecuteThenEvaluate(RestartDeadKernel):
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
             session = Session(self._ask)
-            deadline = time.monotonic() + self.evaluation_timeout
+            deadline = self._deadline = time.monotonic() + self.evaluation_timeout
             for index, source in hidden.items():
                 cell = self.nb.cells[index]
                 grade_id = cell.metadata.nbgrader["grade_id"]
@@ -93,6 +93,9 @@ class ExecuteThenEvaluate(RestartDeadKernel):
 
     def _ask(self, request: dict) -> dict:
         """Send one request to the kernel as a throw-away cell and read its answer."""
+        if time.monotonic() > self._deadline:  # a kernel that makes every request wait costs only its own marks
+            message = OUT_OF_TIME.format(seconds=self.evaluation_timeout)
+            return {"ok": False, "error": {"type": "TiempoAgotado", "builtin": False, "message": message}}
         text = json.dumps(request, allow_nan=False)
         probe = new_code_cell(SERVE.format(text=text))
         index = len(self.nb.cells)
