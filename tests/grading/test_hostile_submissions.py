@@ -1,32 +1,95 @@
-"""Hostile submissions graded in one parallel batch with well-behaved students.
+"""The hostile class: attacks on the grading, handed in as students hand them in (an LMS folder
+taken by ``course grade collect``) and graded as root in one sandboxed batch, ``--jobs 2``,
+beside honest classmates; the verdicts come from the trusted evaluator.
 
-For every case: grading completes and the student gets the fair score (0 for the affected
-exercise, the rest graded; 0 with a reason when nothing can be graded) or, for code that
-reaches into the grading machinery, is marked for manual review (``review``, shown in
-status.csv, summary.md and the feedback); no other case is marked. The well-behaved students
-get exactly the scores they get when graded alone; the gradebook passes its integrity check;
-no feedback page quotes a hidden test."""
+Every case declares what must happen (:class:`hostile_cases.Case`): the **fair score** — what
+the notebook's real work deserves; for a forgery of the verdict or of the evaluator's channel,
+what the notebook's own functions earn (points held for review count as given: a flag is not
+enough) —, whether it is marked for manual review, the words of the teacher's reason and any
+further condition (nothing leaked, a limit that binds, a record kept). The honest classmates
+get exactly the scores they get when graded alone, the gradebook passes its integrity check and
+no feedback page quotes a hidden test.
+
+The attacks listed in issue 25 ("What was found") are here with ``origin="issue 25"``; the rest
+are the red team's own. A case the defences do not yet meet is marked
+``xfail(strict=True, reason=…)`` (:data:`KNOWN_FAILURES`): the suite stays green while the
+failure is recorded, and fixing the defence makes the xfail fail until it is removed."""
 
 from __future__ import annotations
 
+import dataclasses
+import html as html_lib
+import os
 import re
 import shutil
+from datetime import datetime, timezone
 
 import nbformat
 import pytest
 
 from course_utils.tools.grading.autograde import check_gradebook, grade_submissions, read_status
+from course_utils.tools.grading.collect import collect_tree
 from course_utils.tools.grading.limits import GradingLimits
-from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
+from fixture_course import ASSIGNMENT, CORRECT, build_course, release_notebook
+from hostile_cases import (
+    ALWAYS_EQUAL_INT,
+    ALWAYS_EQUAL_TENSOR,
+    DEEP_ANSWER,
+    EJ1_OK,
+    EJ2,
+    EMPTIES_TESTS,
+    ENDLESS,
+    EXHAUSTS_PROCESSES,
+    FAKE_KERNEL_SIDE,
+    FAKE_VERDICT,
+    FILLS_DISK,
+    HANGS,
+    HIDDEN_INPUT,
+    HUGE_ANSWER,
+    HUNTS_HIDDEN_TESTS,
+    INJECTED_ID,
+    IPC_LINKS,
+    JSON_REDIRECT,
+    KILLS_IN_EVALUATION,
+    LAUNCHER,
+    MEMORISED,
+    MIME_ANSWER,
+    OWN_GRADED_CELL,
+    OWN_WORK_CELL,
+    OWN_WORK_DIRECT,
+    OWN_WORK_DODGES,
+    OWN_WORK_HONEST,
+    RAISES_INTERRUPT,
+    RCE_FILE,
+    RESTORE_REPLACED,
+    SCRIPT_MARK,
+    SCRIPT_MARKDOWN,
+    SCRIPT_OUTPUT,
+    SESSION_FORGERY,
+    SPREAD_MEMORY,
+    SPY,
+    SPY_EJ2,
+    STARTUP_THEN_EXIT,
+    SUBMITTED_AT,
+    TENSOR_NUMPY_ONES,
+    WRONG_EJ1,
+    Case,
+    _copy_of_test_at_the_end,
+    _extra_cell,
+    _foreign_kernelspec,
+    _inflated_points,
+    _same_cell_ids,
+    build_inbox,
+    nfd,
+)
 
-LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072)
-EJ2 = {"ej2_solucion": CORRECT["ej2_solucion"]}
-WRONG_EJ1 = "def doble(x):\n    return x"
+# the grading's limits for this batch (disk: 512 MiB for the working folder, home and /tmp together)
+LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072, disk_mb=512)
 # Forks 300 children (each gone after 5 s), then shows what limits it: it prints the RLIMIT_NPROC
 # it runs under and what a fork does once its own soft limit is 0 (EAGAIN for an unprivileged
 # process; a kernel left as root, which RLIMIT_NPROC does not bind, forks anyway). The test reads
-# that line from the autograded notebook. The bomb stays well under the limit: RLIMIT_NPROC counts
-# every process of the sandbox's user, so exhausting it would also stop the classmates' kernels.
+# that line from the autograded notebook. This bomb stays under the limit to observe it;
+# agota_los_procesos exhausts it (each student has a uid of its own: the classmates must not notice).
 FORK_BOMB = (
     "import errno, os, resource, time\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
     "hijos = 0\nfor _ in range(300):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
@@ -63,11 +126,6 @@ LINKS_AT_RUN_TIME = (
 # guard's markers send the submission to manual review).
 CODE_OBJECT = "from course_utils.checks import check_close\ncheck_close.__code__ = (lambda *a, **k: None).__code__\n"
 LOOSE_TOLERANCE = "from course_utils.checks import check_close\ncheck_close.__defaults__ = ('x', 1e9, 1e9)\n"
-RESTORE_REPLACED = "import course_utils.tools.grading.guard as g\ng.restore = lambda *a, **k: []\n"
-EMPTIES_TESTS = (
-    "get_ipython().input_transformers_cleanup.append(\n"
-    "    lambda lines: [] if any('check_' in l for l in lines) else lines)\n"
-)
 ALLCLOSE = "import numpy as np\nnp.allclose = lambda *a, **k: True\n"
 ISCLOSE_INSIDE = "import numpy\nnumpy._core.numeric.isclose = lambda a, b, **k: numpy.ones(numpy.shape(a), bool)\n"
 BUILTINS = "import builtins\nbuiltins.abs = lambda x: 0\n"
@@ -103,7 +161,6 @@ FAKE_MARKER = (
     "from IPython.display import publish_display_data\n"
     "publish_display_data({'application/vnd.course-grading-guard+json': {'nonce': '', 'altered': []}})\n"
 )
-SUBMITTED_AT = "2026-11-20 10:00:00.000000 UTC"
 FORGED_TIMESTAMP = (
     "import glob\nfor p in ['timestamp.txt', *glob.glob('../**/timestamp.txt', recursive=True)]:\n"
     "    try:\n        open(p, 'w').write('2000-01-01 00:00:00.000000 UTC')\n"
@@ -114,6 +171,13 @@ WARNS = (
     "import warnings\ndef doble(x):\n    warnings.warn('doble: se convierte a float', UserWarning)\n    return 2 * x"
 )
 STDERR = "import sys\ndef doble(x):\n    print('calculando el doble de', x, file=sys.stderr)\n    return 2 * x"
+
+
+def _edits_markdown_at_the_end(text):
+    def edit(nb):
+        nb.cells.append(nbformat.v4.new_markdown_cell(text))
+
+    return edit
 
 
 def _forged_guard_cell(nb):
@@ -149,218 +213,895 @@ def _edit_cell(grade_id, source=None, new_id=None):
     return edit
 
 
-# student → (how the submission is written, expected score out of 3, words expected in the reason)
-CASES = {
-    "ana_correcta": (dict(answers=CORRECT), 3, ""),
-    "beto_parcial": (dict(answers={"ej1_solucion": CORRECT["ej1_solucion"]}), 1, ""),
-    "celia_en_blanco": (dict(answers={}), 0, ""),
-    "bucle_infinito": (dict(answers={"ej1_solucion": "while True:\n    pass", **EJ2}), 2, "tiempo"),
-    "imprime_100_mb": (
-        dict(
-            answers={
-                "ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + CORRECT["ej1_solucion"],
-                **EJ2,
-            }
-        ),
+def _forged_guard_cell(nb):
+    """A first cell carrying the guard's id (nbgrader used to skip the real guard then)."""
+    forged = nbformat.v4.new_code_cell("pass")
+    forged["id"] = "course-grading-guard"
+    nb.cells.insert(0, forged)
+
+
+def _move_test_before_solution(nb):
+    cells = nb.cells
+    i = next(k for k, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_pruebas")
+    cells.insert(i - 1, cells.pop(i))
+
+
+def _delete_cell(grade_id):
+    def edit(nb):
+        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
+
+    return edit
+
+
+def _edit_cell(grade_id, source=None, new_id=None):
+    def edit(nb):
+        for cell in nb.cells:
+            meta = cell.metadata.get("nbgrader", {})
+            if meta.get("grade_id") == grade_id:
+                if source is not None:
+                    cell.source = source
+                if new_id is not None:
+                    meta["grade_id"] = new_id
+
+    return edit
+
+
+# --- further conditions on a case's outcome (each returns '' when it holds) ------------------------------
+def _printed(ctx, student, grade_id="ej1_solucion") -> str:
+    path = ctx.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    if not path.exists():
+        return ""
+    cells = nbformat.read(path, as_version=4).cells
+    return "".join(
+        str(o.get("text", "")) + str(o.get("data", {}).get("text/plain", ""))
+        for c in cells
+        if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id
+        for o in c.get("outputs", [])
+    )
+
+
+def _kept_submission_time(ctx, pages, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(ctx.db_url) as gb:
+        recorded = gb.find_submission(ASSIGNMENT, student).timestamp
+    if recorded is None or recorded.strftime("%Y-%m-%d %H:%M") != SUBMITTED_AT.strftime("%Y-%m-%d %H:%M"):
+        return f"the gradebook's submission time is {recorded}, not the {SUBMITTED_AT:%Y-%m-%d %H:%M} collect recorded"
+    copied = ctx.root / "autograded" / student / ASSIGNMENT / "timestamp.txt"
+    if not copied.read_text(encoding="utf-8").startswith(SUBMITTED_AT.strftime("%Y-%m-%d %H:%M")):
+        return f"the copied timestamp.txt says {copied.read_text(encoding='utf-8')!r}"
+    return ""
+
+
+def _left_out(name):
+    def check(ctx, pages, student):
+        if (ctx.root / "submitted" / student / ASSIGNMENT / name).exists():
+            return f"collect copied {name}"
+        if not any(name in note and student in note for _, note in ctx.collected.notes):
+            return f"collect did not say it left {name} out"
+        return ""
+
+    return check
+
+
+def _limit_binds_processes(ctx, pages, student):
+    seen = re.search(r"agotados: hijos=(\d+) parada=(\w+)", _printed(ctx, student))
+    if not seen:
+        return "the process bomb printed no report"
+    children, stop = int(seen[1]), seen[2]
+    if stop != "EAGAIN" or not LIMITS.max_processes - 64 <= children < LIMITS.max_processes:
+        return f"{children} children, stopped by {stop}: not its own limit of {LIMITS.max_processes}"
+    return ""
+
+
+def _ipc_untouched(ctx, pages, student):
+    if "JSON" in ctx.results[student].reason:
+        return f"wrong reason: {ctx.results[student].reason}"
+    if "enlaces en ipc: []" not in _printed(ctx, student):
+        return f"links were made in the ipc folder: {_printed(ctx, student)!r}"
+    return ""
+
+
+def _no_hidden_call_in_feedback(ctx, pages, student):
+    text = html_lib.unescape(pages.get(student, ""))
+    shown = [call for call in (f"doble({HIDDEN_INPUT})", "suma([])") if call in text]
+    return f"the feedback shows the evaluator's hidden calls {shown}" if shown else ""
+
+
+def _no_forged_verdict_in_feedback(ctx, pages, student):
+    text = html_lib.unescape(pages.get(student, ""))
+    if "Evaluador (pruebas ocultas): 1/1 puntos" in text:
+        return "the feedback shows a verdict line the student printed (1/1) beside the evaluator's (0/1)"
+    return ""
+
+
+def _summary_names_only_the_flagged_about(classmate):
+    def check(ctx, pages, student):
+        lines = [line for line in ctx.summary.splitlines() if classmate in line]
+        return f"the teacher's summary accuses a classmate: {lines}" if lines else ""
+
+    return check
+
+
+_summary_names_only_the_flagged = _summary_names_only_the_flagged_about("clase_00")
+
+
+def _no_code_ran_in_the_grader(ctx, pages, student):
+    return f"the student's hidden block ran in the trusted process ({RCE_FILE})" if os.path.exists(RCE_FILE) else ""
+
+
+def _max_score_kept(ctx, pages, student):
+    r = ctx.results[student]
+    return "" if r.max_score == 3 else f"max score {r.max_score:g} instead of 3"
+
+
+def _found_nothing(ctx, pages, student):
+    printed = _printed(ctx, student)
+    if "con la prueba oculta o la solución: 0 " not in printed:
+        return f"the kernel found hidden tests or solutions: {printed.strip()[-300:]!r}"
+    return ""
+
+
+def _memory_limit_binds(ctx, pages, student):
+    seen = re.search(r"memoria a la vez: (\d+) MiB en (\d+) procesos", _printed(ctx, student))
+    if not seen:
+        return f"the memory test printed no report: {_printed(ctx, student)!r}"
+    if int(seen[1]) > LIMITS.memory_mb:
+        return f"the student's processes held {seen[1]} MiB at once, over its {LIMITS.memory_mb} MiB limit"
+    return ""
+
+
+def _submission_time_not_before_the_release(ctx, pages, student):
+    from nbgrader.api import Gradebook
+
+    with Gradebook(ctx.db_url) as gb:
+        recorded = gb.find_submission(ASSIGNMENT, student).timestamp
+    if recorded is not None and recorded.year < 2026 and not ctx.results[student].review:
+        return f"the gradebook's submission time is {recorded:%Y-%m-%d}, years before the assignment existed, unflagged"
+    return ""
+
+
+def _formgrader_page(ctx, student) -> str:
+    """The HTML formgrader serves the teacher for this submission (its exporter and template)."""
+    from nbconvert.exporters import HTMLExporter
+    from nbgrader.server_extensions.formgrader import handlers
+    from traitlets.config import Config
+
+    config = Config()
+    config.HTMLExporter.template_name = "formgrade"
+    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    resources = {
+        "assignment_id": ASSIGNMENT,
+        "notebook_id": ASSIGNMENT,
+        "submission_id": "x",
+        "index": 0,
+        "total": 1,
+        "base_url": "",
+        "student": student,
+        "last_name": "",
+        "first_name": "",
+        "notebook_path": "",
+    }
+    path = ctx.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    return HTMLExporter(config=config).from_filename(str(path), resources=resources)[0]
+
+
+def _no_script_for_the_teacher(ctx, pages, student):
+    page = _formgrader_page(ctx, student)
+    found = [
+        what
+        for what, needle in (
+            ("an onerror handler from a markdown cell", f"onerror=\"document.title='{SCRIPT_MARK}"),
+            ("a <script> from a Javascript output", f"document.title = '{SCRIPT_MARK}'"),
+        )
+        if needle in page
+    ]
+    return f"formgrader's page runs the student's script in the teacher's browser: {found}" if found else ""
+
+
+# student → what is handed in and what must happen. Scores are out of 3 (doble 1, suma 2).
+CASES: dict[str, Case] = {
+    # -- well-behaved (the control group graded alone as well)
+    "ana_correcta": Case("correct answers", 3, answers=CORRECT, extra_files={"notas.txt": "fichero extra"}),
+    "beto_parcial": Case("ej1 only", 1, answers={"ej1_solucion": EJ1_OK}),
+    "celia_en_blanco": Case("the blank release", 0, answers={}),
+    # -- limits and crashes
+    "bucle_infinito": Case(
+        "endless loop at top level", 2, words="tiempo", answers={"ej1_solucion": "while True:\n    pass", **EJ2}
+    ),
+    "imprime_100_mb": Case(
+        "prints 100 MB",
         3,
-        "",
+        answers={"ej1_solucion": "import sys\nsys.stdout.write('x' * (100 * 1024 * 1024))\n" + EJ1_OK, **EJ2},
     ),
-    "bucle_que_imprime": (dict(answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}), 2, ""),
-    "sys_exit": (dict(answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + CORRECT["ej1_solucion"], **EJ2}), 2, ""),
-    "os_exit": (dict(answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}), 2, "kernel"),
-    "kernel_matado": (
-        dict(answers={"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", **EJ2}),
+    "bucle_que_imprime": Case(
+        "endless printing loop", 2, answers={"ej1_solucion": "while True:\n    print('x' * 1000)", **EJ2}
+    ),
+    "sys_exit": Case("sys.exit in a cell", 2, answers={"ej1_solucion": "import sys\nsys.exit(1)\n" + EJ1_OK, **EJ2}),
+    "os_exit": Case("os._exit in a cell", 2, words="kernel", answers={"ej1_solucion": "import os\nos._exit(1)", **EJ2}),
+    "kernel_matado": Case(
+        "SIGKILL to itself",
         2,
-        "kernel",
+        words="kernel",
+        answers={"ej1_solucion": "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)", **EJ2},
     ),
-    "bomba_de_memoria": (
-        dict(answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + CORRECT["ej1_solucion"], **EJ2}),
+    "bomba_de_memoria": Case(
+        "allocates 8 GiB",
         2,
-        "memoria",
+        words="memoria",
+        answers={"ej1_solucion": "x = bytearray(8 * 1024 ** 3)\n" + EJ1_OK, **EJ2},
     ),
-    "prueba_visible_editada": (
-        dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_edit_cell("ej1_pruebas", source="pass")),
+    "bomba_de_procesos_acotada": Case(
+        "300 processes, under the limit", 3, flag=True, answers={"ej1_solucion": FORK_BOMB + EJ1_OK, **EJ2}
+    ),
+    # -- the test cells themselves
+    "prueba_visible_editada": Case(
+        "visible test edited to pass",
         2,
-        "",
+        forgery=True,
+        answers={"ej1_solucion": WRONG_EJ1, **EJ2},
+        edit=_edit_cell("ej1_pruebas", source="pass"),
     ),
-    "celdas_reordenadas": (dict(answers=CORRECT, edit=_move_test_before_solution), 2, ""),
-    "prueba_borrada": (
-        dict(
-            answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
-            edit=_delete_cell("ej2_pruebas"),
-        ),
+    "celdas_reordenadas": Case(
+        "test cell moved above its solution", 3, answers=CORRECT, edit=_move_test_before_solution
+    ),
+    "prueba_borrada": Case(
+        "test cell deleted",
         1,
-        "restaur",
+        words="restaur",
+        answers={"ej1_solucion": EJ1_OK, "ej2_solucion": "def suma(xs):\n    return 0"},
+        edit=_delete_cell("ej2_pruebas"),
     ),
-    "id_de_prueba_cambiado": (
-        dict(
-            answers={"ej1_solucion": CORRECT["ej1_solucion"], "ej2_solucion": "def suma(xs):\n    return 0"},
-            edit=_edit_cell("ej2_pruebas", source="pass", new_id="ej2_trampa"),
-        ),
+    "id_de_prueba_cambiado": Case(
+        "test cell renamed (its grade_id)",
         0,
-        "metadatos",
+        words="metadatos",
+        answers={"ej1_solucion": EJ1_OK, "ej2_solucion": "def suma(xs):\n    return 0"},
+        edit=_edit_cell("ej2_pruebas", source="pass", new_id="ej2_trampa"),
     ),
-    "redefine_check_close": (
-        dict(answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2}),
+    # -- in-kernel tampering with the test machinery (flagged, and the evaluator decides anyway)
+    "redefine_check_close": Case(
+        "rebinds check_close",
         2,
-        "",
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": WRONG_EJ1 + "\ncheck_close = lambda *a, **k: None", **EJ2},
     ),
-    "parchea_el_modulo": (
-        dict(
-            answers={
-                "ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1,
-                **EJ2,
-            }
-        ),
+    "parchea_el_modulo": Case(
+        "patches course_utils.checks",
         2,
-        "",
+        flag=True,
+        forgery=True,
+        answers={
+            "ej1_solucion": "import course_utils.checks as c\nc.check_close = lambda *a, **k: None\n" + WRONG_EJ1,
+            **EJ2,
+        },
     ),
-    "traga_los_errores": (
-        dict(
-            answers={
-                "ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1,
-                **EJ2,
-            }
-        ),
+    "traga_los_errores": Case(
+        "set_custom_exc swallows errors",
         2,
-        "",
+        flag=True,
+        forgery=True,
+        answers={
+            "ej1_solucion": "get_ipython().set_custom_exc((Exception,), lambda *a, **k: None)\n" + WRONG_EJ1,
+            **EJ2,
+        },
     ),
-    "silencia_tracebacks": (
-        dict(answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2}),
+    "silencia_tracebacks": Case(
+        "showtraceback silenced",
         2,
-        "",
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": "get_ipython().showtraceback = lambda *a, **k: None\n" + WRONG_EJ1, **EJ2},
     ),
-    "abre_un_socket": (
-        dict(
-            answers={
-                "ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n"
-                + CORRECT["ej1_solucion"],
-                **EJ2,
-            }
-        ),
+    "cambia_el_codigo_de_check_close": Case(
+        "swaps check_close.__code__",
         2,
-        "red",
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": CODE_OBJECT + WRONG_EJ1, **EJ2},
     ),
-    # the sandbox shows no gradebook: nothing is found, nothing written
-    "escribe_en_el_gradebook": (
-        dict(
-            answers={
-                "ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n"
-                + CORRECT["ej1_solucion"],
-                **EJ2,
-            }
-        ),
+    "afloja_la_tolerancia": Case(
+        "loosens check_close's defaults",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": LOOSE_TOLERANCE + WRONG_EJ1, **EJ2},
+    ),
+    "sustituye_restore": Case(
+        "the guard's restore replaced",
+        2,
+        flag=True,
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": RESTORE_REPLACED + WRONG_EJ1, **EJ2},
+    ),
+    "celda_con_el_id_del_guardian": Case(
+        "a cell carrying the guard's id",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": WRONG_EJ1, **EJ2},
+        edit=_forged_guard_cell,
+    ),
+    "vacia_las_pruebas": Case(
+        "input transformer empties the test cells",
+        2,
+        flag=True,
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": EMPTIES_TESTS + WRONG_EJ1, **EJ2},
+    ),
+    "allclose_siempre_cierto": Case(
+        "np.allclose always True", 2, flag=True, forgery=True, answers={"ej1_solucion": ALLCLOSE + WRONG_EJ1, **EJ2}
+    ),
+    "isclose_interno": Case(
+        "numpy's internal isclose patched",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": ISCLOSE_INSIDE + WRONG_EJ1, **EJ2},
+    ),
+    "parchea_builtins": Case(
+        "builtins.abs patched", 2, flag=True, forgery=True, answers={"ej1_solucion": BUILTINS + WRONG_EJ1, **EJ2}
+    ),
+    "sys_modules_falso": Case(
+        "a fake course_utils.checks in sys.modules",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": SYS_MODULES + WRONG_EJ1, **EJ2},
+    ),
+    "trigger_sql": Case(
+        "plants a SQL trigger in any gradebook it finds",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": SQL_TRIGGER + WRONG_EJ1, **EJ2},
+    ),
+    "gc_referrers": Case(
+        "rebinds check_close through gc",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": GC_REFERRERS + WRONG_EJ1, **EJ2},
+    ),
+    "inspect_getsource": Case(
+        "reads the helpers' source", 2, flag=True, answers={"ej1_solucion": INSPECT_SOURCE + WRONG_EJ1, **EJ2}
+    ),
+    "globals_del_marco": Case(
+        "writes the caller's globals",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": FRAME_GLOBALS + WRONG_EJ1, **EJ2},
+    ),
+    "exec_oculto": Case(
+        "patch hidden in exec", 2, flag=True, forgery=True, answers={"ej1_solucion": EXEC_HIDDEN + WRONG_EJ1, **EJ2}
+    ),
+    "gancho_de_eventos": Case(
+        "post_run_cell hook clears errors",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": EVENTS + WRONG_EJ1, **EJ2},
+    ),
+    "showtraceback_de_la_clase": Case(
+        "showtraceback patched on the class",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": CLASS_TRACEBACK + WRONG_EJ1, **EJ2},
+    ),
+    "settrace": Case("sys.settrace", 2, flag=True, forgery=True, answers={"ej1_solucion": SETTRACE + WRONG_EJ1, **EJ2}),
+    "sin_display_pub": Case(
+        "display publisher removed",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": DISPLAY_PUB + WRONG_EJ1, **EJ2},
+    ),
+    "marca_falsa": Case(
+        "a forged guard marker", 2, flag=True, forgery=True, answers={"ej1_solucion": FAKE_MARKER + WRONG_EJ1, **EJ2}
+    ),
+    # -- the sandbox
+    "abre_un_socket": Case(
+        "opens a socket",
+        2,
+        words="red",
+        answers={
+            "ej1_solucion": "import socket\nsocket.create_connection(('example.org', 80), timeout=3)\n" + EJ1_OK,
+            **EJ2,
+        },
+    ),
+    "red_silenciada": Case(
+        "opens a socket, hides the error",
         3,
-        "",
+        words="red",
+        answers={
+            "ej1_solucion": "import socket\ntry:\n    socket.create_connection(('example.org', 80), timeout=3)\nexcept OSError:\n    pass\n"
+            + EJ1_OK,
+            **EJ2,
+        },
     ),
-    "json_invalido": (dict(raw="{esto no es un notebook"), 0, "JSON"),
-    "bomba_de_procesos_acotada": (dict(answers={"ej1_solucion": FORK_BOMB + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
-    "lee_la_solucion": (
-        dict(answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}),
-        2,
-        "",
+    "socket_crudo": Case(
+        "raw _socket", 2, flag=True, words="red", answers={"ej1_solucion": RAW_SOCKET + EJ1_OK, **EJ2}
     ),
-    "enlace_a_la_solucion": (
-        dict(answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + CORRECT["ej1_solucion"], **EJ2}),
-        2,
-        "",
+    "connect_con_ctypes": Case(
+        "connect() through ctypes", 2, flag=True, words="red", answers={"ej1_solucion": CTYPES_CONNECT + EJ1_OK, **EJ2}
     ),
-    "nombre_equivocado": (dict(answers=CORRECT, filename="Tarea (1).ipynb"), 0, "falta el notebook"),
-    "red_silenciada": (
-        dict(
-            answers={
-                "ej1_solucion": "import socket\ntry:\n    socket.create_connection(('example.org', 80), timeout=3)\nexcept OSError:\n    pass\n"
-                + CORRECT["ej1_solucion"],
-                **EJ2,
-            }
-        ),
+    "demonio_setsid": Case("a setsid daemon", 3, flag=True, answers={"ej1_solucion": DAEMON + EJ1_OK, **EJ2}),
+    "enlaces_en_ejecucion": Case(
+        "links made at run time", 3, answers={"ej1_solucion": LINKS_AT_RUN_TIME + EJ1_OK, **EJ2}
+    ),
+    "escribe_en_el_gradebook": Case(
+        "writes into any *.db it finds",
         3,
-        "red",
+        answers={
+            "ej1_solucion": "import glob\nfor p in glob.glob('../../../*.db'):\n    open(p, 'w').write('basura')\n"
+            + EJ1_OK,
+            **EJ2,
+        },
     ),
-    "socket_crudo": (dict(answers={"ej1_solucion": RAW_SOCKET + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
-    "connect_con_ctypes": (dict(answers={"ej1_solucion": CTYPES_CONNECT + CORRECT["ej1_solucion"], **EJ2}), 2, "red"),
-    "demonio_setsid": (dict(answers={"ej1_solucion": DAEMON + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
-    "enlaces_en_ejecucion": (dict(answers={"ej1_solucion": LINKS_AT_RUN_TIME + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
-    "cambia_el_codigo_de_check_close": (dict(answers={"ej1_solucion": CODE_OBJECT + WRONG_EJ1, **EJ2}), 2, ""),
-    "afloja_la_tolerancia": (dict(answers={"ej1_solucion": LOOSE_TOLERANCE + WRONG_EJ1, **EJ2}), 2, ""),
-    "sustituye_restore": (dict(answers={"ej1_solucion": RESTORE_REPLACED + WRONG_EJ1, **EJ2}), 2, ""),
-    "celda_con_el_id_del_guardian": (dict(answers={"ej1_solucion": WRONG_EJ1, **EJ2}, edit=_forged_guard_cell), 2, ""),
-    "vacia_las_pruebas": (dict(answers={"ej1_solucion": EMPTIES_TESTS + WRONG_EJ1, **EJ2}), 2, ""),
-    "allclose_siempre_cierto": (dict(answers={"ej1_solucion": ALLCLOSE + WRONG_EJ1, **EJ2}), 2, ""),
-    "isclose_interno": (dict(answers={"ej1_solucion": ISCLOSE_INSIDE + WRONG_EJ1, **EJ2}), 2, ""),
-    "parchea_builtins": (dict(answers={"ej1_solucion": BUILTINS + WRONG_EJ1, **EJ2}), 2, ""),
-    "sys_modules_falso": (dict(answers={"ej1_solucion": SYS_MODULES + WRONG_EJ1, **EJ2}), 2, ""),
-    "trigger_sql": (dict(answers={"ej1_solucion": SQL_TRIGGER + WRONG_EJ1, **EJ2}), 2, ""),
-    "gc_referrers": (dict(answers={"ej1_solucion": GC_REFERRERS + WRONG_EJ1, **EJ2}), 2, ""),
-    "inspect_getsource": (dict(answers={"ej1_solucion": INSPECT_SOURCE + WRONG_EJ1, **EJ2}), 2, ""),
-    "globals_del_marco": (dict(answers={"ej1_solucion": FRAME_GLOBALS + WRONG_EJ1, **EJ2}), 2, ""),
-    "exec_oculto": (dict(answers={"ej1_solucion": EXEC_HIDDEN + WRONG_EJ1, **EJ2}), 2, ""),
-    "gancho_de_eventos": (dict(answers={"ej1_solucion": EVENTS + WRONG_EJ1, **EJ2}), 2, ""),
-    "showtraceback_de_la_clase": (dict(answers={"ej1_solucion": CLASS_TRACEBACK + WRONG_EJ1, **EJ2}), 2, ""),
-    "settrace": (dict(answers={"ej1_solucion": SETTRACE + WRONG_EJ1, **EJ2}), 2, ""),
-    "sin_display_pub": (dict(answers={"ej1_solucion": DISPLAY_PUB + WRONG_EJ1, **EJ2}), 2, ""),
-    "marca_falsa": (dict(answers={"ej1_solucion": FAKE_MARKER + WRONG_EJ1, **EJ2}), 2, ""),
-    # rewrites the submission time it was given (a late submission made to look early)
-    "reescribe_su_fecha": (dict(answers={"ej1_solucion": FORGED_TIMESTAMP + CORRECT["ej1_solucion"], **EJ2}), 3, ""),
-    "correcta_con_userwarning": (dict(answers={"ej1_solucion": WARNS, **EJ2}), 3, ""),
-    "correcta_que_escribe_en_stderr": (dict(answers={"ej1_solucion": STDERR, **EJ2}), 3, ""),
+    "lee_la_solucion": Case(
+        "opens the solution notebook",
+        2,
+        answers={"ej1_solucion": "print(open({SOLUTION!r}).read()[:40])\n" + EJ1_OK, **EJ2},
+    ),
+    "enlace_a_la_solucion": Case(
+        "hands in a link to the solution",
+        2,
+        extra_files={"robado.ipynb": "link:{SOLUTION}"},
+        answers={"ej1_solucion": "print(open('robado.ipynb').read()[:40])\n" + EJ1_OK, **EJ2},
+    ),
+    "json_invalido": Case("not a notebook", 0, words="JSON", raw="{esto no es un notebook"),
+    "reescribe_su_fecha": Case(
+        "rewrites timestamp.txt from the kernel",
+        3,
+        check=_kept_submission_time,
+        answers={"ej1_solucion": FORGED_TIMESTAMP + EJ1_OK, **EJ2},
+    ),
+    # -- honest code that must be neither punished nor flagged
+    "correcta_con_userwarning": Case("correct, warns", 3, answers={"ej1_solucion": WARNS, **EJ2}),
+    "correcta_que_escribe_en_stderr": Case("correct, writes to stderr", 3, answers={"ej1_solucion": STDERR, **EJ2}),
+    # == issue 25, "What was found" =====================================================================
+    "forja_session_send": Case(
+        "blank notebook + kernel.session.send patched (errors dropped, error replies made ok)",
+        0,
+        flag=None,
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": SESSION_FORGERY},
+    ),
+    "lanzador_entregado": Case(
+        "unmodified blank release + a handed-in ipykernel_launcher.py (and sitecustomize.py) that forge the session",
+        0,
+        forgery=True,
+        origin="issue 25",
+        answers={},
+        extra_files={"ipykernel_launcher.py": LAUNCHER, "sitecustomize.py": SESSION_FORGERY},
+    ),
+    "arranque_y_os_exit": Case(
+        "writes the forgery as an IPython startup file in its home, then os._exit(0)",
+        2,
+        flag=None,
+        words="kernel",
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": STARTUP_THEN_EXIT, **EJ2},
+    ),
+    "tensor_numpy_unos": Case(
+        "torch.Tensor.numpy patched to return ones, a wrong doble",
+        2,
+        flag=None,
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": TENSOR_NUMPY_ONES, **EJ2},
+    ),
+    "int_siempre_igual": Case(
+        "doble returns an int subclass whose comparisons always agree",
+        2,
+        flag=None,
+        forgery=True,
+        origin="issue 25",
+        answers={"ej1_solucion": ALWAYS_EQUAL_INT, **EJ2},
+    ),
+    "fecha_entregada_2000": Case(
+        "hands in timestamp.txt dated 2000-01-01",
+        3,
+        origin="issue 25",
+        check=_kept_submission_time,
+        answers=CORRECT,
+        extra_files={"timestamp.txt": "2000-01-01 00:00:00.000000 UTC"},
+    ),
+    "agota_los_procesos": Case(
+        "forks until its process limit refuses (hundreds), beside classmates graded with --jobs 2",
+        3,
+        flag=True,
+        harm=True,
+        origin="issue 25",
+        check=_limit_binds_processes,
+        answers={"ej1_solucion": EXHAUSTS_PROCESSES + EJ1_OK, **EJ2},
+    ),
+    "llena_el_disco": Case(
+        "writes 400 MiB in its folder and 200 MiB in /tmp (quota 512 MiB)",
+        2,
+        words="disco",
+        origin="issue 25",
+        answers={"ej1_solucion": FILLS_DISK + EJ1_OK, **EJ2},
+    ),
+    "fichero_disperso_200_mb": Case(
+        "hands in a 200 MB sparse file",
+        3,
+        origin="issue 25",
+        check=_left_out("datos.bin"),
+        answers=CORRECT,
+        extra_files={"datos.bin": "sparse:209715200"},
+    ),
+    "carpeta_enlazada": Case(
+        "a student folder that is a link to ana_correcta's", None, origin="issue 25", link_to="ana_correcta"
+    ),
+    "josé": Case("an accented id, handed in as NFD", 3, origin="issue 25", answers=CORRECT, folder=nfd("josé")),
+    "keyboardinterrupt_lanzado": Case(
+        "raises KeyboardInterrupt itself",
+        2,
+        words="lanzó KeyboardInterrupt",
+        origin="issue 25",
+        answers={"ej1_solucion": RAISES_INTERRUPT + EJ1_OK, **EJ2},
+    ),
+    "enlaces_en_ipc": Case(
+        "links in the kernel's ipc folder (and its network log replaced)",
+        3,
+        origin="issue 25",
+        check=_ipc_untouched,
+        answers={"ej1_solucion": IPC_LINKS + EJ1_OK, **EJ2},
+    ),
+    "nombre_equivocado": Case(
+        "hands in «tarea (1).ipynb»",
+        3,
+        words="se entregó",
+        origin="issue 25",
+        answers=CORRECT,
+        filename="tarea (1).ipynb",
+    ),
+    # == the red team's own ==============================================================================
+    "respuesta_por_mime": Case(
+        "doble displays a well-formed evaluator answer (the right value) before returning its wrong one",
+        2,
+        flag=None,
+        forgery=True,
+        answers={"ej1_solucion": MIME_ANSWER, **EJ2},
+    ),
+    "json_loads_redirigido": Case(
+        "json.loads patched in the kernel: requests for doble go to a hidden helper",
+        2,
+        flag=None,
+        forgery=True,
+        answers={"ej1_solucion": JSON_REDIRECT, **EJ2},
+    ),
+    "kernel_side_falso": Case(
+        "a fake kernel_side module in sys.modules answers doble's requests",
+        2,
+        flag=True,
+        forgery=True,
+        answers={"ej1_solucion": FAKE_KERNEL_SIDE, **EJ2},
+    ),
+    "tabla_memorizada": Case(
+        "doble is a table of the hidden test's inputs and answers, wrong elsewhere",
+        2,
+        flag=None,
+        answers={"ej1_solucion": MEMORISED, **EJ2},
+    ),
+    "espia_de_peticiones": Case(
+        "display updates from inside the functions copy every evaluator call into an earlier output",
+        3,
+        check=_no_hidden_call_in_feedback,
+        answers={"ej1_solucion": SPY, "ej2_solucion": SPY_EJ2},
+    ),
+    "veredicto_impreso": Case(
+        "a wrong doble prints the evaluator's full-marks line in the test cell",
+        2,
+        forgery=True,
+        check=_no_forged_verdict_in_feedback,
+        answers={"ej1_solucion": FAKE_VERDICT, **EJ2},
+    ),
+    "subclase_de_tensor": Case(
+        "doble returns a tensor subclass whose comparisons always agree",
+        2,
+        flag=None,
+        forgery=True,
+        answers={"ej1_solucion": ALWAYS_EQUAL_TENSOR, **EJ2},
+    ),
+    "respuesta_enorme": Case(
+        "doble returns 240 MB (under the wire's limit) to the evaluator",
+        2,
+        answers={"ej1_solucion": HUGE_ANSWER, **EJ2},
+    ),
+    "respuesta_profunda": Case(
+        "json.dumps patched: doble's answers are 200,000 nested lists",
+        2,
+        flag=None,
+        answers={"ej1_solucion": DEEP_ANSWER, **EJ2},
+    ),
+    "objeto_sin_fin": Case(
+        "doble returns an object that converts to numbers forever (len 10**9, endless iterator)",
+        2,
+        answers={"ej1_solucion": ENDLESS, **EJ2},
+    ),
+    "cuelga_la_peticion": Case(
+        "the evaluator's call to doble ignores SIGINT and never returns", 2, answers={"ej1_solucion": HANGS, **EJ2}
+    ),
+    "mata_el_kernel_al_evaluar": Case(
+        "the evaluator's call to doble kills the kernel (and again in the replay)",
+        2,
+        words="kernel",
+        answers={"ej1_solucion": KILLS_IN_EVALUATION, **EJ2},
+    ),
+    "memoria_repartida": Case(
+        "three children hold 1,100 MiB each at once (limit 3,072 MiB per student)",
+        3,
+        flag=True,
+        harm=True,
+        check=_memory_limit_binds,
+        answers={"ej1_solucion": SPREAD_MEMORY + EJ1_OK, **EJ2},
+    ),
+    "busca_pruebas_ocultas": Case(
+        "reads every file it can see for the hidden test or the solutions",
+        3,
+        check=_found_nothing,
+        answers={"ej1_solucion": HUNTS_HIDDEN_TESTS + EJ1_OK, **EJ2},
+    ),
+    # (nbgrader refuses a cell whose nbgrader metadata names an unknown id: 0, as for any tampered metadata)
+    "inyecta_en_el_resumen": Case(
+        "a grade_id with Markdown lines accuses a classmate in the teacher's summary",
+        0,
+        flag=True,
+        words="metadatos",
+        check=_summary_names_only_the_flagged,
+        answers=CORRECT,
+        edit=_extra_cell("import gc\n", {"grade": False, "solution": False, "locked": False, "grade_id": INJECTED_ID}),
+    ),
+    "celda_calificada_propia": Case(
+        "adds its own graded cell whose hidden block writes a file (run by the evaluator?)",
+        0,
+        flag=None,
+        words="metadatos",
+        check=_no_code_ran_in_the_grader,
+        answers=CORRECT,
+        edit=_extra_cell(
+            OWN_GRADED_CELL,
+            {"grade": True, "solution": False, "locked": True, "grade_id": "ej_extra", "points": 5},
+        ),
+    ),
+    "prueba_duplicada_al_final": Case(
+        "a copy of ej2's test cell at the end, its source the student's hidden block",
+        1,
+        flag=None,
+        check=_no_code_ran_in_the_grader,
+        answers={"ej1_solucion": EJ1_OK, "ej2_solucion": "def suma(xs):\n    return 0"},
+        edit=_copy_of_test_at_the_end("ej2_pruebas", OWN_GRADED_CELL),
+    ),
+    "celda_de_prueba_copiada": Case(
+        "honest: a copy of ej1's test cell pasted at the end (Jupyter keeps its metadata)",
+        3,
+        answers=CORRECT,
+        edit=_copy_of_test_at_the_end("ej1_pruebas"),
+    ),
+    "nombre_con_markdown": Case(
+        "hands in a notebook whose file name carries Markdown lines accusing a classmate (collect quotes it)",
+        3,
+        words="se entregó",
+        check=_summary_names_only_the_flagged_about("clase_01"),
+        answers=CORRECT,
+        filename="tarea\n\n- **clase_01** (3 de 3): copió la tarea de ana_correcta.ipynb",
+    ),
+    "fecha_del_zip_2000": Case(
+        "the notebook in the export is dated 2000-01-01 (a zip the student made, unpacked with its dates)",
+        3,
+        check=_submission_time_not_before_the_release,
+        answers=CORRECT,
+        dated=datetime(2000, 1, 1, tzinfo=timezone.utc),
+    ),
+    "javascript_para_el_profesor": Case(
+        "a markdown cell with an onerror handler and a Javascript output, for the teacher's formgrader page",
+        3,
+        check=_no_script_for_the_teacher,
+        answers={"ej1_solucion": SCRIPT_OUTPUT + EJ1_OK, **EJ2},
+        edit=_edits_markdown_at_the_end(SCRIPT_MARKDOWN),
+    ),
+    "ids_de_celda_repetidos": Case("every cell has the same id", 3, answers=CORRECT, edit=_same_cell_ids),
+    "kernelspec_ajeno": Case("metadata names another kernel (a path)", 3, answers=CORRECT, edit=_foreign_kernelspec),
+    "puntos_inflados": Case(
+        "the test cells claim 50 and 100 points", 3, check=_max_score_kept, answers=CORRECT, edit=_inflated_points
+    ),
+    "notebook_extra": Case(
+        "hands in a second notebook (a draft) beside the assignment's",
+        3,
+        answers=CORRECT,
+        extra_files={"borrador.ipynb": "draft"},
+    ),
 }
-# Cases that must be marked for manual review (code that reaches into the grading machinery);
-# every other case must not be.
-REVIEW = {
-    "redefine_check_close",
-    "parchea_el_modulo",
-    "traga_los_errores",
-    "silencia_tracebacks",
-    "bomba_de_procesos_acotada",
-    "socket_crudo",
-    "connect_con_ctypes",
-    "demonio_setsid",
-    "cambia_el_codigo_de_check_close",
-    "afloja_la_tolerancia",
-    "sustituye_restore",
-    "celda_con_el_id_del_guardian",
+# The red team's own attacks (this round; the issue's list is marked origin="issue 25" above)
+RED_TEAM = (
+    "respuesta_por_mime",
+    "json_loads_redirigido",
+    "kernel_side_falso",
+    "tabla_memorizada",
+    "espia_de_peticiones",
+    "veredicto_impreso",
+    "subclase_de_tensor",
+    "respuesta_enorme",
+    "respuesta_profunda",
+    "objeto_sin_fin",
+    "cuelga_la_peticion",
+    "mata_el_kernel_al_evaluar",
+    "memoria_repartida",
+    "busca_pruebas_ocultas",
+    "inyecta_en_el_resumen",
+    "celda_calificada_propia",
+    "prueba_duplicada_al_final",
+    "celda_de_prueba_copiada",
+    "ids_de_celda_repetidos",
+    "kernelspec_ajeno",
+    "puntos_inflados",
+    "notebook_extra",
+    "javascript_para_el_profesor",
+    "fecha_del_zip_2000",
+    "nombre_con_markdown",
+)
+CASES.update({name: dataclasses.replace(CASES[name], origin="red team") for name in RED_TEAM})
+ISSUE_25 = {
+    "forja_session_send",
+    "lanzador_entregado",
+    "arranque_y_os_exit",
+    "tensor_numpy_unos",
+    "int_siempre_igual",
     "vacia_las_pruebas",
-    "allclose_siempre_cierto",
-    "isclose_interno",
-    "parchea_builtins",
-    "sys_modules_falso",
-    "trigger_sql",
-    "gc_referrers",
-    "inspect_getsource",
-    "globals_del_marco",
-    "exec_oculto",
-    "gancho_de_eventos",
-    "showtraceback_de_la_clase",
-    "settrace",
-    "sin_display_pub",
-    "marca_falsa",
+    "sustituye_restore",
+    "fecha_entregada_2000",
+    "agota_los_procesos",
+    "llena_el_disco",
+    "fichero_disperso_200_mb",
+    "carpeta_enlazada",
+    "josé",
+    "keyboardinterrupt_lanzado",
+    "enlaces_en_ipc",
+    "nombre_equivocado",
 }
 HONEST = ("correcta_con_userwarning", "correcta_que_escribe_en_stderr")
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
+HOSTILE = [s for s in CASES if s not in WELL_BEHAVED]
 # The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
-CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": CORRECT["ej1_solucion"]}, {})[i % 3] for i in range(14)}
+CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": EJ1_OK}, {})[i % 3] for i in range(14)}
 CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
+
+# Cases the defences do not meet yet (reproduced, reported to the lead; each reason says what
+# happens). Fixing the defence turns the case's xfail into a failure: remove it from here then.
+KNOWN_FAILURES: dict[str, str] = {
+    "respuesta_por_mime": (
+        "execute._ask takes the FIRST display of the evaluator's MIME type in a probe's outputs: a wrong doble "
+        "that itself displays {'ok': true, 'value': 2*x} before returning x gets ej1's point, unflagged (3/3, "
+        "fair 2); nothing is patched, so neither the guard nor the scan sees it"
+    ),
+    "json_loads_redirigido": (
+        "kernel_side.serve parses each request with json.loads, which the notebook may rebind (json is not a "
+        "protected module for the scan or the guard): requests for doble are redirected to a hidden helper and "
+        "the wrong doble gets the point, unflagged (3/3, fair 2)"
+    ),
+    "kernel_side_falso": (
+        "a fake kernel_side in sys.modules answers doble's requests: flagged and held, but the automatic score "
+        "is 3 (fair 2) — releasing the hold gives the forged point"
+    ),
+    "tabla_memorizada": (
+        "hidden tests call with fixed inputs that earlier verdict messages print ('doble(-3.5): … se esperaba "
+        "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
+        "elsewhere, gets full marks unflagged (3/3, fair 2)"
+    ),
+    "espia_de_peticiones": (
+        "update_display from inside the student's functions during the evaluator's probes rewrites an earlier "
+        "output (nbclient's display-id map spans the notebook): the autograded notebook and the student's "
+        "feedback list every hidden call (doble(-3.5), suma([]))"
+    ),
+    "veredicto_impreso": (
+        "HideHiddenTests._failure_only keeps any stdout of a graded cell that starts with 'Evaluador (pruebas "
+        "ocultas)': the feedback shows the student's printed '1/1 puntos.' beside the evaluator's '0/1'"
+    ),
+    "objeto_sin_fin": (
+        "check_close on a Remote (hasattr(Remote, 'detach') is always True) ends in numpy iterating it one "
+        "request at a time; the evaluation budget is per notebook (300 s, here past the 120 s notebook limit), "
+        "so nbgrader is killed and suma's correct answer scores 0 too (0/3, fair 2)"
+    ),
+    "cuelga_la_peticion": (
+        "a request that ignores SIGINT leaves the kernel busy: nbclient raises 'Timeout waiting for IOPub "
+        "output' for it and for every later request, so suma's correct answer scores 0 too (0/3, fair 2), "
+        "with no reason given"
+    ),
+    "mata_el_kernel_al_evaluar": (
+        "_revive replays up to len(nb.cells), i.e. the probe that killed the kernel, which kills the new kernel "
+        "inside the except; the next hidden test then finds a dead kernel, is answered 'KernelMuerto' without "
+        "a retry, and suma's correct answer scores 0 (0/3, fair 2)"
+    ),
+    "memoria_repartida": (
+        "the memory limit is RLIMIT_AS per process: three children of one student held 3,300 MiB at once "
+        "(limit 3,072 MiB); with up to 512 processes a student can take the machine's RAM and the OOM killer "
+        "then picks classmates' kernels"
+    ),
+    "inyecta_en_el_resumen": (
+        "the scan quotes the submitted cell's grade_id unescaped in the review: newlines and Markdown in it "
+        "add a line accusing clase_00 and a second '## Entregas para revisar a mano' heading to summary.md"
+    ),
+    "celda_de_prueba_copiada": (
+        "a copy of a test cell pasted at the end (Jupyter keeps the metadata): DeduplicateIds empties the "
+        "first copy's nbgrader metadata ({}), then OverwriteCells.add_missing_task_cells (add_missing_cells=True "
+        "in nbgrader_setup) raises KeyError 'grade_id': the whole notebook scores 0 ('metadatos'; fair 3)"
+    ),
+    "prueba_duplicada_al_final": (
+        "same KeyError 'grade_id' as celda_de_prueba_copiada: 0 for the notebook (fair 1); the hidden block "
+        "the student put in the copy did not run in the trusted process"
+    ),
+    "javascript_para_el_profesor": (
+        "formgrader renders the autograded notebook with nbconvert's HTMLExporter, unsanitised: a markdown "
+        "cell's <img onerror=…> and a Javascript output's <script> reach the teacher's page (checked in "
+        "Chromium: the handler ran), where they can call formgrader's and Jupyter's API as the teacher"
+    ),
+    "fecha_del_zip_2000": (
+        "collect takes the submission time from the notebook's mtime in the export: a notebook dated "
+        "2000-01-01 (a zip the student made, unpacked with its dates) becomes the gradebook's submission "
+        "time, unflagged — due dates and late penalties defeated again"
+    ),
+    "nombre_con_markdown": (
+        "collect's note quotes the handed-in file name unescaped ('se entregó «…» en lugar de «tarea.ipynb»'), "
+        "and summary.md writes the reason as a list item: newlines and Markdown in the name add a line "
+        "accusing clase_01 to the teacher's summary"
+    ),
+    "sin_display_pub": (
+        "with get_ipython().display_pub = None the next test cell ends in CellTimeoutError ('Timeout waiting "
+        "for IOPub output'), which RestartDeadKernel does not catch: nbgrader fails the notebook and suma's "
+        "correct answer scores 0 too (0/3, fair 2; flagged)"
+    ),
+}
+
+
+class Outcome:
+    """What the batch left: results by student, the collect record, the gradebook, the reports."""
+
+    def __init__(self, root, results, alone, collected, seconds):
+        from course_utils.tools.grading.reports import write_reports
+
+        self.root, self.results, self.alone, self.collected, self.seconds = root, results, alone, collected, seconds
+        self.db_url = f"sqlite:///{root / 'gradebook.db'}"
+        self.status = read_status(root, ASSIGNMENT)
+        self.problems = check_gradebook(self.db_url, ASSIGNMENT)
+        self.summary = write_reports(root, ASSIGNMENT, self.db_url)["summary"].read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
+    import time
+
+    if os.path.lexists(RCE_FILE):
+        os.remove(RCE_FILE)
     root = build_course(tmp_path_factory.mktemp("clase"))
-    solution = root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    for student, (how, _, _) in CASES.items():
-        if "answers" in how:
-            how = dict(
-                how, answers={k: v.replace("{SOLUTION!r}", repr(str(solution))) for k, v in how["answers"].items()}
-            )
-        submit(root, student, **how)
-    (root / "submitted" / "enlace_a_la_solucion" / ASSIGNMENT / "robado.ipynb").symlink_to(solution)
-    for student, answers in CLASSMATES.items():
-        submit(root, student, answers)
-    (root / "submitted" / "ana_correcta" / ASSIGNMENT / "notas.txt").write_text("fichero extra", encoding="utf-8")
-    (root / "submitted" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt").write_text(
-        SUBMITTED_AT, encoding="utf-8"
-    )
+    solution = str(root / "solutions" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb")
+    cases = {
+        s: dataclasses.replace(
+            c,
+            answers=None
+            if c.answers is None
+            else {k: v.replace("{SOLUTION!r}", repr(solution)) for k, v in c.answers.items()},
+            extra_files={
+                k: v.replace("{SOLUTION}", solution) if isinstance(v, str) else v for k, v in c.extra_files.items()
+            },
+        )
+        for s, c in CASES.items()
+    }
+    release_notebook(root)
+    inbox = tmp_path_factory.mktemp("entregas")
+    build_inbox(root, inbox, cases, CLASSMATES)
+    collected = collect_tree(inbox, root, ASSIGNMENT)
+    start = time.perf_counter()
     results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
+    seconds = time.perf_counter() - start
 
     alone_root = build_course(tmp_path_factory.mktemp("solos"))
     for student in WELL_BEHAVED:
@@ -368,7 +1109,7 @@ def graded(tmp_path_factory):
     alone = {
         r.student: r for r in grade_submissions(alone_root, ASSIGNMENT, jobs=1, limits=LIMITS, show_progress=False)
     }
-    return root, results, alone
+    return Outcome(root, results, alone, collected, seconds)
 
 
 @pytest.fixture(scope="module")
@@ -376,84 +1117,155 @@ def feedback(graded):
     """Every student's feedback page, as ``course grade feedback`` writes them (student → HTML)."""
     from course_utils.tools.grading.feedback import generate_feedback
 
-    root, results, _ = graded
-    withheld = generate_feedback(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")
-    pages = {p.parts[-3]: p.read_text(encoding="utf-8") for p in (root / "feedback").glob(f"*/{ASSIGNMENT}/*.html")}
+    withheld = generate_feedback(graded.root, ASSIGNMENT, graded.db_url)
+    pages = {
+        p.parts[-3]: p.read_text(encoding="utf-8") for p in (graded.root / "feedback").glob(f"*/{ASSIGNMENT}/*.html")
+    }
     return withheld, pages
 
 
-def test_every_case_is_graded_by_the_rules(graded):
-    root, results, alone = graded
-    hostile = [s for s in CASES if s not in WELL_BEHAVED]
-    fair_or_flagged = [s for s in hostile if results[s].score == CASES[s][1] or (s in REVIEW and results[s].review)]
-    others = (*WELL_BEHAVED, *CLASSMATES)
-    unaffected = all(
-        results[s].score == (alone[s].score if s in alone else CLASSMATE_SCORES[s])
-        and not results[s].reason
-        and not results[s].review
-        for s in others
-    )
-    intact = check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
-    print(
-        f"casos hostiles probados: {len(hostile)} · con la nota justa o para revisión: {len(fair_or_flagged)} · "
-        f"sin afectar a los demás: {len(hostile) if unaffected else 0} · con el gradebook íntegro: "
-        f"{len(hostile) if intact else 0}"
-    )
-    assert len(hostile) >= 40
-    wrong = {
-        s: (results[s].score, CASES[s][1], results[s].reason, results[s].review)
-        for s in hostile
-        if s not in fair_or_flagged
-    }
-    assert not wrong
-    assert unaffected and intact
+def _problems(ctx: Outcome, pages: dict, student: str) -> list[str]:
+    """Everything that differs from what the case must get ([] when it is graded by the rules)."""
+    case, r = CASES[student], ctx.results.get(student)
+    if case.fair is None:
+        return [f"graded as a student: {r}"] if r is not None else []
+    if r is None:
+        return ["not graded at all"]
+    problems = []
+    automatic = r.score + r.held
+    if automatic != case.fair:
+        problems.append(f"automatic score {automatic:g} (gradebook {r.score:g} + held {r.held:g}), fair {case.fair:g}")
+    if r.held and r.score > case.fair:
+        problems.append(f"held points still in the gradebook: {r.score:g}")
+    if case.flag is True and not r.review:
+        problems.append("not marked for review")
+    if case.flag is False and r.review:
+        problems.append(f"marked for review: {r.review[:160]}")
+    if case.words and case.words.lower() not in r.reason.lower():
+        problems.append(f"the reason {r.reason!r} lacks {case.words!r}")
+    if ctx.status.get(student, {}).get("review", "") != r.review:
+        problems.append("status.csv disagrees with the result")
+    problems += [p for p in ctx.problems if p.startswith(f"{student}:")]
+    if case.check is not None and (extra := case.check(ctx, pages, student)):
+        problems.append(extra)
+    return problems
 
 
-def test_review_exactly_where_the_machinery_was_touched(graded):
-    _, results, _ = graded
-    flagged = {s for s, r in results.items() if r.review}
-    assert flagged - REVIEW == set(), "honest or merely broken code marked for review"
-    assert REVIEW - flagged == set(), "tampering not marked for review"
+def _cases():
+    return [
+        pytest.param(s, marks=pytest.mark.xfail(strict=True, reason=KNOWN_FAILURES[s])) if s in KNOWN_FAILURES else s
+        for s in HOSTILE
+    ]
+
+
+@pytest.mark.parametrize("student", _cases())
+def test_each_case_gets_what_it_must(graded, feedback, student):
+    problems = _problems(graded, feedback[1], student)
+    assert not problems, f"{student} ({CASES[student].what}): " + "; ".join(problems)
+
+
+def test_summary_of_the_hostile_class(graded, feedback, capsys):
+    """The red team's count, printed for the record: every case tried, how many got the fair
+    score, were flagged, left the others unaffected and the gradebook intact; the cases that do
+    not get what they must are exactly the recorded known failures."""
+    ctx, pages = graded, feedback[1]
+    failing = {s for s in HOSTILE if _problems(ctx, pages, s)}
+    fair = [
+        s
+        for s in HOSTILE
+        if (CASES[s].fair is None and s not in ctx.results)
+        or (
+            s in ctx.results
+            and CASES[s].fair is not None
+            and ctx.results[s].score + ctx.results[s].held == CASES[s].fair
+        )
+    ]
+    flagged = [s for s in HOSTILE if s in ctx.results and ctx.results[s].review]
+    unaffected = _classmates_unaffected(ctx) == []
+    intact = [s for s in HOSTILE if not any(p.startswith(f"{s}:") for p in ctx.problems)] if not _schema(ctx) else []
+    with capsys.disabled():
+        print(
+            f"\ntried {len(HOSTILE)} · fair score {len(fair)} · flagged {len(flagged)} · others unaffected "
+            f"{len(HOSTILE) if unaffected else 0} · gradebook intact {len(intact)} "
+            f"(batch of {len(ctx.results)} students, --jobs 2, {ctx.seconds:.0f} s; "
+            f"{len(failing)} known failures: {', '.join(sorted(failing)) or 'none'})"
+        )
+    assert len(HOSTILE) >= 40
+    assert sum(CASES[s].origin == "red team" for s in HOSTILE) >= 10
+    assert {s for s in HOSTILE if CASES[s].origin == "issue 25"} == ISSUE_25
+    assert failing == set(KNOWN_FAILURES), {s: _problems(ctx, pages, s) for s in failing ^ set(KNOWN_FAILURES)}
+    assert all(CASES[s].fair is not None for s in HOSTILE if CASES[s].forgery)
+
+
+def _schema(ctx):
+    return [p for p in ctx.problems if ":" not in p.split(" ")[0]]
+
+
+def _classmates_unaffected(ctx) -> list[str]:
+    wrong = []
+    for s in (*WELL_BEHAVED, *CLASSMATES):
+        r = ctx.results.get(s)
+        expected = ctx.alone[s].score if s in ctx.alone else CLASSMATE_SCORES[s]
+        if r is None or r.score != expected or r.reason or r.review:
+            wrong.append(f"{s}: {r}")
+    return wrong
+
+
+def test_classmates_are_untouched_by_the_batch(graded):
+    """The process and memory hogs, the disk filler and the rest were graded beside these: the
+    well-behaved get what they get alone, the classmates what their answers earn, no reason and
+    no flag."""
+    assert len(graded.results) >= 80
+    assert _classmates_unaffected(graded) == []
+    print(f"estudiantes no afectados: {len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(graded.results)})")
+
+
+def test_the_gradebook_is_sound_and_complete(graded):
+    from nbgrader.api import Gradebook
+
+    assert graded.problems == []
+    with Gradebook(graded.db_url) as gb:
+        stored = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
+    assert stored == {s: r.score for s, r in graded.results.items()}
+
+
+def test_review_exactly_where_declared(graded):
+    flagged = {s for s, r in graded.results.items() if r.review}
+    must = {s for s in HOSTILE if CASES[s].flag is True}
+    must_not = {s for s in CASES if CASES[s].flag is False} | set(CLASSMATES)
+    assert flagged & must_not - set(KNOWN_FAILURES) == set(), "honest or merely broken code marked for review"
+    assert must - flagged - set(KNOWN_FAILURES) == set(), "tampering not marked for review"
 
 
 @pytest.mark.parametrize("student", HONEST)
 def test_honest_output_on_stderr_keeps_full_marks(graded, student):
-    _, results, _ = graded
-    assert (results[student].score, results[student].review) == (3.0, "")
+    assert (graded.results[student].score, graded.results[student].review) == (3.0, "")
 
 
 def test_review_reaches_status_summary_and_feedback(graded, feedback):
-    import html as html_lib
-
-    from course_utils.tools.grading.reports import write_reports
-
-    root, results, _ = graded
-    status = read_status(root, ASSIGNMENT)
-    summary = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")["summary"].read_text(
-        encoding="utf-8"
-    )
-    to_review = summary.split("## Entregas para revisar a mano")[1]
+    to_review = graded.summary.split("## Entregas para revisar a mano", 1)[1]
     _, pages = feedback
-    for student in sorted(REVIEW):
-        print(
-            f"  {student}: {results[student].score:g}/3 (justa {CASES[student][1]}) · {results[student].review[:110]}"
-        )
-        assert status[student]["review"] == results[student].review
+    flagged = [s for s in HOSTILE if CASES[s].flag is True and graded.results[s].review]
+    for student in flagged:
+        r = graded.results[student]
+        print(f"  {student}: {r.score:g}/3 (+{r.held:g} retenidos; justa {CASES[student].fair:g}) · {r.review[:110]}")
+        assert graded.status[student]["review"] == r.review
         assert f"**{student}**" in to_review
         if student in pages:  # a notebook nbgrader could not grade has no feedback page
             assert "Pendiente de revisión manual" in html_lib.unescape(pages[student]), student
-    assert len(REVIEW & set(pages)) >= len(REVIEW) - 2
+    assert len(set(flagged) & set(pages)) >= len(flagged) - 2
 
 
 def test_no_feedback_page_quotes_a_hidden_test(graded, feedback):
     from course_utils.tools.grading.feedback import hidden_test_lines, leaks
 
-    root, results, _ = graded
     withheld, pages = feedback
-    needles = hidden_test_lines(root, ASSIGNMENT)
-    assert len(needles) == 2 and withheld == {}
-    graded_students = {s for s in results if (root / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()}
-    assert graded_students <= set(pages) and len(pages) >= 50
+    needles = hidden_test_lines(graded.root, ASSIGNMENT)
+    assert len(needles) == 5 and withheld == {}  # the def line and the four checks of the two hidden blocks
+    graded_students = {
+        s for s in graded.results if (graded.root / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
+    }
+    assert graded_students <= set(pages) and len(pages) >= 70
     assert {s: leaks(page, needles) for s, page in pages.items() if leaks(page, needles)} == {}
     print(f"páginas de realimentación revisadas: {len(pages)} · con alguna línea de prueba oculta: 0")
 
@@ -462,14 +1274,7 @@ def test_the_fork_bomb_runs_under_the_process_limit(graded):
     """Inside the sandbox the bomb sees the grader's RLIMIT_NPROC, and the limit binds it (with
     its soft limit at 0 a fork fails with EAGAIN): a missing limit, or a kernel running as root
     (which RLIMIT_NPROC does not bind), fails here. Its 300 children did not stop its grading."""
-    root, results, _ = graded
-    notebook = root / "autograded" / "bomba_de_procesos_acotada" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
-    cells = [
-        c
-        for c in nbformat.read(notebook, as_version=4).cells
-        if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_solucion"
-    ]
-    printed = "".join(o.get("text", "") for c in cells for o in c.get("outputs", []))
+    printed = _printed(graded, "bomba_de_procesos_acotada")
     seen = re.search(r"procesos: limite=(-?\d+) hijos=(\d+) con_limite_0=(\w+)", printed)
     assert seen, f"the bomb printed no report: {printed!r}"
     limit, children, fork_at_zero = int(seen[1]), int(seen[2]), seen[3]
@@ -477,79 +1282,37 @@ def test_the_fork_bomb_runs_under_the_process_limit(graded):
         f"RLIMIT_NPROC in the sandbox is {limit}, not the grader's {LIMITS.max_processes}"
     )
     assert fork_at_zero == "EAGAIN", f"a fork over the limit gave {fork_at_zero}: the limit does not bind the kernel"
-    assert children == 300 and results["bomba_de_procesos_acotada"].score == 3.0
-
-
-def test_a_submission_cannot_rewrite_its_own_time(graded):
-    """The gradebook keeps the time the submission arrived with, and so does the timestamp.txt
-    copied back beside the graded notebook, whatever the kernel wrote."""
-    from nbgrader.api import Gradebook
-
-    root, results, _ = graded
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        recorded = gb.find_submission(ASSIGNMENT, "reescribe_su_fecha").timestamp
-    assert recorded is not None and recorded.strftime("%Y-%m-%d %H:%M") == "2026-11-20 10:00"
-    copied = root / "autograded" / "reescribe_su_fecha" / ASSIGNMENT / "timestamp.txt"
-    assert copied.read_text(encoding="utf-8") == SUBMITTED_AT
-    assert results["reescribe_su_fecha"].score == 3.0 and not results["reescribe_su_fecha"].review
-
-
-def test_student_code_cannot_read_the_solutions(graded):
-    _, results, _ = graded
-    assert results["lee_la_solucion"].score == 2.0
-
-
-@pytest.mark.parametrize("student", [s for s, (_, _, words) in CASES.items() if words])
-def test_the_teacher_reads_why(graded, student):
-    root, results, _ = graded
-    words = CASES[student][2]
-    assert words.lower() in results[student].reason.lower()
-    assert read_status(root, ASSIGNMENT)[student]["reason"] == results[student].reason
-
-
-def test_well_behaved_students_are_unaffected(graded):
-    _, results, alone = graded
-    assert len(results) >= 50
-    assert {s: results[s].score for s in WELL_BEHAVED} == {s: alone[s].score for s in WELL_BEHAVED}
-    assert {s: results[s].score for s in CLASSMATES} == CLASSMATE_SCORES
-    assert all(results[s].reason == "" for s in (*WELL_BEHAVED, *CLASSMATES))
-    print(
-        f"estudiantes no afectados: {len(WELL_BEHAVED) + len(CLASSMATES)} de "
-        f"{len(WELL_BEHAVED) + len(CLASSMATES)} (en un lote de {len(results)})"
+    assert (
+        children == 300
+        and graded.results["bomba_de_procesos_acotada"].score + graded.results["bomba_de_procesos_acotada"].held == 3.0
     )
 
 
+def test_collect_refuses_the_linked_folder_and_keeps_the_accented_id(graded):
+    skipped = {p.name: why for p, why in graded.collected.skipped}
+    assert "carpeta_enlazada" in skipped and "enlace" in skipped["carpeta_enlazada"]
+    assert "josé" in graded.results and nfd("josé") not in graded.results
+    assert (graded.root / "submitted" / "josé").is_dir()
+
+
+@pytest.mark.parametrize(
+    "student", ["os_exit", "bucle_infinito", "abre_un_socket", "bomba_de_memoria", "llena_el_disco"]
+)
+def test_feedback_tells_the_student_why(graded, feedback, student):
+    """Marks lost for reasons other than failed tests are explained in the feedback HTML too."""
+    page = feedback[1][student]
+    assert "Nota de la corrección automática" in page
+    assert graded.results[student].reason.split(";")[0] in html_lib.unescape(page)
+
+
 def test_feedback_for_each_student(feedback):
-    _, pages = feedback
-    html = pages["ana_correcta"]
+    html = feedback[1]["ana_correcta"]
     assert "3" in html and "ej1_pruebas" in html
     assert "Nota de la corrección automática" not in html, "no note when nothing went wrong"
 
 
-@pytest.mark.parametrize("student", ["os_exit", "bucle_infinito", "abre_un_socket", "bomba_de_memoria"])
-def test_feedback_tells_the_student_why(graded, feedback, student):
-    """Marks lost for reasons other than failed tests are explained in the feedback HTML too."""
-    import html as html_lib
-
-    _, results, _ = graded
-    page = feedback[1][student]
-    assert "Nota de la corrección automática" in page
-    assert results[student].reason.split(";")[0] in html_lib.unescape(page)
-
-
-def test_gradebook_is_sound_and_complete(graded):
-    root, results, _ = graded
-    assert check_gradebook(f"sqlite:///{root / 'gradebook.db'}", ASSIGNMENT) == []
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{root / 'gradebook.db'}") as gb:
-        stored = {s.student.id: s.score for s in gb.find_assignment(ASSIGNMENT).submissions}
-    assert stored == {s: r.score for s, r in results.items()}
-
-
-def test_autograded_notebooks_show_the_guard_and_no_hidden_state(graded):
-    root, _, _ = graded
-    nb = nbformat.read(root / "autograded" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+def test_autograded_notebooks_show_the_guard(graded):
+    nb = nbformat.read(graded.root / "autograded" / "ana_correcta" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     assert nb.cells[0].source.startswith("import course_utils.tools.grading.guard")
 
 
@@ -558,10 +1321,132 @@ def test_reports_for_the_lms_and_the_teacher(graded):
 
     from course_utils.tools.grading.reports import write_reports
 
-    root, results, _ = graded
-    paths = write_reports(root, ASSIGNMENT, f"sqlite:///{root / 'gradebook.db'}")
+    paths = write_reports(graded.root, ASSIGNMENT, graded.db_url)
     table = pd.read_csv(paths["csv"])
-    assert dict(zip(table["student"], table["score"])) == {s: r.score for s, r in results.items()}
+    assert dict(zip(table["student"], table["score"])) == {s: r.score for s, r in graded.results.items()}
     summary = paths["summary"].read_text(encoding="utf-8")
     assert "os_exit" in summary and "kernel" in summary and "ej1_pruebas" in summary
     assert paths["histogram"].stat().st_size > 1000 and paths["exercises"].stat().st_size > 1000
+
+
+# --- own_work: the kernel's report of forbidden calls, dodged (the evaluator's in-process session
+# serves the same requests with the same watcher, kernel_side._watched_call) -----------------------------
+OWN_WORK_KNOWN_FAILURES: dict[str, str] = {
+    "hilo_creado_antes": (
+        "_watched_call hooks the calling thread and threads started during the call; a ThreadPoolExecutor "
+        "worker started in an earlier cell runs F.scaled_dot_product_attention unseen: 1/1, nothing scanned"
+    ),
+    "llamada_desde_c": (
+        "list(map(F.scaled_dot_product_attention, [q], [k], [v])): the C function is called from C (map), "
+        "so no c_call event names it: 1/1, nothing scanned"
+    ),
+    "otra_puerta_del_mismo_nucleo": (
+        "torch.ops.aten._scaled_dot_product_attention_math is the same kernel under a name the forbidden list "
+        "does not hold (an OpOverloadPacket call): 1/1, nothing scanned"
+    ),
+}
+
+
+def _own_work_verdict(source: str):
+    from course_utils.tools.grading.evaluator.local import judge_cell
+    from course_utils.tools.grading.scan import scan_source
+
+    namespace: dict = {}
+    exec(source, namespace)  # noqa: S102 - the red team's own attack code, run to be judged
+    return judge_cell(OWN_WORK_CELL, namespace, points=1), scan_source(source)
+
+
+def test_own_work_sees_the_forbidden_call():
+    honest, _ = _own_work_verdict(OWN_WORK_HONEST)
+    direct, _ = _own_work_verdict(OWN_WORK_DIRECT)
+    assert (honest.points, direct.points) == (1, 0.0), (honest, direct)
+    assert "scaled_dot_product_attention" in direct.message
+
+
+@pytest.mark.parametrize(
+    "dodge",
+    [
+        pytest.param(d, marks=pytest.mark.xfail(strict=True, reason=OWN_WORK_KNOWN_FAILURES[d]))
+        if d in OWN_WORK_KNOWN_FAILURES
+        else d
+        for d in OWN_WORK_DODGES
+    ],
+)
+def test_own_work_cannot_be_dodged(dodge):
+    """The forbidden routine reached another way: no points, or at least the scan flags it."""
+    verdict, findings = _own_work_verdict(OWN_WORK_DODGES[dodge])
+    assert verdict.points == 0 or findings, f"{dodge}: {verdict.points:g}/1 unflagged — {verdict.message!r}"
+
+
+# --- every nbgrader path: plain `nbgrader autograde` (formgrader's Autograde button runs the same) ------
+PLAIN_PATH_SPY = (
+    "import glob, os, sqlite3\nvistos = []\n"
+    "for p in glob.glob('../../../solutions/*/*.ipynb'):\n    vistos.append(open(p).read().count('pruebas_ocultas'))\n"
+    "for p in glob.glob('../../../*.db'):\n    try:\n        con = sqlite3.connect(p)\n"
+    "        con.execute('CREATE TRIGGER forja AFTER UPDATE ON grade BEGIN '\n"
+    "                    'UPDATE grade SET auto_score = max_score WHERE id = NEW.id; END')\n"
+    "        con.commit()\n        vistos.append('trigger')\n    except Exception:\n        pass\n"
+    "print('uid', os.getuid(), 'visto', vistos)\n"
+)
+
+
+def test_plain_nbgrader_autograde_runs_the_student_in_the_sandbox(tmp_path):
+    """``nbgrader autograde`` run by hand, or by formgrader's Autograde button, reads the same
+    ``nbgrader_config.py`` as ``course grade``: the student's kernel must not run as the grader,
+    read the hidden tests in ``solutions/`` or write the gradebook."""
+    from course_utils.tools.grading.integrity import schema_problems
+    from course_utils.tools.release import nbgrader_command, run_nbgrader
+    from fixture_course import generate_assignment, submit
+
+    root = build_course(tmp_path / "curso")
+    db_url = f"sqlite:///{root / 'gradebook.db'}"
+    generate_assignment(root, db_url, root / "release")
+    submit(root, "espia", {"ej1_solucion": PLAIN_PATH_SPY + WRONG_EJ1, **EJ2})
+    run_nbgrader(nbgrader_command("autograde", ASSIGNMENT, "--force", "--student=espia", root=root), cwd=root)
+    printed = _printed(type("C", (), {"root": root})(), "espia")
+    seen = re.search(r"uid (\d+) visto (.*)", printed)
+    assert seen, printed
+    assert (int(seen[1]) != 0, seen[2], schema_problems(db_url)) == (True, "[]", [])
+
+
+# --- the grading process itself: the static scan runs in `course grade`'s own process (a worker
+# thread of the batch, no limits), on every notebook collect took -------------------------------------
+SCAN_MEMORY_MB, SCAN_SECONDS = 1024, 120
+SCAN_KNOWN_FAILURE = (
+    "scan.scan_source runs IPython's TransformerManager and ast.parse on the whole cell in the batch's own "
+    "process (no memory limit): about 2.4 KB of memory and 55 µs per line, so the 19 MiB notebook collect "
+    "takes (one cell of 4 million 'a=1' lines) needs ~10 GB and ~4 min (measured: 10.7 GB, 235 s) — a few such "
+    "notebooks exhaust the grader's RAM and every classmate in the batch; here it dies of MemoryError at "
+    f"{SCAN_MEMORY_MB} MiB"
+)
+
+
+@pytest.mark.xfail(strict=True, reason=SCAN_KNOWN_FAILURE)
+def test_the_scan_of_a_collected_notebook_is_bounded(tmp_path):
+    """The biggest notebook collect accepts (under its 20 MiB per file) is scanned within
+    ``SCAN_MEMORY_MB`` and ``SCAN_SECONDS``, as ``course grade`` scans it (tamper.review_notes)."""
+    import subprocess
+    import sys
+
+    folder = tmp_path / "entregas" / "celda_enorme"
+    folder.mkdir(parents=True)
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("a=1\n" * (19 * 2**20 // 5))])
+    (folder / f"{ASSIGNMENT}.ipynb").write_text(nbformat.writes(nb, split_lines=False), encoding="utf-8")
+    course = build_course(tmp_path / "curso")
+    taken = collect_tree(tmp_path / "entregas", course, ASSIGNMENT).taken
+    assert [s for s, _ in taken] == ["celda_enorme"], "collect refused the notebook: nothing to scan"
+    script = (
+        "import resource, sys\nfrom pathlib import Path\n"
+        f"resource.setrlimit(resource.RLIMIT_AS, ({SCAN_MEMORY_MB} * 2 ** 20,) * 2)\n"
+        "from course_utils.tools.grading.tamper import review_notes\nprint(repr(review_notes(Path(sys.argv[1]), None)))\n"
+    )
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", script, str(course / "submitted" / "celda_enorme" / ASSIGNMENT)],
+            capture_output=True,
+            text=True,
+            timeout=SCAN_SECONDS,
+        )
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"the scan took more than {SCAN_SECONDS} s")
+    assert done.returncode == 0, done.stderr[-500:]
