@@ -81,17 +81,19 @@ class HideHiddenTests(NbGraderPreprocessor):
         evaluator's verdict line (:mod:`.evaluator.execute`), each redacted."""
         shown = []
         for out in outputs:
-            if out.get("output_type") == "error" and out.get("ename") != VERDICT_ENAME:
+            if out.get("output_type") == "error" and out is not (outputs[-1] if outputs else None):
                 ename = out.get("ename", "Error")
                 evalue = self._redact(_ANSI.sub("", out.get("evalue", "")), needles)
                 shown = [new_output("error", ename=ename, evalue=evalue, traceback=[f"{ename}: {evalue}"])]
                 break
-        for out in outputs:
-            if out.get("output_type") == "error" and out.get("ename") == VERDICT_ENAME:
-                evalue = self._redact(_ANSI.sub("", out.get("evalue", "")), needles)
-                shown.append(new_output("error", ename=VERDICT_ENAME, evalue=evalue, traceback=[evalue]))
-            elif out.get("output_type") == "stream" and str(out.get("text", "")).startswith(VERDICT_PREFIX):
-                shown.append(new_output("stream", name="stdout", text=out["text"]))
+        # the evaluator's verdict is the cell's last output (added after the kernel ran); a line the
+        # student's code printed to look like one is dropped
+        last = outputs[-1] if outputs else {}
+        if last.get("output_type") == "error" and last.get("ename") == VERDICT_ENAME:
+            evalue = self._redact(_ANSI.sub("", last.get("evalue", "")), needles)
+            shown.append(new_output("error", ename=VERDICT_ENAME, evalue=evalue, traceback=[evalue]))
+        elif last.get("output_type") == "stream" and str(last.get("text", "")).startswith(VERDICT_PREFIX):
+            shown.append(new_output("stream", name="stdout", text=last["text"]))
         return shown
 
     def _scrub(self, out, needles):

@@ -8,9 +8,10 @@ from __future__ import annotations
 from nbconvert.preprocessors import CSSHTMLHeaderPreprocessor
 from nbgrader.converters.autograde import Autograde
 from nbgrader.converters.generate_assignment import GenerateAssignment
-from nbgrader.preprocessors import ClearSolutions, Execute, GetGrades, SaveAutoGrades
+from nbgrader.preprocessors import ClearSolutions, DeduplicateIds, Execute, GetGrades, SaveAutoGrades
 
 from ..name_the_stub import NameTheStub
+from .drop_empty_metadata import DropEmptyNbgraderMetadata
 from .evaluator.execute import ExecuteThenEvaluate
 from .evaluator.save_grades import SaveTrustedGrades
 from .hide_hidden_tests import HideHiddenTests
@@ -30,6 +31,13 @@ def autograde_steps() -> list[type]:
     return [GuardGradedTests, ExecuteThenEvaluate, TruncateLargeOutputs, StderrIsNotAFailure, *rest]
 
 
+def sanitize_steps() -> list[type]:
+    """nbgrader's sanitize steps with an emptied cell metadata dropped right after ``DeduplicateIds``."""
+    steps = list(Autograde.class_traits()["sanitize_preprocessors"].default())
+    at = steps.index(DeduplicateIds) + 1
+    return [*steps[:at], DropEmptyNbgraderMetadata, *steps[at:]]
+
+
 def release_steps() -> list[type]:
     """nbgrader's release steps with each blank stub naming the function to write."""
     steps = list(GenerateAssignment.class_traits()["preprocessors"].default())
@@ -40,6 +48,7 @@ def release_steps() -> list[type]:
 def configure(c) -> None:
     """Apply the course's grading and feedback steps to nbgrader's config object ``c``."""
     c.GenerateAssignment.preprocessors = release_steps()
+    c.Autograde.sanitize_preprocessors = sanitize_steps()
     c.Autograde.autograde_preprocessors = autograde_steps()
     # every kernel that autograding starts runs in the sandbox, whoever starts it (plain nbgrader,
     # formgrader's button); `course grade` adds its per-student workspace, limits and uid, and
@@ -49,3 +58,6 @@ def configure(c) -> None:
     c.OverwriteCells.add_missing_cells = True
     c.OverwriteCells.missing_cell_notification = MISSING_CELL_NOTE
     c.GenerateFeedback.preprocessors = [GetGrades, HideHiddenTests, CSSHTMLHeaderPreprocessor]
+    # submissions are shown to the teacher (formgrader) and students (feedback) as HTML: no script
+    # or event handler a student wrote runs in their browsers
+    c.HTMLExporter.sanitize_html = True

@@ -9,6 +9,7 @@ students merges into it), so the summary lists every flag, not only the last bat
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import matplotlib
@@ -21,6 +22,15 @@ from nbgrader.api import Gradebook  # noqa: E402
 from .autograde import read_status  # noqa: E402
 from .gradebook import held_points  # noqa: E402
 from .similarity import similarity_section  # noqa: E402
+
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|])")  # what can format inside one line (a new line cannot start)
+
+
+def one_line(text: object) -> str:
+    """``text`` as one line of plain Markdown: whitespace (newlines included) collapsed and every
+    Markdown or HTML character escaped — reasons quote names and ids a student chose, which must
+    not add lines, headings or links to the teacher's summary."""
+    return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
 def grades_table(db_url: str, assignment: str) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -105,15 +115,15 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
         "## Entregas con incidencias",
         "",
     ]
-    lines += [f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {r.reason}" for r in problems.itertuples()] or [
-        "ninguna"
-    ]
+    lines += [
+        f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {one_line(r.reason)}" for r in problems.itertuples()
+    ] or ["ninguna"]
     to_review = students[students["review"].fillna("") != ""]
     lines += ["", "## Entregas para revisar a mano", ""]
     lines += [
         f"- **{r.student}** ({r.score:g}/{r.max_score:g}"
         + (f", {r.held:g} puntos retenidos" if r.held else "")
-        + f"): {r.review}"
+        + f"): {one_line(r.review)}"
         for r in to_review.itertuples()
     ] or ["ninguna"]
     if held:

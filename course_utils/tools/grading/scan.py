@@ -97,9 +97,12 @@ _STRINGS = {
     "gradebook": "intenta acceder al registro de notas (gradebook)",
     "sqlite_master": "intenta manipular una base de datos (sqlite_master)",
     "CREATE TRIGGER": "intenta manipular una base de datos (CREATE TRIGGER)",
+    "course-evaluator": "imita las respuestas del evaluador de confianza",
 }
+MAX_CELL_CHARS = 200_000  # a longer code cell is not parsed (a scan bomb costs the grader memory): it is flagged
 # Modules whose attributes a submission must not rebind (np.allclose = …, torch.testing.… = …).
 _PROTECTED_MODULES = (
+    "json",  # the evaluator's requests and answers are JSON in the kernel
     "numpy",
     "torch",
     "course_utils",
@@ -278,6 +281,10 @@ def scan_notebook(nb) -> list[Finding]:
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
         where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"celda {index + 1}"
+        where = " ".join(str(where).split())[:60]  # a grade id the student chose: one short line
+        if len(source) > MAX_CELL_CHARS:
+            findings.append(Finding(where, 1, f"celda de código de {len(source):,} caracteres, no analizada"))
+            continue
         if str(cell.get("id", "")).startswith("course-grading-guard"):
             findings.append(Finding(where, 1, _STRINGS["course-grading-guard"]))
         findings += [Finding(where, line, reason) for line, reason in scan_source(source)]

@@ -11,6 +11,7 @@ import nbformat
 from .guard import MARKER_MIME, RESTORE_PREFIX
 from .scan import review_reason, scan_notebook
 
+EVALUATOR_REVIEW = "course_evaluator_review"  # set by evaluator.execute (its REVIEW_KEY)
 _NONCE = re.compile(re.escape(RESTORE_PREFIX) + r"(?:globals\(\), )?'([0-9a-f]+)'")
 # A cell whose kernel died or that never ran cannot show the marker; it is graded 0 and explained elsewhere.
 _NOT_RUN = {"DeadKernelError", "CellTimeoutError", "KeyboardInterrupt"}
@@ -61,9 +62,12 @@ def review_notes(submitted_dir: Path, autograded_dir: Path | None) -> str:
     if autograded_dir is not None and Path(autograded_dir).is_dir():
         for path in sorted(Path(autograded_dir).glob("*.ipynb")):
             try:
-                notes = guard_notes(nbformat.read(path, as_version=4))
+                autograded = nbformat.read(path, as_version=4)
+                notes = guard_notes(autograded)
             except Exception:  # noqa: BLE001
                 continue
+            # the evaluator's own observations, written by nbgrader's process (never by the kernel)
+            notes = [str(n) for n in autograded.metadata.get(EVALUATOR_REVIEW, [])][:3] + notes
             if notes:
                 reasons.append("revisión manual: " + "; ".join(notes[:3]))
     return " · ".join(r for r in reasons if r)

@@ -28,6 +28,11 @@ SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist
 VERDICTS = "course_verdicts"
 COST_LOG = "course-evaluator cost:"  # the log line the benchmark reads
 NO_ANSWER = "el kernel no respondió a la petición del evaluador"
+SEVERAL_ANSWERS = (
+    "el kernel publicó varias respuestas para una sola petición del evaluador (el código del estudiante imita "
+    "al evaluador)"
+)
+REVIEW_KEY = "course_evaluator_review"  # notebook metadata: why the evaluator asks for a manual review
 OUT_OF_TIME = "se agotó el tiempo del evaluador para este notebook ({seconds} s): las pruebas ocultas no terminaron"
 
 
@@ -54,6 +59,7 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                 cell.source, hidden[index] = split_hidden(cell.source)
         self._hidden = hidden
         self._killers = set()
+        self._suspicious: list[str] = []
         # nbconvert's ExecutePreprocessor.preprocess, with the evaluation inside the kernel's lifetime
         from nbclient import NotebookClient
 
@@ -82,6 +88,8 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                 verdicts[grade_id] = verdict
                 cell.outputs.append(verdict_output(verdict))
         self.set_widgets_metadata()
+        if self._suspicious:
+            self.nb.metadata[REVIEW_KEY] = sorted(set(self._suspicious))
         self.log.info(
             "%s %d requests, %.3f s",
             COST_LOG,
@@ -92,43 +100,57 @@ class ExecuteThenEvaluate(RestartDeadKernel):
         return self.nb, self.resources
 
     def _ask(self, request: dict) -> dict:
-        """Send one request to the kernel as a throw-away cell and read its answer."""
+        """Send one request to the kernel as a throw-away cell and read its answer: the one
+        display of the evaluator's type, which ``serve`` publishes after the student's code
+        returned. Anything else — no answer, several, a kernel that died or hung — is an error
+        for this request; a kernel that died or stopped answering is started again with the
+        notebook replayed, so the next hidden tests still run."""
         if time.monotonic() > self._deadline:  # a kernel that makes every request wait costs only its own marks
-            message = OUT_OF_TIME.format(seconds=self.evaluation_timeout)
-            return {"ok": False, "error": {"type": "TiempoAgotado", "builtin": False, "message": message}}
+            return _error("TiempoAgotado", OUT_OF_TIME.format(seconds=self.evaluation_timeout))
         text = json.dumps(request, allow_nan=False)
         probe = new_code_cell(SERVE.format(text=text))
         index = len(self.nb.cells)
         self.nb.cells.append(probe)
+        # display updates the student's code sends during a probe must not reach the notebook's
+        # earlier outputs (they would show the hidden calls in the feedback)
+        self._display_id_map = {}
+        died = False
         try:
-            try:
-                self.execute_cell(probe, index, store_history=False)
-            except DeadKernelError:
-                self._revive()
-                return {
-                    "ok": False,
-                    "error": {
-                        "type": "KernelMuerto",
-                        "builtin": False,
-                        "message": "el kernel murió durante la evaluación",
-                    },
-                }
+            self.execute_cell(probe, index, store_history=False)
+        except DeadKernelError:
+            died = True
         finally:
             del self.nb.cells[index]
-        for out in probe.get("outputs", []):
-            if out.get("output_type") == "display_data" and MIME in out.get("data", {}):
-                payload = out["data"][MIME]
-                try:
-                    answer = json.loads(payload) if isinstance(payload, str) else payload
-                except ValueError:
-                    break
-                return answer if isinstance(answer, dict) else {}
-        return {"ok": False, "error": {"type": "SinRespuesta", "builtin": False, "message": NO_ANSWER}}
+            self._display_id_map = {}
+        if died:
+            self._revive()
+            return _error("KernelMuerto", "el kernel murió durante la evaluación")
+        outputs = probe.get("outputs", [])
+        answers = [o for o in outputs if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
+        if not answers:
+            if any(o.get("output_type") == "error" and "Timeout" in str(o.get("ename", "")) for o in outputs) or (
+                any("Timeout" in str(o.get("evalue", "")) for o in outputs)
+            ):
+                self._revive()
+            return _error("SinRespuesta", NO_ANSWER)
+        if len(answers) > 1:
+            self._suspicious.append(SEVERAL_ANSWERS)
+            return _error("RespuestaDuplicada", SEVERAL_ANSWERS)
+        payload = answers[0]["data"][MIME]
+        try:
+            answer = json.loads(payload) if isinstance(payload, str) else payload
+        except ValueError:
+            return _error("SinRespuesta", NO_ANSWER)
+        return answer if isinstance(answer, dict) else {}
 
     def _revive(self) -> None:
-        """A fresh kernel that ran the notebook again (outputs kept from the first run), so the
-        remaining hidden tests still see the student's definitions."""
+        """A fresh kernel that ran the notebook's own cells again (outputs kept from the first
+        run), so the remaining hidden tests still see the student's definitions."""
         from jupyter_core.utils import run_sync
 
         run_sync(self._restart_kernel)()
         self._replay(len(self.nb.cells))
+
+
+def _error(kind: str, message: str) -> dict:
+    return {"ok": False, "error": {"type": kind, "builtin": False, "message": message}}

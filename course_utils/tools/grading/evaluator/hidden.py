@@ -84,6 +84,7 @@ def compile_hidden(hidden: str, label: str):
 def judge(grade_id: str, max_points: float, hidden: str, session: Session) -> Verdict:
     """Run the hidden test of ``grade_id`` against the kernel behind ``session``."""
     start, before = time.perf_counter(), session.requests
+    session.new_test()
     try:
         entry = compile_hidden(hidden, grade_id)
     except HiddenTestError:

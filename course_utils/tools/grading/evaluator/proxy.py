@@ -29,13 +29,22 @@ class StudentError(Exception):
         self.name = name
 
 
+MAX_REQUESTS = 20_000  # per hidden test: an object that answers forever costs only that test
+
+
 class Session:
-    """Requests to one kernel; counts them (the evaluator's cost)."""
+    """Requests to one kernel; counts them (the evaluator's cost) and caps them per hidden test."""
 
     def __init__(self, channel: Channel):
-        self.channel, self.requests = channel, 0
+        self.channel, self.requests, self.budget_end = channel, 0, MAX_REQUESTS
+
+    def new_test(self) -> None:
+        """Start the request budget of the next hidden test."""
+        self.budget_end = self.requests + MAX_REQUESTS
 
     def ask(self, request: dict) -> dict:
+        if self.requests >= self.budget_end:
+            raise StudentError("DemasiadasPeticiones", f"más de {MAX_REQUESTS} peticiones en una sola prueba oculta")
         self.requests += 1
         answer = self.channel(request)
         if type(answer) is not dict or type(answer.get("ok")) is not bool:
@@ -132,6 +141,10 @@ class Remote:
 
     def __repr__(self) -> str:
         return f"<en el kernel del estudiante: {self._kind or self._target}>"
+
+    def __array__(self, *args: Any, **kwargs: Any):
+        # NumPy would otherwise iterate the object element by element, one request each
+        raise TypeError(f"se esperaba un tensor o un array y se obtuvo un objeto ({self._kind or 'remoto'})")
 
     def __bool__(self) -> bool:
         return True
