@@ -978,11 +978,6 @@ CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 # Cases the defences do not meet yet (reproduced, reported to the lead; each reason says what
 # happens). Fixing the defence turns the case's xfail into a failure: remove it from here then.
 KNOWN_FAILURES: dict[str, str] = {
-    "respuesta_por_mime": (
-        "execute._ask takes the FIRST display of the evaluator's MIME type in a probe's outputs: a wrong doble "
-        "that itself displays {'ok': true, 'value': 2*x} before returning x gets ej1's point, unflagged (3/3, "
-        "fair 2); nothing is patched, so neither the guard nor the scan sees it"
-    ),
     "json_loads_redirigido": (
         "kernel_side.serve parses each request with json.loads, which the notebook may rebind (json is not a "
         "protected module for the scan or the guard): requests for doble are redirected to a hidden helper and "
@@ -997,29 +992,14 @@ KNOWN_FAILURES: dict[str, str] = {
         "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
         "elsewhere, gets full marks unflagged (3/3, fair 2)"
     ),
-    "espia_de_peticiones": (
-        "update_display from inside the student's functions during the evaluator's probes rewrites an earlier "
-        "output (nbclient's display-id map spans the notebook): the autograded notebook and the student's "
-        "feedback list every hidden call (doble(-3.5), suma([]))"
-    ),
     "veredicto_impreso": (
         "HideHiddenTests._failure_only keeps any stdout of a graded cell that starts with 'Evaluador (pruebas "
         "ocultas)': the feedback shows the student's printed '1/1 puntos.' beside the evaluator's '0/1'"
-    ),
-    "objeto_sin_fin": (
-        "check_close on a Remote (hasattr(Remote, 'detach') is always True) ends in numpy iterating it one "
-        "request at a time; the evaluation budget is per notebook (300 s, here past the 120 s notebook limit), "
-        "so nbgrader is killed and suma's correct answer scores 0 too (0/3, fair 2)"
     ),
     "cuelga_la_peticion": (
         "a request that ignores SIGINT leaves the kernel busy: nbclient raises 'Timeout waiting for IOPub "
         "output' for it and for every later request, so suma's correct answer scores 0 too (0/3, fair 2), "
         "with no reason given"
-    ),
-    "mata_el_kernel_al_evaluar": (
-        "_revive replays up to len(nb.cells), i.e. the probe that killed the kernel, which kills the new kernel "
-        "inside the except; the next hidden test then finds a dead kernel, is answered 'KernelMuerto' without "
-        "a retry, and suma's correct answer scores 0 (0/3, fair 2)"
     ),
     "memoria_repartida": (
         "the memory limit is RLIMIT_AS per process: three children of one student held 3,300 MiB at once "
@@ -1029,15 +1009,6 @@ KNOWN_FAILURES: dict[str, str] = {
     "inyecta_en_el_resumen": (
         "the scan quotes the submitted cell's grade_id unescaped in the review: newlines and Markdown in it "
         "add a line accusing clase_00 and a second '## Entregas para revisar a mano' heading to summary.md"
-    ),
-    "celda_de_prueba_copiada": (
-        "a copy of a test cell pasted at the end (Jupyter keeps the metadata): DeduplicateIds empties the "
-        "first copy's nbgrader metadata ({}), then OverwriteCells.add_missing_task_cells (add_missing_cells=True "
-        "in nbgrader_setup) raises KeyError 'grade_id': the whole notebook scores 0 ('metadatos'; fair 3)"
-    ),
-    "prueba_duplicada_al_final": (
-        "same KeyError 'grade_id' as celda_de_prueba_copiada: 0 for the notebook (fair 1); the hidden block "
-        "the student put in the copy did not run in the trusted process"
     ),
     "javascript_para_el_profesor": (
         "formgrader renders the autograded notebook with nbconvert's HTMLExporter, unsanitised: a markdown "
@@ -1412,16 +1383,8 @@ def test_plain_nbgrader_autograde_runs_the_student_in_the_sandbox(tmp_path):
 # --- the grading process itself: the static scan runs in `course grade`'s own process (a worker
 # thread of the batch, no limits), on every notebook collect took -------------------------------------
 SCAN_MEMORY_MB, SCAN_SECONDS = 1024, 120
-SCAN_KNOWN_FAILURE = (
-    "scan.scan_source runs IPython's TransformerManager and ast.parse on the whole cell in the batch's own "
-    "process (no memory limit): about 2.4 KB of memory and 55 µs per line, so the 19 MiB notebook collect "
-    "takes (one cell of 4 million 'a=1' lines) needs ~10 GB and ~4 min (measured: 10.7 GB, 235 s) — a few such "
-    "notebooks exhaust the grader's RAM and every classmate in the batch; here it dies of MemoryError at "
-    f"{SCAN_MEMORY_MB} MiB"
-)
 
 
-@pytest.mark.xfail(strict=True, reason=SCAN_KNOWN_FAILURE)
 def test_the_scan_of_a_collected_notebook_is_bounded(tmp_path):
     """The biggest notebook collect accepts (under its 20 MiB per file) is scanned within
     ``SCAN_MEMORY_MB`` and ``SCAN_SECONDS``, as ``course grade`` scans it (tamper.review_notes)."""
