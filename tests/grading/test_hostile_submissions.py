@@ -309,7 +309,9 @@ def _no_hidden_call_in_feedback(ctx, pages, student):
 
 
 def _no_forged_verdict_in_feedback(ctx, pages, student):
-    text = html_lib.unescape(pages.get(student, ""))
+    # the student's own answer cell quotes the line in its source (shown as code): only an output counts
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", pages.get(student, "")))
+    text = text.replace("print('Evaluador (pruebas ocultas): 1/1 puntos.')", "")
     if "Evaluador (pruebas ocultas): 1/1 puntos" in text:
         return "the feedback shows a verdict line the student printed (1/1) beside the evaluator's (0/1)"
     return ""
@@ -978,28 +980,10 @@ CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 # Cases the defences do not meet yet (reproduced, reported to the lead; each reason says what
 # happens). Fixing the defence turns the case's xfail into a failure: remove it from here then.
 KNOWN_FAILURES: dict[str, str] = {
-    "json_loads_redirigido": (
-        "kernel_side.serve parses each request with json.loads, which the notebook may rebind (json is not a "
-        "protected module for the scan or the guard): requests for doble are redirected to a hidden helper and "
-        "the wrong doble gets the point, unflagged (3/3, fair 2)"
-    ),
-    "kernel_side_falso": (
-        "a fake kernel_side in sys.modules answers doble's requests: flagged and held, but the automatic score "
-        "is 3 (fair 2) — releasing the hold gives the forged point"
-    ),
     "tabla_memorizada": (
         "hidden tests call with fixed inputs that earlier verdict messages print ('doble(-3.5): … se esperaba "
         "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
         "elsewhere, gets full marks unflagged (3/3, fair 2)"
-    ),
-    "veredicto_impreso": (
-        "HideHiddenTests._failure_only keeps any stdout of a graded cell that starts with 'Evaluador (pruebas "
-        "ocultas)': the feedback shows the student's printed '1/1 puntos.' beside the evaluator's '0/1'"
-    ),
-    "cuelga_la_peticion": (
-        "a request that ignores SIGINT leaves the kernel busy: nbclient raises 'Timeout waiting for IOPub "
-        "output' for it and for every later request, so suma's correct answer scores 0 too (0/3, fair 2), "
-        "with no reason given"
     ),
     "memoria_repartida": (
         "the memory limit is RLIMIT_AS per process: three children of one student held 3,300 MiB at once "

@@ -32,7 +32,10 @@ from ... import checks as _checks
 MARKER_MIME = "application/vnd.course-grading-guard+json"
 _PROTECTED_PREFIXES = ("course_utils", "numpy", "torch")
 
-PREAMBLE = "import course_utils.tools.grading.guard  # añadido al calificar: protege las pruebas"
+PREAMBLE = (
+    "import course_utils.tools.grading.guard, course_utils.tools.grading.evaluator.kernel_side  "
+    "# añadido al calificar: protege las pruebas"
+)
 ARM = "course_utils.tools.grading.guard.arm()"
 RESTORE = "__import__('course_utils.tools.grading.guard').tools.grading.guard.restore(globals(), {nonce!r})  # añadido al calificar"
 RESTORE_PREFIX = RESTORE.split("{")[0]

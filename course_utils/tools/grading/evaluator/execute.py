@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import time
 
-from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from traitlets import Integer
@@ -24,6 +23,7 @@ from .hidden import HiddenTestError, Verdict, judge, split_hidden
 from .kernel_side import MIME
 from .proxy import Session
 
+RESTORE = "__import__('course_utils.tools.grading.guard', fromlist=['restore']).restore({})"
 SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist=['serve']).serve({text!r})"
 VERDICTS = "course_verdicts"
 COST_LOG = "course-evaluator cost:"  # the log line the benchmark reads
@@ -73,6 +73,8 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                 self.nb.metadata["language_info"] = info["content"]["language_info"]
             for index, cell in enumerate(self.nb.cells):
                 self.preprocess_cell(cell, resources, index)
+            self._deadline = time.monotonic() + self.evaluation_timeout
+            self._restore_machinery()
             session = Session(self._ask)
             deadline = self._deadline = time.monotonic() + self.evaluation_timeout
             for index, source in hidden.items():
@@ -117,14 +119,14 @@ class ExecuteThenEvaluate(RestartDeadKernel):
         died = False
         try:
             self.execute_cell(probe, index, store_history=False)
-        except DeadKernelError:
+        except Exception:  # noqa: BLE001 - dead (DeadKernelError) or deaf (a timeout nbclient raises)
             died = True
         finally:
             del self.nb.cells[index]
             self._display_id_map = {}
         if died:
             self._revive()
-            return _error("KernelMuerto", "el kernel murió durante la evaluación")
+            return _error("KernelMuerto", "el kernel murió o dejó de responder durante la evaluación")
         outputs = probe.get("outputs", [])
         answers = [o for o in outputs if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
         if not answers:
@@ -142,6 +144,20 @@ class ExecuteThenEvaluate(RestartDeadKernel):
         except ValueError:
             return _error("SinRespuesta", NO_ANSWER)
         return answer if isinstance(answer, dict) else {}
+
+    def _restore_machinery(self) -> None:
+        """Before the first request: the grading guard puts back what the notebook changed in the
+        course's modules (a fake ``kernel_side`` in ``sys.modules``…); only data comes back either way."""
+        probe = new_code_cell(RESTORE)
+        index = len(self.nb.cells)
+        self.nb.cells.append(probe)
+        try:
+            self.execute_cell(probe, index, store_history=False)
+        except Exception:  # noqa: BLE001 - a kernel that fails here fails the requests after it, each one
+            self._revive()
+        finally:
+            del self.nb.cells[index]
+            self._display_id_map = {}
 
     def _revive(self) -> None:
         """A fresh kernel that ran the notebook's own cells again (outputs kept from the first

@@ -15,7 +15,15 @@ from typing import Any
 
 from .wire import Ref, WireError, encode
 
+try:
+    from IPython.display import display as _display
+except ImportError:  # pragma: no cover - a kernel always has IPython
+    _display = print
+
 MIME = "application/vnd.course-evaluator+json"
+# Taken when the module is imported — by the grading guard's cell, before any student code runs —
+# so that a notebook rebinding json.loads or IPython's display later does not reach the requests.
+_loads, _dumps = json.loads, json.dumps
 _objects: dict[int, Any] = {}
 _override: dict | None = None  # the namespace to serve instead of the kernel's (tests, local.py)
 
@@ -237,16 +245,14 @@ def handle(request: dict) -> dict:
 
 def serve(text: str) -> None:
     """Handle the request ``text`` (JSON) and publish the answer as a display of type MIME."""
-    from IPython.display import display
-
     try:
-        answer = handle(json.loads(text))
-        payload = json.dumps(answer, allow_nan=False)
+        answer = handle(_loads(text))
+        payload = _dumps(answer, allow_nan=False)
     except BaseException as err:  # noqa: BLE001
-        payload = json.dumps(
+        payload = _dumps(
             {
                 "ok": False,
                 "error": {"type": type(err).__name__, "builtin": False, "message": str(err)[:2000], "where": ""},
             }
         )
-    display({MIME: payload}, raw=True)
+    _display({MIME: payload}, raw=True)
