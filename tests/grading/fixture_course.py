@@ -107,3 +107,26 @@ def submit(
 
 
 CORRECT = {"ej1_solucion": "def doble(x):\n    return 2 * x", "ej2_solucion": "def suma(xs):\n    return sum(xs)"}
+
+
+def formgrader_api(root: Path, db_url: str, **coursedir):
+    """nbgrader's API as formgrader builds it behind its buttons: the course's
+    ``nbgrader_config.py`` loaded from the course folder, then ``CourseDirectory`` settings."""
+    import os
+
+    from nbgrader.apps import NbGrader
+    from nbgrader.apps.api import NbGraderAPI
+    from nbgrader.coursedir import CourseDirectory
+
+    here = os.getcwd()
+    os.chdir(root)
+    try:
+        app = NbGrader()
+        app.load_config_file()
+    finally:
+        os.chdir(here)
+    app.config.CourseDirectory.root = str(root)
+    app.config.CourseDirectory.db_url = db_url
+    for name, value in coursedir.items():
+        setattr(app.config.CourseDirectory, name, value)
+    return NbGraderAPI(CourseDirectory(config=app.config), parent=app)

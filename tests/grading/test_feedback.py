@@ -11,7 +11,7 @@ import pytest
 from course_utils.tools.grading.feedback import generate_feedback, hidden_test_lines, leaks, page_text
 from course_utils.tools.grading.hide_hidden_tests import hidden_needles
 from course_utils.tools.release import nbgrader_command, run_nbgrader
-from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, generate_assignment, submit
+from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course, formgrader_api, generate_assignment, submit
 
 # prints the source of the cell that calls it (the hidden test) from the caller's frame
 EXFILTRATES = (
@@ -59,24 +59,9 @@ def feedback(tmp_path_factory):
 def formgrader_feedback(root, db_url, student):
     """Formgrader's "Generate Feedback" for one student: nbgrader's API, configured as formgrader
     configures it (the course's ``nbgrader_config.py`` loaded from the course folder)."""
-    import os
-
-    from nbgrader.apps import NbGrader
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    here = os.getcwd()
-    os.chdir(root)
-    try:
-        app = NbGrader()
-        app.load_config_file()
-        app.config.CourseDirectory.root = str(root)
-        app.config.CourseDirectory.db_url = db_url
-        app.config.CourseDirectory.feedback_directory = "formgrader_feedback"
-        coursedir = CourseDirectory(config=app.config)
-        result = NbGraderAPI(coursedir, parent=app).generate_feedback(ASSIGNMENT, student)
-    finally:
-        os.chdir(here)
+    result = formgrader_api(root, db_url, feedback_directory="formgrader_feedback").generate_feedback(
+        ASSIGNMENT, student
+    )
     assert result["success"], result.get("error") or result.get("log")
     return (root / "formgrader_feedback" / student / ASSIGNMENT / f"{ASSIGNMENT}.html").read_text(encoding="utf-8")
 

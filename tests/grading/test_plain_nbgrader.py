@@ -14,7 +14,7 @@ import pytest
 from nbgrader.api import Gradebook
 
 from course_utils.tools.release import nbgrader_command, run_nbgrader
-from fixture_course import ASSIGNMENT, CORRECT, build_course, generate_assignment, submit
+from fixture_course import ASSIGNMENT, CORRECT, build_course, formgrader_api, generate_assignment, submit
 
 LOOK_AROUND = (
     "import json, os\nprint('VISTO' + json.dumps([os.getuid(), sorted(os.listdir('.')), "
@@ -40,20 +40,7 @@ def _insert(source):
 
 def _formgrader_autograde(root, db_url, student):
     """Formgrader's "Autograde" for one student: nbgrader's API configured from the course folder."""
-    from nbgrader.apps import NbGrader
-    from nbgrader.apps.api import NbGraderAPI
-    from nbgrader.coursedir import CourseDirectory
-
-    here = os.getcwd()
-    os.chdir(root)
-    try:
-        app = NbGrader()
-        app.load_config_file()
-        app.config.CourseDirectory.root = str(root)
-        app.config.CourseDirectory.db_url = db_url
-        result = NbGraderAPI(CourseDirectory(config=app.config), parent=app).autograde(ASSIGNMENT, student)
-    finally:
-        os.chdir(here)
+    result = formgrader_api(root, db_url).autograde(ASSIGNMENT, student)
     assert result["success"], result.get("error") or result.get("log")
 
 
