@@ -2,9 +2,9 @@
 ``course grade autograde --jobs N`` (kernels in the bwrap sandbox) on the same generated class
 of one real chapter, same machine, same run; then the same parallel grading without the sandbox,
 to give the sandbox's cost per submission. Writes ``build/bench/grading.{json,md}`` and
-refreshes ``build/report.md``. The baseline is nbgrader as it comes (the course's steps cut from
-the scratch copy's ``nbgrader_config.py`` for that one command); the course's grading includes the
-trusted evaluator, whose cost per submission is read from the grading logs."""
+refreshes ``build/report.md``. Both do the same work — the course's ``nbgrader_config.py`` gives
+plain ``nbgrader autograde`` the trusted evaluator and sandboxed kernels too — so the ratio is
+what the parallel grader adds; the evaluator's cost per submission is read from the grading logs."""
 
 from __future__ import annotations
 
@@ -64,9 +64,6 @@ def make_class(root: Path, chapter: str, n: int) -> dict[str, str]:
     return kinds
 
 
-COURSE_STEPS_MARK = "# The course's grading and feedback steps"  # where nbgrader_config.py adds them
-
-
 def evaluator_costs(logs: Path) -> list[tuple[int, float]]:
     """``(requests, seconds)`` of the trusted evaluator in each student's grading log."""
     costs = []
@@ -106,21 +103,13 @@ def bench_grading(
             )
         kinds = make_class(root, chapter, submissions)
 
-        # the baseline is nbgrader as it comes: the course's steps (evaluator, guard) switched off
-        # in this scratch copy only, for this one command
-        config = root / "nbgrader_config.py"
-        course_config = config.read_text(encoding="utf-8")
-        config.write_text(course_config.split(COURSE_STEPS_MARK)[0], encoding="utf-8")
+        # the baseline is the plain command an instructor could run instead: `nbgrader autograde`
+        # with the course's nbgrader_config.py (the same evaluator and sandboxed kernels), one process
         start = time.perf_counter()
-        try:
-            run_nbgrader(
-                nbgrader_command(
-                    "autograde", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={seq_db}"]
-                ),
-                cwd=root,
-            )
-        finally:
-            config.write_text(course_config, encoding="utf-8")
+        run_nbgrader(
+            nbgrader_command("autograde", chapter, "--force", root=root, extra=[f"--CourseDirectory.db_url={seq_db}"]),
+            cwd=root,
+        )
         sequential = time.perf_counter() - start
 
         start = time.perf_counter()
@@ -177,7 +166,7 @@ def _markdown(d: dict) -> str:
             "",
             "| método | tiempo total (s) | por entrega (s) |",
             "| --- | ---: | ---: |",
-            f"| `nbgrader autograde` secuencial (nbgrader tal cual, sin evaluador ni aislamiento) | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
+            f"| `nbgrader autograde` secuencial (con el evaluador y el aislamiento que da nbgrader_config.py) | {d['sequential_seconds']} | {d['sequential_seconds_per_submission']} (media) |",
             f"| `course grade autograde --jobs {d['jobs']}` (con aislamiento bwrap) | {d['parallel_seconds']} | "
             f"{d['parallel_latency_median']} (mediana de la latencia de cada entrega; máx. {d['parallel_latency_max']}) |",
             f"| `course grade autograde --jobs {d['jobs']} --no-sandbox` | {d['unsandboxed_parallel_seconds']} | "
