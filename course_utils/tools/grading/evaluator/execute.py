@@ -109,25 +109,9 @@ class ExecuteThenEvaluate(RestartDeadKernel):
         notebook replayed, so the next hidden tests still run."""
         if time.monotonic() > self._deadline:  # a kernel that makes every request wait costs only its own marks
             return _error("TiempoAgotado", OUT_OF_TIME.format(seconds=self.evaluation_timeout))
-        text = json.dumps(request, allow_nan=False)
-        probe = new_code_cell(SERVE.format(text=text))
-        index = len(self.nb.cells)
-        self.nb.cells.append(probe)
-        # display updates the student's code sends during a probe must not reach the notebook's
-        # earlier outputs (they would show the hidden calls in the feedback)
-        self._display_id_map = {}
-        died = False
-        try:
-            self.execute_cell(probe, index, store_history=False)
-        except Exception:  # noqa: BLE001 - dead (DeadKernelError) or deaf (a timeout nbclient raises)
-            died = True
-        finally:
-            del self.nb.cells[index]
-            self._display_id_map = {}
-        if died:
-            self._revive()
+        outputs = self._probe(SERVE.format(text=json.dumps(request, allow_nan=False)))
+        if outputs is None:
             return _error("KernelMuerto", "el kernel murió o dejó de responder durante la evaluación")
-        outputs = probe.get("outputs", [])
         answers = [o for o in outputs if o.get("output_type") == "display_data" and MIME in o.get("data", {})]
         if not answers:
             if any(o.get("output_type") == "error" and "Timeout" in str(o.get("ename", "")) for o in outputs) or (
@@ -148,16 +132,28 @@ class ExecuteThenEvaluate(RestartDeadKernel):
     def _restore_machinery(self) -> None:
         """Before the first request: the grading guard puts back what the notebook changed in the
         course's modules (a fake ``kernel_side`` in ``sys.modules``…); only data comes back either way."""
-        probe = new_code_cell(RESTORE)
+        self._probe(RESTORE)
+
+    def _probe(self, source: str) -> list | None:
+        """Run ``source`` in the kernel as a throw-away cell, never part of the notebook; its
+        outputs, or None when the kernel died or stopped answering (it is then started again with
+        the notebook's own cells replayed). Display updates the student's code sends meanwhile
+        never reach the notebook's earlier outputs (they would show the hidden calls in the feedback)."""
+        probe = new_code_cell(source)
         index = len(self.nb.cells)
         self.nb.cells.append(probe)
+        self._display_id_map = {}
         try:
             self.execute_cell(probe, index, store_history=False)
-        except Exception:  # noqa: BLE001 - a kernel that fails here fails the requests after it, each one
-            self._revive()
+        except Exception:  # noqa: BLE001 - dead (DeadKernelError) or deaf (a timeout nbclient raises)
+            probe = None
         finally:
             del self.nb.cells[index]
             self._display_id_map = {}
+        if probe is None:
+            self._revive()
+            return None
+        return probe.get("outputs", [])
 
     def _revive(self) -> None:
         """A fresh kernel that ran the notebook's own cells again (outputs kept from the first
