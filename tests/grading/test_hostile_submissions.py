@@ -972,7 +972,10 @@ ISSUE_25 = {
 }
 HONEST = ("correcta_con_userwarning", "correcta_que_escribe_en_stderr")
 WELL_BEHAVED = ("ana_correcta", "beto_parcial", "celia_en_blanco")
-HOSTILE = [s for s in CASES if s not in WELL_BEHAVED]
+# COURSE_HOSTILE_ONLY=case1,case2 grades only those cases and the well-behaved (a developer's
+# quick loop: the class-wide tests then fail, as their counts no longer hold)
+ONLY = {s for s in os.environ.get("COURSE_HOSTILE_ONLY", "").split(",") if s}
+HOSTILE = [s for s in CASES if s not in WELL_BEHAVED and (not ONLY or s in ONLY)]
 # The rest of a class of 50+ in the same batch (nbgrader skips its many-students test).
 CLASSMATES = {f"clase_{i:02d}": (CORRECT, {"ej1_solucion": EJ1_OK}, {})[i % 3] for i in range(14)}
 CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
@@ -1049,10 +1052,11 @@ def graded(tmp_path_factory):
             },
         )
         for s, c in CASES.items()
+        if not ONLY or s in ONLY or s in WELL_BEHAVED
     }
     release_notebook(root)
     inbox = tmp_path_factory.mktemp("entregas")
-    build_inbox(root, inbox, cases, CLASSMATES)
+    build_inbox(root, inbox, cases, {} if ONLY else CLASSMATES)
     collected = collect_tree(inbox, root, ASSIGNMENT)
     start = time.perf_counter()
     results = {r.student: r for r in grade_submissions(root, ASSIGNMENT, jobs=2, limits=LIMITS, show_progress=False)}
