@@ -318,9 +318,28 @@ def _no_forged_verdict_in_feedback(ctx, pages, student):
 
 
 def _summary_names_only_the_flagged_about(classmate):
+    """The teacher's summary names ``classmate`` only inside the «…» quote of the attacker's own
+    id or file name, on the attacker's own line (read as the teacher reads it: Markdown escapes
+    undone), its headings are not repeated and the attacker's reasons are one line each: the
+    name a student chose may carry a classmate's id, but it cannot add a line, a heading or words
+    outside its quote. (A faithful quote of that name contains the classmate's id: what must not
+    happen is that it reads as the summary's own words about the classmate.)"""
+
     def check(ctx, pages, student):
-        lines = [line for line in ctx.summary.splitlines() if classmate in line]
-        return f"the teacher's summary accuses a classmate: {lines}" if lines else ""
+        wrong = []
+        for line in ctx.summary.splitlines():
+            read = re.sub(r"\\(.)", r"\1", line)
+            if classmate in read and (
+                not line.startswith(f"- **{student}** (") or classmate in re.sub(r"«[^«»]*»", "«»", read)
+            ):
+                wrong.append(line)
+        headings = [line for line in ctx.summary.splitlines() if line.startswith("#")]
+        if len(headings) != len(set(headings)):
+            wrong.append(f"repeated headings {headings}")
+        r = ctx.results[student]
+        if "\n" in r.reason + r.review:
+            wrong.append(f"a reason of several lines: {r.reason + r.review!r}")
+        return f"the teacher's summary accuses a classmate: {wrong}" if wrong else ""
 
     return check
 
@@ -345,9 +364,14 @@ def _found_nothing(ctx, pages, student):
 
 
 def _memory_limit_binds(ctx, pages, student):
+    """The student's processes never held more than its limit together: either they could not
+    (the report printed says so) or the watch stopped them, and the teacher is told why."""
+    stopped = re.search(r"ocuparon (\d+) MiB a la vez \((\d+) procesos; límite de (\d+) MiB", ctx.results[student].reason)
+    if stopped:
+        return "" if int(stopped[3]) == LIMITS.memory_mb and int(stopped[1]) > LIMITS.memory_mb else stopped[0]
     seen = re.search(r"memoria a la vez: (\d+) MiB en (\d+) procesos", _printed(ctx, student))
     if not seen:
-        return f"the memory test printed no report: {_printed(ctx, student)!r}"
+        return f"the memory test printed no report and no reason names the memory: {_printed(ctx, student)!r}"
     if int(seen[1]) > LIMITS.memory_mb:
         return f"the student's processes held {seen[1]} MiB at once, over its {LIMITS.memory_mb} MiB limit"
     return ""
@@ -839,9 +863,11 @@ CASES: dict[str, Case] = {
         words="kernel",
         answers={"ej1_solucion": KILLS_IN_EVALUATION, **EJ2},
     ),
+    # the watch stops the student's whole sandbox in ej1's cell (its processes together over the
+    # limit): ej1 earns nothing, ej2 its 2 points, the reason names the memory
     "memoria_repartida": Case(
         "three children hold 1,100 MiB each at once (limit 3,072 MiB per student)",
-        3,
+        2,
         flag=True,
         harm=True,
         check=_memory_limit_binds,
@@ -987,11 +1013,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "hidden tests call with fixed inputs that earlier verdict messages print ('doble(-3.5): … se esperaba "
         "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
         "elsewhere, gets full marks unflagged (3/3, fair 2)"
-    ),
-    "memoria_repartida": (
-        "the memory limit is RLIMIT_AS per process: three children of one student held 3,300 MiB at once "
-        "(limit 3,072 MiB); with up to 512 processes a student can take the machine's RAM and the OOM killer "
-        "then picks classmates' kernels"
     ),
     "inyecta_en_el_resumen": (
         "the scan quotes the submitted cell's grade_id unescaped in the review: newlines and Markdown in it "

@@ -16,6 +16,7 @@ from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
 from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, config_lines, unsandboxed_config_lines
 from .limits import GradingLimits
+from .memory import MEMORY_LOG, memory_note
 from .process import NETWORK_LOG, grading_environment, run_limited
 from .sandbox import Sandbox
 from .tamper import review_notes
@@ -117,7 +118,15 @@ def grade_one(
             notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
         with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
             fh.write(
-                config_lines(sandbox.for_student(), ws, submission, notebooks, extra_files, disk_mb=limits.disk_mb)
+                config_lines(
+                    sandbox.for_student(),
+                    ws,
+                    submission,
+                    notebooks,
+                    extra_files,
+                    disk_mb=limits.disk_mb,
+                    memory_mb=limits.memory_mb,
+                )
             )
     else:
         with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
@@ -154,6 +163,7 @@ def grade_one(
         ws / "autograded" / student / assignment,
         _exit_codes(ws / KERNEL_EXITS),
     )
+    notes = "; ".join(filter(None, [notes, memory_note(ws / MEMORY_LOG, limits.memory_mb)]))
     expected = ws / "submitted" / student / assignment / f"{assignment}.ipynb"
     if not expected.exists():
         found = sorted(p.name for p in expected.parent.glob("*.ipynb"))

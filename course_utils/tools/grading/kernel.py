@@ -35,6 +35,8 @@ from pathlib import Path
 from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode
 
+from .limits import GradingLimits
+from .memory import MEMORY_LOG, MemoryWatch
 from .process import NETWORK_LOG
 from .sandbox import NETGUARD_DIR, Sandbox
 from .workspace import copy_regular_file, remove_tree
@@ -105,6 +107,9 @@ class SandboxedKernelManager(AsyncKernelManager):
         Unicode(), config=True, help="other files the assignment declares (relative to the notebook's folder)"
     )
     disk_mb = Integer(1024, config=True, help="the kernel's disk quota: working folder, home and /tmp (MiB)")
+    memory_mb = Integer(
+        GradingLimits.memory_mb, config=True, help="what the sandbox's processes may hold together (MiB)"
+    )
     ready_timeout = Integer(120, config=True, help="seconds for a new kernel to create its sockets")
 
     def _standalone(self, cwd: Path) -> None:
@@ -215,11 +220,18 @@ class SandboxedKernelManager(AsyncKernelManager):
                 break  # a kernel that died at start: nbclient reports it
             await asyncio.sleep(0.05)
         self._lock_ipc(sandbox, self._folder("ipc"))
+        process = getattr(self.provisioner, "process", None)
+        if process is not None:
+            self._memory_watch = MemoryWatch(process.pid, self.memory_mb, Path(self.workspace) / MEMORY_LOG)
+            self._memory_watch.start()
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         # a kernel already gone when nbgrader stops or restarts it ended by itself: keep its exit
         # status (bwrap passes the kernel's code on, 128 + N for signal N) for the teacher's reason
         process = getattr(self.provisioner, "process", None)
+        watch = getattr(self, "_memory_watch", None)
+        if watch is not None:
+            watch.stop()
         code = process.poll() if process is not None else None
         if code is not None:
             with open(Path(self.workspace) / KERNEL_EXITS, "a", encoding="utf-8") as fh:
@@ -241,11 +253,13 @@ def config_lines(
     submission: Path | None = None,
     notebooks: list[str] | None = None,
     extra_files: list[str] | None = None,
-    disk_mb: int = 1024,
+    disk_mb: int = GradingLimits.disk_mb,
+    memory_mb: int = GradingLimits.memory_mb,
 ) -> str:
     """Lines for a workspace's ``nbgrader_config.py`` that make nbgrader start kernels in
     ``sandbox`` with the notebooks ``notebooks`` of ``submission`` (and ``extra_files``) in
-    their working folder, on a ``disk_mb`` MiB quota."""
+    their working folder, on a ``disk_mb`` MiB quota, the sandbox's processes holding at most
+    ``memory_mb`` MiB together."""
     return (
         "\n# --- added by course_utils.tools.grading: notebook kernels run in the bwrap sandbox ---\n"
         f"c.ExecuteThenEvaluate.kernel_manager_class = {SANDBOXED!r}\n"
@@ -255,4 +269,5 @@ def config_lines(
         f"c.SandboxedKernelManager.notebooks = {list(notebooks or [])!r}\n"
         f"c.SandboxedKernelManager.extra_files = {list(extra_files or [])!r}\n"
         f"c.SandboxedKernelManager.disk_mb = {int(disk_mb)!r}\n"
+        f"c.SandboxedKernelManager.memory_mb = {int(memory_mb)!r}\n"
     )

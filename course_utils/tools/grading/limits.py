@@ -4,8 +4,9 @@ and printed output, enforced by the operating system (``setrlimit``, the sandbox
 
 The limits bind each student alone: under a root grader every student's kernel runs under a uid
 of its own (:func:`.sandbox.student_uid`), so ``RLIMIT_NPROC`` counts that student's processes
-only, and the disk quota is a ``tmpfs`` made for that kernel. Memory is limited per process
-(``RLIMIT_AS``)."""
+only, and the disk quota is a ``tmpfs`` made for that kernel. Memory binds each process
+(``RLIMIT_AS``) and all of a student's processes together (:mod:`.memory`: the sandbox is
+stopped when they hold more than ``memory_mb`` at once)."""
 
 from __future__ import annotations
 

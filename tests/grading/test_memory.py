@@ -1,0 +1,69 @@
+"""The per-student memory watch: a process tree over its limit together is stopped with the
+reason written; shared pages of forked children are not counted twice."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+import psutil
+import pytest
+
+from course_utils.tools.grading.memory import MemoryWatch, memory_note
+
+pytestmark = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="the grading sandbox is Linux-only")
+
+# a parent that touches ``own`` MiB, then forks ``children`` that each touch ``each`` MiB of their
+# own (0: they only share the parent's pages), all sleeping until killed
+TREE = """
+import os, sys, time
+own, children, each = (int(a) for a in sys.argv[1:])
+block = bytearray(b"\\x01") * (own * 2 ** 20)
+for _ in range(children):
+    if os.fork() == 0:
+        mine = bytearray(b"\\x02") * (each * 2 ** 20)
+        time.sleep(60)
+        os._exit(0)
+print("listo", flush=True)
+time.sleep(60)
+"""
+
+
+def _watch(tmp_path, own: int, children: int, each: int, limit: int) -> tuple[bool, str]:
+    """(whether the tree still ran after a second under the watch, the teacher's note)."""
+    record = tmp_path / "memoria.log"
+    process = subprocess.Popen(
+        [sys.executable, "-c", TREE, str(own), str(children), str(each)], stdout=subprocess.PIPE, text=True
+    )
+    watch = MemoryWatch(process.pid, limit, record, interval=0.02)
+    watch.start()
+    try:
+        process.stdout.readline()
+        time.sleep(1.0)
+        watch.stop()
+        watch.join()
+        return process.poll() is None, memory_note(record, limit)
+    finally:
+        if process.poll() is None:
+            for child in psutil.Process(process.pid).children(recursive=True):
+                child.kill()
+        process.kill()
+        process.wait()
+
+
+def test_children_over_the_limit_together_are_stopped(tmp_path):
+    alive, note = _watch(tmp_path, own=10, children=3, each=150, limit=300)
+    assert not alive, "the tree over its limit was left running"
+    held = int(note.split(" MiB")[0].split()[-1])
+    assert held > 300 and "límite de 300 MiB por estudiante" in note, note
+
+
+def test_shared_pages_of_forked_children_count_once(tmp_path):
+    # resident sizes add up to about 4 × 200 MiB; the pages are the parent's, shared: about 200 MiB held
+    alive, note = _watch(tmp_path, own=200, children=3, each=0, limit=400)
+    assert alive and note == "", note
+
+
+def test_no_record_no_note(tmp_path):
+    assert memory_note(tmp_path / "ninguno.log", 100) == ""
