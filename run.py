@@ -5,18 +5,21 @@
     python run.py test-fast     # the edit loop: unit tests only (no notebook, grading batch or browser)
     python run.py lab           # the students' JupyterLab (installs only what a student needs)
 
-Standard library only, so it runs with any Python 3.10–3.13 before anything is installed. The
-first call creates ``.venv`` (or uses the active conda environment made from environment.yml)
-and installs the project with the versions pinned in ``constraints.txt``; later calls install
-again only when ``pyproject.toml``, ``constraints.txt`` or the audience changes. On Linux,
-PyTorch comes from PyTorch's CPU wheel index unless ``--gpu`` (or ``COURSE_GPU=1``) asks for the
-CUDA build. In the student edition (no ``course_utils/tools``) only install, lab and test exist.
+This file is only the bootstrap: standard library only, so it runs with any Python 3.10–3.13
+before anything is installed. It finds a supported Python, creates ``.venv`` (or uses the active
+conda environment made from environment.yml), installs the project with the versions pinned in
+``constraints.txt`` (later calls install again only when ``pyproject.toml``, ``constraints.txt``
+or the audience changes; on Linux PyTorch comes from PyTorch's CPU wheel index unless ``--gpu``
+or ``COURSE_GPU=1`` asks for the CUDA build), then hands the command over to the package: the
+``course`` CLI (``python -m course_utils.tools.cli``) or, in the student edition (no
+``course_utils/tools``), the student runtime's ``course_utils.lab`` and ``course_utils.install_check``.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib.util
 import json
 import os
 import platform
@@ -26,7 +29,6 @@ import struct
 import subprocess
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent
@@ -35,35 +37,61 @@ SUPPORTED_PYTHONS = ((3, 10), (3, 11), (3, 12), (3, 13))
 CPU_TORCH_INDEX = "https://download.pytorch.org/whl/cpu"
 GPU_ENV = "COURSE_GPU"
 TORCH_INDEX_ENV = "COURSE_TORCH_INDEX"
-TRUE_WORDS = {"1", "true", "yes", "si", "sí", "on"}
 
-# What each command needs installed: the student set (pyproject's dependencies), the
-# instructor's tools, or the developer's (tests; it includes the instructor's).
+# What each command needs installed (the student set, pyproject's dependencies; the instructor's
+# tools; the developer's, which include the instructor's) and what runs it once installed.
 AUDIENCE_EXTRAS = {"student": (), "instructor": ("instructor",), "dev": ("dev",)}
+CLI = ("-m", "course_utils.tools.cli")
+LAB = ("-m", "course_utils.lab")
 REPO_COMMANDS = {
-    "install": ("dev", "create .venv and install everything (student, instructor and developer tools)"),
+    "install": ("dev", "create .venv and install everything (student, instructor and developer tools)", None),
     "course": (
         "instructor",
         "regenerate the student release and execute every notebook (args go to `course run`, e.g. --fast)",
+        CLI + ("run", "--release"),
     ),
-    "release": ("instructor", "regenerate notebooks/ from solutions/ (nbgrader)"),
-    "check": ("instructor", "fail if notebooks/ is out of sync with solutions/ or a notebook breaks the hygiene rules"),
-    "test": ("dev", "run the test suite (args go to pytest; prints the 15 slowest tests)"),
+    "release": ("instructor", "regenerate notebooks/ from solutions/ (nbgrader)", CLI + ("release",)),
+    "check": (
+        "instructor",
+        "fail if notebooks/ is out of sync with solutions/ or a notebook breaks the hygiene rules",
+        CLI + ("check",),
+    ),
+    "test": ("dev", "run the test suite (args go to pytest; prints the 15 slowest tests)", CLI + ("test",)),
     "test-fast": (
         "dev",
         "unit and grading unit tests for the edit loop, no notebook/round trip/browser/slow (args go to pytest)",
+        CLI + ("test-fast",),
     ),
-    "lint": ("dev", "ruff: lint and format check (configured in pyproject.toml)"),
-    "bench": ("dev", "grading benchmark and a student's offline first hour, into build/report.md"),
-    "lab": ("student", "JupyterLab for students on notebooks/ (course kernel, Validate button)"),
-    "dist": ("instructor", "build the student edition (default build/edicion-estudiante)"),
-    "lock": ("dev", "re-resolve constraints.txt with uv for every platform, keeping the tested pins"),
+    "lint": ("dev", "ruff: lint and format check (configured in pyproject.toml)", CLI + ("lint",)),
+    "bench": ("dev", "grading benchmark and a student's offline first hour, into build/report.md", CLI + ("bench",)),
+    "lab": ("student", "JupyterLab for students on notebooks/ (course kernel, Validate button)", LAB),
+    "dist": ("instructor", "build the student edition (default build/edicion-estudiante)", CLI + ("dist",)),
+    "lock": (
+        "dev",
+        "re-resolve constraints.txt with uv for every platform, keeping the tested pins",
+        CLI + ("lock",),
+    ),
 }
 EDITION_COMMANDS = {
-    "install": ("student", "crea .venv e instala el curso"),
-    "test": ("student", "comprueba la instalación: cada notebook hasta su primer ejercicio, en modo rápido"),
-    "lab": ("student", "abre JupyterLab con los notebooks del curso"),
+    "install": ("student", "crea .venv e instala el curso", None),
+    "test": (
+        "student",
+        "comprueba la instalación: cada notebook hasta su primer ejercicio, en modo rápido",
+        ("-m", "course_utils.install_check"),
+    ),
+    "lab": ("student", "abre JupyterLab con los notebooks del curso", LAB),
 }
+# Their arguments, -h included, go to the program they hand over to.
+PASSTHROUGH = ("test", "test-fast", "course", "lab", "bench", "dist")
+
+
+def package_config(root: Path = ROOT):
+    """``course_utils/config.py`` loaded by path, without the package (nothing is installed yet:
+    its module body imports the standard library only). run.py reads the yes/no words from it."""
+    spec = importlib.util.spec_from_file_location("_course_config", root / "course_utils" / "config.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 # --- the platform ----------------------------------------------------------------------------
@@ -175,7 +203,7 @@ def find_supported_python() -> list[str] | None:
 
 
 def gpu_requested(flag: bool, environ: dict[str, str]) -> bool:
-    return flag or environ.get(GPU_ENV, "").strip().lower() in TRUE_WORDS
+    return flag or package_config().is_true(environ.get(GPU_ENV))
 
 
 def torch_index(system: str, gpu: bool, local_torch: str | None, environ: dict[str, str]) -> str | None:
@@ -354,11 +382,10 @@ def run_environment(python: Path) -> dict[str, str]:
     return env
 
 
-def call(command: list[str], python: Path, **kwargs) -> int:
-    """Run a command in the foreground; Ctrl+C reaches it too, then we wait for it to end."""
-    process = subprocess.Popen(
-        command, cwd=kwargs.pop("cwd", ROOT), env=kwargs.pop("env", None) or run_environment(python)
-    )
+def call(command: list[str], python: Path) -> int:
+    """Run a command of the environment in the foreground, in the course's folder; Ctrl+C reaches
+    it too (the terminal signals the whole process group), then we wait for it to end."""
+    process = subprocess.Popen(command, cwd=ROOT, env=run_environment(python))
     while True:
         try:
             return process.wait()
@@ -366,135 +393,7 @@ def call(command: list[str], python: Path, **kwargs) -> int:
             continue
 
 
-# --- the commands ----------------------------------------------------------------------------
-
-
-def course_command(python: Path, *args: str) -> list[str]:
-    return [str(python), "-m", "course_utils.tools.cli", *args]
-
-
-# `test-fast` leaves out what executes a course notebook, grades a batch, drives the browser
-# or installs an environment (markers in pyproject.toml; tests/conftest.py marks the slow ones).
-FAST_SELECTION = ["-m", "not notebook and not roundtrip and not e2e and not slow"]
-
-
-# Two pytest-xdist workers by default (tests/conftest.py groups the tests that share an expensive
-# fixture, longest first): the suite overlaps waiting on the package index, pip and the browser with
-# the notebooks' CPU work. COURSE_TEST_WORKERS=1 (or -n/-p no:xdist in the arguments) runs it serially.
-WORKERS_ENV = "COURSE_TEST_WORKERS"
-
-
-def parallel_options(args: list[str], environ: dict[str, str]) -> list[str]:
-    """pytest-xdist options for ``run.py test``/``test-fast``: none when the arguments already
-    choose (``-n``, ``--numprocesses``, ``-p no:xdist``) or one worker is asked for."""
-    if any(a.startswith(("-n", "--numprocesses", "--dist")) for a in args) or "no:xdist" in args:
-        return []
-    workers = int(environ.get(WORKERS_ENV) or min(2, os.cpu_count() or 1))
-    return ["-n", str(workers), "--dist", "loadscope", "--no-loadscope-reorder"] if workers > 1 else []
-
-
-def run_tests(python: Path, args: list[str], fast: bool = False) -> int:
-    durations = [] if any(a.startswith("--durations") for a in args) else ["--durations=15"]
-    selection = FAST_SELECTION if fast else durations
-    rc = call([str(python), "-m", "pytest", *parallel_options(args, os.environ), *selection, *args], python)
-    if rc == 5:
-        print("run.py: pytest no recogió ninguna prueba: la configuración de la suite está rota", file=sys.stderr)
-    return rc
-
-
-def before_first_exercise(notebook: dict) -> dict:
-    """The cells before the first one a student writes or that grades an answer (nbgrader
-    metadata): what runs before any exercise is solved (later demos use the student's answers)."""
-    cells = []
-    for cell in notebook["cells"]:
-        nbgrader = cell.get("metadata", {}).get("nbgrader", {})
-        if nbgrader.get("solution") or nbgrader.get("grade"):
-            break
-        cells.append(cell)
-    return dict(notebook, cells=cells)
-
-
-def smoke_test(python: Path, root: Path, only: list[str]) -> int:
-    """The edition's ``test``: each release notebook up to its first exercise, in FAST mode, in
-    the course kernel (the libraries, the data and ``course_utils`` load)."""
-    chapters = sorted(p for p in (root / "notebooks").iterdir() if p.is_dir() and not p.name.startswith("."))
-    chapters = [c for c in chapters if not only or any(o in c.name for o in only)]
-    if not chapters:
-        print(f"run.py: ningún capítulo coincide con {only}", file=sys.stderr)
-        return 1
-    env = run_environment(python)
-    env.update(COURSE_FAST="1", JUPYTER_PREFER_ENV_PATH="1")
-    failed = []
-    for chapter in chapters:
-        with tempfile.TemporaryDirectory(prefix="curso-prueba-") as tmp:
-            copy = Path(tmp) / chapter.name
-            shutil.copytree(chapter, copy)
-            for nb_path in copy.glob("*.ipynb"):
-                nb_path.write_text(
-                    json.dumps(before_first_exercise(json.loads(nb_path.read_text(encoding="utf-8")))), encoding="utf-8"
-                )
-                start = time.perf_counter()
-                rc = call(
-                    [
-                        str(python),
-                        "-m",
-                        "jupyter",
-                        "nbconvert",
-                        "--to",
-                        "notebook",
-                        "--execute",
-                        "--log-level=ERROR",
-                        "--ExecutePreprocessor.kernel_name=python3",
-                        "--ExecutePreprocessor.timeout=600",
-                        f"--output-dir={tmp}",
-                        f"--output=ejecutado_{nb_path.stem}",
-                        str(nb_path),
-                    ],
-                    python,
-                    cwd=copy,
-                    env=env,
-                )
-                print(
-                    f"{nb_path.stem}: {'bien' if rc == 0 else 'FALLO'} ({time.perf_counter() - start:.0f} s)",
-                    flush=True,
-                )
-                if rc != 0:
-                    failed.append(nb_path.stem)
-    if failed:
-        print(f"run.py: fallaron {', '.join(failed)}", file=sys.stderr)
-        return 1
-    print("La instalación funciona: abre el curso con `python run.py lab`.")
-    return 0
-
-
-def lock(python: Path, root: Path = ROOT) -> int:
-    """Re-resolve constraints.txt for every platform and Python; uv keeps the pins it already has
-    (the versions CI tested) wherever they still fit, so only what changed moves."""
-    return call(
-        [
-            str(python),
-            "-m",
-            "uv",
-            "pip",
-            "compile",
-            "pyproject.toml",
-            "--universal",
-            "--extra",
-            "dev",
-            "--extra",
-            "instructor",
-            "--python-version",
-            "3.10",
-            "--annotation-style",
-            "line",
-            "-o",
-            "constraints.txt",
-            "--custom-compile-command",
-            "python run.py lock",
-        ],
-        python,
-        cwd=root,
-    )
+# --- the command line: install, then hand over --------------------------------------------
 
 
 def build_parser(edition: bool) -> argparse.ArgumentParser:
@@ -506,10 +405,9 @@ def build_parser(edition: bool) -> argparse.ArgumentParser:
         help=f"Linux: install PyTorch's CUDA build from PyPI (≈ 2.5 GB more to download; also {GPU_ENV}=1)",
     )
     sub = parser.add_subparsers(dest="command", required=True)
-    for name, (_, help_text) in commands.items():
-        sub.add_parser(
-            name, help=help_text, add_help=name not in ("test", "test-fast", "course", "lab", "bench", "dist")
-        )
+    for name, (_, help_text, _) in commands.items():
+        sub.add_parser(name, help=help_text, add_help=name not in PASSTHROUGH)
+    # clean needs nothing installed (and works when the environment is broken): it stays here
     sub.add_parser(
         "clean", help="remove build/, the gradebook and caches (not .venv)" if not edition else "borra build/"
     )
@@ -525,32 +423,11 @@ def main(argv: list[str] | None = None) -> int:
             path = ROOT / name
             shutil.rmtree(path, ignore_errors=True) if path.is_dir() else path.unlink(missing_ok=True)
         return 0
-    commands = EDITION_COMMANDS if edition else REPO_COMMANDS
-    python = ensure_installed(commands[args.command][0], gpu=args.gpu)
-    if args.command == "install":
+    audience, _, handover = (EDITION_COMMANDS if edition else REPO_COMMANDS)[args.command]
+    python = ensure_installed(audience, gpu=args.gpu)
+    if handover is None:
         return 0
-    if args.command == "lab":
-        return call([str(python), "-m", "course_utils.lab", *rest], python)
-    if args.command == "test":
-        return smoke_test(python, ROOT, rest) if edition else run_tests(python, rest)
-    if args.command == "test-fast":
-        return run_tests(python, rest, fast=True)
-    if args.command == "lint":
-        ruff = [str(python), "-m", "ruff"]
-        checked = call(ruff + ["check", "."], python)
-        return call(ruff + ["format", "--check", "."], python) or checked
-    if args.command == "course":
-        rc = call(course_command(python, "release"), python)
-        return rc or call(course_command(python, "run", *rest), python)
-    if args.command == "bench":
-        if rest:
-            return call(course_command(python, "bench", *rest), python)
-        return call(course_command(python, "bench", "grading"), python) or call(
-            course_command(python, "bench", "first-hour"), python
-        )
-    if args.command == "lock":
-        return lock(python)
-    return call(course_command(python, args.command, *rest), python)
+    return call([str(python), *handover, *rest], python)
 
 
 if __name__ == "__main__":

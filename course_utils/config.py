@@ -13,7 +13,15 @@ DEFAULT_SEED = 42
 NBGRADER_EXECUTION_ENV = "NBGRADER_EXECUTION"
 _NBGRADER_GRADING_RUNS = {"validate", "autograde"}
 
-_TRUE_WORDS = {"1", "true", "yes", "si", "sí", "on"}
+# The words that switch a yes/no environment variable on (COURSE_FAST, COURSE_GPU, …), the one
+# list: run.py loads this file by path before anything is installed, so its module body imports
+# the standard library only (numpy, torch and TensorFlow are imported inside the functions).
+TRUE_WORDS = frozenset({"1", "true", "yes", "si", "sí", "on"})
+
+
+def is_true(value: str | None) -> bool:
+    """Does an environment variable's value switch its option on (``1``, ``true``, ``sí``…)?"""
+    return (value or "").strip().lower() in TRUE_WORDS
 
 
 def fast_mode() -> bool:
@@ -26,7 +34,7 @@ def fast_mode() -> bool:
     """
     if os.environ.get(NBGRADER_EXECUTION_ENV) in _NBGRADER_GRADING_RUNS:
         return True
-    return os.environ.get(FAST_ENV, "").strip().lower() in _TRUE_WORDS
+    return is_true(os.environ.get(FAST_ENV))
 
 
 def set_seed(seed: int = DEFAULT_SEED) -> int:

@@ -64,6 +64,70 @@ def test_gpu_is_asked_by_flag_or_environment():
     assert not run.gpu_requested(False, {}) and not run.gpu_requested(False, {"COURSE_GPU": "0"})
 
 
+def test_yes_no_words_are_the_package_s_one_list():
+    """COURSE_GPU (read by run.py before anything is installed) and COURSE_FAST (read by the
+    package) switch on with the same words: run.py loads them from course_utils/config.py."""
+    from course_utils import config
+
+    assert run.package_config().TRUE_WORDS == config.TRUE_WORDS
+    for word in config.TRUE_WORDS | {" Sí ", "TRUE"}:
+        assert run.gpu_requested(False, {"COURSE_GPU": word}) and config.is_true(word)
+    for word in ("", "0", "no", "false", "off"):
+        assert not run.gpu_requested(False, {"COURSE_GPU": word}) and not config.is_true(word)
+    assert "TRUE_WORDS = " not in (ROOT / "run.py").read_text(encoding="utf-8")
+
+
+def test_run_py_needs_only_the_standard_library():
+    """run.py, with the part of the package it reads, works with no site-packages at all."""
+    code = "import runpy, sys; m = runpy.run_path(sys.argv[1]); print(m['gpu_requested'](False, {'COURSE_GPU': 'sí'}))"
+    result = subprocess.run(
+        [sys.executable, "-I", "-S", "-c", code, str(ROOT / "run.py")], capture_output=True, text=True
+    )
+    assert result.returncode == 0 and result.stdout.strip() == "True", result.stderr
+
+
+@pytest.mark.parametrize("edition", [False, True])
+def test_every_command_installs_its_audience_then_hands_over_to_the_package(monkeypatch, edition):
+    """run.py is the bootstrap: after the install it runs the package (the `course` CLI, or in
+    the edition the student runtime) with the command's arguments, untouched."""
+    installed, handed = [], []
+    monkeypatch.setattr(run, "is_edition", lambda: edition)
+    monkeypatch.setattr(run, "ensure_installed", lambda audience, gpu=False: installed.append(audience) or Path("py"))
+    monkeypatch.setattr(run, "call", lambda command, python: handed.append(command) or 0)
+    commands = run.EDITION_COMMANDS if edition else run.REPO_COMMANDS
+    for name, (audience, _, handover) in commands.items():
+        installed.clear()
+        handed.clear()
+        assert run.main([name, "-k", "01", "--fast"] if name in run.PASSTHROUGH else [name]) == 0
+        assert installed == [audience]
+        if handover is None:
+            assert name == "install" and handed == []
+        else:
+            extra = ["-k", "01", "--fast"] if name in run.PASSTHROUGH else []
+            assert handed == [["py", *handover, *extra]]
+    if edition:
+        assert {n: h for n, (_, _, h) in commands.items()} == {
+            "install": None,
+            "test": ("-m", "course_utils.install_check"),
+            "lab": ("-m", "course_utils.lab"),
+        }, "the edition has no course_utils.tools: only the student runtime"
+    else:
+        assert commands["test"][2] == ("-m", "course_utils.tools.cli", "test")
+        assert commands["course"][2] == ("-m", "course_utils.tools.cli", "run", "--release")
+        assert all(
+            h is None or h[:2] == ("-m", "course_utils.tools.cli") or h == run.LAB for _, _, h in commands.values()
+        )
+
+
+def test_the_cli_has_every_command_run_py_hands_over():
+    from course_utils.tools.cli import build_parser
+
+    names = set(build_parser()._subparsers._group_actions[0].choices)
+    for _, _, handover in run.REPO_COMMANDS.values():
+        if handover and handover[:2] == run.CLI:
+            assert handover[2] in names
+
+
 @pytest.mark.parametrize(
     "system, machine, python, mac, bits, refused_because",
     [
@@ -122,16 +186,6 @@ def test_conda_environment_is_used_only_when_it_is_this_python_and_not_base(tmp_
     assert run.conda_environment(dict(env, CONDA_DEFAULT_ENV="base"), str(tmp_path)) is None
     assert run.conda_environment(env, str(tmp_path / "otro")) is None
     assert run.conda_environment({}, str(tmp_path)) is None
-
-
-def test_smoke_test_stops_at_the_first_exercise_or_test_cell():
-    text = {"metadata": {"nbgrader": {"grade": False, "solution": False}}}
-    for first_exercise in (
-        {"metadata": {"nbgrader": {"solution": True}}},
-        {"metadata": {"nbgrader": {"grade": True, "solution": False}}},
-    ):
-        nb = {"cells": [{"metadata": {}}, text, first_exercise, {"metadata": {}}], "nbformat": 4}
-        assert run.before_first_exercise(nb)["cells"] == [{"metadata": {}}, text]
 
 
 def test_torch_requirement_is_pyproject_pin():
@@ -196,30 +250,6 @@ def test_run_py_works_under_every_supported_python_here(version):
     result = subprocess.run([python, "-c", code, str(ROOT / "run.py")], capture_output=True, text=True)
     assert result.returncode == 0 and result.stdout.strip() == "None", result.stderr
     assert subprocess.run([python, str(ROOT / "run.py"), "--help"], capture_output=True).returncode == 0
-
-
-def test_no_tests_collected_is_an_error(capsys):
-    """`python run.py test` passes pytest's exit status on; 5 (nothing collected) says why."""
-    rc = run.run_tests(
-        Path(sys.executable),
-        [str(ROOT / "tests" / "test_bootstrap.py"), "-q", "-p", "no:cacheprovider", "-k", "ningun_test_se_llama_asi"],
-    )
-    assert rc == 5
-    assert "no recogió ninguna prueba" in capsys.readouterr().err
-
-
-def test_tests_run_on_two_workers_unless_the_arguments_or_environment_choose(monkeypatch):
-    """The suite runs on two pytest-xdist workers grouped by conftest; -n, -p no:xdist or
-    COURSE_TEST_WORKERS=1 run it as asked, and a one-core machine runs it serially."""
-    monkeypatch.setattr(os, "cpu_count", lambda: 8)
-    assert run.parallel_options(["-k", "04"], {}) == ["-n", "2", "--dist", "loadscope", "--no-loadscope-reorder"]
-    assert run.parallel_options(["-n", "4"], {}) == []
-    assert run.parallel_options(["-n4"], {}) == []
-    assert run.parallel_options(["-p", "no:xdist"], {}) == []
-    assert run.parallel_options([], {run.WORKERS_ENV: "1"}) == []
-    assert run.parallel_options([], {run.WORKERS_ENV: "3"})[:2] == ["-n", "3"]
-    monkeypatch.setattr(os, "cpu_count", lambda: 1)
-    assert run.parallel_options([], {}) == []
 
 
 class _FakeProcesses:

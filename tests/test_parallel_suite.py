@@ -4,7 +4,6 @@ per-chapter tests in one group per chapter, and the longest groups start first."
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import re
 import subprocess
@@ -21,10 +20,7 @@ from conftest import (
     pytest_collection_modifyitems,
     pytest_xdist_make_scheduler,
 )
-
-spec = importlib.util.spec_from_file_location("run_for_workers", ROOT / "run.py")
-run = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(run)
+from course_utils.tools import suite
 
 
 def test_a_module_is_one_group_and_per_chapter_tests_one_group_per_chapter():
@@ -62,11 +58,11 @@ def test_the_longest_groups_start_first():
 
 
 def test_two_workers_never_split_a_module():
-    """Run two small modules on two workers with run.py's options: each module's tests all ran on
+    """Run two small modules on two workers with `course test`'s options: each module's tests all ran on
     one worker (with xdist's own `--dist loadgroup` they were spread: its marks stopped grouping
     under pytest 9)."""
     modules = ["tests/grading/test_scan.py", "tests/grading/test_status.py"]
-    options = run.parallel_options([], {run.WORKERS_ENV: "2"})
+    options = suite.parallel_options([], {suite.WORKERS_ENV: "2"})
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *options, "-v", "-p", "no:cacheprovider", *modules],
         cwd=ROOT,
@@ -99,7 +95,7 @@ def test_each_worker_and_what_it_starts_use_one_math_thread(tmp_path):
     spin-waited on each other and took five times longer."""
     probe = tmp_path / "test_probe.py"
     probe.write_text(PROBE)
-    options = run.parallel_options([], {run.WORKERS_ENV: "2"})
+    options = suite.parallel_options([], {suite.WORKERS_ENV: "2"})
     proc = subprocess.run(
         [sys.executable, "-m", "pytest", *options, "-p", "conftest", "-p", "no:cacheprovider", str(probe)],
         cwd=tmp_path,

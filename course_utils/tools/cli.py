@@ -22,6 +22,8 @@ def _cmd_run(args: argparse.Namespace) -> int:
     from .chapters import select_chapters
     from .runner import run_course
 
+    if args.release:  # `python run.py course`: the release first (every chapter), then the run
+        _cmd_release(argparse.Namespace(only=None))
     fast = args.fast or fast_mode()
     source_dir = Path(args.source_dir).resolve() if args.source_dir else None
     results, report = run_course(
@@ -169,6 +171,10 @@ def _cmd_grade(args: argparse.Namespace) -> int:
 
 
 def _cmd_bench(args: argparse.Namespace) -> int:
+    if args.what is None:  # both, as `python run.py bench` runs them
+        return _cmd_bench(argparse.Namespace(**{**vars(args), "what": "grading"})) or _cmd_bench(
+            argparse.Namespace(**{**vars(args), "what": "first-hour"})
+        )
     if args.what == "first-hour":
         from .first_hour import first_hour
 
@@ -189,6 +195,28 @@ def _cmd_bench(args: argparse.Namespace) -> int:
     )
     print("resultados en build/bench/grading.md y build/report.md")
     return 0 if data["identical_scores"] else 1
+
+
+def _cmd_lint(args: argparse.Namespace) -> int:
+    from .lint import lint
+
+    return lint()
+
+
+def _cmd_lock(args: argparse.Namespace) -> int:
+    from .lock import lock
+
+    return lock()
+
+
+def _run_tests(args: list[str], fast: bool) -> int:
+    from .suite import run_tests
+
+    return run_tests(args, fast=fast)
+
+
+# Commands whose every argument (-h included) goes to pytest, unparsed.
+PYTEST_COMMANDS = {"test": False, "test-fast": True}
 
 
 def _cmd_dist(args: argparse.Namespace) -> int:
@@ -220,6 +248,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--device", default="auto", help="auto, cpu or cuda")
     p.add_argument("--build-dir", default=None, help="where executed notebooks and the report go (default build/)")
     p.add_argument("--source-dir", default=None, help="folder of chapter notebooks (default solutions/)")
+    p.add_argument("--release", action="store_true", help="regenerate the student release first (`course release`)")
     p.set_defaults(func=_cmd_run)
 
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")
@@ -274,9 +303,10 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("bench", help="benchmarks written into build/report.md")
     p.add_argument(
         "what",
+        nargs="?",
         choices=["grading", "first-hour"],
         help="grading: sequential nbgrader vs course grade --jobs N; "
-        "first-hour: a student's first notebook, offline, full mode",
+        "first-hour: a student's first notebook, offline, full mode; default: both",
     )
     p.add_argument(
         "--chapter", default=None, help="default 04_agresividad_dropout (grading), 01_operaciones_fusion (first-hour)"
@@ -294,10 +324,23 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="port (default: JupyterLab's, 8888 or the next free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     p.set_defaults(func=_cmd_lab)
+
+    # test and test-fast are run by main() before parsing (every argument goes to pytest): listed here for --help
+    sub.add_parser("test", help="the test suite on two workers, the 15 slowest shown (arguments go to pytest)")
+    sub.add_parser(
+        "test-fast", help="the edit loop's tests: no notebook, round trip, browser or slow test (args: pytest)"
+    )
+    p = sub.add_parser("lint", help="ruff: lint and format check (configured in pyproject.toml)")
+    p.set_defaults(func=_cmd_lint)
+    p = sub.add_parser("lock", help="re-resolve constraints.txt with uv for every platform, keeping the tested pins")
+    p.set_defaults(func=_cmd_lock)
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else list(argv)
+    if argv and argv[0] in PYTEST_COMMANDS:
+        return _run_tests(argv[1:], fast=PYTEST_COMMANDS[argv[0]])
     args = build_parser().parse_args(argv)
     return args.func(args)
 

@@ -59,7 +59,7 @@ def network_isolation() -> tuple[list[str], str]:
 
 
 def _slowest_cells(nb: nbformat.NotebookNode, n: int = 3) -> list[dict]:
-    """The ``n`` slowest code cells, from the timings nbclient records in cell metadata."""
+    """The ``n`` slowest code cells, from the timings the executor (papermill over nbclient) records in cell metadata."""
     timed = []
     for index, cell in enumerate(nb.cells):
         execution = cell.metadata.get("execution", {})
@@ -93,18 +93,14 @@ def first_hour(chapter: str = "01_operaciones_fusion", build_dir: Path | None = 
         )
         prefix, isolation = network_isolation()
         executed = base / "ejecutado.ipynb"
+        # the course's executor, in a child process: its kernel starts inside the isolation
         command = prefix + [
             sys.executable,
             "-m",
-            "jupyter",
-            "nbconvert",
-            "--to",
-            "notebook",
-            "--execute",
-            f"--ExecutePreprocessor.timeout={CELL_TIMEOUT_S}",
-            "--ExecutePreprocessor.kernel_name=python3",
-            f"--output={executed}",
+            "course_utils.tools.execution",
             str(notebook),
+            str(executed),
+            f"--cell-timeout={CELL_TIMEOUT_S}",
         ]
         start = time.perf_counter()
         result = subprocess.run(command, cwd=student, env=env, capture_output=True, text=True)

@@ -1,4 +1,4 @@
-"""Execute chapter notebooks with papermill and collect their times and metrics."""
+"""``course run``: execute chapter notebooks (``execution.execute_notebook``) and collect their times and metrics."""
 
 from __future__ import annotations
 
@@ -13,27 +13,13 @@ from ..config import DEFAULT_SEED, FAST_ENV, repo_root
 from ..report import METRICS_ENV
 from .chapters import BUDGETS, source_notebook
 from .environment import patched_environ
+from .execution import execute_notebook
 from .report_builder import NotebookResult, read_claims_file, read_metrics_file, read_tables_file, write_report
-
-KERNEL_NAME = "python3"
 
 
 def machine_description() -> str:
     """A one-line description of this machine for the report."""
     return f"{platform.system()} {platform.machine()}, {os.cpu_count()} CPU, Python {platform.python_version()}"
-
-
-def _describe_failure(err: BaseException) -> str:
-    """Say which cell failed and why, from papermill's execution error when there is one."""
-    from papermill.exceptions import PapermillExecutionError
-
-    if isinstance(err, PapermillExecutionError):
-        source = "\n".join(err.source.splitlines()[:8])
-        return (
-            f"cell {err.cell_index} (execution {err.exec_count}) raised {err.ename}: {err.evalue}\n"
-            f"--- cell source (first lines) ---\n{source}"
-        )
-    return f"{type(err).__name__}: {err}"
 
 
 def run_notebook(
@@ -46,8 +32,6 @@ def run_notebook(
     progress: bool = True,
 ) -> NotebookResult:
     """Execute one chapter's solution notebook into ``out_dir``; never raises for notebook errors."""
-    import papermill as pm
-
     source = source_notebook(chapter, source_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{chapter}.ipynb"
@@ -56,20 +40,11 @@ def run_notebook(
     budget = BUDGETS.get(chapter)
     budget_s = None if budget is None else (budget.fast if fast else budget.full)
 
-    error = None
     start = time.perf_counter()
     with patched_environ(**{FAST_ENV: "1" if fast else "0", METRICS_ENV: str(metrics_file)}):
-        try:
-            pm.execute_notebook(
-                str(source),
-                str(output),
-                parameters={"FAST": fast, "SEED": seed, "DEVICE": device},
-                kernel_name=KERNEL_NAME,
-                cwd=str(source.parent),
-                progress_bar=progress,
-            )
-        except Exception as err:  # noqa: BLE001 - reported, and the run goes on
-            error = _describe_failure(err)
+        error = execute_notebook(
+            source, output, parameters={"FAST": fast, "SEED": seed, "DEVICE": device}, progress=progress
+        )
     seconds = time.perf_counter() - start
     return NotebookResult(
         name=chapter,
