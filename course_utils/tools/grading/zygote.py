@@ -1,6 +1,6 @@
 """A warm start for ``python -m nbgrader``: one helper process per grading worker imports
-nbgrader once (about 4.5 s of imports, most of it jsonschema building an IRI grammar) and
-forks a fresh child for each student, which then applies the limits and runs nbgrader exactly
+nbgrader and the trusted evaluator once (about 4.5 s of imports, most of it jsonschema building
+an IRI grammar, and PyTorch's 2.7 s for the hidden tests' prelude: :func:`warm_up`) and forks a fresh child for each student, which then applies the limits and runs nbgrader exactly
 as ``python -m nbgrader …`` would. Neither the helper nor its children run student code (the
 notebook kernels do, in the sandbox); each child starts from the same clean, just-imported state.
 
@@ -111,12 +111,23 @@ def _child(request: dict) -> None:
             os._exit(code)
 
 
-def main() -> None:
-    import nbgrader.apps.nbgraderapp  # noqa: F401 - the expensive imports, done once
+def warm_up() -> None:
+    """The imports every child would otherwise repeat: nbgrader (jsonschema's grammar), the
+    trusted evaluator and what its hidden tests' prelude imports (PyTorch: about 2.7 s per
+    student). Importing starts no thread pool, so forking afterwards is safe."""
+    import nbclient  # noqa: F401
+    import nbgrader.apps.nbgraderapp  # noqa: F401
 
     from ..nbgrader_main import read_schema_version_in_process
+    from .evaluator import execute, save_grades  # noqa: F401
+    from .evaluator.hidden import PRELUDE
 
     read_schema_version_in_process()
+    exec(compile(PRELUDE, "<preludio del evaluador>", "exec"), {})  # noqa: S102 - the course's own imports
+
+
+def main() -> None:
+    warm_up()
 
     for raw in sys.stdin.buffer:
         request = json.loads(raw)
