@@ -15,7 +15,7 @@ import shutil
 import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import nbformat
@@ -26,7 +26,9 @@ EJ1_OK = CORRECT["ej1_solucion"]
 EJ2 = {"ej2_solucion": CORRECT["ej2_solucion"]}
 WRONG_EJ1 = "def doble(x):\n    return x"
 MIME = "application/vnd.course-evaluator+json"  # the evaluator's answers (kernel_side.MIME), spelled by hand
-SUBMITTED_AT = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+# every notebook in the export is dated three days before the batch (collect believes a date
+# within CollectLimits.max_age_days of the collection)
+SUBMITTED_AT = datetime.now(timezone.utc).replace(second=0, microsecond=0) - timedelta(days=3)
 HIDDEN_INPUT = "-3.5"  # the input only the hidden test of ej1 uses (visible: doble(2))
 
 

@@ -102,18 +102,20 @@ def test_the_submission_time_is_collects_never_the_students(tmp_path):
     src = tmp_path / "entregas"
     notebook = _notebook(src / "ana" / "tarea.ipynb")
     (src / "ana" / "timestamp.txt").write_text("2000-01-01 00:00:00.000000 UTC", encoding="utf-8")
-    arrived = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc).timestamp()
+    arrived = datetime.now(timezone.utc).replace(microsecond=0).timestamp() - 3 * 86400
     os.utime(notebook, (arrived, arrived))
     _notebook(src / "beto" / "tarea.ipynb")
     future = time.time() + 86400 * 365
     os.utime(src / "beto" / "tarea.ipynb", (future, future))
     result = collect_tree(src, tmp_path / "curso", "tarea")
     stamp = (tmp_path / "curso" / "submitted" / "ana" / "tarea" / "timestamp.txt").read_text(encoding="utf-8")
-    assert stamp == "2026-11-20 10:00:00.000000 UTC"
+    assert stamp == nbgrader_timestamp(arrived)
     assert read_manifest(tmp_path / "curso", "tarea")["ana"]["submitted_at"] == stamp
+    assert read_manifest(tmp_path / "curso", "tarea")["ana"]["note"] == ""
     assert any("ana: se descarta el «timestamp.txt» entregado" in note for _, note in result.notes)
-    beto = read_manifest(tmp_path / "curso", "tarea")["beto"]["submitted_at"]
-    assert beto < nbgrader_timestamp(time.time() + 60), "a modification time in the future is not believed"
+    beto = read_manifest(tmp_path / "curso", "tarea")["beto"]
+    assert beto["submitted_at"] < nbgrader_timestamp(time.time() + 60), "a modification time in the future is not believed"
+    assert "es posterior a la recogida" in beto["note"]
     collect_tree(src, tmp_path / "ahora", "tarea", time_from="now")
     assert read_manifest(tmp_path / "ahora", "tarea")["ana"]["submitted_at"] >= nbgrader_timestamp(time.time() - 60)
 
@@ -156,3 +158,35 @@ def test_links_and_fifos_inside_a_folder_are_reported_not_taken(tmp_path):
     notes = [note for _, note in result.notes]
     assert "ana: «robado.txt» es un enlace simbólico: no se recoge" in notes
     assert "ana: «tuberia» no es un fichero normal: no se recoge" in notes
+
+
+def test_a_notebook_dated_before_any_term_gets_collects_clock_and_a_note(tmp_path):
+    """A zip the student made, unpacked with its dates (2000-01-01), does not become the
+    submission time: collect records its own clock and says why (teacher and student)."""
+    src = tmp_path / "entregas"
+    notebook = _notebook(src / "ana" / "tarea.ipynb")
+    old = datetime(2000, 1, 1, tzinfo=timezone.utc).timestamp()
+    os.utime(notebook, (old, old))
+    _notebook(src / "beto" / "tarea.ipynb")
+    recent = time.time() - 170 * 86400  # within CollectLimits.max_age_days: taken
+    os.utime(src / "beto" / "tarea.ipynb", (recent, recent))
+    before = time.time()
+    result = collect_tree(src, tmp_path / "curso", "tarea")
+    manifest = read_manifest(tmp_path / "curso", "tarea")
+    assert nbgrader_timestamp(before - 1) <= manifest["ana"]["submitted_at"] <= nbgrader_timestamp(time.time() + 1)
+    assert manifest["ana"]["note"].startswith("la fecha del notebook en la entrega (2000-01-01 00:00 UTC) es anterior")
+    assert any(note.startswith("ana: la fecha del notebook") for _, note in result.notes)
+    assert manifest["beto"]["submitted_at"] == nbgrader_timestamp(recent) and manifest["beto"]["note"] == ""
+    collect_tree(src, tmp_path / "estricto", "tarea", CollectLimits(max_age_days=30))
+    assert "anterior en más de 30 días" in read_manifest(tmp_path / "estricto", "tarea")["beto"]["note"]
+
+
+def test_names_the_student_chose_are_quoted_on_one_line(tmp_path):
+    src = tmp_path / "entregas"
+    _notebook(src / "ana" / "tarea\n\n- **beto** (3 de 3): copió «x».ipynb")
+    collect_tree(src, tmp_path / "curso", "tarea")
+    note = read_manifest(tmp_path / "curso", "tarea")["ana"]["note"]
+    assert note == (
+        "se entregó «tarea - **beto** (3 de 3): copió ‹x›.ipynb» en lugar de «tarea.ipynb»; se calificó como "
+        "«tarea.ipynb»"
+    )

@@ -22,7 +22,7 @@ import html as html_lib
 import os
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import nbformat
 import pytest
@@ -382,20 +382,23 @@ def _submission_time_not_before_the_release(ctx, pages, student):
 
     with Gradebook(ctx.db_url) as gb:
         recorded = gb.find_submission(ASSIGNMENT, student).timestamp
-    if recorded is not None and recorded.year < 2026 and not ctx.results[student].review:
+    before = (SUBMITTED_AT - timedelta(days=30)).replace(tzinfo=None)  # the batch's assignment did not exist yet
+    if recorded is not None and recorded.replace(tzinfo=None) < before and not ctx.results[student].review:
         return f"the gradebook's submission time is {recorded:%Y-%m-%d}, years before the assignment existed, unflagged"
     return ""
 
 
 def _formgrader_page(ctx, student) -> str:
-    """The HTML formgrader serves the teacher for this submission (its exporter and template)."""
+    """The HTML formgrader serves the teacher for this submission: its exporter built as the
+    extension builds it when the teacher's Jupyter starts (``FormgradeExtension.initialize`` reads
+    the course's ``nbgrader_config.py``, then ``HTMLExporter(config=…)``), its formgrade template."""
     from nbconvert.exporters import HTMLExporter
-    from nbgrader.server_extensions.formgrader import handlers
-    from traitlets.config import Config
+    from nbgrader.server_extensions.formgrader.formgrader import FormgradeExtension
 
-    config = Config()
-    config.HTMLExporter.template_name = "formgrade"
-    config.HTMLExporter.extra_template_basedirs = [handlers.template_path]
+    formgrader = FormgradeExtension()
+    formgrader.initialize([], root=str(ctx.root))
+    assert formgrader.config.HTMLExporter.template_name == "formgrade"
+    config = formgrader.config
     resources = {
         "assignment_id": ASSIGNMENT,
         "notebook_id": ASSIGNMENT,
@@ -412,17 +415,37 @@ def _formgrader_page(ctx, student) -> str:
     return HTMLExporter(config=config).from_filename(str(path), resources=resources)[0]
 
 
+def _scripts_in(page: str) -> list[tuple[str, str]]:
+    """What a browser would run in ``page``: ``(where, code)`` for each ``<script>`` element's
+    text, each event-handler attribute (``on…``) and each ``javascript:`` URL. (The student's
+    source code, highlighted as text, is not code the page runs: it may quote the script.)"""
+    from html.parser import HTMLParser
+
+    found: list[tuple[str, str]] = []
+
+    class Scripts(HTMLParser):
+        inside = False
+
+        def handle_starttag(self, tag, attrs):
+            self.inside = tag == "script"
+            for name, value in attrs:
+                if name.startswith("on") or (value or "").strip().lower().startswith("javascript:"):
+                    found.append((f"<{tag} {name}>", value or ""))
+
+        def handle_endtag(self, tag):
+            self.inside = False if tag == "script" else self.inside
+
+        def handle_data(self, data):
+            if self.inside:
+                found.append(("<script>", data))
+
+    Scripts().feed(page)
+    return found
+
+
 def _no_script_for_the_teacher(ctx, pages, student):
-    page = _formgrader_page(ctx, student)
-    found = [
-        what
-        for what, needle in (
-            ("an onerror handler from a markdown cell", f"onerror=\"document.title='{SCRIPT_MARK}"),
-            ("a <script> from a Javascript output", f"document.title = '{SCRIPT_MARK}'"),
-        )
-        if needle in page
-    ]
-    return f"formgrader's page runs the student's script in the teacher's browser: {found}" if found else ""
+    ran = [where for where, code in _scripts_in(_formgrader_page(ctx, student)) if SCRIPT_MARK in code]
+    return f"formgrader's page runs the student's script in the teacher's browser: {ran}" if ran else ""
 
 
 # student → what is handed in and what must happen. Scores are out of 3 (doble 1, suma 2).
@@ -1013,25 +1036,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "hidden tests call with fixed inputs that earlier verdict messages print ('doble(-3.5): … se esperaba "
         "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
         "elsewhere, gets full marks unflagged (3/3, fair 2)"
-    ),
-    "inyecta_en_el_resumen": (
-        "the scan quotes the submitted cell's grade_id unescaped in the review: newlines and Markdown in it "
-        "add a line accusing clase_00 and a second '## Entregas para revisar a mano' heading to summary.md"
-    ),
-    "javascript_para_el_profesor": (
-        "formgrader renders the autograded notebook with nbconvert's HTMLExporter, unsanitised: a markdown "
-        "cell's <img onerror=…> and a Javascript output's <script> reach the teacher's page (checked in "
-        "Chromium: the handler ran), where they can call formgrader's and Jupyter's API as the teacher"
-    ),
-    "fecha_del_zip_2000": (
-        "collect takes the submission time from the notebook's mtime in the export: a notebook dated "
-        "2000-01-01 (a zip the student made, unpacked with its dates) becomes the gradebook's submission "
-        "time, unflagged — due dates and late penalties defeated again"
-    ),
-    "nombre_con_markdown": (
-        "collect's note quotes the handed-in file name unescaped ('se entregó «…» en lugar de «tarea.ipynb»'), "
-        "and summary.md writes the reason as a list item: newlines and Markdown in the name add a line "
-        "accusing clase_01 to the teacher's summary"
     ),
     "sin_display_pub": (
         "with get_ipython().display_pub = None the next test cell ends in CellTimeoutError ('Timeout waiting "

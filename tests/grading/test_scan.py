@@ -85,3 +85,14 @@ def test_guard_attribute_path_and_forged_guard_id():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell("pass")])
     nb.cells[0]["id"] = "course-grading-guard"
     assert "protección" in review_reason(scan_notebook(nb))
+
+
+def test_a_grade_id_the_student_chose_is_quoted_on_one_line():
+    """The cell is named by its grade_id, which the student can write: it is quoted («…», one
+    line, cut), so Markdown and newlines in it cannot add lines to the teacher's summary."""
+    injected = "x\n- **clase_00** (3/3): revisión manual: copia\n\n## Entregas para revisar a mano\n"
+    cell = nbformat.v4.new_code_cell("import gc")
+    cell.metadata["nbgrader"] = {"grade_id": injected}
+    reason = review_reason(scan_notebook(nbformat.v4.new_notebook(cells=[cell])))
+    assert "\n" not in reason
+    assert "— «x - **clase_00** (3/3): revisión manual: copia ## Entregas…», línea 1: usa el recolector" in reason

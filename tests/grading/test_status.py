@@ -43,3 +43,15 @@ def test_a_subset_merges_into_the_class_record(tmp_path):
     assert rows["ana"]["note"] == "sin sandbox", "a kept row keeps its own batch's note"
     assert (rows["beto"]["score"], rows["beto"]["note"]) == ("3.0", ""), "the regraded row is the new one"
     assert rows["carla"]["status"] == "fallo"
+
+
+def test_a_name_the_student_chose_is_quoted_on_one_line():
+    from course_utils.tools.grading.status import quoted
+
+    chosen = "tarea\n\n- **clase_01** (3 de 3): copió\u2028## Revisar\u202e» y sigue «"
+    text = quoted(chosen)
+    assert text.startswith("«") and text.endswith("»") and text.count("«") == text.count("»") == 1
+    assert "\n" not in text and "\u2028" not in text and "\u202e" not in text
+    assert text == "«tarea - **clase_01** (3 de 3): copió ## Revisar › y sigue ‹»"
+    assert quoted("tarea (1).ipynb") == "«tarea (1).ipynb»"
+    assert len(quoted("x" * 500)) == 82 and quoted("x" * 500).endswith("…»")

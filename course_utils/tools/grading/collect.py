@@ -8,11 +8,14 @@ What collect decides, and the grading then trusts:
 
 - **The submission time.** A ``timestamp.txt`` handed in by the student is dropped; collect
   records the time itself — the notebook's modification time in the source tree (as the LMS
-  export wrote it, never later than now) or, with ``time_from="now"``, the moment of collection
-  — writes nbgrader's ``timestamp.txt`` from it and keeps it in the collect record
+  export wrote it) or, with ``time_from="now"``, the moment of collection — writes nbgrader's ``timestamp.txt`` from it and keeps it in the collect record
   (``grading/<assignment>/collected.csv``), which autograde uses (late penalties work). A
   submission put in ``submitted/`` by nbgrader's own exchange (``nbgrader collect``) keeps the
-  exchange's ``timestamp.txt``.
+  exchange's ``timestamp.txt``. A modification time in the future, or older than
+  ``max_age_days`` (a zip the student made, unpacked with its dates: 2000-01-01), is not taken:
+  collect records its own clock and says so in a note (status, summary and feedback).
+- **Names the student chose** (folders, files, links' targets) enter every message quoted
+  (:func:`.status.quoted`): one line, between «», so they cannot add lines to a report.
 - **Who the students are.** A student folder that is a symbolic link is refused (it would grade
   another student's work as a phantom student); a folder name is normalised to Unicode NFC and
   kept (``josé`` is a valid id); two folders that normalise to the same id are both refused.
@@ -37,6 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
+from .status import quoted
 from .workspace import copy_regular_file, remove_tree
 
 # Letters (any script), digits, _ . @ - ; starting with a letter, digit or _ (never "." or "..").
@@ -54,6 +58,9 @@ class CollectLimits:
 
     max_file_mb: float = 20
     max_total_mb: float = 100
+    # the oldest a notebook's date may be and still be its submission time (days before the
+    # collection: longer than a term, much shorter than a date the student made up)
+    max_age_days: float = 180
 
 
 @dataclass
@@ -147,19 +154,19 @@ def collect_tree(
             skipped.append(
                 (
                     folder,
-                    f"la carpeta «{folder.name}» es un enlace simbólico (a «{os.readlink(folder)}»): no se recoge "
+                    f"la carpeta {quoted(folder.name)} es un enlace simbólico (a {quoted(os.readlink(folder))}): no se recoge "
                     "(una carpeta por estudiante, sin enlaces)",
                 )
             )
             continue
         if folder.name.startswith(".") or folder.name in _SKIPPED_DIRS:
-            skipped.append((folder, f"«{folder.name}» es un fichero o carpeta oculta: no se recoge"))
+            skipped.append((folder, f"{quoted(folder.name)} es un fichero o carpeta oculta: no se recoge"))
             continue
         if not folder.is_dir():
             skipped.append(
                 (
                     folder,
-                    f"«{folder.name}» no es una carpeta de estudiante (se esperaba <estudiante>/{expected[0]}): "
+                    f"{quoted(folder.name)} no es una carpeta de estudiante (se esperaba <estudiante>/{expected[0]}): "
                     "no se recoge",
                 )
             )
@@ -169,7 +176,7 @@ def collect_tree(
             skipped.append(
                 (
                     folder,
-                    f"el nombre de la carpeta «{folder.name}» no es un identificador válido (letras, números, "
+                    f"el nombre de la carpeta {quoted(folder.name)} no es un identificador válido (letras, números, "
                     "_ . @ -, sin espacios): no se recoge",
                 )
             )
@@ -178,19 +185,19 @@ def collect_tree(
 
     for student, folders in sorted(candidates.items()):
         if len(folders) > 1:
-            names = ", ".join(f"«{f.name}»" for f in folders)
+            names = ", ".join(quoted(f.name) for f in folders)
             for folder in folders:
                 skipped.append(
                     (
                         folder,
-                        f"las carpetas {names} dan el mismo identificador «{student}» al normalizarlas (NFC): no se "
+                        f"las carpetas {names} dan el mismo identificador {quoted(student)} al normalizarlas (NFC): no se "
                         "recoge ninguna; deje solo una",
                     )
                 )
             continue
         folder = folders[0]
         if folder.name != student:
-            notes.append((folder, f"{student}: el nombre de la carpeta se normalizó a NFC («{student}»)"))
+            notes.append((folder, f"{student}: el nombre de la carpeta se normalizó a NFC ({quoted(student)})"))
         dest = course_root / "submitted" / student / assignment
         refusal, note, files = _select(folder, student, assignment, expected, limits, notes)
         remove_tree(dest)  # collect decides what this student's submission is now
@@ -203,13 +210,37 @@ def collect_tree(
             (dest / rel).parent.mkdir(parents=True, exist_ok=True)
             copy_regular_file(src, dest / rel)
         notebook_times = [src.lstat().st_mtime for src, rel in files if str(rel) in expected]
-        seconds = min(max(notebook_times), now) if time_from == "mtime" and notebook_times else now
+        seconds, untrusted = _submission_seconds(notebook_times if time_from == "mtime" else [], now, limits)
+        if untrusted:
+            notes.append((folder, f"{student}: {untrusted}"))
+            note = "; ".join(filter(None, [note, untrusted]))
         submitted_at = nbgrader_timestamp(seconds)
         (dest / TIMESTAMP).write_text(submitted_at, encoding="utf-8")
         records[student] = {"student": student, "status": COLLECTED, "submitted_at": submitted_at, "note": note}
         taken.append((student, dest))
     _write_manifest(course_root, assignment, records)
     return Collected(taken, skipped, notes)
+
+
+def _submission_seconds(notebook_times: list[float], now: float, limits: CollectLimits) -> tuple[float, str]:
+    """``(submission time, note)``: the newest of the notebooks' dates in the export, or —
+    when there is none (``time_from="now"``) or it cannot be the submission time (in the
+    future, or older than ``limits.max_age_days``: a date the student's own zip carried) —
+    collect's clock, with a note saying why (Spanish, '' when the date was taken)."""
+    if not notebook_times:
+        return now, ""
+    seconds = max(notebook_times)
+    if seconds > now + 60:
+        why = "es posterior a la recogida"
+    elif seconds < now - limits.max_age_days * 86400:
+        why = f"es anterior en más de {limits.max_age_days:g} días a la recogida"
+    else:
+        return min(seconds, now), ""
+    when = f"{datetime.fromtimestamp(seconds, timezone.utc):%Y-%m-%d %H:%M} UTC"
+    return now, (
+        f"la fecha del notebook en la entrega ({when}) {why}: no puede ser la hora de entrega; "
+        f"se registra la hora de la recogida ({datetime.fromtimestamp(now, timezone.utc):%Y-%m-%d %H:%M} UTC)"
+    )
 
 
 def _select(
@@ -224,14 +255,14 @@ def _select(
     student's folder; the files left out are told in ``notes``."""
     inner = folder / assignment
     if inner.is_symlink():
-        return f"«{folder.name}/{assignment}» es un enlace simbólico: no se recoge", "", []
+        return f"{quoted(folder.name + '/' + assignment)} es un enlace simbólico: no se recoge", "", []
     if not inner.is_dir():
         inner = folder
     found: list[tuple[Path, os.stat_result]] = []
     odd: list[tuple[Path, str]] = []
     _walk(inner, Path(), found, odd)
     for rel, why in odd:
-        notes.append((inner / rel, f"{student}: «{rel}» {why}: no se recoge"))
+        notes.append((inner / rel, f"{student}: {quoted(str(rel))} {why}: no se recoge"))
     left_out: list[str] = []
     files: list[tuple[Path, Path]] = []
     total = 0.0
@@ -240,14 +271,14 @@ def _select(
             notes.append(
                 (
                     inner / rel,
-                    f"{student}: se descarta el «{TIMESTAMP}» entregado: la hora de entrega la registra la recogida",
+                    f"{student}: se descarta el {quoted(TIMESTAMP)} entregado: la hora de entrega la registra la recogida",
                 )
             )
             continue
         if info.st_size > limits.max_file_mb * 1024 * 1024:
-            why = f"«{rel}» ocupa {_mib(info.st_size)} MiB, más que el límite de {limits.max_file_mb:g} MiB por fichero"
+            why = f"{quoted(str(rel))} ocupa {_mib(info.st_size)} MiB, más que el límite de {limits.max_file_mb:g} MiB por fichero"
         elif total + info.st_size > limits.max_total_mb * 1024 * 1024:
-            why = f"«{rel}» supera el límite de {limits.max_total_mb:g} MiB por entrega"
+            why = f"{quoted(str(rel))} supera el límite de {limits.max_total_mb:g} MiB por entrega"
         else:
             total += info.st_size
             files.append((inner / rel, rel))
@@ -265,21 +296,21 @@ def _select(
             if too_big
             else "no contiene ningún notebook (.ipynb)"
         )
-        return f"{why}; se esperaba «{expected[0]}»", "", []
+        return f"{why}; se esperaba {quoted(expected[0])}", "", []
     if len(expected) == 1 and len(notebooks) == 1:
         handed = notebooks[0]
         files = [(src, Path(expected[0]) if rel == handed else rel) for src, rel in files]
-        note = f"se entregó «{handed}» en lugar de «{expected[0]}»; se calificó como «{expected[0]}»"
+        note = f"se entregó {quoted(str(handed))} en lugar de {quoted(expected[0])}; se calificó como {quoted(expected[0])}"
         notes.append((inner / handed, f"{student}: {note}"))
         return "", note, files
     if len(expected) == 1:
-        names = ", ".join(f"«{rel}»" for rel in notebooks)
+        names = ", ".join(quoted(str(rel)) for rel in notebooks)
         return (
-            f"entregó varios notebooks ({names}) y ninguno se llama «{expected[0]}»: no se sabe cuál calificar; "
-            f"entregue solo «{expected[0]}»",
+            f"entregó varios notebooks ({names}) y ninguno se llama {quoted(expected[0])}: no se sabe cuál calificar; "
+            f"entregue solo {quoted(expected[0])}",
             "",
             [],
         )
-    note = "faltan " + ", ".join(f"«{name}»" for name in missing) + " (nombre de fichero distinto): se califican con 0"
+    note = "faltan " + ", ".join(quoted(name) for name in missing) + " (nombre de fichero distinto): se califican con 0"
     notes.append((inner, f"{student}: {note}"))
     return "", note, files

@@ -23,13 +23,15 @@ from .autograde import read_status  # noqa: E402
 from .gradebook import held_points  # noqa: E402
 from .similarity import similarity_section  # noqa: E402
 
-_MARKDOWN = re.compile(r"([\\`*\[\]<>|])")  # what can format inside one line (a new line cannot start)
+_MARKDOWN = re.compile(r"([\\`*\[\]<>|~&])")  # what can format inside one line (a new line cannot start)
 
 
 def one_line(text: object) -> str:
     """``text`` as one line of plain Markdown: whitespace (newlines included) collapsed and every
-    Markdown or HTML character escaped — reasons quote names and ids a student chose, which must
-    not add lines, headings or links to the teacher's summary."""
+    Markdown or HTML character escaped. Reasons quote names and ids a student chose
+    (:func:`.status.quoted`, «…» on one line already); this is the Markdown writer's own escape,
+    for everything a row of ``status.csv`` holds, so that nothing in it adds lines, headings,
+    links or tags to the teacher's summary."""
     return _MARKDOWN.sub(r"\\\1", " ".join(str(text).split()))
 
 
@@ -103,7 +105,7 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
         f"{len(students)} entregas · media {students['score'].mean():.2f} de "
         f"{students['max_score'].max() if len(students) else 0:g} puntos",
         "",
-        *[f"**AVISO: {note}.**\n" for note in notes],
+        *[f"**AVISO: {one_line(note)}.**\n" for note in notes],
         "![histograma](histogram.png)",
         "",
         "## Ejercicios (del más difícil al más fácil)",
@@ -116,12 +118,13 @@ def write_reports(course_root: Path, assignment: str, db_url: str) -> dict[str, 
         "",
     ]
     lines += [
-        f"- **{r.student}** ({r.score:g}/{r.max_score:g}): {one_line(r.reason)}" for r in problems.itertuples()
+        f"- **{one_line(r.student)}** ({r.score:g}/{r.max_score:g}): {one_line(r.reason)}"
+        for r in problems.itertuples()
     ] or ["ninguna"]
     to_review = students[students["review"].fillna("") != ""]
     lines += ["", "## Entregas para revisar a mano", ""]
     lines += [
-        f"- **{r.student}** ({r.score:g}/{r.max_score:g}"
+        f"- **{one_line(r.student)}** ({r.score:g}/{r.max_score:g}"
         + (f", {r.held:g} puntos retenidos" if r.held else "")
         + f"): {one_line(r.review)}"
         for r in to_review.itertuples()

@@ -13,6 +13,7 @@ import ast
 from dataclasses import dataclass
 
 from ... import checks
+from .status import quoted
 
 # attribute → why it is suspicious (reason shown to teacher and student, in Spanish)
 _ATTRIBUTES = {
@@ -280,8 +281,8 @@ def scan_notebook(nb) -> list[Finding]:
             continue
         source = cell.get("source", "")
         source = "".join(source) if isinstance(source, list) else source
-        where = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id") or f"celda {index + 1}"
-        where = " ".join(str(where).split())[:60]  # a grade id the student chose: one short line
+        grade_id = cell.get("metadata", {}).get("nbgrader", {}).get("grade_id")
+        where = quoted(grade_id, 60) if grade_id else f"celda {index + 1}"  # an id the student may have chosen
         if len(source) > MAX_CELL_CHARS:
             findings.append(Finding(where, 1, f"celda de código de {len(source):,} caracteres, no analizada"))
             continue

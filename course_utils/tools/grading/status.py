@@ -7,10 +7,30 @@ included (:func:`merge_status`)."""
 from __future__ import annotations
 
 import csv
+import unicodedata
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
 STATUS_OK, STATUS_FAILED, STATUS_REFUSED = "ok", "fallo", "rechazada"
+QUOTE_CHARS = 80  # a quoted name longer than this is cut (…): a reason stays one readable line
+
+
+def quoted(text: object, limit: int = QUOTE_CHARS) -> str:
+    """A string the student chose (a file or folder name, a link's target, a ``grade_id``) as
+    it enters any reason or report: between «», on one line, at most ``limit`` characters.
+
+    Every run of whitespace, control or format characters (newlines, tabs, U+2028, bidi
+    overrides…) becomes one space, and « » inside become ‹ ›, so the name can neither add a
+    line, a heading or a list item to a report nor close its own quote and go on as the
+    report's words. The Markdown or HTML writer still escapes what it writes (a quote is
+    plain text): :func:`.reports.one_line` for ``summary.md``; nbconvert for the pages."""
+    kept = "".join(
+        " " if ch.isspace() or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in str(text)
+    )
+    one = " ".join(kept.split()).replace("«", "‹").replace("»", "›")
+    if len(one) > limit:
+        one = one[: limit - 1].rstrip() + "…"
+    return f"«{one}»"
 
 
 @dataclass
