@@ -114,7 +114,9 @@ def test_the_submission_time_is_collects_never_the_students(tmp_path):
     assert read_manifest(tmp_path / "curso", "tarea")["ana"]["note"] == ""
     assert any("ana: se descarta el «timestamp.txt» entregado" in note for _, note in result.notes)
     beto = read_manifest(tmp_path / "curso", "tarea")["beto"]
-    assert beto["submitted_at"] < nbgrader_timestamp(time.time() + 60), "a modification time in the future is not believed"
+    assert beto["submitted_at"] < nbgrader_timestamp(time.time() + 60), (
+        "a modification time in the future is not believed"
+    )
     assert "es posterior a la recogida" in beto["note"]
     collect_tree(src, tmp_path / "ahora", "tarea", time_from="now")
     assert read_manifest(tmp_path / "ahora", "tarea")["ana"]["submitted_at"] >= nbgrader_timestamp(time.time() - 60)

@@ -14,7 +14,7 @@ import shutil
 import subprocess
 import sys
 import unicodedata
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
 import nbformat
 import pandas as pd
@@ -31,7 +31,8 @@ from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
 pytestmark = pytest.mark.slow  # grades a class in the sandbox (deselected by `run.py test-fast`)
 
 LIMITS = GradingLimits(cell_timeout=30, notebook_timeout=120)
-ARRIVED = datetime(2026, 11, 20, 10, 0, tzinfo=timezone.utc)
+# the export's notebooks are dated three days before the test (collect believes a recent date)
+ARRIVED = datetime.now(timezone.utc).replace(minute=0, second=0, microsecond=0) - timedelta(days=3)
 JOSE = unicodedata.normalize("NFD", "josé")
 FLAGGED = {"ej1_solucion": "import builtins\n" + CORRECT["ej1_solucion"], "ej2_solucion": CORRECT["ej2_solucion"]}
 COURSE = [sys.executable, "-m", "course_utils.tools.cli", "grade"]
@@ -96,12 +97,14 @@ def test_every_real_student_is_graded_and_nobody_else(course):
 def test_the_submission_time_is_the_one_collect_recorded(course):
     root, _, _ = course
     with Gradebook(_db(root)) as gb:
-        gb.update_or_create_assignment(ASSIGNMENT, duedate="2026-11-20 09:00:00 UTC")
+        gb.update_or_create_assignment(ASSIGNMENT, duedate=f"{ARRIVED - timedelta(hours=1):%Y-%m-%d %H:%M:%S} UTC")
         submission = gb.find_submission(ASSIGNMENT, "tardia")
-        assert submission.timestamp.strftime("%Y-%m-%d %H:%M") == "2026-11-20 10:00", "not the forged 2000-01-01"
+        assert submission.timestamp.strftime("%Y-%m-%d %H:%M") == f"{ARRIVED:%Y-%m-%d %H:%M}", (
+            "not the forged 2000-01-01"
+        )
         assert submission.total_seconds_late == 3600, "one hour late: the late penalty applies"
     autograded = root / "autograded" / "tardia" / ASSIGNMENT / "timestamp.txt"
-    assert autograded.read_text(encoding="utf-8") == "2026-11-20 10:00:00.000000 UTC"
+    assert autograded.read_text(encoding="utf-8") == f"{ARRIVED:%Y-%m-%d %H:%M:%S}.000000 UTC"
 
 
 def test_a_misnamed_notebook_is_graded_and_the_student_is_told(course):

@@ -97,3 +97,23 @@ def test_a_library_rebinding_its_own_function_is_not_tampering(tmp_path):
         "torch.manual_seed = functools.wraps(torch.manual_seed)(lambda *a: None)",
     )
     assert guard_notes(_notebook(tmp_path / "b", wrapped))
+
+
+def test_a_publisher_set_to_none_is_refused_and_the_notebook_goes_on(tmp_path):
+    """``display_pub = None`` (or the display hook) would leave the kernel unable to start any
+    further cell (``set_parent`` on every request): refused, reported, the next cells run —
+    while ``%%capture``'s own publisher still works (honest, not reported)."""
+    answers = {
+        "ej1_solucion": WRONG + "\nget_ipython().display_pub = None\nget_ipython().displayhook = None",
+        "ej2_solucion": CORRECT["ej2_solucion"],
+    }
+    nb = _notebook(tmp_path, answers)
+    notes = guard_notes(nb)
+    assert any("shell.display_pub = NoneType (rechazado)" in n for n in notes), notes
+    assert _failed(nb, "ej1_pruebas") and not _failed(nb, "ej2_pruebas")
+    captured = dict(
+        CORRECT,
+        ej1_solucion="%%capture salida\n" + CORRECT["ej1_solucion"] + "\ndisplay('oculto')\nprint('también')",
+    )
+    nb = _notebook(tmp_path / "b", captured)
+    assert guard_notes(nb) == [] and not _failed(nb, "ej1_pruebas") and not _failed(nb, "ej2_pruebas")

@@ -1037,11 +1037,6 @@ KNOWN_FAILURES: dict[str, str] = {
         "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
         "elsewhere, gets full marks unflagged (3/3, fair 2)"
     ),
-    "sin_display_pub": (
-        "with get_ipython().display_pub = None the next test cell ends in CellTimeoutError ('Timeout waiting "
-        "for IOPub output'), which RestartDeadKernel does not catch: nbgrader fails the notebook and suma's "
-        "correct answer scores 0 too (0/3, fair 2; flagged)"
-    ),
 }
 
 

@@ -51,10 +51,10 @@ def _run(page: str) -> list[str]:
 
 def test_clean_submission_html_keeps_markdown_and_drops_code():
     clean = clean_submission_html(
-        f"<h2>T</h2><table><tr><th style=\"text-align:left;position:fixed\">a</th></tr></table>"
-        f"<img src=\"data:image/png;base64,AA\" onerror=\"{MARK}\"><a href=\"javascript:{MARK}\">x</a>"
-        f"<a href=\"data:text/html,{MARK}\">y</a><a href=\"https://example.org\" id=\"ej1\" class=\"score\">z</a>"
-        f"<script>{MARK}()</script><style>body{{display:none}}</style><span class=\"kn highlight\">k</span>"
+        f'<h2>T</h2><table><tr><th style="text-align:left;position:fixed">a</th></tr></table>'
+        f'<img src="data:image/png;base64,AA" onerror="{MARK}"><a href="javascript:{MARK}">x</a>'
+        f'<a href="data:text/html,{MARK}">y</a><a href="https://example.org" id="ej1" class="score">z</a>'
+        f'<script>{MARK}()</script><style>body{{display:none}}</style><span class="kn highlight">k</span>'
     )
     assert _run(clean) == [] and "<script" not in clean and "<style" not in clean and "onerror" not in clean
     assert "<h2>T</h2>" in clean and '<th style="text-align:left;">a</th>' in clean
@@ -73,7 +73,7 @@ def _page(root, config) -> str:
                 "print(1)",
                 outputs=[
                     nbformat.v4.new_output("display_data", data={"application/javascript": f"document.title='{MARK}'"}),
-                    nbformat.v4.new_output("display_data", data={"text/html": f"<b onclick=\"{MARK}()\">b</b>"}),
+                    nbformat.v4.new_output("display_data", data={"text/html": f'<b onclick="{MARK}()">b</b>'}),
                     nbformat.v4.new_output("display_data", data={"text/markdown": f"<img src=x onerror={MARK}()>"}),
                 ],
             ),

@@ -148,6 +148,7 @@ def _arm() -> None:
             name: getattr(shell, name)
             for name in ("display_pub", "events", "displayhook", "input_transformer_manager", "InteractiveTB")
         }
+        _pin_publishers(shell)
         owners = [shell] + ([shell.kernel] if getattr(shell, "kernel", None) is not None else [])
         _state["classes"] = {
             cls: {k: v for k, v in vars(cls).items() if isinstance(v, types.FunctionType)}
@@ -155,6 +156,33 @@ def _arm() -> None:
             for cls in _classes_of(owner)
         }
         _state["instance_keys"] = {id(owner): (owner, set(vars(owner))) for owner in owners}
+
+
+def _pin_publishers(shell) -> None:
+    """The kernel calls ``set_parent`` on the shell's display publisher and display hook before
+    it runs any request: either set to ``None`` (or to anything that is not one) would leave the
+    kernel unable to start a single further cell, the graded tests and the evaluator's requests
+    included, and the whole notebook would score 0. Both become properties of the shell's class
+    that refuse such a value — the refusal is told in the next graded cell's marker — and still
+    take a real one (``%%capture`` swaps in a capturing publisher and puts the old one back)."""
+    from IPython.core.displayhook import DisplayHook
+    from IPython.core.displaypub import DisplayPublisher
+
+    cls = type(shell)
+    for name, kind in (("display_pub", DisplayPublisher), ("displayhook", DisplayHook)):
+
+        def get(owner, name=name):
+            return vars(owner).get(name)
+
+        def put(owner, value, name=name, kind=kind):
+            if isinstance(value, kind):
+                vars(owner)[name] = value
+            else:
+                _state.setdefault("refused", []).append(f"shell.{name} = {type(value).__name__} (rechazado)")
+
+        pin = property(get, put)
+        setattr(cls, name, pin)
+        _state.setdefault("pins", {})[name] = (cls, pin)
 
 
 def _library_wrapper(current: Any, pristine: Any) -> bool:
@@ -218,6 +246,11 @@ def _check(altered: list[str]) -> None:
             if callable(getattr(type(owner), key, None)):
                 altered.append(f"{type(owner).__name__}.{key}")
                 del vars(owner)[key]
+    for name, (cls, pin) in _state.get("pins", {}).items():
+        if vars(cls).get(name) is not pin:
+            altered.append(f"{cls.__name__}.{name}")
+            setattr(cls, name, pin)
+    altered += _state.pop("refused", [])
     for name, value in _state["attrs"].items():
         if getattr(shell, name) is not value:
             altered.append(f"shell.{name}")
