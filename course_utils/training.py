@@ -8,10 +8,10 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
+from .models.losses import _info_nce, _symmetric_info_nce
 from .progress import progress
 
 Inputs = Sequence[torch.Tensor]
@@ -211,11 +211,9 @@ def train_contrastive(
 
     ``caption_groups[j]`` (optional) labels what caption ``j`` says: captions of one group
     describe the same thing, so in a batch every caption of the image's group counts as a
-    positive instead of only its own (the symmetric InfoNCE of ``models/contrastive.py`` with
+    positive instead of only its own (the symmetric InfoNCE of ``models/losses.py`` with
     the batch's group labels). ``augment(images, generator)`` transforms each training batch.
     """
-    from .models.contrastive import _symmetric_info_nce
-
     groups_of = None if caption_groups is None else caption_groups.cpu()
 
     def batch_loss(image_idx, caption_idx, generator):
@@ -265,8 +263,9 @@ def train_pair_scorer(
     Each step takes a batch of images, one random caption of each, and ``negatives`` hard
     negatives per side drawn from the precomputed lists (``hard_captions[i]``: captions that
     look like image ``i`` but do not describe it; ``hard_images[j]``: images that look like
-    caption ``j``). The loss is the symmetric contrastive loss over each candidate list
-    (the right one is at position 0). Returns per-step and per-epoch losses and ``seconds``.
+    caption ``j``). The loss is the symmetric InfoNCE over the candidate lists: the mean of
+    the image → captions and the caption → images losses (the positive is at position 0).
+    Returns per-step and per-epoch losses and ``seconds``.
     """
     device = patches.device
     hard_captions, hard_images = hard_captions.cpu(), hard_images.cpu()
@@ -282,8 +281,8 @@ def train_pair_scorer(
         i2t = scorer(patches[img][:, None], words[cand_caps], mask[cand_caps])
         t2i = scorer(patches[cand_imgs], words[cap][:, None], mask[cap][:, None])
         scale = scorer.logit_scale()
-        zeros = torch.zeros(len(img), dtype=torch.long, device=device)
-        return (F.cross_entropy(scale * i2t, zeros) + F.cross_entropy(scale * t2i, zeros)) / 2
+        first = torch.zeros(len(img), dtype=torch.long, device=device)  # the positive of every list
+        return (_info_nce(scale * i2t, first) + _info_nce(scale * t2i, first)) / 2
 
     return _train_on_image_caption_batches(
         scorer,

@@ -82,7 +82,7 @@ DELEGATING: dict[str, dict[str, str]] = {
         # the loss, Recall@K and attention stay in course_utils as private implementations
         # (training, retrieval, ablation) that return the right values: the hidden tests must
         # catch an import, a wrapper or a call inside the student's class
-        "ej1_solucion": "from course_utils.models.contrastive import _symmetric_info_nce as contrastive_loss\n",
+        "ej1_solucion": "from course_utils.models.losses import _symmetric_info_nce as contrastive_loss\n",
         "ej2_solucion": (
             "from course_utils import retrieval\n\n"
             "def recall_at_k(similarity, relevance, k):\n"
@@ -128,7 +128,7 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return _vit.add_class_token(patches, cls_token, positions)\n"
         ),
         "ej4_solucion": (
-            "from course_utils.models.contrastive import _symmetric_info_nce as _loss\n\n"
+            "from course_utils.models.losses import _symmetric_info_nce as _loss\n\n"
             "def clip_loss(logits, positives):\n"
             "    return _loss(logits, positives.int().argmax(dim=1))\n"
         ),

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from course_utils.models.contrastive import DualEncoder, LogitScale, _symmetric_info_nce
+from course_utils.models.contrastive import DualEncoder, LogitScale
 from course_utils.models.cross_attention import (
     CHANGES,
     PARENTS,
@@ -18,6 +18,7 @@ from course_utils.models.cross_attention import (
     build_scorer,
     get_cross_attention,
 )
+from course_utils.models.losses import _symmetric_info_nce
 from course_utils.retrieval import hard_negatives, rerank, retrieval_scores, zero_shot_judgement
 from course_utils.training import train_contrastive, train_pair_scorer
 

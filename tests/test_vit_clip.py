@@ -11,9 +11,10 @@ from course_utils.datasets.captions import Vocabulary
 from course_utils.datasets.digit_captions import NUMBER_WORDS, PROMPTS, TRAINING_TEMPLATES, captions_per_image, fill
 from course_utils.datasets.digits import load_digit_images
 from course_utils.models.clip import CLIP, TextTransformer, prompt_embeddings
-from course_utils.models.contrastive import _symmetric_info_nce
+from course_utils.models.layers import MultiHeadAttention
+from course_utils.models.losses import _symmetric_info_nce
 from course_utils.models.perceiver import FullSelfAttention, Perceiver
-from course_utils.models.vit import MultiHeadSelfAttention, ViT, patch_embed_as_linear, patchify
+from course_utils.models.vit import ViT, patch_embed_as_linear, patchify
 from course_utils.training import train_classifier, train_contrastive
 
 
@@ -94,7 +95,7 @@ def test_class_token_goes_first_and_positions_are_added():
 
 def test_own_attention_matches_pytorch_with_and_without_padding():
     torch.manual_seed(1)
-    ours, reference = MultiHeadSelfAttention(12, 3).eval(), nn.MultiheadAttention(12, 3, batch_first=True).eval()
+    ours, reference = MultiHeadAttention(12, 3).eval(), nn.MultiheadAttention(12, 3, batch_first=True).eval()
     ours.load_from_torch(reference)
     x = torch.randn(2, 7, 12)
     mask = torch.ones(2, 7, dtype=torch.bool)
@@ -104,7 +105,7 @@ def test_own_attention_matches_pytorch_with_and_without_padding():
             ours.keep_weights = explicit
             torch.testing.assert_close(ours(x), reference(x, x, x)[0], atol=1e-5, rtol=1e-4)
             torch.testing.assert_close(
-                ours(x, mask), reference(x, x, x, key_padding_mask=~mask)[0], atol=1e-5, rtol=1e-4
+                ours(x, key_mask=mask), reference(x, x, x, key_padding_mask=~mask)[0], atol=1e-5, rtol=1e-4
             )
     assert (ours.last_weights[0, :, :, 5:] == 0).all()
 
@@ -127,7 +128,7 @@ def test_attention_maps_are_distributions_and_are_not_kept_afterwards():
     assert len(maps) == 2 and maps[0].shape == (3, 4, 17, 17)
     torch.testing.assert_close(maps[1].sum(-1), torch.ones(3, 4, 17))
     vit(torch.rand(3, 1, 8, 8))
-    assert all(block.attention.last_weights is None for block in vit.blocks)
+    assert all(block.attention.sublayer.last_weights is None for block in vit.blocks)
 
 
 def test_multi_positive_loss_reduces_to_clip_loss_and_shares_target_among_positives():

@@ -16,7 +16,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .contrastive import LogitScale, _mean_over_real_tokens
-from .vit import EncoderBlock
+from .layers import PreLNBlock
 
 
 class TextTransformer(nn.Module):
@@ -37,7 +37,7 @@ class TextTransformer(nn.Module):
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.positions = nn.Parameter(torch.zeros(1, max_len, dim))
         nn.init.normal_(self.positions, std=0.02)
-        self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
+        self.blocks = nn.ModuleList(PreLNBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.dim = dim
 
@@ -46,7 +46,7 @@ class TextTransformer(nn.Module):
             raise ValueError(f"texts of {ids.shape[1]} tokens; this encoder takes at most {self.positions.shape[1]}")
         x = self.embedding(ids) + self.positions[:, : ids.shape[1]]
         for block in self.blocks:
-            x = block(x, mask)
+            x = block(x, key_mask=mask)
         return _mean_over_real_tokens(self.norm(x), mask)
 
 

@@ -1,7 +1,7 @@
 """Image and text encoders that return **sequences** (a grid of patch features, one feature per
 word), and the CLIP-style dual encoder built on them: projections with LayerNorm, L2
-normalisation, a learnable temperature and the symmetric InfoNCE loss (notebook 05 writes the
-loss, notebook 06 its multi-positive form; the private version here is what the trainer uses)."""
+normalisation and a learnable temperature; the model trains with the symmetric InfoNCE of
+:mod:`course_utils.models.losses` (notebook 05 writes the loss, notebook 06 its multi-positive form)."""
 
 from __future__ import annotations
 
@@ -70,27 +70,6 @@ def _mean_over_real_tokens(sequence: torch.Tensor, mask: torch.Tensor) -> torch.
 def projection_head(dim: int, embed_dim: int) -> nn.Sequential:
     """Linear projection into the shared space followed by LayerNorm."""
     return nn.Sequential(nn.Linear(dim, embed_dim), nn.LayerNorm(embed_dim))
-
-
-def _symmetric_info_nce(logits: torch.Tensor, groups: torch.Tensor | None = None) -> torch.Tensor:
-    """Symmetric InfoNCE over a ``(B, B)`` images × captions logit matrix, as in CLIP: the mean
-    of the cross-entropy of each row (image → caption) and of each column (caption → image)
-    against a target distribution.
-
-    Without ``groups`` the target of row ``i`` and of column ``i`` is pair ``i`` alone. With
-    ``groups`` (``(B,)`` labels of what pair ``i``'s caption says), every pair of the same group
-    is a target too, all of them equally likely — so two captions of the same thing in one
-    batch are not pushed apart. :func:`course_utils.training.train_contrastive` trains with it.
-    """
-    if groups is None:
-        target = torch.eye(logits.shape[0], dtype=logits.dtype, device=logits.device)
-    else:
-        if groups.shape != logits.shape[:1] or logits.shape[0] != logits.shape[1]:
-            raise ValueError(f"groups has shape {tuple(groups.shape)}, logits {tuple(logits.shape)}")
-        target = (groups[:, None] == groups[None, :]).to(logits.dtype)
-    by_row = F.cross_entropy(logits, target / target.sum(1, keepdim=True))
-    by_column = F.cross_entropy(logits.T, (target / target.sum(0, keepdim=True)).T)
-    return (by_row + by_column) / 2
 
 
 class LogitScale(nn.Module):

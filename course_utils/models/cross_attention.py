@@ -9,8 +9,11 @@ Every version maps ``(image, text, text_mask)`` to ``(image_out, text_out)``:
   ``text_out`` ``(..., T, D)``: each word after looking at the patches (text→image attention).
 
 Leading dimensions broadcast, so ``image[:, None]`` with ``text[None]`` scores every image
-with every text in one call. Each version stores its last attention weights in
-``last_attention`` (``"imagen→texto"``, ``"texto→imagen"``) for plotting.
+with every text in one call. In eval mode each version stores its last attention weights in
+``last_attention`` (``"imagen→texto"``, ``"texto→imagen"``) for plotting; in training the fused
+kernel runs and builds no weight matrix (the versions with one shared matrix keep it always).
+Every version is built from :mod:`course_utils.models.layers` (the attention kernel
+:func:`attend`, :class:`MultiHeadAttention`, the :class:`PreLN` sub-layer).
 
 A version is a :class:`Mechanisms` record (which mechanisms are on) and a **parent**: every
 version switches on exactly one mechanism of its parent (tests check it), so comparing a
@@ -21,7 +24,6 @@ version) and :data:`SEED_LEFT_OUT` says why the seed's other versions are not re
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, replace
 
 import torch
@@ -29,37 +31,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .contrastive import LogitScale, _mean_over_real_tokens, projection_head
-
-NEG_INF = float("-inf")
-
-
-def attend(
-    query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, key_mask: torch.Tensor | None = None
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Scaled dot-product attention: ``softmax(q kᵀ / √d) v``; padded keys get weight 0.
-
-    ``query`` ``(..., Lq, d)``, ``key``/``value`` ``(..., Lk, d)``, ``key_mask`` ``(..., Lk)``.
-    Returns the output ``(..., Lq, d)`` and the weights ``(..., Lq, Lk)``.
-    """
-    scores = query @ key.transpose(-2, -1) / math.sqrt(query.shape[-1])
-    if key_mask is not None:
-        scores = scores.masked_fill(~key_mask.unsqueeze(-2), NEG_INF)
-    weights = scores.softmax(dim=-1)
-    return weights @ value, weights
-
-
-def _split_heads(x: torch.Tensor, heads: int) -> torch.Tensor:
-    """``(..., L, H·d)`` → ``(..., H, L, d)``."""
-    return x.unflatten(-1, (heads, -1)).transpose(-3, -2)
-
-
-def _merge_heads(x: torch.Tensor) -> torch.Tensor:
-    """``(..., H, L, d)`` → ``(..., L, H·d)``."""
-    return x.transpose(-3, -2).flatten(-2)
-
-
-def _head_mask(mask: torch.Tensor | None) -> torch.Tensor | None:
-    return None if mask is None else mask.unsqueeze(-2)  # broadcast over the head axis
+from .layers import GatedFeedForward, MultiHeadAttention, PreLN, attend
 
 
 class CrossAttention(nn.Module):
@@ -72,47 +44,9 @@ class CrossAttention(nn.Module):
         self.dim, self.heads, self.dropout_p = dim, heads, dropout
         self.last_attention: dict[str, torch.Tensor] = {}
 
-    def _keep(self, i2t: torch.Tensor, t2i: torch.Tensor) -> None:
-        self.last_attention = {"imagen→texto": i2t.detach(), "texto→imagen": t2i.detach()}
-
-
-class MultiHeadCross(nn.Module):
-    """Multi-head attention of ``query`` over ``context`` with its own Q/K/V/output projections.
-
-    With ``shared_kv=True`` all heads share one key and one value head (multi-query attention).
-    """
-
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0, shared_kv: bool = False):
-        super().__init__()
-        self.heads, self.shared_kv = heads, shared_kv
-        kv_dim = dim // heads if shared_kv else dim
-        self.q, self.k, self.v = nn.Linear(dim, dim), nn.Linear(dim, kv_dim), nn.Linear(dim, kv_dim)
-        self.out = nn.Linear(dim, dim)
-        self.dropout = nn.Dropout(dropout)
-
-    def forward(self, query, context, context_mask=None):
-        q = _split_heads(self.q(query), self.heads)  # (..., H, Lq, d)
-        if self.shared_kv:
-            k, v = self.k(context).unsqueeze(-3), self.v(context).unsqueeze(-3)  # (..., 1, Lk, d)
-        else:
-            k, v = _split_heads(self.k(context), self.heads), _split_heads(self.v(context), self.heads)
-        scores = q @ k.transpose(-2, -1) / math.sqrt(q.shape[-1])
-        if context_mask is not None:
-            scores = scores.masked_fill(~_head_mask(context_mask).unsqueeze(-2), NEG_INF)
-        weights = self.dropout(scores.softmax(-1))
-        return self.out(_merge_heads(weights @ v)), weights.mean(-3)  # weights averaged over heads
-
-
-class GatedFeedForward(nn.Module):
-    """``out(GELU(gate(x)) * value(x))`` with dropout: the gated FFN of modern Transformers."""
-
-    def __init__(self, dim: int, hidden: int, dropout: float):
-        super().__init__()
-        self.gate, self.value = nn.Linear(dim, hidden), nn.Linear(dim, hidden)
-        self.out, self.dropout = nn.Linear(hidden, dim), nn.Dropout(dropout)
-
-    def forward(self, x):
-        return self.dropout(self.out(F.gelu(self.gate(x)) * self.value(x)))
+    def _keep(self, i2t: torch.Tensor | None, t2i: torch.Tensor | None) -> None:
+        if i2t is not None and t2i is not None:
+            self.last_attention = {"imagen→texto": i2t.detach(), "texto→imagen": t2i.detach()}
 
 
 @dataclass(frozen=True)
@@ -133,7 +67,12 @@ class Mechanisms:
 
 
 class FusionLevel(nn.Module):
-    """One level of cross-attention in both directions, with the mechanisms of ``m``."""
+    """One level of cross-attention in both directions, with the mechanisms of ``m``, built from
+    :mod:`course_utils.models.layers`: the kernel :func:`attend` (no projections), a
+    :class:`MultiHeadAttention` per direction (projections) and a :class:`PreLN` gated FFN.
+
+    Attention weights are computed (and returned) only in eval mode; in training the fused
+    kernel runs and the weights returned are None."""
 
     def __init__(self, dim: int, m: Mechanisms, heads: int, dropout: float):
         super().__init__()
@@ -143,27 +82,39 @@ class FusionLevel(nn.Module):
             self.image_norm, self.text_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
         if m.projections:
             n_heads = heads if m.multi_head else 1
-            self.i2t = MultiHeadCross(dim, n_heads, p, m.multi_query)
-            self.t2i = self.i2t if m.shared_projections else MultiHeadCross(dim, n_heads, p, m.multi_query)
+            self.i2t = MultiHeadAttention(dim, n_heads, p, shared_kv=m.multi_query)
+            self.t2i = (
+                self.i2t if m.shared_projections else MultiHeadAttention(dim, n_heads, p, shared_kv=m.multi_query)
+            )
         if m.post_norm:
             self.image_out_norm, self.text_out_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
         if m.ffn:
-            self.image_ffn_norm, self.text_ffn_norm = nn.LayerNorm(dim), nn.LayerNorm(dim)
-            self.image_ffn, self.text_ffn = GatedFeedForward(dim, 2 * dim, p), GatedFeedForward(dim, 2 * dim, p)
+            self.image_ffn = PreLN(dim, GatedFeedForward(dim, 2 * dim, p))
+            self.text_ffn = PreLN(dim, GatedFeedForward(dim, 2 * dim, p))
+
+    def train(self, mode: bool = True) -> FusionLevel:
+        super().train(mode)
+        for module in self.modules():
+            if isinstance(module, MultiHeadAttention):
+                module.keep_weights = not mode  # the weights, for plots, in eval mode only
+        return self
+
+    def _project_and_attend(self, attention, query, context, mask):
+        out = attention(query, context, mask)
+        return out, None if attention.last_weights is None else attention.last_weights.mean(-3)  # mean of the heads
 
     def _attend_both(self, img, txt, text_mask):
         if self.m.shared_matrix:
-            scores = img @ txt.transpose(-2, -1) / math.sqrt(img.shape[-1])  # (..., P, T)
-            weights = scores.masked_fill(~text_mask.unsqueeze(-2), NEG_INF).softmax(-1)
+            image_att, weights = attend(img, txt, txt, text_mask)  # (..., P, T)
             # As in the seed: the transpose is NOT renormalised, so a word's weights over the
             # patches do not sum to 1 (v0 normalises each direction on its own).
-            return weights @ txt, weights.transpose(-2, -1) @ img, weights, weights.transpose(-2, -1)
+            return image_att, weights.transpose(-2, -1) @ img, weights, weights.transpose(-2, -1)
         if self.m.projections:
-            image_att, w_i2t = self.i2t(img, txt, text_mask)
-            text_att, w_t2i = self.t2i(txt, img)
+            image_att, w_i2t = self._project_and_attend(self.i2t, img, txt, text_mask)
+            text_att, w_t2i = self._project_and_attend(self.t2i, txt, img, None)
         else:
-            image_att, w_i2t = attend(img, txt, txt, text_mask)
-            text_att, w_t2i = attend(txt, img, img)
+            image_att, w_i2t = attend(img, txt, txt, text_mask, need_weights=not self.training)
+            text_att, w_t2i = attend(txt, img, img, need_weights=not self.training)
         return image_att, text_att, w_i2t, w_t2i
 
     def forward(self, image, text, text_mask):
@@ -175,8 +126,7 @@ class FusionLevel(nn.Module):
         if m.post_norm:
             image_out, text_out = self.image_out_norm(image_out), self.text_out_norm(text_out)
         if m.ffn:
-            image_out = image_out + self.image_ffn(self.image_ffn_norm(image_out))
-            text_out = text_out + self.text_ffn(self.text_ffn_norm(text_out))
+            image_out, text_out = self.image_ffn(image_out), self.text_ffn(text_out)
         return image_out, text_out, w_i2t, w_t2i
 
 

@@ -1,18 +1,19 @@
 """A Vision Transformer built from its parts, small enough for 8×8 digits on a laptop CPU.
 
 Patch embedding (cutting the patches with ``unfold`` and applying one linear layer, equal to
-a strided convolution), class token, learned positions, Pre-LN encoder blocks with our own multi-head
-attention (it returns the attention weights so that they can be drawn), and a linear head.
-The same encoder blocks serve the text encoder of :mod:`course_utils.models.clip`.
+a strided convolution), class token, learned positions, Pre-LN encoder blocks
+(:class:`course_utils.models.layers.PreLNBlock`, whose attention can keep its weights so that they
+can be drawn), and a linear head. The same blocks serve the text encoder of
+:mod:`course_utils.models.clip` and the Perceiver.
 """
 
 from __future__ import annotations
 
-import math
-
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from .layers import PreLNBlock
 
 
 def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -30,82 +31,6 @@ def patch_embed_as_linear(embed: nn.Module) -> nn.Linear:
         linear.weight.copy_(weight.reshape(weight.shape[0], -1))
         linear.bias.copy_(embed.proj.bias)
     return linear
-
-
-class MultiHeadSelfAttention(nn.Module):
-    """Multi-head self-attention: project to Q, K, V, split heads, softmax of scaled dot
-    products (padding keys masked), weighted sum, merge heads, project out.
-
-    With ``keep_weights = True`` the softmax is written out and its weights are kept in
-    ``last_weights`` (to draw them); otherwise the same computation runs as PyTorch's fused
-    ``scaled_dot_product_attention``, about 25 % faster on a CPU. ``in_proj`` and
-    ``out_proj`` are laid out like ``torch.nn.MultiheadAttention``'s, so its weights can be
-    loaded with :meth:`load_from_torch` to check that the three agree.
-    """
-
-    def __init__(self, dim: int, heads: int, dropout: float = 0.0):
-        super().__init__()
-        if dim % heads:
-            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
-        self.heads, self.head_dim = heads, dim // heads
-        self.in_proj = nn.Linear(dim, 3 * dim)
-        self.out_proj = nn.Linear(dim, dim)
-        self.dropout = nn.Dropout(dropout)
-        self.keep_weights = False  # True: explicit softmax, weights kept
-        self.last_weights: torch.Tensor | None = None  # (B, heads, L, L), kept only when asked
-
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        """``x`` ``(B, L, D)``; ``key_mask`` ``(B, L)`` True/1 for real tokens → ``(B, L, D)``."""
-        b, length, dim = x.shape
-        q, k, v = self.in_proj(x).reshape(b, length, 3, self.heads, self.head_dim).permute(2, 0, 3, 1, 4)
-        allowed = None if key_mask is None else key_mask.bool()[:, None, None, :]
-        if self.keep_weights:
-            scores = q @ k.transpose(-2, -1) / math.sqrt(self.head_dim)  # (B, heads, L, L)
-            if allowed is not None:
-                scores = scores.masked_fill(~allowed, float("-inf"))
-            weights = scores.softmax(dim=-1)
-            self.last_weights = weights.detach()
-            out = self.dropout(weights) @ v
-        else:
-            self.last_weights = None
-            out = F.scaled_dot_product_attention(
-                q, k, v, attn_mask=allowed, dropout_p=self.dropout.p if self.training else 0.0
-            )
-        return self.out_proj(out.transpose(1, 2).reshape(b, length, dim))
-
-    @torch.no_grad()
-    def load_from_torch(self, reference: nn.MultiheadAttention) -> MultiHeadSelfAttention:
-        """Copy the weights of a ``torch.nn.MultiheadAttention`` of the same size."""
-        self.in_proj.weight.copy_(reference.in_proj_weight)
-        self.in_proj.bias.copy_(reference.in_proj_bias)
-        self.out_proj.weight.copy_(reference.out_proj.weight)
-        self.out_proj.bias.copy_(reference.out_proj.bias)
-        return self
-
-
-class EncoderBlock(nn.Module):
-    """Pre-LN Transformer block: ``x + attention(LN(x))`` then ``x + MLP(LN(x))``.
-
-    Normalising *before* each sub-layer keeps the residual path an identity, which is why
-    Pre-LN blocks train without a long warm-up.
-    """
-
-    def __init__(self, dim: int, heads: int, mlp_ratio: int = 2, dropout: float = 0.0):
-        super().__init__()
-        self.norm1 = nn.LayerNorm(dim)
-        self.attention = MultiHeadSelfAttention(dim, heads, dropout)
-        self.norm2 = nn.LayerNorm(dim)
-        self.mlp = nn.Sequential(
-            nn.Linear(dim, mlp_ratio * dim),
-            nn.GELU(),
-            nn.Dropout(dropout),
-            nn.Linear(mlp_ratio * dim, dim),
-            nn.Dropout(dropout),
-        )
-
-    def forward(self, x: torch.Tensor, key_mask: torch.Tensor | None = None) -> torch.Tensor:
-        x = x + self.attention(self.norm1(x), key_mask)
-        return x + self.mlp(self.norm2(x))
 
 
 def conv_stem(in_channels: int, width: int = 32) -> nn.Sequential:
@@ -158,7 +83,7 @@ class ViT(nn.Module):
         self.positions = nn.Parameter(torch.zeros(1, (image_size // patch_size) ** 2 + 1, dim))
         nn.init.normal_(self.positions, std=0.02)
         nn.init.normal_(self.cls_token, std=0.02)
-        self.blocks = nn.ModuleList(EncoderBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
+        self.blocks = nn.ModuleList(PreLNBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
         self.dim = dim
@@ -181,11 +106,12 @@ class ViT(nn.Module):
     def attention_maps(self, images: torch.Tensor) -> list[torch.Tensor]:
         """Attention weights ``(B, heads, N+1, N+1)`` of every block, for ``images``."""
         self.eval()
-        for block in self.blocks:
-            block.attention.keep_weights = True
+        attentions = [block.attention.sublayer for block in self.blocks]
+        for attention in attentions:
+            attention.keep_weights = True
         try:
             self.features(images)
-            return [block.attention.last_weights for block in self.blocks]
+            return [attention.last_weights for attention in attentions]
         finally:
-            for block in self.blocks:
-                block.attention.keep_weights = False
+            for attention in attentions:
+                attention.keep_weights = False
