@@ -22,14 +22,18 @@ TESTS = {
         "from course_utils.checks import check_close\ncheck_close(doble(2), 4, name='doble(2)')\n"
         "### BEGIN HIDDEN TESTS\ndef pruebas_ocultas(student):\n"
         "    check_close(student.doble(2), 4, name='doble(2)')\n"
-        "    check_close(student.doble(-3.5), -7.0, name='doble(-3.5)')\n### END HIDDEN TESTS",
+        "    check_close(student.doble(-3.5), -7.0, name='doble(-3.5)')\n"
+        "    x = round(float(student.rng.uniform(-100, 100)), 3)\n"
+        "    check_close(student.doble(x), 2 * x, name=f'doble({x})')\n### END HIDDEN TESTS",
     ),
     "ej2_pruebas": (
         2,
         "from course_utils.checks import check_close\ncheck_close(suma([1, 2]), 3, name='suma')\n"
         "### BEGIN HIDDEN TESTS\ndef pruebas_ocultas(student):\n"
         "    check_close(student.suma([1, 2]), 3, name='suma')\n"
-        "    check_close(student.suma([]), 0, name='suma vacía')\n### END HIDDEN TESTS",
+        "    check_close(student.suma([]), 0, name='suma vacía')\n"
+        "    xs = [round(float(v), 2) for v in student.rng.normal(0, 10, size=5)]\n"
+        "    check_close(student.suma(xs), sum(xs), name=f'suma({xs})')\n### END HIDDEN TESTS",
     ),
 }
 

@@ -74,6 +74,10 @@ def test_hidden_lines_are_known():
         "check_close(student.doble(-3.5), -7.0, name='doble(-3.5)')",
         "check_close(student.suma([1, 2]), 3, name='suma')",
         "check_close(student.suma([]), 0, name='suma vacía')",
+        "x = round(float(student.rng.uniform(-100, 100)), 3)",
+        "check_close(student.doble(x), 2 * x, name=f'doble({x})')",
+        "xs = [round(float(v), 2) for v in student.rng.normal(0, 10, size=5)]",
+        "check_close(student.suma(xs), sum(xs), name=f'suma({xs})')",
     }
 
 

@@ -1032,11 +1032,6 @@ CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 # Cases the defences do not meet yet (reproduced, reported to the lead; each reason says what
 # happens). Fixing the defence turns the case's xfail into a failure: remove it from here then.
 KNOWN_FAILURES: dict[str, str] = {
-    "tabla_memorizada": (
-        "hidden tests call with fixed inputs that earlier verdict messages print ('doble(-3.5): … se esperaba "
-        "-7.0'; a display update shows every call, see espia_de_peticiones): a table of those inputs, wrong "
-        "elsewhere, gets full marks unflagged (3/3, fair 2)"
-    ),
 }
 
 
@@ -1240,7 +1235,7 @@ def test_no_feedback_page_quotes_a_hidden_test(graded, feedback):
 
     withheld, pages = feedback
     needles = hidden_test_lines(graded.root, ASSIGNMENT)
-    assert len(needles) == 5 and withheld == {}  # the def line and the four checks of the two hidden blocks
+    assert len(needles) == 9 and withheld == {}  # the def line, the six checks and two secret draws of the blocks
     graded_students = {
         s for s in graded.results if (graded.root / "autograded" / s / ASSIGNMENT / f"{ASSIGNMENT}.ipynb").exists()
     }

@@ -126,3 +126,31 @@ def pruebas_ocultas(student):
 ### END HIDDEN TESTS"""
     assert judge_cell(cell, {"dos": lambda x: (2 * x, 3 * x)}).points == 1
     assert judge_cell(cell, {"dos": lambda x: (2 * x, 2 * x)}).points == 0
+
+
+SECRET_INPUTS = """check_close(doble(2), 4, name="doble(2)")
+### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    x = round(float(student.rng.uniform(-100, 100)), 3)
+    check_close(student.doble(x), 2 * x, name=f"doble({x})")
+    g = student.torch_generator()
+    t = torch.randn(3, generator=g)
+    check_close(student.doble(t), 2 * t, name="doble de un tensor")
+### END HIDDEN TESTS"""
+
+
+def test_hidden_inputs_drawn_from_the_gradings_secret_cannot_be_memorised():
+    """A table of the inputs one verdict message printed scores nothing the next grading: the
+    inputs come from a fresh secret each time (a fixed ``seed`` reproduces one verdict)."""
+    honest = {"doble": lambda x: 2 * x}
+    assert all(judge_cell(SECRET_INPUTS, honest).points == 1 for _ in range(3))
+    first = judge_cell(SECRET_INPUTS, {"doble": lambda x: x}, seed=7)
+    assert first.points == 0 and first.message == judge_cell(SECRET_INPUTS, {"doble": lambda x: x}, seed=7).message
+    seen = float(first.message.split("doble(")[1].split(")")[0])  # the input the verdict printed
+    table = {"doble": lambda x, seen=seen: 2 * x if isinstance(x, float) and x == seen else x}
+    replayed = judge_cell(SECRET_INPUTS, table, seed=7)
+    assert "doble de un tensor" in replayed.message, "with the same inputs the table gets past that check"
+    fresh = judge_cell(SECRET_INPUTS, table)
+    assert fresh.points == 0 and f"doble({seen})" not in fresh.message and "doble(" in fresh.message
+    messages = {judge_cell(SECRET_INPUTS, {"doble": lambda x: x}).message for _ in range(5)}
+    assert len(messages) == 5, "each grading draws other inputs"

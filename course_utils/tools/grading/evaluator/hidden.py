@@ -6,7 +6,8 @@ TESTS``) defines ``pruebas_ocultas(student)``. It runs in a namespace that alrea
 :data:`PRELUDE`'s names (``math``, ``np``, ``torch``, ``nn``, ``F``, the ``check_*`` helpers,
 ``fetch``, ``gradients``, ``own_work``, ``type_names``); the block may import more. The cell
 earns its points when the function returns, none when it raises — the exception's message (in
-Spanish) is what the student reads.
+Spanish) is what the student reads. Inputs a student could learn in advance (from an earlier
+verdict message) are drawn from ``student.rng``, secret to each grading.
 """
 
 from __future__ import annotations
@@ -81,8 +82,9 @@ def compile_hidden(hidden: str, label: str):
     return entry
 
 
-def judge(grade_id: str, max_points: float, hidden: str, session: Session) -> Verdict:
-    """Run the hidden test of ``grade_id`` against the kernel behind ``session``."""
+def judge(grade_id: str, max_points: float, hidden: str, session: Session, seed: int | None = None) -> Verdict:
+    """Run the hidden test of ``grade_id`` against the kernel behind ``session``; its
+    ``student.rng`` is seeded from a fresh secret (``seed``: fixed, for authors and tests)."""
     start, before = time.perf_counter(), session.requests
     session.new_test()
     try:
@@ -92,7 +94,7 @@ def judge(grade_id: str, max_points: float, hidden: str, session: Session) -> Ve
     except Exception as err:  # noqa: BLE001 - a broken hidden block is the course's bug: say it loudly
         raise HiddenTestError(f"las pruebas ocultas de {grade_id} no compilan: {err}") from err
     try:
-        entry(Student(session))
+        entry(Student(session, seed))
         points, message = max_points, ""
     except AssertionError as err:
         points, message = 0.0, str(err) or "una comprobación oculta falló"

@@ -29,7 +29,10 @@ def local_session(namespace: dict) -> Session:
     return Session(channel)
 
 
-def judge_cell(test_cell_source: str, namespace: dict, grade_id: str = "celda", points: float = 1.0) -> Verdict:
-    """The evaluator's verdict on a graded test cell's hidden block against ``namespace``."""
+def judge_cell(
+    test_cell_source: str, namespace: dict, grade_id: str = "celda", points: float = 1.0, seed: int | None = None
+) -> Verdict:
+    """The evaluator's verdict on a graded test cell's hidden block against ``namespace``
+    (``seed``: the hidden test's ``student.rng`` fixed, to reproduce a verdict; default secret)."""
     _, hidden = split_hidden(test_cell_source)
-    return judge(grade_id, points, hidden, local_session(namespace))
+    return judge(grade_id, points, hidden, local_session(namespace), seed)

@@ -151,10 +151,27 @@ class Remote:
 
 
 class Student:
-    """The student's notebook as the hidden tests see it: ``student.fuse_concat(xs)``."""
+    """The student's notebook as the hidden tests see it: ``student.fuse_concat(xs)``.
 
-    def __init__(self, session: Session):
+    ``student.rng`` (a ``numpy.random.Generator``) and ``student.torch_generator()`` draw the
+    hidden test's inputs from a secret seed of this grading (``seed`` only when an author fixes
+    it, :func:`.local.judge_cell`): inputs no earlier verdict message, display update or
+    classmate can tell in advance, so a table of the inputs seen before earns nothing. Both
+    names are the evaluator's, never a global of the notebook."""
+
+    def __init__(self, session: Session, seed: int | None = None):
+        import secrets
+
+        import numpy as np
+
         self._session = session
+        self.rng = np.random.default_rng(secrets.randbits(128) if seed is None else seed)
+
+    def torch_generator(self):
+        """A ``torch.Generator`` seeded from :attr:`rng` (the same secret)."""
+        import torch
+
+        return torch.Generator().manual_seed(int(self.rng.integers(2**62)))
 
     def __getattr__(self, name: str) -> Remote:
         if name.startswith("_"):
