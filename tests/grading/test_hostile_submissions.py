@@ -1305,20 +1305,7 @@ def test_reports_for_the_lms_and_the_teacher(graded):
 
 # --- own_work: the kernel's report of forbidden calls, dodged (the evaluator's in-process session
 # serves the same requests with the same watcher, kernel_side._watched_call) -----------------------------
-OWN_WORK_KNOWN_FAILURES: dict[str, str] = {
-    "hilo_creado_antes": (
-        "_watched_call hooks the calling thread and threads started during the call; a ThreadPoolExecutor "
-        "worker started in an earlier cell runs F.scaled_dot_product_attention unseen: 1/1, nothing scanned"
-    ),
-    "llamada_desde_c": (
-        "list(map(F.scaled_dot_product_attention, [q], [k], [v])): the C function is called from C (map), "
-        "so no c_call event names it: 1/1, nothing scanned"
-    ),
-    "otra_puerta_del_mismo_nucleo": (
-        "torch.ops.aten._scaled_dot_product_attention_math is the same kernel under a name the forbidden list "
-        "does not hold (an OpOverloadPacket call): 1/1, nothing scanned"
-    ),
-}
+OWN_WORK_KNOWN_FAILURES: dict[str, str] = {}
 
 
 def _own_work_verdict(source: str):

@@ -107,10 +107,88 @@ def _resolve_dotted(name: str) -> Any:
     return None
 
 
+def _op_stem(name: str) -> str:
+    """The snake_case stem of a forbidden name's last part (``MultiheadAttention`` →
+    ``multihead_attention``, ``multi_head_attention_forward`` → ``multi_head_attention``): what
+    the names of the PyTorch operators that do the same work contain."""
+    import re
+
+    last = name.rsplit(".", 1)[-1]
+    snake = re.sub(r"(?<=[a-z0-9])([A-Z])", r"_\1", last).lower().strip("_")
+    return snake.removesuffix("_forward")
+
+
+def _stand_ins(forbidden: list[str], seen: set[str], skip: set[int]) -> list[tuple[Any, str, Any]]:
+    """For each forbidden name that designates a function (not a module or a class): a
+    stand-in that notes the call and calls it, to be put where the name points for the
+    duration of the call — so a call through that name is seen whatever calls it (``map``,
+    C code) and in whatever thread (a worker started before the call). ``(module, attribute,
+    original)`` of each replacement, to put back."""
+    import functools
+    import importlib
+    import types
+
+    swaps = []
+    for name in forbidden:
+        parent_name, _, attr = name.rpartition(".")
+        obj = _resolve_dotted(name)
+        if not parent_name or obj is None or isinstance(obj, (type, types.ModuleType)) or not callable(obj):
+            continue
+        try:
+            parent = importlib.import_module(parent_name)
+        except ImportError:
+            continue
+        if getattr(parent, attr, None) is not obj:
+            continue
+
+        def stand_in(*a, _obj=obj, _name=name, **k):
+            seen.add(_name)
+            return _obj(*a, **k)
+
+        skip.add(id(stand_in.__code__))
+        swaps.append((parent, attr, obj, functools.update_wrapper(stand_in, obj)))
+    return swaps
+
+
+def _operator_watch(forbidden: list[str], seen: set[str]):
+    """A PyTorch function mode that notes each torch function or operator called during the
+    call whose name holds the stem of a forbidden function's name
+    (``torch.ops.aten._scaled_dot_product_attention_math`` for
+    ``…scaled_dot_product_attention``): the same kernel reached through ``torch.ops`` or under
+    another name, or a forbidden function called from C code. Only names of library routines
+    (not modules: the course's own code is seen by its frames). None when the notebook never
+    imported torch."""
+    if "torch" not in sys.modules:
+        return None
+    import types
+
+    from torch.overrides import TorchFunctionMode
+
+    stems = {}
+    for name in forbidden:
+        obj = _resolve_dotted(name)
+        if obj is not None and callable(obj) and not isinstance(obj, types.ModuleType) and len(_op_stem(name)) >= 8:
+            stems[_op_stem(name)] = name
+    if not stems:
+        return None
+
+    class Operators(TorchFunctionMode):
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            called = str(getattr(func, "__name__", "") or "").lower()
+            for stem, name in stems.items():
+                if stem in called:
+                    seen.add(name)
+            return func(*args, **(kwargs or {}))
+
+    return Operators()
+
+
 def _watched_call(fn, args, kwargs, forbidden: list[str]):
     """Call ``fn`` and list the forbidden routines it reached: by the object the name designates
-    (a C function under another module's name, e.g. ``torch._C._nn``, is still caught) or by the
-    ``module.qualname`` prefix of the Python function running."""
+    (a C function under another module's name, e.g. ``torch._C._nn``, is still caught), by the
+    ``module.qualname`` prefix of the Python function running, by a stand-in put where the name
+    points (a call from C code or from a thread started earlier) and by the PyTorch operators
+    run (the same kernel through ``torch.ops``). The watcher's own frames are not the student's."""
     seen: set[str] = set()
     objects = {}
     for name in forbidden:
@@ -120,12 +198,15 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
             code = getattr(getattr(obj, "forward", obj), "__code__", None)
             if code is not None:
                 objects[id(code)] = name
+    skip: set[int] = set()
 
     def profile(frame, event, arg):
         if event == "call":
             code = frame.f_code
             if id(code) in objects:
                 seen.add(objects[id(code)])
+                return
+            if id(code) in skip or frame.f_globals.get("__name__") == __name__:
                 return
             name = f"{frame.f_globals.get('__name__', '')}.{code.co_qualname}"
         elif event == "c_call":
@@ -139,16 +220,26 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
             if name == prefix or name.startswith(prefix + "."):
                 seen.add(prefix)
 
+    import contextlib
     import threading
 
+    swaps = _stand_ins(forbidden, seen, skip)
+    watch = _operator_watch(forbidden, seen)
     previous = sys.getprofile()
-    sys.setprofile(profile)
-    threading.setprofile(profile)
+    for parent, attr, _, stand_in in swaps:
+        setattr(parent, attr, stand_in)
     try:
-        result = fn(*args, **kwargs)
+        with watch if watch is not None else contextlib.nullcontext():
+            sys.setprofile(profile)
+            threading.setprofile(profile)
+            try:
+                result = fn(*args, **kwargs)
+            finally:
+                sys.setprofile(previous)
+                threading.setprofile(None)
     finally:
-        sys.setprofile(previous)
-        threading.setprofile(None)
+        for parent, attr, original, _ in swaps:
+            setattr(parent, attr, original)
     return result, sorted(seen)
 
 
