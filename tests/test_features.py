@@ -42,6 +42,27 @@ def test_features_are_cached_by_content(tmp_path, monkeypatch):
     assert len(list(tmp_path.glob("tfidf-*.npz"))) == 2
 
 
+def test_a_read_only_cache_is_read_and_never_needed_for_writing(tmp_path, monkeypatch):
+    monkeypatch.setenv(features.CACHE_ENV, str(tmp_path))
+    expected = features.tfidf_features(TRAIN, max_features=50)
+    (entry,) = tmp_path.glob("tfidf-*.npz")
+    entry.chmod(0o444)
+    tmp_path.chmod(0o555)
+    try:
+        if os.access(tmp_path, os.W_OK):  # root ignores the modes: make the write itself fail
+            monkeypatch.setattr(features.np, "savez_compressed", _no_space)
+        assert np.array_equal(features.tfidf_features(TRAIN, max_features=50)[0], expected[0])
+        again = features.tfidf_features(TRAIN + ["otro tuit"], max_features=50)
+        assert again[0].shape[0] == len(TRAIN) + 1
+        assert sorted(p.name for p in tmp_path.iterdir()) == [entry.name]
+    finally:
+        tmp_path.chmod(0o755)
+
+
+def _no_space(*args, **kwargs):
+    raise OSError(28, "No space left on device")
+
+
 def test_damaged_cache_entry_is_recomputed(tmp_path, monkeypatch):
     monkeypatch.setenv(features.CACHE_ENV, str(tmp_path))
     expected = features.tfidf_features(TRAIN, max_features=50)

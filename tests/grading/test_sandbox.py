@@ -263,3 +263,43 @@ def test_as_root_the_kernel_drops_to_nobody_without_a_user_namespace():
 def test_as_another_user_the_kernel_keeps_that_uid_in_a_user_namespace():
     argv = Sandbox(bwrap="bwrap", readonly=[], uid=None).argv(["python"], [], "/w")
     assert "--unshare-user" in argv and "setpriv" not in argv
+
+
+FEATURES_IN_THE_SANDBOX = """
+import os, numpy as np
+from course_utils import features
+texts = ["eres un tarado", "qué buen partido", "buen partido hoy", "tarado tú"] * 3
+hit = features.tfidf_features(texts, max_features=20)[0]
+miss = features.tfidf_features(texts + ["otro"], max_features=20)[0]
+entry = next(p for p in os.listdir(features.cache_dir()) if p.startswith("tfidf-"))
+try:
+    open(os.path.join(features.cache_dir(), entry), "ab").close()
+    written = "sí"
+except OSError:
+    written = "no"
+print(f"{float(hit.sum()):.6f} {miss.shape[0]} {written} {sorted(os.listdir(features.cache_dir()))}")
+"""
+
+
+def test_kernels_read_the_course_feature_cache_and_cannot_write_it(tmp_path, monkeypatch):
+    """A grading kernel reads the features earlier runs cached (ch04 computed them in every
+    kernel: 4 s of 10), computes those it misses without error, and cannot change an entry
+    another student's kernel would read."""
+    from course_utils import features
+    from course_utils.tools.grading.kernel import kernel_environment
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv(features.CACHE_ENV, str(cache))
+    texts = ["eres un tarado", "qué buen partido", "buen partido hoy", "tarado tú"] * 3
+    expected = features.tfidf_features(texts, max_features=20)[0]
+    entries = sorted(p.name for p in cache.iterdir())
+    sandbox = Sandbox.for_grading().for_student()
+    assert sandbox.cache == str(cache.resolve())
+    env = kernel_environment({"PATH": os.environ["PATH"]}, tmp_path, cache=sandbox.cache)
+    argv = sandbox.argv([sys.executable, "-c", FEATURES_IN_THE_SANDBOX], [], "/tmp", scratch=["/tmp/home"], disk_mb=64)
+    done = subprocess.run(argv, env=env, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    total, rows, written, listed = done.stdout.split(" ", 3)
+    assert float(total) == pytest.approx(float(expected.sum()), abs=1e-5)
+    assert int(rows) == len(texts) + 1 and written == "no" and listed.strip() == repr(entries)
+    assert sorted(p.name for p in cache.iterdir()) == entries

@@ -14,7 +14,7 @@ from .collect import COLLECTED, TIMESTAMP, read_manifest
 from .diagnosis import NETWORK_NOTE, explain
 from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
-from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, config_lines, unsandboxed_config_lines
+from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, sandboxed_config, unsandboxed_config, write_config
 from .limits import GradingLimits
 from .memory import MEMORY_LOG, memory_note
 from .process import NETWORK_LOG, grading_environment, run_limited
@@ -116,21 +116,18 @@ def grade_one(
     if sandbox is not None:
         if notebooks is None:
             notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
-        with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(
-                config_lines(
-                    sandbox.for_student(),
-                    ws,
-                    submission,
-                    notebooks,
-                    extra_files,
-                    disk_mb=limits.disk_mb,
-                    memory_mb=limits.memory_mb,
-                )
-            )
+        config = sandboxed_config(
+            sandbox.for_student(),
+            ws,
+            submission,
+            notebooks,
+            extra_files,
+            disk_mb=limits.disk_mb,
+            memory_mb=limits.memory_mb,
+        )
     else:
-        with open(ws / "nbgrader_config.py", "a", encoding="utf-8") as fh:
-            fh.write(unsandboxed_config_lines())
+        config = unsandboxed_config()
+    write_config(ws, config)
     db_url = f"sqlite:///{ws / 'gradebook.db'}"
     command = nbgrader_command(
         "autograde",

@@ -56,10 +56,11 @@ _UNSAFE = {"BASH_ENV", "ENV", "PERL5LIB", "PERL5OPT", "RUBYOPT", "NODE_OPTIONS"}
 _PRELUDE = 'cp -R -- "$0"/. . 2>/dev/null; exec "$@"'
 
 
-def kernel_environment(env: dict[str, str], ipc: Path, home: str = KERNEL_HOME) -> dict[str, str]:
+def kernel_environment(env: dict[str, str], ipc: Path, home: str = KERNEL_HOME, cache: str = "") -> dict[str, str]:
     """The kernel's environment from nbgrader's: no variable that could load code or config
     from the student's reach, every home-like folder inside ``home`` (empty at each start), the
-    network guard's log in ``ipc``, the working folder kept off ``sys.path``."""
+    network guard's log in ``ipc``, the working folder kept off ``sys.path``, the feature cache
+    ``cache`` (read-only in the sandbox; default: one inside ``home``)."""
     old_home = env.get("HOME", "")
     kept = {
         key: (home + value[len(old_home) :] if old_home and value.startswith(old_home) else value)
@@ -82,6 +83,7 @@ def kernel_environment(env: dict[str, str], ipc: Path, home: str = KERNEL_HOME) 
             "PYTHONNOUSERSITE": "1",
             "PYTHONDONTWRITEBYTECODE": "1",
             "COURSE_NETGUARD_LOG": str(ipc / NETWORK_LOG),
+            "COURSE_CACHE_DIR": cache or f"{home}/cache",
         }
     )
     return kept
@@ -191,7 +193,7 @@ class SandboxedKernelManager(AsyncKernelManager):
         ipc = self._folder("ipc")
         staging = self._stage(Path(cwd))
         self._unlock_ipc(sandbox, ipc)
-        env = kernel_environment(dict(kw.get("env") or os.environ), ipc)
+        env = kernel_environment(dict(kw.get("env") or os.environ), ipc, cache=sandbox.cache)
         output = open(Path(self.workspace) / KERNEL_OUTPUT, "ab")  # noqa: SIM115 - closed after the launch
         kw.update(env=env, cwd=str(self.workspace), stdout=output, stderr=output)
         # no parent polling: inside the PID namespace the parent is the sandbox's init (pid 1);
@@ -239,15 +241,15 @@ class SandboxedKernelManager(AsyncKernelManager):
         await super()._async_shutdown_kernel(now=now, restart=restart)
 
 
-def unsandboxed_config_lines() -> str:
+CONFIG_FILE = "nbgrader_config.json"  # beside the workspace's nbgrader_config.py; traitlets loads it after
+
+
+def unsandboxed_config() -> dict:
     """``course grade --no-sandbox``: the teacher's explicit choice to run kernels without it."""
-    return (
-        "\n# --- added by course_utils.tools.grading: --no-sandbox, kernels run WITHOUT the sandbox ---\n"
-        f"c.ExecuteThenEvaluate.kernel_manager_class = {UNSANDBOXED!r}\n"
-    )
+    return {"ExecuteThenEvaluate": {"kernel_manager_class": UNSANDBOXED}}
 
 
-def config_lines(
+def sandboxed_config(
     sandbox: Sandbox,
     workspace: Path,
     submission: Path | None = None,
@@ -255,19 +257,29 @@ def config_lines(
     extra_files: list[str] | None = None,
     disk_mb: int = GradingLimits.disk_mb,
     memory_mb: int = GradingLimits.memory_mb,
-) -> str:
-    """Lines for a workspace's ``nbgrader_config.py`` that make nbgrader start kernels in
-    ``sandbox`` with the notebooks ``notebooks`` of ``submission`` (and ``extra_files``) in
-    their working folder, on a ``disk_mb`` MiB quota, the sandbox's processes holding at most
-    ``memory_mb`` MiB together."""
-    return (
-        "\n# --- added by course_utils.tools.grading: notebook kernels run in the bwrap sandbox ---\n"
-        f"c.ExecuteThenEvaluate.kernel_manager_class = {SANDBOXED!r}\n"
-        f"c.SandboxedKernelManager.sandbox = {sandbox.to_json()!r}\n"
-        f"c.SandboxedKernelManager.workspace = {str(workspace)!r}\n"
-        f"c.SandboxedKernelManager.submission = {str(submission or '')!r}\n"
-        f"c.SandboxedKernelManager.notebooks = {list(notebooks or [])!r}\n"
-        f"c.SandboxedKernelManager.extra_files = {list(extra_files or [])!r}\n"
-        f"c.SandboxedKernelManager.disk_mb = {int(disk_mb)!r}\n"
-        f"c.SandboxedKernelManager.memory_mb = {int(memory_mb)!r}\n"
-    )
+) -> dict:
+    """nbgrader configuration (traitlets' JSON form) that starts kernels in ``sandbox`` with the
+    notebooks ``notebooks`` of ``submission`` (and ``extra_files``) in their working folder, on a
+    ``disk_mb`` MiB quota, the sandbox's processes holding at most ``memory_mb`` MiB together."""
+    return {
+        "ExecuteThenEvaluate": {"kernel_manager_class": SANDBOXED},
+        "SandboxedKernelManager": {
+            "sandbox": sandbox.to_json(),
+            "workspace": str(workspace),
+            "submission": str(submission or ""),
+            "notebooks": list(notebooks or []),
+            "extra_files": list(extra_files or []),
+            "disk_mb": int(disk_mb),
+            "memory_mb": int(memory_mb),
+        },
+    }
+
+
+def write_config(workspace: Path, config: dict) -> Path:
+    """Write ``config`` as the workspace's ``nbgrader_config.json`` (read by nbgrader after its
+    ``nbgrader_config.py``, so these values win)."""
+    import json
+
+    path = workspace / CONFIG_FILE
+    path.write_text(json.dumps(config, indent=1), encoding="utf-8")
+    return path

@@ -118,7 +118,4 @@ class RestartDeadKernel(Execute):
             self.nb.cells[i] = original
 
 
-# The course's steps now live in nbgrader_config.py itself (see .nbgrader_setup); nothing is
-# appended to a workspace's copy any more.
-CONFIG_LINES = ""
 MISSING_CELL_MARK = "# RESTAURADA AL CALIFICAR"

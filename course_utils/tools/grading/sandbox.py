@@ -75,11 +75,13 @@ class Sandbox:
     bwrap: str
     readonly: list[str] = field(default_factory=list)
     uid: int | None = SANDBOX_UID  # None: keep the grader's (non-root) uid
+    cache: str = ""  # the course's feature cache, read-only inside ("": none; kernels compute)
 
     @classmethod
     def for_grading(cls, data_dir: Path | None = None, bwrap: str | None = None) -> Sandbox:
-        """The sandbox for grading with this Python: read-only system, Python, course_utils and
-        ``data_dir`` (default: the course data); raise :class:`SandboxUnavailable` without bwrap."""
+        """The sandbox for grading with this Python: read-only system, Python, course_utils,
+        ``data_dir`` (default: the course data) and the course's feature cache; raise :class:`SandboxUnavailable` without bwrap."""
+        from ...config import cache_dir as course_cache
         from ...config import data_dir as course_data
 
         found = bwrap or bwrap_path()
@@ -90,7 +92,17 @@ class Sandbox:
             )
         data = _real(data_dir or course_data())
         readonly = _python_paths() + ([data] if os.path.isdir(data) else [])
-        return cls(bwrap=found, readonly=readonly, uid=SANDBOX_UID if os.geteuid() == 0 else None)
+        # features computed from the course data by earlier runs (content-keyed, read-only: no
+        # student can write an entry another one reads); without it each kernel computes them
+        cache = _real(course_cache())
+        if os.path.isdir(cache):
+            readonly.append(cache)
+        return cls(
+            bwrap=found,
+            readonly=readonly,
+            uid=SANDBOX_UID if os.geteuid() == 0 else None,
+            cache=cache if os.path.isdir(cache) else "",
+        )
 
     def to_json(self) -> str:
         return json.dumps(asdict(self))

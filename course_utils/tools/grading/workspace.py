@@ -13,7 +13,6 @@ import shutil
 import stat
 from pathlib import Path
 
-from .preprocessors import CONFIG_LINES
 
 _SKIPPED_DIRS = {".ipynb_checkpoints"}
 
@@ -104,7 +103,7 @@ def make_workspace(course_root: Path, assignment: str, student: str, template_db
     but the copy of the notebook's folder."""
     ws = workdir / "students" / f"{secrets.token_hex(4)}"
     (ws / "home").mkdir(parents=True)
-    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8") + CONFIG_LINES
+    config = (course_root / "nbgrader_config.py").read_text(encoding="utf-8")
     # nbgrader only logs a broken config file and goes on with defaults: refuse instead
     compile(config, str(course_root / "nbgrader_config.py"), "exec")
     (ws / "nbgrader_config.py").write_text(config, encoding="utf-8")
