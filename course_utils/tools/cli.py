@@ -7,6 +7,7 @@ import sys
 from pathlib import Path
 
 from ..config import DEFAULT_SEED, fast_mode, repo_root
+from .grading.commands import add_grade_parser
 
 
 def _cmd_release(args: argparse.Namespace) -> int:
@@ -62,111 +63,6 @@ def _cmd_check(args: argparse.Namespace) -> int:
         "notebooks/ is in sync with solutions/; every notebook opens with its title, objectives and "
         "time, its links resolve and its metadata is valid."
     )
-    return 0
-
-
-def _cmd_grade(args: argparse.Namespace) -> int:
-    from .grading.autograde import (
-        NO_SANDBOX_NOTE,
-        SandboxUnavailable,
-        check_gradebook,
-        default_db_url,
-        grade_submissions,
-    )
-    from .grading.limits import GradingLimits
-
-    root = Path(args.course_root).resolve()
-    db_url = args.db or default_db_url(root)
-    if args.action == "collect":
-        from .grading.collect import CollectLimits, collect_tree, manifest_path
-
-        collected = collect_tree(
-            Path(args.source),
-            root,
-            args.assignment,
-            CollectLimits(max_file_mb=args.max_file_mb, max_total_mb=args.max_total_mb),
-            time_from=args.submission_time,
-        )
-        for student, dest in collected.taken:
-            print(f"recogida: {student} → {dest.relative_to(root)}")
-        for _path, note in collected.notes:
-            print(f"aviso: {note}")
-        for path, reason in collected.skipped:
-            print(f"omitida: {path.name}: {reason}")
-        print(
-            f"{len(collected.taken)} entregas recogidas, {len(collected.skipped)} omitidas o rechazadas "
-            f"(registro con la hora de cada entrega: {manifest_path(root, args.assignment).relative_to(root)})"
-        )
-        return 0
-    if args.action == "release":
-        from .grading.autograde import release
-        from .grading.gradebook import held_points
-
-        held = held_points(db_url, args.assignment)
-        if not args.student:
-            listed = ", ".join(f"{s} ({p:g})" for s, p in sorted(held.items())) or "ninguna"
-            print(f"Indique --student ID… tras revisar la entrega. Entregas con puntos retenidos: {listed}")
-            return 2
-        for row in release(root, args.assignment, args.student, db_url):
-            what = f"{held[row.student]:g} puntos liberados" if row.student in held else "no tenía puntos retenidos"
-            print(f"{row.student}: {what} · nota {row.score:g}/{row.max_score:g}")
-        return 0
-    if args.action == "autograde":
-        limits = GradingLimits(
-            cell_timeout=args.cell_timeout,
-            notebook_timeout=args.notebook_timeout,
-            memory_mb=args.memory_mb,
-            disk_mb=args.disk_mb,
-        )
-        try:
-            results = grade_submissions(
-                root,
-                args.assignment,
-                args.student or None,
-                db_url,
-                args.jobs,
-                limits,
-                sandboxed=not args.no_sandbox,
-                extra_files=args.extra_file,
-            )
-        except SandboxUnavailable as err:
-            print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
-            return 2
-        if args.no_sandbox:
-            print(f"AVISO / WARNING: {NO_SANDBOX_NOTE}", file=sys.stderr)
-        problems = check_gradebook(db_url, args.assignment)
-        failed = [r for r in results if r.status != "ok"]
-        print(
-            f"{len(results)} entregas calificadas, {len(failed)} sin poder ejecutarse (nota 0, motivo en "
-            f"grading/{args.assignment}/status.csv); gradebook {'íntegro' if not problems else 'CON PROBLEMAS'}"
-        )
-        held = [r.student for r in results if r.held]
-        if held:
-            print(
-                f"{len(held)} entregas para revisar a mano con sus puntos automáticos retenidos (0 en el gradebook): "
-                f"{', '.join(held)}; tras revisarlas: course grade release {args.assignment} --student ID…"
-            )
-        for p in problems:
-            print(f"  - {p}")
-        return 1 if problems else 0
-    if args.action == "similarity":
-        from .grading.similarity import write_similarity
-
-        path = write_similarity(root, args.assignment)
-        print(f"entregas casi idénticas: {path} ({sum(1 for _ in open(path, encoding='utf-8')) - 1} parejas)")
-        return 0
-    if args.action == "feedback":
-        from .grading.feedback import generate_feedback
-
-        withheld = generate_feedback(root, args.assignment, db_url, args.student or None)
-        print(f"informes HTML (sin pruebas ocultas) en {root / 'feedback'}/<estudiante>/{args.assignment}/")
-        for page, lines in withheld.items():
-            print(f"  RETENIDO {page}: citaba pruebas ocultas ({len(lines)} líneas)")
-        return 1 if withheld else 0
-    from .grading.reports import write_reports
-
-    for name, path in write_reports(root, args.assignment, db_url).items():
-        print(f"{name}: {path}")
     return 0
 
 
@@ -254,51 +150,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("check", help="fail if notebooks/ differs from what nbgrader generates from solutions/")
     p.set_defaults(func=_cmd_check)
 
-    p = sub.add_parser(
-        "grade",
-        help="instructor grading: collect, autograde (parallel, isolated), release (held points of "
-        "reviewed submissions), feedback (no hidden tests), report, similarity (near-identical submissions)",
-    )
-    p.add_argument("action", choices=["collect", "autograde", "release", "feedback", "report", "similarity"])
-    p.add_argument("assignment", help="the chapter / nbgrader assignment, e.g. 01_operaciones_fusion")
-    p.add_argument("--course-root", default=".", help="folder with nbgrader_config.py, solutions/ and submitted/")
-    p.add_argument("--db", default=None, help="gradebook SQLAlchemy URL (default sqlite:///<root>/gradebook.db)")
-    p.add_argument("--source", default="entregas", help="collect: folder with one sub-folder per student")
-    p.add_argument(
-        "--student",
-        nargs="*",
-        help="autograde: only these students (status.csv and the reports keep everyone else); "
-        "release: give these reviewed students back the automatic points held for review",
-    )
-    p.add_argument(
-        "--submission-time",
-        choices=["mtime", "now"],
-        default="mtime",
-        help="collect: the submission time recorded (the notebook's modification time in --source, or now); "
-        "a timestamp.txt handed in is never used",
-    )
-    p.add_argument("--max-file-mb", type=float, default=20, help="collect: largest file taken (MiB)")
-    p.add_argument("--max-total-mb", type=float, default=100, help="collect: most taken per student (MiB)")
-    p.add_argument(
-        "--extra-file",
-        action="append",
-        default=[],
-        help="autograde: a file besides the notebooks that the assignment needs in the kernel's folder "
-        "(repeatable; default none: only the notebooks enter the sandbox)",
-    )
-    p.add_argument(
-        "--disk-mb", type=int, default=1024, help="autograde: disk quota per student (working folder, HOME, /tmp; MiB)"
-    )
-    p.add_argument("--jobs", type=int, default=2, help="autograde: parallel workers")
-    p.add_argument("--cell-timeout", type=int, default=60, help="seconds per cell")
-    p.add_argument("--notebook-timeout", type=int, default=600, help="seconds per notebook")
-    p.add_argument("--memory-mb", type=int, default=4096, help="memory limit per student (MiB)")
-    p.add_argument(
-        "--no-sandbox",
-        action="store_true",
-        help="autograde: run students' kernels WITHOUT the bubblewrap sandbox (the reports say so)",
-    )
-    p.set_defaults(func=_cmd_grade)
+    add_grade_parser(sub)
 
     p = sub.add_parser("bench", help="benchmarks written into build/report.md")
     p.add_argument(

@@ -11,20 +11,25 @@ stopped when they hold more than ``memory_mb`` at once)."""
 from __future__ import annotations
 
 import resource
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+
+
+def _limit(default: int, help: str) -> int:  # noqa: A002 - argparse's word
+    return field(default=default, metadata={"help": help})
 
 
 @dataclass(frozen=True)
 class GradingLimits:
-    """Per-student limits. Times in seconds, sizes in MiB."""
+    """Per-student limits. Times in seconds, sizes in MiB (each is a ``course grade autograde``
+    option: ``--cell-timeout`` …, its help the field's)."""
 
-    cell_timeout: int = 60
-    notebook_timeout: int = 600
-    memory_mb: int = 4096
-    file_size_mb: int = 256
-    max_processes: int = 512
-    max_output_lines: int = 1000
-    disk_mb: int = 1024  # the kernel's working folder, home and /tmp together (a tmpfs: RAM)
+    cell_timeout: int = _limit(60, "seconds per cell")
+    notebook_timeout: int = _limit(600, "seconds per notebook (the whole grading of one student)")
+    memory_mb: int = _limit(4096, "MiB per process and for all of a student's processes together")
+    file_size_mb: int = _limit(256, "largest file a kernel may write (MiB)")
+    max_processes: int = _limit(512, "processes and threads of one student")
+    max_output_lines: int = _limit(1000, "output lines kept per cell")
+    disk_mb: int = _limit(1024, "disk quota: the kernel's working folder, HOME and /tmp together (a tmpfs: RAM; MiB)")
 
     def nbgrader_options(self) -> list[str]:
         """nbgrader traits that enforce the per-cell limits inside ``nbgrader autograde``."""

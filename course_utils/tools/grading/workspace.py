@@ -13,7 +13,6 @@ import shutil
 import stat
 from pathlib import Path
 
-
 _SKIPPED_DIRS = {".ipynb_checkpoints"}
 
 
