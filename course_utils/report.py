@@ -73,8 +73,8 @@ def record_claim(
 
     The claimed quantity is mean(``values_a``), or mean(``values_a``) − mean(``values_b``)
     (paired seed by seed when both have the same length), e.g. one accuracy per seed for two
-    models. The claim holds when its whole percentile-bootstrap ``confidence`` interval lies on
-    the ``relation`` side (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is printed in
+    models. The claim holds when its whole ``confidence`` interval — Student's t on the (paired)
+    per-seed values, n − 1 degrees of freedom (:mod:`.claims`) — lies on the ``relation`` side (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is printed in
     Spanish and written to the metrics file; ``course run`` fails in full mode when it does not
     hold and lists it as not judged in FAST mode. With a single value per side (FAST mode runs
     one seed) there is no interval: the claim is recorded, and full mode counts it as not held.
