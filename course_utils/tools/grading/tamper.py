@@ -10,6 +10,7 @@ import nbformat
 
 from .guard import MARKER_MIME, RESTORE_PREFIX
 from .scan import review_reason, scan_notebook
+from .status import quoted
 
 EVALUATOR_REVIEW = "course_evaluator_review"  # set by evaluator.execute (its REVIEW_KEY)
 _NONCE = re.compile(re.escape(RESTORE_PREFIX) + r"(?:globals\(\), )?'([0-9a-f]+)'")
@@ -41,7 +42,7 @@ def guard_notes(nb) -> list[str]:
                 "protección sustituida?)"
             )
         elif mine[0].get("altered"):
-            altered = [str(a) for a in mine[0]["altered"]]
+            altered = [quoted(a, 60) for a in mine[0]["altered"]]  # names the kernel reported
             notes.append(
                 f"{where}: antes de las pruebas se encontró alterado {', '.join(altered[:4])}"
                 + (f" y {len(altered) - 4} más" if len(altered) > 4 else "")
