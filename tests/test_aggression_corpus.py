@@ -12,10 +12,12 @@ from course_utils.datasets.aggression import (
     is_synthetic,
     load_aggression,
     read_split,
+    tweet_kinds,
 )
 from course_utils.datasets.aggression_generator import (
     BANTER,
     FILLERS,
+    KINDS,
     background_sentences,
     examples,
     word_forms,
@@ -62,6 +64,17 @@ def test_label_noise_is_about_ten_percent_and_the_clean_labels_match_their_split
     assert clean is not None and len(clean) == len(val)
     assert 0.06 < np.mean(clean != val.labels) < 0.14
     assert clean_labels(load_aggression(SHIPPED)["train"]) is None  # only the held-out splits have them
+
+
+def test_held_out_splits_ship_each_tweets_kind_and_it_agrees_with_the_clean_label():
+    splits = load_aggression(SHIPPED)
+    for name in ("val", "test"):
+        kinds, clean = tweet_kinds(splits[name]), clean_labels(splits[name])
+        assert kinds is not None and len(kinds) == len(splits[name])
+        assert set(kinds) == set(KINDS)  # every kind occurs in each held-out split
+        aggressive = np.array([kind in ("insulto", "amenaza", "desprecio") for kind in kinds])
+        assert np.array_equal(aggressive, clean == 1)  # the kind decides the clean label
+    assert tweet_kinds(splits["train"]) is None  # only the held-out splits have them
 
 
 def _filler_forms(part):
@@ -199,6 +212,7 @@ def test_small_real_layout_corpus_loads_without_clean_labels(tmp_path):
     splits = load_aggression(_small_real_corpus(tmp_path / "real"))
     assert (len(splits["train"]), len(splits["val"]), splits["test"].labels) == (60, 20, None)
     assert clean_labels(splits["val"]) is None and not is_synthetic(tmp_path / "real")
+    assert tweet_kinds(splits["val"]) is None
 
 
 @pytest.mark.notebook

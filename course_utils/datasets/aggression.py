@@ -2,7 +2,8 @@
 and a parallel file of 0/1 labels, ``<prefix>train_labels.txt`` (same for ``val``); the 2020
 edition uses the prefix ``mex20_`` and adds an unlabelled ``mex20_test_full.txt``. A labelled
 ``<prefix>test.txt`` + ``<prefix>test_labels.txt`` is read when present (the generated corpus
-has one, and ``*_clean_labels.txt``: its labels before the simulated annotator noise).
+has one, ``*_clean_labels.txt``: its labels before the simulated annotator noise, and
+``*_kinds.txt``: each tweet's kind).
 
 Where the files are looked for, in order:
 
@@ -159,3 +160,16 @@ def clean_labels(split: Split) -> np.ndarray | None:
     if len(labels) != len(split):
         raise CorpusError(f"{path} tiene {len(labels)} etiquetas para los {len(split)} tuits de {split.source}")
     return labels
+
+
+def tweet_kinds(split: Split) -> list[str] | None:
+    """The kind of each tweet of a generated held-out split (``insulto``, ``burla amistosa``, …;
+    see :data:`course_utils.datasets.aggression_generator.KINDS`), or ``None`` (a real corpus has
+    none). They let a notebook show which kinds of tweet each model gets wrong."""
+    path = split.source.with_name(split.source.stem + "_kinds.txt")
+    if not path.is_file():
+        return None
+    kinds = [line.strip() for line in _read_lines(path)]
+    if len(kinds) != len(split):
+        raise CorpusError(f"{path} tiene {len(kinds)} tipos para los {len(split)} tuits de {split.source}")
+    return kinds

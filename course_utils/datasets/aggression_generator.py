@@ -22,7 +22,8 @@ be redistributed, so the course ships this stand-in. It is built so that validat
   dropped accents, chat abbreviations, typos, elongations, hashtags, neutral emojis.
 - Label noise: a fraction of labels flipped at random, like annotator disagreement. The clean
   labels of validation and test are written too (``*_clean_labels.txt``) so the notebook can
-  draw the ceiling that noise puts on any model.
+  draw the ceiling that noise puts on any model, and so is each of their tweets' kind
+  (``*_kinds.txt``: insulto, burla amistosa, …) so it can show where each representation fails.
 
 Language is kept mild enough for a classroom. Everything is drawn from one
 ``numpy.random.Generator``: the same seed writes byte-identical files.
@@ -299,8 +300,9 @@ SPLITS = (("train", 3000, False), ("val", 600, True), ("test", 600, True))
 
 
 def write_corpus(out_dir: Path, seed: int = 2020, prefix: str = "mex20_", splits=SPLITS) -> dict[str, str]:
-    """Write ``{prefix}{split}.txt`` / ``…_labels.txt`` per split, and ``…_clean_labels.txt`` for the
-    held-out splits; return the SHA-256 of every file written."""
+    """Write ``{prefix}{split}.txt`` / ``…_labels.txt`` per split, and for the held-out splits
+    ``…_clean_labels.txt`` and ``…_kinds.txt`` (each tweet's kind, one of :data:`KINDS`, so a
+    notebook can say which kinds of tweet a model gets wrong); return the SHA-256 of every file."""
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     rng = np.random.default_rng(seed)
@@ -310,6 +312,7 @@ def write_corpus(out_dir: Path, seed: int = 2020, prefix: str = "mex20_", splits
         files = {f"{prefix}{split}.txt": [t.text for t in tweets], f"{prefix}{split}_labels.txt": map(str, labels)}
         if held_out:
             files[f"{prefix}{split}_clean_labels.txt"] = [str(t.label) for t in tweets]
+            files[f"{prefix}{split}_kinds.txt"] = [t.kind for t in tweets]
         for name, lines in files.items():
             payload = ("\n".join(lines) + "\n").encode("utf-8")
             (out_dir / name).write_bytes(payload)
