@@ -366,7 +366,9 @@ def _found_nothing(ctx, pages, student):
 def _memory_limit_binds(ctx, pages, student):
     """The student's processes never held more than its limit together: either they could not
     (the report printed says so) or the watch stopped them, and the teacher is told why."""
-    stopped = re.search(r"ocuparon (\d+) MiB a la vez \((\d+) procesos; límite de (\d+) MiB", ctx.results[student].reason)
+    stopped = re.search(
+        r"ocuparon (\d+) MiB a la vez \((\d+) procesos; límite de (\d+) MiB", ctx.results[student].reason
+    )
     if stopped:
         return "" if int(stopped[3]) == LIMITS.memory_mb and int(stopped[1]) > LIMITS.memory_mb else stopped[0]
     seen = re.search(r"memoria a la vez: (\d+) MiB en (\d+) procesos", _printed(ctx, student))
@@ -1031,8 +1033,7 @@ CLASSMATE_SCORES = {s: (3.0, 1.0, 0.0)[i % 3] for i, s in enumerate(CLASSMATES)}
 
 # Cases the defences do not meet yet (reproduced, reported to the lead; each reason says what
 # happens). Fixing the defence turns the case's xfail into a failure: remove it from here then.
-KNOWN_FAILURES: dict[str, str] = {
-}
+KNOWN_FAILURES: dict[str, str] = {}
 
 
 class Outcome:
