@@ -2,8 +2,8 @@
 
 ``RLIMIT_AS`` binds each process alone, so a kernel that forks children could hold several
 times the limit. A :class:`MemoryWatch` runs in the grader's process beside each sandboxed
-kernel and sums the proportional set size (PSS: shared pages split among their users, so a
-forked child is not counted twice) of the sandbox and every process under it — inside the
+kernel and sums what the sandbox and every process under it hold (:func:`unique_mib`: private
+pages, and shared pages once, so a forked child is not counted twice) — inside the
 sandbox's PID namespace every orphan is re-parented to the sandbox's own init, so nothing
 escapes the tree. Over the limit, the whole tree is killed (as a cgroup with
 ``memory.oom.group`` would) and the reason is written for the teacher. Portable wherever the
@@ -31,8 +31,8 @@ def tree(root: psutil.Process) -> list[psutil.Process]:
 
 
 def held_mib(processes: list[psutil.Process]) -> tuple[int, int]:
-    """(resident MiB together, number of processes): cheap, and never below the PSS, so under
-    the limit it settles the question; over it, :func:`proportional_mib` decides."""
+    """(resident MiB together, number of processes): cheap, and never below what they hold, so
+    under the limit it settles the question; over it, :func:`unique_mib` decides."""
     rss, alive = 0, []
     for process in processes:
         try:
@@ -43,15 +43,21 @@ def held_mib(processes: list[psutil.Process]) -> tuple[int, int]:
     return rss // MIB, len(alive)
 
 
-def proportional_mib(processes: list[psutil.Process]) -> int:
-    """MiB the processes hold together, shared pages split among their users (PSS)."""
-    total = 0
+def unique_mib(processes: list[psutil.Process]) -> int:
+    """MiB the processes hold together, never more than they do: the pages private to each
+    (USS) plus the largest set of shared pages of any one of them. A page shared by several
+    (a forked child's copy-on-write pages) counts once; a page becomes private only when its
+    other holders are gone, so processes that exit while they are read cannot be counted twice
+    (PSS, read one process after another while hundreds exit, counted up to twice)."""
+    private, shared = 0, 0
     for process in processes:
         try:
-            total += process.memory_full_info().pss
+            info = process.memory_full_info()
         except psutil.Error:
             continue
-    return total // MIB
+        private += info.uss
+        shared = max(shared, info.rss - info.uss)
+    return (private + shared) // MIB
 
 
 class MemoryWatch(threading.Thread):
@@ -78,7 +84,7 @@ class MemoryWatch(threading.Thread):
             rss, count = held_mib(processes)
             if rss <= self.limit_mb:
                 continue
-            held = proportional_mib(processes)
+            held = unique_mib(processes)
             if held > self.limit_mb:
                 self._kill(processes, held, count)
                 return
