@@ -1109,7 +1109,10 @@ def _problems(ctx: Outcome, pages: dict, student: str) -> list[str]:
     problems = []
     automatic = r.score + r.held
     if automatic != case.fair:
-        problems.append(f"automatic score {automatic:g} (gradebook {r.score:g} + held {r.held:g}), fair {case.fair:g}")
+        problems.append(
+            f"automatic score {automatic:g} (gradebook {r.score:g} + held {r.held:g}), fair {case.fair:g} "
+            f"(reason: {r.reason[:300]!r})"
+        )
     if r.held and r.score > case.fair:
         problems.append(f"held points still in the gradebook: {r.score:g}")
     if case.flag is True and not r.review:

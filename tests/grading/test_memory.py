@@ -36,7 +36,7 @@ def _watch(tmp_path, own: int, children: int, each: int, limit: int) -> tuple[bo
     process = subprocess.Popen(
         [sys.executable, "-c", TREE, str(own), str(children), str(each)], stdout=subprocess.PIPE, text=True
     )
-    watch = MemoryWatch(process.pid, limit, record, interval=0.02)
+    watch = MemoryWatch(process.pid, limit, record, interval=0.02, exact_every=0.02)
     watch.start()
     try:
         process.stdout.readline()

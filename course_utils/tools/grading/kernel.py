@@ -36,7 +36,7 @@ from jupyter_client.manager import AsyncKernelManager
 from traitlets import Integer, List, Unicode
 
 from .limits import GradingLimits
-from .memory import MEMORY_LOG, MemoryWatch
+from .memory import MEMORY_LOG, start_watch
 from .process import NETWORK_LOG
 from .sandbox import NETGUARD_DIR, Sandbox
 from .workspace import copy_regular_file, remove_tree
@@ -224,16 +224,16 @@ class SandboxedKernelManager(AsyncKernelManager):
         self._lock_ipc(sandbox, self._folder("ipc"))
         process = getattr(self.provisioner, "process", None)
         if process is not None:
-            self._memory_watch = MemoryWatch(process.pid, self.memory_mb, Path(self.workspace) / MEMORY_LOG)
-            self._memory_watch.start()
+            self._memory_watch = start_watch(process.pid, self.memory_mb, Path(self.workspace) / MEMORY_LOG)
 
     async def _async_shutdown_kernel(self, now: bool = False, restart: bool = False) -> None:
         # a kernel already gone when nbgrader stops or restarts it ended by itself: keep its exit
         # status (bwrap passes the kernel's code on, 128 + N for signal N) for the teacher's reason
         process = getattr(self.provisioner, "process", None)
         watch = getattr(self, "_memory_watch", None)
-        if watch is not None:
-            watch.stop()
+        if watch is not None and watch.poll() is None:
+            watch.terminate()
+            watch.wait(timeout=5)
         code = process.poll() if process is not None else None
         if code is not None:
             with open(Path(self.workspace) / KERNEL_EXITS, "a", encoding="utf-8") as fh:
