@@ -216,7 +216,7 @@ KILLS_IN_EVALUATION = (
     "import os, signal\n_llamadas = [0]\ndef doble(x):\n    _llamadas[0] += 1\n    if _llamadas[0] > 1:\n"
     "        os.kill(os.getpid(), signal.SIGKILL)\n    return x\n"
 )
-# Three children allocate 1,100 MiB each and hold it until all three have it, then two seconds
+# Three children allocate 1,100 MiB each and hold it until all three have it, then four seconds
 # more (the per-student memory limit is 3,072 MiB): it prints how many held their block at the
 # same time. (A peak shorter than the memory watch's polling — tens of milliseconds — is not
 # seen; each process is still bound by RLIMIT_AS.)
@@ -226,7 +226,7 @@ SPREAD_MEMORY = (
     "            bloque = bytearray(b'\\x01') * (1100 * 2 ** 20)\n        except MemoryError:\n            os._exit(3)\n"
     "        os.write(listo_w, b'1')\n        os.read(fin_r, 1)\n        os._exit(0)\n    hijos.append(pid)\n"
     "juntos = 0\nwhile juntos < 3 and select.select([listo_r], [], [], 6)[0]:\n    juntos += len(os.read(listo_r, 3))\n"
-    "time.sleep(2)\nos.close(fin_w)\nfor pid in hijos:\n    os.waitpid(pid, 0)\n"
+    "time.sleep(4)\nos.close(fin_w)\nfor pid in hijos:\n    os.waitpid(pid, 0)\n"
     "print(f'memoria a la vez: {juntos * 1100} MiB en {juntos} procesos', flush=True)\n"
 )
 # Looks through everything the kernel can read for the hidden test (its input, its name), a
