@@ -118,12 +118,16 @@ EMPTIES_TESTS = (
 )
 RESTORE_REPLACED = "import course_utils.tools.grading.guard as g\ng.restore = lambda *a, **k: []\n"
 RAISES_INTERRUPT = "raise KeyboardInterrupt('la lanzo yo')\n"
-# hundreds of processes: forks until its own limit says no, holds them 3 s, then waits for them
+# hundreds of processes: starts children (each blocked on a pipe) until its own limit says no, then
+# lets them all end and waits for them (spawned, not forked: see FORK_BOMB in the test)
 EXHAUSTS_PROCESSES = (
-    "import errno, os, time\nhijos, parada = [], 'ninguna'\nfor _ in range(3000):\n    try:\n"
-    "        pid = os.fork()\n    except OSError as e:\n        parada = errno.errorcode.get(e.errno, str(e.errno))\n"
-    "        break\n    if pid == 0:\n        time.sleep(3)\n        os._exit(0)\n    hijos.append(pid)\n"
-    "print(f'agotados: hijos={len(hijos)} parada={parada}', flush=True)\nfor pid in hijos:\n    os.waitpid(pid, 0)\n"
+    "import errno, os\nlectura, escritura = os.pipe()\n"
+    "espera = [(os.POSIX_SPAWN_DUP2, lectura, 0), (os.POSIX_SPAWN_CLOSE, escritura)]\n"
+    "hijos, parada = [], 'ninguna'\nfor _ in range(3000):\n    try:\n"
+    "        hijos.append(os.posix_spawn('/bin/cat', ['cat'], {}, file_actions=espera))\n"
+    "    except OSError as e:\n        parada = errno.errorcode.get(e.errno, str(e.errno))\n        break\n"
+    "print(f'agotados: hijos={len(hijos)} parada={parada}', flush=True)\n"
+    "os.close(escritura)\nos.close(lectura)\nfor pid in hijos:\n    os.waitpid(pid, 0)\n"
 )
 # 400 MiB in the working folder, then 200 MiB in /tmp (the grading's quota is 512 MiB for all of
 # it; each file stays under the 256 MiB file-size limit)

@@ -85,20 +85,26 @@ from hostile_cases import (
 
 # the grading's limits for this batch (disk: 512 MiB for the working folder, home and /tmp together)
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072, disk_mb=512)
-# Forks 300 children (each gone after 5 s), then shows what limits it: it prints the RLIMIT_NPROC
-# it runs under and what a fork does once its own soft limit is 0 (EAGAIN for an unprivileged
-# process; a kernel left as root, which RLIMIT_NPROC does not bind, forks anyway). The test reads
-# that line from the autograded notebook. This bomb stays under the limit to observe it;
-# agota_los_procesos exhausts it (each student has a uid of its own: the classmates must not notice).
+# Starts 300 children (each waits on a pipe the kernel closes once it has counted them), then shows
+# what limits it: it prints the RLIMIT_NPROC it runs under and what a fork does once its own soft
+# limit is 0 (EAGAIN for an unprivileged process; a kernel left as root, which RLIMIT_NPROC does not
+# bind, forks anyway). The test reads that line from the autograded notebook. This bomb stays under
+# the limit to observe it; agota_los_procesos exhausts it (each student has a uid of its own: the
+# classmates must not notice). Children are spawned, not forked: forking a kernel that holds PyTorch
+# copies its page tables (~7 ms a child, seconds under CI's load), and the 10 s cell limit would
+# then decide the case instead of the process limit it is about.
 FORK_BOMB = (
-    "import errno, os, resource, time\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
-    "hijos = 0\nfor _ in range(300):\n    try:\n        pid = os.fork()\n    except OSError:\n        break\n"
-    "    if pid == 0:\n        time.sleep(5)\n        os._exit(0)\n    hijos += 1\n"
+    "import errno, os, resource\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
+    "lectura, escritura = os.pipe()\nespera = [(os.POSIX_SPAWN_DUP2, lectura, 0), (os.POSIX_SPAWN_CLOSE, escritura)]\n"
+    "hijos = []\nfor _ in range(300):\n    try:\n"
+    "        hijos.append(os.posix_spawn('/bin/cat', ['cat'], {}, file_actions=espera))\n"
+    "    except OSError:\n        break\n"
     "resource.setrlimit(resource.RLIMIT_NPROC, (0, tope))\ntry:\n    pid = os.fork()\n"
-    "    if pid == 0:\n        os._exit(0)\n    parada = 'ninguna'\nexcept OSError as e:\n"
+    "    if pid == 0:\n        os._exit(0)\n    os.waitpid(pid, 0)\n    parada = 'ninguna'\nexcept OSError as e:\n"
     "    parada = errno.errorcode.get(e.errno, str(e.errno))\n"
     "resource.setrlimit(resource.RLIMIT_NPROC, (limite, tope))\n"
-    "print(f'procesos: limite={limite} hijos={hijos} con_limite_0={parada}')\n"
+    "os.close(escritura)\nos.close(lectura)\nfor pid in hijos:\n    os.waitpid(pid, 0)\n"
+    "print(f'procesos: limite={limite} hijos={len(hijos)} con_limite_0={parada}')\n"
 )
 # Each kernel runs in the bwrap sandbox (tests/grading/test_sandbox.py checks what it sees); these cases
 # try to get out of it. A daemon that would outlive grading, links made at run time (never copied back).
@@ -766,7 +772,7 @@ CASES: dict[str, Case] = {
         extra_files={"timestamp.txt": "2000-01-01 00:00:00.000000 UTC"},
     ),
     "agota_los_procesos": Case(
-        "forks until its process limit refuses (hundreds), beside classmates graded with --jobs 2",
+        "starts processes until its process limit refuses (hundreds), beside classmates graded with --jobs 2",
         3,
         flag=True,
         harm=True,

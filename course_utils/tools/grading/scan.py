@@ -62,6 +62,16 @@ _ATTRIBUTES = {
     "excepthook": "cambia cómo se informa de los errores (excepthook)",
     "fork": "crea procesos (os.fork)",
     "forkpty": "crea procesos (os.forkpty)",
+    "posix_spawn": "crea procesos (os.posix_spawn)",
+    "posix_spawnp": "crea procesos (os.posix_spawnp)",
+    **{
+        name: f"crea procesos (os.{name})"
+        for name in ("spawnv", "spawnve", "spawnvp", "spawnvpe", "spawnl", "spawnle", "spawnlp", "spawnlpe")
+    },
+    **{
+        name: f"ejecuta otro programa (os.{name})"
+        for name in ("execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "execlpe")
+    },
     "setsid": "se separa de su grupo de procesos (os.setsid)",
     "setpgid": "se separa de su grupo de procesos (os.setpgid)",
     "setpgrp": "se separa de su grupo de procesos (os.setpgrp)",
@@ -79,6 +89,9 @@ _MODULES = {  # importing these is never needed by an honest solution of this co
     "jupyter_client": "manipula el kernel de Jupyter (jupyter_client)",
     "zmq": "manipula los canales del kernel de Jupyter (zmq)",
     "pty": "crea terminales y procesos (pty)",
+    "subprocess": "crea procesos (subprocess)",
+    "_posixsubprocess": "crea procesos (_posixsubprocess)",
+    "multiprocessing": "crea procesos (multiprocessing)",
     "course_utils.tools": "usa las herramientas de corrección del curso (course_utils.tools)",
 }
 _CALLS = {
@@ -189,6 +202,8 @@ class _Visitor(ast.NodeVisitor):
         reason = _ATTRIBUTES.get(node.attr)
         if node.attr == "modules" and self._module_of(node.value) == "sys":
             reason = "modifica los módulos cargados (sys.modules)"
+        if node.attr in ("system", "popen") and self._module_of(node.value) == "os":
+            reason = f"crea procesos (os.{node.attr})"
         if node.attr == "tools" and (self._module_of(node.value) or "").startswith("course_utils"):
             reason = _MODULES["course_utils.tools"]
         if reason:
