@@ -24,6 +24,7 @@ BUDGETS: dict[str, Budget] = {
     "04_agresividad_dropout": Budget(fast=90, full=300),
     "05_atencion_cruzada": Budget(fast=60, full=600),
     "06_vit_clip": Budget(fast=90, full=300),
+    "07_codificador_decodificador": Budget(fast=60, full=360),
 }
 
 
