@@ -29,6 +29,7 @@ def attend(
     *,
     need_weights: bool = True,
     dropout: float = 0.0,
+    causal: bool = False,
 ) -> tuple[torch.Tensor, torch.Tensor | None]:
     """Scaled dot-product attention ``softmax(q kᵀ / √d) v``; masked keys get weight 0.
 
@@ -41,8 +42,14 @@ def attend(
     with ``need_weights=True`` the softmax is written out. Both paths give a query whose keys
     are **all** masked zero weights and a zero output (a plain softmax over ``-inf`` everywhere
     would give NaN). ``dropout`` is the probability of dropping a weight (pass 0 in eval mode).
+    ``causal=True`` also hides from query ``i`` every key after it (the last ``Lq`` keys are
+    aligned with the queries): a decoder's self-attention, which must not read the future.
     """
     allowed = None if key_mask is None else key_mask.bool().unsqueeze(-2)  # (..., 1, Lk)
+    if causal:  # (Lq, Lk): True on and below the diagonal
+        lq, lk = query.shape[-2], key.shape[-2]
+        past = torch.ones(lq, lk, dtype=torch.bool, device=query.device).tril(lk - lq)
+        allowed = past if allowed is None else allowed & past
     if not need_weights:
         return F.scaled_dot_product_attention(query, key, value, attn_mask=allowed, dropout_p=dropout), None
     scores = (query * query.shape[-1] ** -0.5) @ key.transpose(-2, -1)
@@ -92,10 +99,16 @@ class MultiHeadAttention(nn.Module):
         return x.unsqueeze(-3) if self.shared_kv else _split_heads(x, self.heads)
 
     def forward(
-        self, query: torch.Tensor, context: torch.Tensor | None = None, key_mask: torch.Tensor | None = None
+        self,
+        query: torch.Tensor,
+        context: torch.Tensor | None = None,
+        key_mask: torch.Tensor | None = None,
+        *,
+        causal: bool = False,
     ) -> torch.Tensor:
         """``query`` ``(..., Lq, dim)``, ``context`` ``(..., Lk, dim)`` (default: ``query``),
-        ``key_mask`` ``(..., Lk)`` True/1 at real context positions → ``(..., Lq, dim)``."""
+        ``key_mask`` ``(..., Lk)`` True/1 at real context positions → ``(..., Lq, dim)``;
+        ``causal``: position ``i`` attends to positions ``≤ i`` only (see :func:`attend`)."""
         if context is None:
             q, k, v = self.in_proj(query).split([self.dim, self.kv_dim, self.kv_dim], dim=-1)
         else:  # the same weights, the query rows applied to the query and the rest to the context
@@ -109,6 +122,7 @@ class MultiHeadAttention(nn.Module):
             None if key_mask is None else key_mask.unsqueeze(-2),  # the same mask for every head
             need_weights=self.keep_weights,
             dropout=self.dropout if self.training else 0.0,
+            causal=causal,
         )
         self.last_weights = None if weights is None else weights.detach()
         return self.out_proj(_merge_heads(out))
