@@ -88,8 +88,9 @@ class ViT(nn.Module):
         self.head = nn.Linear(dim, num_classes)
         self.dim = dim
 
-    def features(self, images: torch.Tensor) -> torch.Tensor:
-        """The normalised class-token vector ``(B, dim)``: the image's summary."""
+    def tokens(self, images: torch.Tensor) -> torch.Tensor:
+        """Every normalised output vector ``(B, N+1, dim)``: the class token's, then one per patch
+        (what an encoder–decoder's cross-attention reads, chapter 07)."""
         if self.stem is not None:
             images = self.stem(images)
         tokens = self.patch_proj(patchify(images, self.patch_size))  # (B, N, dim)
@@ -97,7 +98,11 @@ class ViT(nn.Module):
         x = F.pad(tokens, (0, 0, 1, 0)) + (self.positions + first_slot)
         for block in self.blocks:
             x = block(x)
-        return self.norm(x[:, 0])
+        return self.norm(x)
+
+    def features(self, images: torch.Tensor) -> torch.Tensor:
+        """The normalised class-token vector ``(B, dim)``: the image's summary."""
+        return self.tokens(images)[:, 0]
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(images))
