@@ -90,6 +90,32 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> None:
     p = actions.add_parser("similarity", parents=[common], help="similarity.csv: near-identical submissions")
     p.set_defaults(func=_similarity)
 
+    course_wide = argparse.ArgumentParser(add_help=False)
+    course_wide.add_argument("--course-root", default=".", help="folder with nbgrader_config.py")
+    course_wide.add_argument(
+        "--db", default=None, help="gradebook SQLAlchemy URL (default sqlite:///<root>/gradebook.db)"
+    )
+    p = actions.add_parser(
+        "roster", parents=[course_wide], help="the class list (id, name, e-mail, LMS id) into the gradebook"
+    )
+    p.add_argument("file", help="CSV with a header: id, nombre[, apellidos], email[, lms_id]")
+    p.set_defaults(func=_roster)
+
+    p = actions.add_parser(
+        "export", parents=[course_wide], help="grades for Moodle or Canvas (nbgrader export plugin), every chapter"
+    )
+    p.add_argument("--lms", choices=["moodle", "canvas"], required=True)
+    p.add_argument("--to", default=None, help="the CSV written (default grading/<lms>.csv)")
+    p.add_argument("--section", default="", help="Canvas: the Section column")
+    p.add_argument(
+        "--canvas-id",
+        action="append",
+        default=[],
+        metavar="ASSIGNMENT=ID",
+        help="Canvas's id of a chapter's assignment (column 'Name (id)'; repeatable)",
+    )
+    p.set_defaults(func=_export)
+
 
 def _root(args: argparse.Namespace) -> Path:
     return Path(args.course_root).resolve()
@@ -205,3 +231,53 @@ def _similarity(args: argparse.Namespace) -> int:
         pairs = sum(1 for _ in fh) - 1
     print(f"entregas casi idénticas: {path} ({pairs} parejas)")
     return 0
+
+
+def _roster(args: argparse.Namespace) -> int:
+    from ..environment import patched_environ, tool_environment
+    from .roster import RosterError, read_roster, store_roster, students_without_roster
+
+    try:
+        entries = read_roster(Path(args.file))
+    except RosterError as err:
+        print(f"Lista de clase no importada (nada escrito):\n{err}", file=sys.stderr)
+        return 2
+    db_url = _db(args)
+    with patched_environ(PATH=tool_environment()["PATH"]):  # nbgrader runs alembic by name
+        added, updated = store_roster(db_url, entries)
+        missing = students_without_roster(db_url)
+    print(f"lista de clase: {added} estudiantes nuevos, {updated} actualizados en {db_url}")
+    if missing:
+        print(f"AVISO: {len(missing)} estudiantes del gradebook sin nombre o correo: {', '.join(missing)}")
+    return 0
+
+
+def _export(args: argparse.Namespace) -> int:
+    import subprocess
+
+    from ..environment import tool_environment
+    from .export import export_command
+
+    root = _root(args)
+    to = Path(args.to).resolve() if args.to else root / "grading" / f"{args.lms}.csv"
+    to.parent.mkdir(parents=True, exist_ok=True)
+    extra = []
+    if args.lms == "canvas":
+        ids = {}
+        for pair in args.canvas_id:
+            name, sep, number = pair.partition("=")
+            if not sep or not number.strip():
+                print(
+                    f"--canvas-id {pair!r}: se esperaba TAREA=ID (p. ej. 01_operaciones_fusion=1234)", file=sys.stderr
+                )
+                return 2
+            ids[name.strip()] = number.strip()
+        extra = [f"--CanvasExportPlugin.section={args.section}"] + (
+            [f"--CanvasExportPlugin.canvas_ids={ids!r}"] if ids else []
+        )
+    proc = subprocess.run(
+        export_command(args.lms, root, _db(args), to, extra), cwd=root, env=tool_environment(), text=True
+    )
+    if proc.returncode == 0:
+        print(f"notas para {args.lms}: {to}")
+    return proc.returncode
