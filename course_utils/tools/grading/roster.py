@@ -110,7 +110,7 @@ def read_roster(path: Path) -> list[Entry]:
         if not any(cell.strip() for cell in row):
             continue
 
-        def cell(field: str) -> str:
+        def cell(field: str, row: list[str] = row) -> str:
             index = columns.get(field)
             return row[index].strip() if index is not None and index < len(row) else ""
 
