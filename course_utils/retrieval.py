@@ -8,6 +8,8 @@ from collections.abc import Callable, Sequence
 import numpy as np
 import torch
 
+from .trainer import predict
+
 
 def relevance_matrix(image_captions: Sequence[Sequence[str]], caption_image: Sequence[int] | None = None) -> np.ndarray:
     """``(n_images, n_captions)`` booleans: caption ``j`` correctly describes image ``i``.
@@ -67,25 +69,18 @@ def hard_negatives(similarity: np.ndarray, relevance: np.ndarray, k: int) -> np.
     return np.argsort(-masked, axis=1, kind="stable")[:, :k]
 
 
-def _rescore(
-    base: np.ndarray,
-    k: int,
-    score: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
-    device: torch.device,
-    block: int = 256,
-) -> np.ndarray:
-    """``base`` with each row's ``k`` best entries replaced by ``score(rows, candidates)``,
-    shifted so that every re-scored entry ranks above every other one."""
+def _rescore(base: np.ndarray, k: int, score: Callable, scorer: torch.nn.Module, device: torch.device) -> np.ndarray:
+    """``base`` with each row's ``k`` best entries replaced by ``score(rows, candidates)``
+    (computed in blocks of rows by :func:`course_utils.trainer.predict`), shifted so that every
+    re-scored entry ranks above every other one."""
     top = np.argsort(-base, axis=1, kind="stable")[:, :k]
+    rows = torch.arange(len(top), device=device)
+    scores = predict(score, rows, torch.as_tensor(top, device=device), batch_size=256, model=scorer)
     out = base - base.max() - 10.0
-    for start in range(0, len(top), block):
-        rows = np.arange(start, min(start + block, len(top)))
-        scores = score(torch.as_tensor(rows, device=device), torch.as_tensor(top[rows], device=device)).cpu().numpy()
-        out[rows[:, None], top[rows]] = scores
+    np.put_along_axis(out, top, scores.cpu().numpy(), axis=1)
     return out
 
 
-@torch.no_grad()
 def rerank(
     scorer: torch.nn.Module,
     patches: torch.Tensor,
@@ -104,9 +99,12 @@ def rerank(
     similarity matrices to use for image→text (rows) and for text→image (columns); with
     ``text_to_image=False`` only the image→text direction is re-ranked and the second is None.
     """
-    scorer.eval()
     i2t = _rescore(
-        base_similarity, k, lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]), patches.device
+        base_similarity,
+        k,
+        lambda rows, cand: scorer(patches[rows][:, None], words[cand], mask[cand]),
+        scorer,
+        patches.device,
     )
     if not text_to_image:
         return i2t, None
@@ -114,6 +112,7 @@ def rerank(
         base_similarity.T,
         k,
         lambda cols, cand: scorer(patches[cand], words[cols][:, None], mask[cols][:, None]),
+        scorer,
         patches.device,
     )
     return i2t, t2i.T

@@ -1,10 +1,10 @@
-"""Training helpers shared by the chapters: progress bars and a small PyTorch loop for
-classifiers that take several inputs (one tensor per modality)."""
+"""The chapters' trainers, each a recipe over the one loop of :mod:`course_utils.trainer`:
+classifiers that take several inputs (one tensor per modality), the image–text contrastive
+model and the pairwise image–text scorer; plus small tensor helpers."""
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
@@ -12,7 +12,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from torch import nn
 
 from .models.losses import _info_nce, _symmetric_info_nce
-from .progress import progress
+from .trainer import History, fit, optimizer_for, predict
 
 Inputs = Sequence[torch.Tensor]
 
@@ -39,13 +39,20 @@ def count_parameters(model: nn.Module, trainable_only: bool = True) -> int:
     return sum(p.numel() for p in model.parameters() if p.requires_grad or not trainable_only)
 
 
-@torch.no_grad()
 def predict_proba(model: nn.Module, inputs: Inputs, batch_size: int = 1024) -> np.ndarray:
-    """Class probabilities (softmax of the model's logits) for every sample, as NumPy."""
-    model.eval()
-    n = len(inputs[0])
-    chunks = [torch.softmax(model(*(x[i : i + batch_size] for x in inputs)), dim=-1) for i in range(0, n, batch_size)]
-    return torch.cat(chunks).cpu().numpy()
+    """Class probabilities (softmax of the model's logits) for every sample, as NumPy; the
+    model is left in the mode it was in."""
+    return torch.softmax(predict(model, *inputs, batch_size=batch_size), dim=-1).cpu().numpy()
+
+
+def _shuffled_chunks(n: int, batch_size: int, generator: torch.Generator, device) -> Callable[[], Iterator]:
+    """One epoch's minibatch indices: a new seeded permutation of ``range(n)`` cut in chunks."""
+
+    def epoch():
+        order = torch.randperm(n, generator=generator).to(device)
+        return (order[i : i + batch_size] for i in range(0, n, batch_size))
+
+    return epoch
 
 
 def train_classifier(
@@ -62,62 +69,65 @@ def train_classifier(
     validation: tuple[Inputs, torch.Tensor] | None = None,
     schedule: str = "constant",
     label_smoothing: float = 0.0,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     desc: str = "Entrenando",
-) -> dict[str, list[float]]:
-    """Train ``model(*inputs) -> logits`` with cross-entropy on shuffled minibatches.
+) -> History:
+    """Train ``model(*inputs) -> logits`` with cross-entropy on shuffled minibatches
+    (:func:`course_utils.trainer.fit`; the recipe ``schedule``/``weight_decay`` is
+    :func:`course_utils.trainer.optimizer_for`'s).
 
-    ``schedule="constant"``: Adam at ``lr`` (L2 penalty ``weight_decay``);
-    ``schedule="onecycle"``: AdamW (decoupled ``weight_decay``) with a warm-up to ``lr`` over
-    the first 10 % of the steps and a cosine decay after it. ``augment`` transforms each
-    training minibatch's inputs (e.g. modality dropout, random shifts); it is never applied
-    to validation data. Returns the history: ``loss``, ``train_acc``, ``val_acc`` (when
-    ``validation`` is given) per epoch, and ``seconds``.
+    ``augment`` transforms each training minibatch's inputs (e.g. modality dropout, random
+    shifts); it is never applied to validation data. History: ``loss`` and ``train_acc`` per
+    epoch (means over the samples, measured while training), ``val_acc`` per epoch when
+    ``validation`` is given, and ``seconds``.
     """
-    generator = torch.Generator().manual_seed(seed)
     n = len(targets)
-    steps = epochs * ((n + batch_size - 1) // batch_size)
-    scheduler = None
-    if schedule == "constant":
-        optimizer = torch.optim.Adam(model.parameters(), lr=lr, weight_decay=weight_decay)
-    elif schedule == "onecycle":
-        optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1, anneal_strategy="cos"
-        )
-    else:
-        raise ValueError(f"unknown schedule {schedule!r}; use 'constant' or 'onecycle'")
+    optimizer, scheduler = optimizer_for(
+        model, lr=lr, weight_decay=weight_decay, schedule=schedule, total_steps=epochs * -(-n // batch_size)
+    )
     loss_fn = nn.CrossEntropyLoss(label_smoothing=label_smoothing)
-    history: dict[str, list[float]] = {"loss": [], "train_acc": [], "val_acc": []}
-    start = time.perf_counter()
-    epochs_iter = progress(range(epochs), desc=desc) if show_progress else range(epochs)
-    for _ in epochs_iter:
-        model.train()
-        order = torch.randperm(n, generator=generator).to(targets.device)
-        total_loss, correct = 0.0, 0
-        for i in range(0, n, batch_size):
-            idx = order[i : i + batch_size]
-            batch = [x[idx] for x in inputs]
-            if augment is not None:
-                batch = augment(batch)
-            logits = model(*batch)
-            loss = loss_fn(logits, targets[idx])
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            if scheduler is not None:
-                scheduler.step()
-            total_loss += loss.item() * len(idx)
-            correct += (logits.argmax(dim=-1) == targets[idx]).sum().item()
-        history["loss"].append(total_loss / n)
-        history["train_acc"].append(correct / n)
-        if validation is not None:
-            probs = predict_proba(model, validation[0])
-            history["val_acc"].append(float((probs.argmax(1) == validation[1].cpu().numpy()).mean()))
-        if show_progress:
-            epochs_iter.set_postfix(pérdida=f"{history['loss'][-1]:.3f}")
-    history["seconds"] = [time.perf_counter() - start]
-    return history
+
+    def loss_of(idx):
+        batch = [x[idx] for x in inputs]
+        logits = model(*(batch if augment is None else augment(batch)))
+        return loss_fn(logits, targets[idx]), {"train_acc": (logits.argmax(dim=-1) == targets[idx]).sum().item()}
+
+    def validate(model):
+        probs = predict_proba(model, validation[0])
+        return {"val_acc": float((probs.argmax(1) == validation[1].cpu().numpy()).mean())}
+
+    return fit(
+        model,
+        _shuffled_chunks(n, batch_size, torch.Generator().manual_seed(seed), targets.device),
+        loss_of,
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        validate=None if validation is None else validate,
+        size_of=len,
+        show_progress=show_progress,
+        desc=desc,
+    )
+
+
+def _image_caption_batches(n_images: int, caption_image: torch.Tensor, batch_size: int, generator: torch.Generator):
+    """Each epoch visits every image once, in a seeded random order, paired with one of its
+    captions drawn at random (``caption_image[j]`` is the image of caption ``j``), so a batch
+    never holds the same image twice. Yields ``(images, captions)`` index tensors on the CPU."""
+    caption_image = caption_image.cpu()
+    order = torch.argsort(caption_image, stable=True)
+    counts = torch.bincount(caption_image, minlength=n_images)
+    if (counts == 0).any():
+        raise ValueError("every image needs at least one caption")
+    starts = torch.cumsum(counts, 0) - counts
+
+    def epoch():
+        perm = torch.randperm(n_images, generator=generator)
+        for i in range(0, n_images, batch_size):
+            images = perm[i : i + batch_size]
+            yield images, order[starts[images] + (torch.rand(len(images), generator=generator) * counts[images]).long()]
+
+    return epoch
 
 
 def _train_on_image_caption_batches(
@@ -131,60 +141,29 @@ def _train_on_image_caption_batches(
     lr: float,
     weight_decay: float,
     seed: int,
-    evaluate: Callable[[nn.Module], dict[str, float]] | None,
-    show_progress: bool,
-    desc: str,
-) -> dict[str, list]:
-    """The loop both image–text trainers share.
-
-    Each epoch visits every image once, in a seeded random order, paired with one of its
-    captions drawn at random (``caption_image[j]`` is the image of caption ``j``), so a batch
-    never holds the same image twice; ``batch_loss(images, captions, generator)`` turns the
-    batch's image and caption indices (on the CPU) into the loss. AdamW with a one-cycle
-    cosine schedule. Returns ``step_loss``, per-epoch ``loss``, ``evaluate(model)`` per epoch
-    (``eval``) and the training ``seconds`` (evaluation excluded).
-    """
+    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
+    show_progress: bool | None = None,
+    desc: str = "Entrenando",
+) -> History:
+    """The loop both image–text trainers share: :func:`_image_caption_batches`, AdamW with a
+    one-cycle cosine schedule, ``batch_loss(images, captions, generator)`` per step (the
+    generator also serves augmentation and negative sampling), ``evaluate`` per epoch. The
+    epoch ``loss`` is the mean of its steps' losses."""
     generator = torch.Generator().manual_seed(seed)
-    caption_image = caption_image.cpu()
-    order = torch.argsort(caption_image, stable=True)
-    counts = torch.bincount(caption_image, minlength=n_images)
-    if (counts == 0).any():
-        raise ValueError("every image needs at least one caption")
-    starts = torch.cumsum(counts, 0) - counts
-    steps = epochs * ((n_images + batch_size - 1) // batch_size)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=lr, weight_decay=weight_decay)
-    schedule = torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=lr, total_steps=max(steps, 1), pct_start=0.1, anneal_strategy="cos"
+    optimizer, scheduler = optimizer_for(
+        model, lr=lr, weight_decay=weight_decay, schedule="onecycle", total_steps=epochs * -(-n_images // batch_size)
     )
-    history: dict[str, list] = {"step_loss": [], "loss": [], "eval": [], "seconds": []}
-    elapsed = 0.0
-    bar = progress(None, desc=desc, total=steps) if show_progress else None
-    for _ in range(epochs):
-        model.train()
-        start = time.perf_counter()
-        perm = torch.randperm(n_images, generator=generator)
-        epoch_losses = []
-        for i in range(0, n_images, batch_size):
-            images = perm[i : i + batch_size]
-            captions = order[starts[images] + (torch.rand(len(images), generator=generator) * counts[images]).long()]
-            loss = batch_loss(images, captions, generator)
-            optimizer.zero_grad()
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            epoch_losses.append(loss.item())
-            if bar is not None:
-                bar.update(1)
-                bar.set_postfix(pérdida=f"{loss.item():.3f}")
-        elapsed += time.perf_counter() - start
-        history["step_loss"] += epoch_losses
-        history["loss"].append(float(np.mean(epoch_losses)))
-        if evaluate is not None:
-            history["eval"].append(evaluate(model))
-    if bar is not None:
-        bar.close()
-    history["seconds"] = [elapsed]
-    return history
+    return fit(
+        model,
+        _image_caption_batches(n_images, caption_image, batch_size, generator),
+        lambda batch: batch_loss(*batch, generator),
+        epochs=epochs,
+        optimizer=optimizer,
+        scheduler=scheduler,
+        validate=evaluate,
+        show_progress=show_progress,
+        desc=desc,
+    )
 
 
 def train_contrastive(
@@ -202,12 +181,13 @@ def train_contrastive(
     caption_groups: torch.Tensor | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     desc: str = "Entrenando",
-) -> dict[str, list]:
+) -> History:
     """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
     symmetric contrastive loss, over batches of distinct images each with a random caption
-    (see :func:`_train_on_image_caption_batches` for the loop and the returned history).
+    (see :func:`_train_on_image_caption_batches` for the loop; history: ``loss``, ``step_loss``, the
+    values of ``evaluate(model)`` per epoch, ``seconds``).
 
     ``caption_groups[j]`` (optional) labels what caption ``j`` says: captions of one group
     describe the same thing, so in a batch every caption of the image's group counts as a
@@ -224,19 +204,9 @@ def train_contrastive(
         groups = None if groups_of is None else groups_of[caption_idx].to(images.device)
         return _symmetric_info_nce(model(batch_images, caption_ids[cap], caption_mask[cap]), groups)
 
+    recipe = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, desc=desc)
     return _train_on_image_caption_batches(
-        model,
-        len(images),
-        caption_image,
-        batch_loss,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        seed=seed,
-        evaluate=evaluate,
-        show_progress=show_progress,
-        desc=desc,
+        model, len(images), caption_image, batch_loss, evaluate=evaluate, show_progress=show_progress, **recipe
     )
 
 
@@ -255,9 +225,9 @@ def train_pair_scorer(
     lr: float = 2e-3,
     weight_decay: float = 1e-4,
     seed: int = 0,
-    show_progress: bool = True,
+    show_progress: bool | None = None,
     desc: str = "Entrenando",
-) -> dict[str, list]:
+) -> History:
     """Train a pairwise image–text ``scorer(patches, words, mask) -> cosine`` on frozen features.
 
     Each step takes a batch of images, one random caption of each, and ``negatives`` hard
@@ -284,17 +254,7 @@ def train_pair_scorer(
         first = torch.zeros(len(img), dtype=torch.long, device=device)  # the positive of every list
         return (_info_nce(scale * i2t, first) + _info_nce(scale * t2i, first)) / 2
 
+    recipe = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, desc=desc)
     return _train_on_image_caption_batches(
-        scorer,
-        len(patches),
-        caption_image,
-        batch_loss,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        seed=seed,
-        evaluate=None,
-        show_progress=show_progress,
-        desc=desc,
+        scorer, len(patches), caption_image, batch_loss, show_progress=show_progress, **recipe
     )

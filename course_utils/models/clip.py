@@ -15,6 +15,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ..trainer import predict
 from .contrastive import LogitScale, _mean_over_real_tokens
 from .layers import PreLNBlock
 
@@ -72,18 +73,12 @@ class CLIP(nn.Module):
         return self.logit_scale() * self.embed_images(images) @ self.embed_texts(ids, mask).T
 
 
-@torch.no_grad()
-def embed_in_batches(embed, *inputs: torch.Tensor, batch_size: int = 512) -> torch.Tensor:
-    """Apply ``embed`` (e.g. ``model.embed_images``) to ``inputs`` in chunks, without gradients."""
-    n = len(inputs[0])
-    return torch.cat([embed(*(x[i : i + batch_size] for x in inputs)) for i in range(0, n, batch_size)])
-
-
 def prompt_embeddings(model: CLIP, vocabulary, prompts: Sequence[Sequence[str]], max_len: int) -> torch.Tensor:
     """Embeddings ``(C, P, D)`` of ``prompts[c][p]`` (``P`` prompts for each of ``C`` classes)."""
     n_classes, n_prompts = len(prompts), len(prompts[0])
     ids, mask = vocabulary.encode([text for row in prompts for text in row], max_len=max_len)
     device = model.logit_scale.log_scale.device
-    model.eval()
-    out = embed_in_batches(model.embed_texts, torch.as_tensor(ids, device=device), torch.as_tensor(mask, device=device))
+    out = predict(
+        model.embed_texts, torch.as_tensor(ids, device=device), torch.as_tensor(mask, device=device), batch_size=512
+    )
     return out.reshape(n_classes, n_prompts, -1)
