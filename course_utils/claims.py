@@ -35,6 +35,8 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
+from .prose import NNBSP, number
+
 RELATIONS = (">", ">=", "<", "<=")
 DEFAULT_CONFIDENCE = 0.95
 DEFAULT_RESAMPLES = 4000  # kept for callers of bootstrap_interval; the t interval does not resample
@@ -46,9 +48,15 @@ NO_INTERVAL = "los valores no varían, o un lado tiene uno solo"
 
 
 def confidence_text(confidence: float) -> str:
-    """``95 %``, or ``99.6 %`` for a level that is not a whole percentage (Holm)."""
+    """``95 %``, or ``99,6 %`` for a level that is not a whole percentage (Holm), written by
+    :func:`course_utils.prose.number` (decimal comma, narrow no-break space before ``%``)."""
     pct = 100 * confidence
-    return f"{pct:.0f} %" if abs(pct - round(pct)) < 0.05 else f"{pct:.1f} %"
+    return number(pct, ".0f" if abs(pct - round(pct)) < 0.05 else ".1f") + NNBSP + "%"
+
+
+def bounds_text(low: float, high: float, digits: int = 3) -> str:
+    """``[0,012; 0,048]``: Spanish numbers, so the two bounds are separated by a semicolon."""
+    return f"[{number(low, f'.{digits}f')}; {number(high, f'.{digits}f')}]"
 
 
 @dataclass(frozen=True)
@@ -90,10 +98,10 @@ class Claim:
         return self.interval_text()
 
     def interval_text(self, digits: int = 3) -> str:
-        """The interval in Spanish, e.g. ``IC 95 % [0.012, 0.048]``."""
+        """The interval in Spanish, e.g. ``IC 95 % [0,012; 0,048]``."""
         if self.low is None or self.high is None:
             return "sin intervalo (" + ("hace falta más de un valor" if self.n <= 1 else NO_INTERVAL) + ")"
-        return f"IC {confidence_text(self.confidence)} [{self.low:.{digits}f}, {self.high:.{digits}f}]"
+        return f"IC {confidence_text(self.confidence)} {bounds_text(self.low, self.high, digits)}"
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -128,11 +136,11 @@ class Interval:
         return verdict(self.low, self.high, better, worse, neither, threshold=self.threshold, reason=self.reason)
 
     def text(self, digits: int = 3) -> str:
-        """E.g. ``IC 95 % [0.012, 0.048]``; ``… (Holm, 14 comparaciones)`` inside a family."""
+        """E.g. ``IC 95 % [0,012; 0,048]``; ``… (Holm, 14 comparaciones)`` inside a family."""
         if self.low is None or self.high is None:
             return f"sin intervalo ({self.reason})"
         family = f" (Holm, {self.family} comparaciones)" if self.family > 1 else ""
-        return f"IC {confidence_text(self.confidence)} [{self.low:.{digits}f}, {self.high:.{digits}f}]{family}"
+        return f"IC {confidence_text(self.confidence)} {bounds_text(self.low, self.high, digits)}{family}"
 
 
 def holds(relation: str, low: float, high: float, threshold: float) -> bool:

@@ -1,10 +1,16 @@
 """Metrics, tables and claims a notebook records for the course report.
 
-Inside a notebook, ``record_metric(name, value)`` prints the value and, when the notebook
-runs under ``course run``, appends it to the JSON-lines file named by ``$COURSE_METRICS_FILE``.
-``record_claim`` states a comparison with its interval (``course run`` judges it in full mode),
-and ``show_markdown`` writes prose whose numbers come from what was recorded, so the text
-cannot contradict the run. The report itself is built by the instructor's tools
+Inside a notebook, ``record_metric(name, value)`` keeps the value and, when the notebook runs
+under ``course run``, appends it to the JSON-lines file named by ``$COURSE_METRICS_FILE``.
+``record_claim`` states a comparison with its interval (``course run`` judges it in full mode);
+``glue(name, value)`` keeps a value (a number or a short text) that only the prose quotes. None
+of them prints anything: a student's kernel shows the lesson's outputs, not bookkeeping; the run's
+metrics file and report get everything.
+
+The prose quotes these values from Markdown cells, through placeholders that ``course run``
+fills in the executed copy (:mod:`course_utils.prose`, ``docs/claims.md``), so the text cannot
+contradict the run. ``show_markdown`` (prose rendered from a Python string) is kept for notebooks
+not yet migrated. The report itself is built by the instructor's tools
 (:mod:`course_utils.tools.report_builder`).
 """
 
@@ -12,16 +18,17 @@ from __future__ import annotations
 
 import json
 import os
-import string
 from collections.abc import Sequence
 from typing import Any
 
 from .claims import DEFAULT_CONFIDENCE, RELATIONS, Claim, bootstrap_interval
+from .prose import FORMATTER, field_name
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 
 _recorded: dict[str, float | str] = {}
 _claims: dict[str, Claim] = {}
+_glued: dict[str, float | int | str] = {}
 
 
 def _append(item: dict[str, Any]) -> None:
@@ -46,8 +53,20 @@ def record_metric(name: str, value: Any) -> None:
         stored = str(value)
     _recorded[name] = stored
     _append({"name": name, "value": stored})
-    shown = f"{stored:.4g}" if isinstance(stored, float) else stored
-    print(f"[métrica] {name} = {shown}")
+
+
+def glue(name: str, value: Any) -> None:
+    """Keep a value that the prose quotes but the report need not list (a count, a name, a
+    sentence chosen by a verdict): a Markdown placeholder ``[(al ejecutar)](#=name)`` shows it
+    in the executed copy. Numbers are stored as floats (ints stay ints), anything else as text.
+    Prints nothing."""
+    if not isinstance(name, str) or not name:
+        raise ValueError("glue: name must be a non-empty string")
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    stored = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
+    _glued[name] = stored
+    _append({"name": name, "glue": stored})
 
 
 def record_table(name: str, table: Any) -> None:
@@ -74,9 +93,11 @@ def record_claim(
     The claimed quantity is mean(``values_a``), or mean(``values_a``) − mean(``values_b``)
     (paired seed by seed when both have the same length), e.g. one accuracy per seed for two
     models. The claim holds when its whole ``confidence`` interval — Student's t on the (paired)
-    per-seed values, n − 1 degrees of freedom (:mod:`.claims`) — lies on the ``relation`` side (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is printed in
-    Spanish and written to the metrics file; ``course run`` fails in full mode when it does not
-    hold and lists it as not judged in FAST mode. With a single value per side (FAST mode runs
+    per-seed values, n − 1 degrees of freedom (:mod:`.claims`) — lies on the ``relation`` side
+    (``>``, ``>=``, ``<``, ``<=``) of ``threshold``. It is written to the metrics file (nothing is
+    printed); ``course run`` fails in full mode when it does not hold and lists it as not judged in
+    FAST mode. The prose quotes it by its attributes (``#=name.estimate:+.3f``, ``.interval``,
+    ``.verdict``, ``.threshold``). With a single value per side (FAST mode runs
     one seed) there is no interval: the claim is recorded, and full mode counts it as not held.
     Returns the :class:`Claim`.
     """
@@ -99,11 +120,6 @@ def record_claim(
     )
     _claims[name] = claim
     _append({"name": name, "claim": claim.to_dict()})
-    quantity = "media" if values_b is None else "diferencia media"
-    print(
-        f"[afirmación] {description}: {quantity} {estimate:.4g} {relation} {threshold:g}? "
-        f"{claim.interval_text(4)}, n = {claim.n} → {claim.verdict}"
-    )
     return claim
 
 
@@ -117,20 +133,19 @@ def format_recorded(template: str, **extra: Any) -> str:
 
     Metrics appear by name (``{acc_late:.1%}``); a claim by its attributes
     (``{late_beats_early.estimate:.3f}``, ``{late_beats_early.interval}``,
-    ``{late_beats_early.verdict}``). A name that was never recorded is an error, not a blank.
+    ``{late_beats_early.verdict}``). Numbers are written in Spanish
+    (:func:`course_utils.prose.number`). A name that was never recorded is an error, not a blank.
     """
-    values: dict[str, Any] = {**_recorded, **_claims, **extra}
+    values: dict[str, Any] = {**_recorded, **_glued, **_claims, **extra}
     missing = [
-        field.split(".")[0].split("[")[0]
-        for _, field, _, _ in string.Formatter().parse(template)
-        if field and field.split(".")[0].split("[")[0] not in values
+        field_name(field) for _, field, _, _ in FORMATTER.parse(template) if field and field_name(field) not in values
     ]
     if missing:
         raise KeyError(
             f"show_markdown: no se ha registrado {', '.join(sorted(set(missing)))} "
             "(usa record_metric o record_claim antes de citarlo en el texto)"
         )
-    return template.format(**values)
+    return FORMATTER.vformat(template, (), values)
 
 
 def show_markdown(template: str, **extra: Any) -> None:
@@ -154,3 +169,8 @@ def show_markdown(template: str, **extra: Any) -> None:
 def recorded_metrics() -> dict[str, float | str]:
     """Metrics recorded in this process so far (a copy)."""
     return dict(_recorded)
+
+
+def recorded_values() -> dict[str, Any]:
+    """Everything a placeholder can quote in this process: metrics, glued values and claims."""
+    return {**_recorded, **_glued, **_claims}

@@ -139,7 +139,7 @@ def test_compatible_api_and_stored_claims():
     legacy = {"name": "x", "description": "d", "relation": ">", "threshold": 0.0, "estimate": 0.1, "low": 0.05}
     legacy |= {"high": 0.15, "n": 3, "confidence": 0.95, "paired": True}
     assert Claim.from_dict(legacy).method == "bootstrap percentil", "a claim stored before says how it was judged"
-    assert confidence_text(0.95) == "95 %" and confidence_text(1 - 0.05 / 14) == "99.6 %"
+    assert confidence_text(0.95) == "95\u202f%" and confidence_text(1 - 0.05 / 14) == "99,6\u202f%"
 
 
 # ---------------------------------------------------------------------------------------------

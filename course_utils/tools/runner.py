@@ -1,4 +1,6 @@
-"""``course run``: execute chapter notebooks (``execution.execute_notebook``) and collect their times and metrics."""
+"""``course run``: execute chapter notebooks (``execution.execute_notebook``), fill the prose's
+placeholders in the executed copies (:func:`course_utils.prose.fill_notebook`) and collect their
+times and metrics."""
 
 from __future__ import annotations
 
@@ -10,6 +12,7 @@ from pathlib import Path
 from tqdm.auto import tqdm
 
 from ..config import DEFAULT_SEED, FAST_ENV, repo_root
+from ..prose import fill_notebook, values_from_metrics_file
 from ..report import METRICS_ENV
 from .chapters import BUDGETS, source_notebook
 from .environment import patched_environ
@@ -31,7 +34,9 @@ def run_notebook(
     source_dir: Path | None = None,
     progress: bool = True,
 ) -> NotebookResult:
-    """Execute one chapter's solution notebook into ``out_dir``; never raises for notebook errors."""
+    """Execute one chapter's solution notebook into ``out_dir`` and fill its Markdown placeholders
+    from the values it recorded (a placeholder with no value fails the run); never raises for
+    notebook errors."""
     source = source_notebook(chapter, source_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     output = out_dir / f"{chapter}.ipynb"
@@ -45,6 +50,9 @@ def run_notebook(
         error = execute_notebook(
             source, output, parameters={"FAST": fast, "SEED": seed, "DEVICE": device}, progress=progress
         )
+    if not error:  # the Markdown placeholders, from what this run recorded; one never recorded fails the run
+        problems = fill_notebook(output, values_from_metrics_file(metrics_file))
+        error = "\n".join(problems) or None
     seconds = time.perf_counter() - start
     return NotebookResult(
         name=chapter,

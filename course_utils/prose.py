@@ -1,0 +1,144 @@
+"""Numbers in the prose: one Spanish format, and Markdown placeholders that the run fills.
+
+**One format.** :func:`number` writes every number the course renders in Spanish: decimal comma
+(``0,829``), thousands grouped with a narrow no-break space from five digits on (``45 386``; a
+four-digit number such as a year is not grouped, as the RAE recommends), the minus sign ``−``, a
+space before ``%`` (``45,3 %``). Its ``spec`` is Python's format mini-language (``.3f``, ``+.3f``,
+``.1%``, ``,.0f``): the digits are Python's, the writing is Spanish. Claims' intervals
+(:mod:`course_utils.claims`) use it too; a list inside an interval is separated by ``;``
+(``[0,012; 0,048]``), since the comma is the decimal mark.
+
+**Placeholders.** A result stated in a Markdown cell is written as a link whose target starts
+with ``#=``: ``[(al ejecutar)](#=nb02_mejor_fusion:.3f)``. Before running, a reader sees the
+link's text, "(al ejecutar)"; ``course run`` (:mod:`course_utils.tools.runner`) replaces the
+whole link, in the executed copy, by the value formatted with :func:`number`. The target is a
+``str.format`` field: a recorded metric, a value given to :func:`course_utils.report.glue`, or a
+claim's attribute (``#=nb04_fusionar_ayuda.estimate:+.3f``, ``.interval``, ``.verdict``,
+``.threshold``) — so a threshold, an interval and a verdict word all come from the claim
+itself and cannot contradict each other. A name that was never recorded is an error of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import numbers
+import re
+import string
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+NNBSP = "\u202f"  # narrow no-break space: thousands groups and the space before %
+MINUS = "\u2212"
+UNFILLED = "(al ejecutar)"  # what a placeholder's text says before the run fills it
+PLACEHOLDER = re.compile(r"\[(?P<text>[^\[\]]*)\]\(#=(?P<field>[^()\s]+)\)")
+
+
+def number(value: Any, spec: str = "") -> str:
+    """``value`` written in Spanish with Python's format ``spec``; non-numbers as ``format`` does.
+
+    >>> number(0.8293, ".3f"), number(45386), number(-0.0651, "+.3f"), number(0.453, ".1%")
+    ('0,829', '45\u202f386', '−0,065', '45,3\u202f%')
+    """
+    if hasattr(value, "item") and not isinstance(value, (str, bytes)):
+        value = value.item()
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        return format(value, spec)
+    if not spec:
+        spec = "d" if isinstance(value, numbers.Integral) else ".4g"
+    elif spec[-1:] == "d" and not isinstance(value, numbers.Integral):
+        spec = spec[:-1] + ".0f"
+    text = format(value, spec.replace(",", "").replace("_", ""))
+    percent = text.endswith("%")
+    if percent:
+        text = text[:-1]
+    match = re.match(r"(\D*?)(\d+)(.*)", text, re.S)
+    if match and len(match.group(2)) >= 5:
+        digits = match.group(2)
+        head = len(digits) % 3 or 3
+        grouped = NNBSP.join([digits[:head]] + [digits[i : i + 3] for i in range(head, len(digits), 3)])
+        text = match.group(1) + grouped + match.group(3)
+    text = text.replace("-", MINUS).replace(".", ",")
+    return text + (NNBSP + "%" if percent else "")
+
+
+class SpanishFormatter(string.Formatter):
+    """``str.format`` whose numbers are written by :func:`number`."""
+
+    def format_field(self, value: Any, format_spec: str) -> str:
+        return number(value, format_spec)
+
+
+FORMATTER = SpanishFormatter()
+
+
+def field_name(field: str) -> str:
+    """The recorded name a placeholder's field refers to (before ``.attr``, ``!conv``, ``:spec``)."""
+    return re.split(r"[.\[!:]", field, maxsplit=1)[0]
+
+
+def fill(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
+    """Replace every placeholder of ``markdown`` by its value (see the module's docstring).
+
+    Raises ``KeyError`` (in Spanish, naming ``where``) for a name that was never recorded."""
+    missing = sorted({field_name(m["field"]) for m in PLACEHOLDER.finditer(markdown)} - set(values))
+    if missing:
+        raise KeyError(
+            f"{where or 'texto'}: no se ha registrado {', '.join(missing)} "
+            "(usa record_metric, record_claim o glue antes de citarlo en el texto)"
+        )
+
+    def value(match: re.Match) -> str:
+        try:
+            return FORMATTER.vformat("{" + match["field"] + "}", (), values)
+        except (AttributeError, ValueError, IndexError, TypeError) as err:
+            raise ValueError(f"{where or 'texto'}: no se puede escribir «{match['field']}»: {err}") from err
+
+    return PLACEHOLDER.sub(value, markdown)
+
+
+def placeholders(markdown: str) -> list[str]:
+    """The fields of the placeholders in ``markdown``, in order."""
+    return [m["field"] for m in PLACEHOLDER.finditer(markdown)]
+
+
+def values_from_metrics_file(path: Path) -> dict[str, Any]:
+    """What a run recorded (metrics, glued values, claims as :class:`~course_utils.claims.Claim`),
+    read from its JSON-lines metrics file; later records of a name win."""
+    from .claims import Claim
+
+    values: dict[str, Any] = {}
+    if not Path(path).exists():
+        return values
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        item = json.loads(line)
+        if "value" in item:
+            values[item["name"]] = item["value"]
+        elif "glue" in item:
+            values[item["name"]] = item["glue"]
+        elif "claim" in item:
+            values[item["name"]] = Claim.from_dict(item["claim"])
+    return values
+
+
+def fill_notebook(path: Path, values: Mapping[str, Any]) -> list[str]:
+    """Fill the placeholders of every Markdown cell of the notebook at ``path`` in place.
+
+    Returns the problems (Spanish, naming the cell); cells with a problem are left as they were."""
+    import nbformat
+
+    nb = nbformat.read(str(path), as_version=4)
+    problems, changed = [], False
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown" or not PLACEHOLDER.search(cell.source):
+            continue
+        try:
+            cell.source = fill(cell.source, values, where=f"{Path(path).name}, celda {index} (Markdown)")
+            changed = True
+        except (KeyError, ValueError) as err:
+            problems.append(str(err.args[0]) if err.args else str(err))
+    if changed:
+        nbformat.write(nb, str(path))
+    return problems
