@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import html as html_lib
+import re
+
 import nbformat
 import pytest
 from nbformat.v4 import new_code_cell, new_notebook, new_output
@@ -62,6 +65,16 @@ def test_feedback_note_carries_reason_and_review(tmp_path):
     nbformat.write(new_notebook(cells=[new_code_cell("1")]), tmp_path / "tarea.ipynb")
     note_in_notebooks(tmp_path, "", "copia sospechosa")
     assert "copia sospechosa" in nbformat.read(tmp_path / "tarea.ipynb", as_version=4).cells[0].source
+
+
+def test_a_quoted_output_in_the_note_renders_as_plain_text():
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    printed = "últimas líneas: <script>alert(1)</script> | [aprobado](javascript:alert(1)) | **10/10** $x$ a_b"
+    html = markdown2html_mistune(feedback_note(printed, ""))
+    assert "<script" not in html and "<a " not in html and "<strong>10/10" not in html
+    text = html_lib.unescape(re.sub(r"<[^>]+>", "", html))
+    assert printed in text, text
 
 
 def test_a_raised_keyboard_interrupt_is_not_the_time_limit(tmp_path):

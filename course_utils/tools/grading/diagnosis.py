@@ -3,6 +3,7 @@ nbgrader's log and the graded notebook, and the note put at the top of the feedb
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 from .limits import GradingLimits
@@ -171,10 +172,19 @@ FEEDBACK_NOTE = "**Nota de la corrección automática:** {reason}."
 REVIEW_NOTE = "**Pendiente de revisión manual:** {review}."
 
 
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$])")
+
+
+def markdown_literal(text: str) -> str:
+    """``text`` as Markdown that renders exactly as written: a reason can quote what the
+    student's code printed (nbgrader's last lines), which must never become a link, HTML or math."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+
+
 def feedback_note(reason: str, review: str) -> str:
     """The Markdown shown at the top of the student's feedback (empty when nothing to say)."""
-    parts = ([FEEDBACK_NOTE.format(reason=reason)] if reason else []) + (
-        [REVIEW_NOTE.format(review=review)] if review else []
+    parts = ([FEEDBACK_NOTE.format(reason=markdown_literal(reason))] if reason else []) + (
+        [REVIEW_NOTE.format(review=markdown_literal(review))] if review else []
     )
     return "\n\n".join(parts)
 
