@@ -41,6 +41,26 @@ def test_each_limit_set_on_the_command_line_reaches_the_grader(graded_with, tmp_
     assert graded_with["jobs"] == 3 and graded_with["sandboxed"] is False
 
 
+def test_each_collect_limit_is_an_option_with_the_dataclass_default(monkeypatch, tmp_path):
+    from course_utils.tools.grading import collect
+
+    seen = []
+
+    def fake(source, root, assignment, limits, time_from):
+        seen.append(limits)
+        return collect.Collected(taken=[], skipped=[])
+
+    monkeypatch.setattr(collect, "collect_tree", fake)
+    base = ["grade", "collect", "01", "--course-root", str(tmp_path), "--source", str(tmp_path)]
+    assert cli.main(base) == 0
+    fields = dataclasses.fields(collect.CollectLimits)
+    argv = [*base]
+    for i, limit in enumerate(fields):
+        argv += ["--" + limit.name.replace("_", "-"), str(7 + i)]
+    assert cli.main(argv) == 0
+    assert seen == [collect.CollectLimits(), collect.CollectLimits(**{f.name: 7 + i for i, f in enumerate(fields)})]
+
+
 @pytest.mark.parametrize(
     "argv",
     [

@@ -54,8 +54,18 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> None:
         help="the submission time recorded (the notebook's modification time in --source, or now); "
         "a timestamp.txt handed in is never used",
     )
-    p.add_argument("--max-file-mb", type=float, default=20, help="largest file taken (MiB)")
-    p.add_argument("--max-total-mb", type=float, default=100, help="most taken per student (MiB)")
+    from .collect import CollectLimits
+
+    taken = CollectLimits()
+    p.add_argument("--max-file-mb", type=float, default=taken.max_file_mb, help="largest file taken (MiB)")
+    p.add_argument("--max-total-mb", type=float, default=taken.max_total_mb, help="most taken per student (MiB)")
+    p.add_argument(
+        "--max-age-days",
+        type=float,
+        default=taken.max_age_days,
+        help="oldest a notebook's date may be and still be its submission time (days before the collection; "
+        "an older one, e.g. a date the student's own zip carried, is refused)",
+    )
     p.set_defaults(func=_collect)
 
     p = actions.add_parser("autograde", parents=[common], help="grade in parallel, each kernel in the sandbox")
@@ -135,7 +145,7 @@ def _collect(args: argparse.Namespace) -> int:
         Path(args.source),
         root,
         args.assignment,
-        CollectLimits(max_file_mb=args.max_file_mb, max_total_mb=args.max_total_mb),
+        CollectLimits(max_file_mb=args.max_file_mb, max_total_mb=args.max_total_mb, max_age_days=args.max_age_days),
         time_from=args.submission_time,
     )
     for student, dest in collected.taken:
