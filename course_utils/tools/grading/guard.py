@@ -212,30 +212,53 @@ def _restore_dict(target: dict, pristine: dict, label: str, altered: list[str]) 
 _missing = object()
 
 
-def _check(altered: list[str]) -> None:
+# What ``restore`` checks, one predicate a threat: each compares a part of the kernel with its
+# pristine copy, appends what changed to ``altered`` and puts the pristine value back.
+
+
+def _module_table(altered: list[str]) -> None:
+    """A protected module replaced in ``sys.modules`` (a fake ``course_utils.checks``)."""
     for name, module in _state["modules"].items():
         if name.split(".")[0] in _PROTECTED_PREFIXES and sys.modules.get(name) is not module:
             altered.append(f"sys.modules[{name!r}]")
             sys.modules[name] = module
+
+
+def _module_attributes(altered: list[str]) -> None:
+    """A function, class or module rebound inside a protected module (``np.allclose = …``)."""
     for name, pristine in _state["dicts"].items():
-        module = _state["modules"][name]
-        _restore_dict(vars(module), pristine, name, altered)
+        _restore_dict(vars(_state["modules"][name]), pristine, name, altered)
+
+
+def _restore_code(function: Any, code: tuple, label: str, altered: list[str]) -> None:
+    if not _same(_code_of(function), code):
+        altered.append(f"{label}.__code__/__defaults__")
+        _put_back(_function_of(function), code)
+
+
+def _function_code(altered: list[str]) -> None:
+    """A function's code or defaults swapped in place (the object stays, its body changes)."""
     for (name, key), (value, code) in _state["codes"].items():
-        if not _same(_code_of(value), code):
-            altered.append(f"{name}.{key}.__code__/__defaults__")
-            _put_back(_function_of(value), code)
+        _restore_code(value, code, f"{name}.{key}", altered)
     for name, code in _state["helper_codes"].items():
-        if not _same(_code_of(_HELPERS[name]), code):
-            altered.append(f"{name}.__code__/__defaults__")
-            _put_back(_HELPERS[name], code)
+        _restore_code(_HELPERS[name], code, name, altered)
+
+
+def _builtins(altered: list[str]) -> None:
+    """A builtin rebound (``builtins.isinstance = …``)."""
     _restore_dict(vars(builtins), _state["builtins"], "builtins", altered)
+
+
+def _trace_hooks(altered: list[str]) -> None:
+    """A trace or profile hook that could rewrite the tests' frames."""
     if (sys.gettrace(), sys.getprofile()) != _state["hooks"]:
         altered.append("sys.settrace/setprofile")
         sys.settrace(_state["hooks"][0])
         sys.setprofile(_state["hooks"][1])
-    shell = _state.get("shell")
-    if shell is None:
-        return
+
+
+def _shell_methods(shell, altered: list[str]) -> None:
+    """A method of IPython's or ipykernel's classes replaced, or shadowed on the instance."""
     for cls, pristine in _state["classes"].items():
         for key, value in pristine.items():
             if vars(cls).get(key, _missing) is not value:
@@ -246,15 +269,27 @@ def _check(altered: list[str]) -> None:
             if callable(getattr(type(owner), key, None)):
                 altered.append(f"{type(owner).__name__}.{key}")
                 del vars(owner)[key]
+
+
+def _publisher_pins(shell, altered: list[str]) -> None:
+    """The pins of :func:`_pin_publishers` removed, or a value they refused."""
     for name, (cls, pin) in _state.get("pins", {}).items():
         if vars(cls).get(name) is not pin:
             altered.append(f"{cls.__name__}.{name}")
             setattr(cls, name, pin)
     altered += _state.pop("refused", [])
+
+
+def _shell_attributes(shell, altered: list[str]) -> None:
+    """The display publisher, display hook, event manager, input manager or traceback handler swapped."""
     for name, value in _state["attrs"].items():
         if getattr(shell, name) is not value:
             altered.append(f"shell.{name}")
             setattr(shell, name, value)
+
+
+def _input_transformers(shell, altered: list[str]) -> None:
+    """A transformer that rewrites the test cells' source before they run (a library's is kept)."""
     for name, pristine in _state["lists"].items():
         current = _state["list_objects"][name]
         added = [hook for hook in getattr(shell, name) if hook not in pristine and _from_library(hook)]
@@ -262,6 +297,10 @@ def _check(altered: list[str]) -> None:
             altered.append(f"shell.{name}")
             current[:] = pristine + added
             setattr(shell, name, current)
+
+
+def _event_hooks(shell, altered: list[str]) -> None:
+    """A callback on IPython's events (``pre_run_cell``…) that runs around the tests."""
     callbacks = shell.events.callbacks
     for event, pristine in _state["events"].items():
         current = callbacks.get(event, [])
@@ -269,9 +308,34 @@ def _check(altered: list[str]) -> None:
         if [h for h in current if h not in added] != pristine:
             altered.append(f"shell.events[{event!r}]")
             callbacks[event] = pristine + added
+
+
+def _custom_exceptions(shell, altered: list[str]) -> None:
+    """A custom exception handler that would swallow the tests' failures."""
     if shell.custom_exceptions != ():
         altered.append("set_custom_exc")
     shell.set_custom_exc((), None)
+
+
+_PROCESS_THREATS = (_module_table, _module_attributes, _function_code, _builtins, _trace_hooks)
+_SHELL_THREATS = (
+    _shell_methods,
+    _publisher_pins,
+    _shell_attributes,
+    _input_transformers,
+    _event_hooks,
+    _custom_exceptions,
+)
+
+
+def _check(altered: list[str]) -> None:
+    """Every threat's predicate, in order: the interpreter's, then (in a kernel) IPython's."""
+    for threat in _PROCESS_THREATS:
+        threat(altered)
+    shell = _state.get("shell")
+    if shell is not None:
+        for threat in _SHELL_THREATS:
+            threat(shell, altered)
 
 
 def restore(namespace: dict[str, Any], nonce: str = "") -> list[str]:
