@@ -3,7 +3,6 @@
 import numpy as np
 import pytest
 
-from conftest import ROOT
 from course_utils.datasets import aggression
 from course_utils.datasets.aggression import (
     CorpusError,
@@ -24,6 +23,7 @@ from course_utils.datasets.aggression_generator import (
     write_corpus,
 )
 from course_utils.features import tokenize
+from support import ROOT
 
 SHIPPED = ROOT / "data" / "aggression" / "synthetic"
 

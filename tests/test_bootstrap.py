@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT
+from support import ROOT
 
 spec = importlib.util.spec_from_file_location("run_bootstrap", ROOT / "run.py")
 run = importlib.util.module_from_spec(spec)

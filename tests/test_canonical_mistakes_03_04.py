@@ -17,9 +17,9 @@ import io
 import nbformat
 import pytest
 
-from conftest import ROOT
 from course_utils.tools.grading.evaluator.local import judge_cell
 from delegating_answers import DELEGATING
+from support import ROOT
 from wrong_answers import corpus
 
 CHAPTERS = ("03_minibatches_multimodales", "04_agresividad_dropout")

@@ -16,10 +16,10 @@ import io
 import nbformat
 import pytest
 
-from conftest import ROOT
 from course_utils.tools.grading.evaluator.local import judge_cell
 from course_utils.tools.grading.feedback import hidden_test_lines
 from delegating_answers import DELEGATING
+from support import ROOT
 from wrong_answers import corpus
 
 CHAPTERS = ("05_atencion_cruzada", "06_vit_clip")

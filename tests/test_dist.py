@@ -21,8 +21,9 @@ from pathlib import Path
 import pytest
 import tomllib
 
-from conftest import ROOT, free_port
 from course_utils.tools.dist import answer_copies, build_edition, graded_answers, runtime_modules
+from support import ROOT
+from support.services import free_port
 
 SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
 HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)

@@ -23,7 +23,7 @@ from packaging.specifiers import SpecifierSet
 from packaging.utils import canonicalize_name
 from packaging.version import Version
 
-from conftest import ROOT
+from support import ROOT
 
 spec = importlib.util.spec_from_file_location("run_bootstrap", ROOT / "run.py")
 run = importlib.util.module_from_spec(spec)

@@ -12,9 +12,9 @@ import sys
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT
 from course_utils.tools.first_hour import first_hour, network_isolation, solved_without_tests
 from course_utils.tools.grading.bench import solution_sources
+from support import CHAPTERS, ROOT
 
 
 def test_the_first_hour_fills_the_answers_and_drops_only_the_test_cells():

@@ -18,7 +18,6 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook
 
-from conftest import CHAPTERS, ROOT
 from course_utils.tools.environment import patched_environ
 from course_utils.tools.grading.autograde import grade_submissions
 from course_utils.tools.grading.bench import solution_sources, write_submission
@@ -26,6 +25,7 @@ from course_utils.tools.grading.feedback import generate_feedback, hidden_test_l
 from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.release import copy_course, nbgrader_command, run_nbgrader
 from delegating_answers import DELEGATING
+from support import CHAPTERS, ROOT
 from wrong_answers import corpus
 from wrong_answers import students as corpus_students
 

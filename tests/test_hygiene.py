@@ -9,9 +9,9 @@ import subprocess
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT
 from course_utils.tools import hygiene
 from course_utils.tools.environment import tool_environment
+from support import CHAPTERS, ROOT
 
 
 @pytest.mark.parametrize("folder", ["notebooks", "solutions"])

@@ -9,7 +9,8 @@ import sys
 import pytest
 
 from checked_outputs import checked_outputs, differences, expected_path, read_expected, write_expected
-from conftest import CHAPTERS, execute_guarded, guarded_env
+from support import CHAPTERS
+from support.notebooks import execute_guarded, guarded_env
 
 
 @pytest.mark.notebook

@@ -11,16 +11,9 @@ import sys
 from collections import defaultdict
 from types import SimpleNamespace
 
-from conftest import (
-    CHAPTERS,
-    LONGEST_FIRST,
-    PER_CHAPTER_MODULES,
-    ROOT,
-    group_of,
-    pytest_collection_modifyitems,
-    pytest_xdist_make_scheduler,
-)
 from course_utils.tools import suite
+from support import CHAPTERS, ROOT
+from support.suite import LONGEST_FIRST, PER_CHAPTER_MODULES, group_of, group_scheduler, mark_and_order
 
 
 def test_a_module_is_one_group_and_per_chapter_tests_one_group_per_chapter():
@@ -39,7 +32,7 @@ def test_the_scheduler_hands_out_whole_groups():
     options = SimpleNamespace(tx=["2*popen"], numprocesses=None, dist="loadscope")
     config = SimpleNamespace(option=options, getoption=lambda name: getattr(options, name), getvalue=None)
     config.getvalue = config.getoption
-    scheduler = pytest_xdist_make_scheduler(config, None)
+    scheduler = group_scheduler(config, None)
     nodeid = f"tests/test_grading_roundtrip.py::test_solution_scores_full_marks[{CHAPTERS[1]}]"
     assert scheduler._split_scope(nodeid) == group_of(nodeid) == f"tests/test_grading_roundtrip.py::{CHAPTERS[1][:2]}"
 
@@ -52,7 +45,7 @@ def test_the_longest_groups_start_first():
         "tests/test_config.py::test_device",
     ]
     items = [SimpleNamespace(nodeid=i, add_marker=lambda mark: None) for i in ids]
-    pytest_collection_modifyitems(None, items)
+    mark_and_order(items)
     assert [i.nodeid for i in items] == [ids[2], ids[1], ids[0], ids[3]]
     assert LONGEST_FIRST.index("tests/test_dist.py") < LONGEST_FIRST.index("tests/test_notebooks.py::01")
 

@@ -5,8 +5,8 @@ import re
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT
 from course_utils.tools.release import release_differences
+from support import CHAPTERS, ROOT
 
 SOLUTION_MARKERS = ("### BEGIN SOLUTION", "### END SOLUTION", "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS")
 

@@ -10,7 +10,7 @@ import sys
 import textwrap
 from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
 
 RUNTIME = ROOT / "course_utils"
 POSIX_ONLY = ("resource", "fcntl", "pwd", "grp", "termios")

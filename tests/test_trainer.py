@@ -24,9 +24,10 @@ def _net(seed=0):
 
 def test_fit_is_the_hand_written_loop():
     x, y = _data()
-    loader = lambda: DataLoader(
-        TensorDataset(x, y), batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(3)
-    )  # noqa: E731
+
+    def loader():
+        return DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True, generator=torch.Generator().manual_seed(3))
+
     ours, reference = _net(), _net()
     loss_fn = nn.CrossEntropyLoss()
     torch.manual_seed(1)

@@ -1,5 +1,5 @@
 """Fixtures for the browser tests (imported by the test modules: a conftest.py here would
-shadow tests/conftest.py for ``from conftest import ROOT``): a JupyterLab server started the way `python run.py lab` starts it
+shadow tests/conftest.py): a JupyterLab server started the way `python run.py lab` starts it
 (on 127.0.0.1, a random port and token, a throwaway HOME and a copy of the release) and
 Debian's Chromium driven by Playwright. Everything is torn down whatever happens."""
 
@@ -19,9 +19,10 @@ from pathlib import Path
 
 import pytest
 
-from conftest import ROOT, free_port, service_unavailable
 from course_utils.lab import start_lab
 from course_utils.tools.grading.sandbox import NETGUARD_DIR
+from support import ROOT
+from support.services import free_port, service_unavailable
 
 CHROMIUM = Path(os.environ.get("COURSE_CHROMIUM", "/usr/bin/chromium"))
 SCREENSHOTS = ROOT / "build" / "e2e"

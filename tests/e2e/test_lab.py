@@ -8,10 +8,10 @@ from __future__ import annotations
 import nbformat
 import pytest
 
-from conftest import CHAPTERS, ROOT
 from course_utils.tools.first_hour import is_exercise_cell
 from course_utils.tools.grading.bench import solution_sources, write_submission
 from lab_browser import SCREENSHOTS, browser_context, lab, page  # noqa: F401 - fixtures
+from support import CHAPTERS, ROOT
 
 pytestmark = pytest.mark.e2e
 RUN_TIMEOUT_MS = 240_000

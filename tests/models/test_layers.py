@@ -6,7 +6,6 @@ computes a softmax over attention scores."""
 from __future__ import annotations
 
 import ast
-from pathlib import Path
 
 import pytest
 import torch
@@ -14,8 +13,8 @@ from torch import nn
 
 from course_utils.models.layers import MultiHeadAttention, PreLNBlock, attend
 from course_utils.models.vit import ViT
+from support.source_scan import calls, functions_where, mentions_transpose, package_hits
 
-PACKAGE = Path(__file__).resolve().parents[2] / "course_utils"
 TOL = dict(atol=1e-5, rtol=1e-4)
 
 
@@ -243,21 +242,12 @@ def test_vit_features_equal_hugging_face_vit_model_with_copied_weights():
 # --- one kernel: no other module of course_utils computes attention weights ----------------------
 
 
-def _mentions_transpose(node: ast.AST) -> bool:
-    return any(
-        (isinstance(n, ast.Attribute) and n.attr in ("T", "mT", "transpose", "swapaxes"))
-        or (isinstance(n, ast.Name) and n.id in ("transpose", "swapaxes"))
-        for n in ast.walk(node)
-    )
-
-
-def _calls(node: ast.AST, names: tuple[str, ...]) -> bool:
-    return any(
-        isinstance(n, ast.Call)
-        and (
-            (isinstance(n.func, ast.Attribute) and n.func.attr in names)
-            or (isinstance(n.func, ast.Name) and n.func.id in names)
-        )
+def _scores_times_softmax(node) -> bool:
+    """A softmax and a product with a transposed matrix in one function."""
+    return calls(node, ("softmax", "log_softmax")) and any(
+        (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) and mentions_transpose(n.right))
+        or (isinstance(n, ast.Call) and calls(n, ("matmul", "bmm", "einsum")) and mentions_transpose(n))
+        or (isinstance(n, ast.Call) and calls(n, ("einsum",)))
         for n in ast.walk(node)
     )
 
@@ -265,21 +255,7 @@ def _calls(node: ast.AST, names: tuple[str, ...]) -> bool:
 def softmax_over_scores(source: str) -> list[str]:
     """Functions of ``source`` that take a softmax and multiply by a transposed matrix (``q @ kᵀ``,
     ``torch.matmul(q, k.transpose(…))``, ``einsum``): attention written by hand."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) or not _calls(
-            node, ("softmax", "log_softmax")
-        ):
-            continue
-        scores = any(
-            (isinstance(n, ast.BinOp) and isinstance(n.op, ast.MatMult) and _mentions_transpose(n.right))
-            or (isinstance(n, ast.Call) and _calls(n, ("matmul", "bmm", "einsum")) and _mentions_transpose(n))
-            or (isinstance(n, ast.Call) and _calls(n, ("einsum",)))
-            for n in ast.walk(node)
-        )
-        if scores:
-            found.append(f"{node.name} (line {node.lineno})")
-    return found
+    return functions_where(source, _scores_times_softmax)
 
 
 def test_the_scan_finds_attention_written_by_hand():
@@ -297,12 +273,7 @@ def test_the_scan_finds_attention_written_by_hand():
 
 
 def test_no_module_but_layers_computes_a_softmax_over_attention_scores():
-    found = {
-        str(path.relative_to(PACKAGE.parent)): hits
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path.name != "layers.py" or path.parent.name != "models"
-        if (hits := softmax_over_scores(path.read_text(encoding="utf-8")))
-    }
+    found = package_hits(softmax_over_scores, home="models/layers.py")
     assert not found, (
         f"attention written outside course_utils/models/layers.py (use attend / MultiHeadAttention): {found}"
     )

@@ -4,16 +4,12 @@ rule that no other module of ``course_utils`` writes a contrastive cross-entropy
 
 from __future__ import annotations
 
-import ast
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 
 from course_utils.models.losses import _info_nce, _symmetric_info_nce
-
-PACKAGE = Path(__file__).resolve().parents[2] / "course_utils"
+from support.source_scan import calls, count_calls, functions_where, mentions_transpose, package_hits
 
 
 def _cross_entropy_loss(logits: np.ndarray, labels: np.ndarray, axis: int) -> float:
@@ -101,26 +97,21 @@ def test_the_multi_positive_form_rejects_wrong_shapes():
 _CROSS_ENTROPY = ("cross_entropy", "log_softmax", "nll_loss")
 
 
+_PAIRS = ("arange", "diagonal", "diag", "eye")  # the targets of a contrastive loss: pair i is the positive of row i
+
+
+def _contrastive(node) -> bool:
+    """Two cross-entropies in one function (the symmetric loss), or one next to the pairs' targets
+    (``arange``, ``diagonal``, ``eye``) or a transposed matrix (the columns' direction)."""
+    n = count_calls(node, _CROSS_ENTROPY)
+    return n >= 2 or (n == 1 and (calls(node, _PAIRS) or mentions_transpose(node)))
+
+
 def contrastive_cross_entropies(source: str) -> list[str]:
-    """Functions of ``source`` that call a cross-entropy as a function (``F.cross_entropy``,
-    ``log_softmax``, ``nll_loss``): the contrastive losses are written in losses.py. A classifier's
-    ``nn.CrossEntropyLoss`` module is not one of them."""
-    found = []
-    for node in ast.walk(ast.parse(source)):
-        if not isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
-            continue
-        calls = [
-            n
-            for n in ast.walk(node)
-            if isinstance(n, ast.Call)
-            and (
-                (isinstance(n.func, ast.Attribute) and n.func.attr in _CROSS_ENTROPY)
-                or (isinstance(n.func, ast.Name) and n.func.id in _CROSS_ENTROPY)
-            )
-        ]
-        if calls:
-            found.append(f"{node.name} (line {node.lineno})")
-    return found
+    """Functions of ``source`` that write a contrastive cross-entropy (``F.cross_entropy``,
+    ``log_softmax``, ``nll_loss`` over the pairs of a batch): that loss is written in losses.py.
+    A classifier's or a language model's cross-entropy over classes or words is not one."""
+    return functions_where(source, _contrastive)
 
 
 def test_the_scan_finds_a_contrastive_loss_written_by_hand():
@@ -130,16 +121,16 @@ def test_the_scan_finds_a_contrastive_loss_written_by_hand():
         "def by_hand(logits):\n"
         "    return -(logits.log_softmax(dim=1).diagonal()).mean()\n\n"
         "def classifier_loss(label_smoothing):\n"
-        "    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)\n"
+        "    return nn.CrossEntropyLoss(label_smoothing=label_smoothing)\n\n"
+        "def next_word(logits, targets):\n"
+        "    return F.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=0)\n\n"
+        "def columns(image, text):\n"
+        "    logits = image @ text.T\n"
+        "    return F.cross_entropy(logits, torch.arange(len(logits)))\n"
     )
-    assert contrastive_cross_entropies(planted) == ["loss (line 1)", "by_hand (line 4)"]
+    assert contrastive_cross_entropies(planted) == ["loss (line 1)", "by_hand (line 4)", "columns (line 13)"]
 
 
 def test_no_module_but_losses_writes_a_contrastive_cross_entropy():
-    found = {
-        str(path.relative_to(PACKAGE.parent)): hits
-        for path in sorted(PACKAGE.rglob("*.py"))
-        if path.name != "losses.py" or path.parent.name != "models"
-        if (hits := contrastive_cross_entropies(path.read_text(encoding="utf-8")))
-    }
+    found = package_hits(contrastive_cross_entropies, home="models/losses.py")
     assert not found, f"a cross-entropy written outside course_utils/models/losses.py (use its InfoNCE): {found}"
