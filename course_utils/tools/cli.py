@@ -123,6 +123,30 @@ def _cmd_dist(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_book(args: argparse.Namespace) -> int:
+    from .book import BookError, build_book
+    from .chapters import select_chapters
+
+    try:
+        done = build_book(
+            select_chapters(args.only),
+            fast=args.fast,
+            build_dir=Path(args.build_dir).resolve() if args.build_dir else None,
+            out=Path(args.out).resolve() if args.out else None,
+            execute=False if args.no_execute else None,
+        )
+    except BookError as exc:
+        print(exc, file=sys.stderr)
+        return 1
+    for warning in done["warnings"]:
+        print(f"aviso de Sphinx: {warning}", file=sys.stderr)
+    timing = ", ".join(f"{k} {v} s" for k, v in done.items() if k.endswith("_s"))
+    print(
+        f"book in {done['out']}/index.html ({done['bytes'] / 1e6:.1f} MB; {timing}); open it in a browser, no network needed"
+    )
+    return 0
+
+
 def _cmd_lab(args: argparse.Namespace) -> int:
     from ..lab import run_lab
 
@@ -170,6 +194,24 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("dist", help="build the student edition: release, data, student runtime, no answers")
     p.add_argument("out", nargs="?", default=None, help="folder to write (default build/edicion-estudiante; replaced)")
     p.set_defaults(func=_cmd_dist)
+
+    p = sub.add_parser(
+        "book", help="the offline book (build/book/): every chapter with its results, exercises as students see them"
+    )
+    p.add_argument(
+        "--fast",
+        action="store_true",
+        help="execute every chapter in FAST mode first (CI); default: the full run of `course run`",
+    )
+    p.add_argument("--only", nargs="*", help="chapters whose name contains one of these")
+    p.add_argument(
+        "--build-dir", default=None, help="where `course run` wrote executed/ and report.json (default build/)"
+    )
+    p.add_argument("--out", default=None, help="folder to write (default <build-dir>/book; replaced)")
+    p.add_argument(
+        "--no-execute", action="store_true", help="with --fast: reuse <build-dir>/fast/ instead of executing"
+    )
+    p.set_defaults(func=_cmd_book)
 
     p = sub.add_parser("lab", help="JupyterLab for students on the release, with the Validate button")
     p.add_argument("--notebook-dir", default=str(repo_root() / "notebooks"), help="folder to open (default notebooks/)")
