@@ -142,4 +142,20 @@ DELEGATING: dict[str, dict[str, str]] = {
             "        self.max_scale = max_scale\n"
         ),
     },
+    # chapter 07: the course's MAE masking and loss live in models/mae.py, the causal mask in
+    # layers.attend(causal=True); the greedy loop and the shifted targets have no course twin
+    "07_codificador_decodificador": {
+        "ej1_solucion": (
+            "from course_utils.models.mae import random_masking as _masking\n\n"
+            "def random_masking(patches, mask_ratio, noise):\n"
+            "    return _masking(patches, mask_ratio, noise)\n"
+        ),
+        "ej2_solucion": "from course_utils.models.mae import normalised_patch_loss as mae_loss\n",
+        "ej3_solucion": (
+            "from course_utils.models.layers import attend as _attend\n\n"
+            "def causal_mask(length):\n"
+            "    x = torch.ones(1, length, 1)\n"
+            "    return _attend(x, x, x, causal=True)[1][0] > 0\n"
+        ),
+    },
 }
