@@ -47,6 +47,15 @@ def conv_stem(in_channels: int, width: int = 32) -> nn.Sequential:
     )
 
 
+def _class_token_then_patches(tokens: torch.Tensor, cls_token: torch.Tensor, positions: torch.Tensor) -> torch.Tensor:
+    """``(B, N, D)`` patch tokens → ``(B, N+1, D)``: the class token ``(1, 1, D)`` in front, the
+    positions ``(1, N+1, D)`` added. Written as padding (an empty first slot that the class token
+    fills as an offset), not as notebook 06's concatenation; ``tests/test_twins.py`` checks that the
+    two agree wherever the notebook's solution is defined."""
+    first_slot = F.pad(cls_token, (0, 0, 0, tokens.shape[1]))  # (1, N+1, D): cls, then zeros
+    return F.pad(tokens, (0, 0, 1, 0)) + (positions + first_slot)
+
+
 class ViT(nn.Module):
     """Patch embedding → class token + positions → ``depth`` encoder blocks → LayerNorm →
     the class token's vector (``features``) → linear head (``forward`` gives logits).
@@ -93,9 +102,9 @@ class ViT(nn.Module):
         (what an encoder–decoder's cross-attention reads, chapter 07)."""
         if self.stem is not None:
             images = self.stem(images)
-        tokens = self.patch_proj(patchify(images, self.patch_size))  # (B, N, dim)
-        first_slot = F.pad(self.cls_token, (0, 0, 0, tokens.shape[1]))  # (1, N+1, dim): cls, then zeros
-        x = F.pad(tokens, (0, 0, 1, 0)) + (self.positions + first_slot)
+        x = _class_token_then_patches(
+            self.patch_proj(patchify(images, self.patch_size)), self.cls_token, self.positions
+        )
         for block in self.blocks:
             x = block(x)
         return self.norm(x)
