@@ -91,6 +91,8 @@ def grade_submissions(
     show_progress: bool = True,
     sandboxed: bool = True,
     extra_files: list[str] | None = None,
+    scheduler=None,
+    events: list | None = None,
 ) -> list[StudentResult]:
     """Autograde ``students`` (default: every submission) of ``assignment`` with ``jobs`` workers.
 
@@ -101,6 +103,12 @@ def grade_submissions(
     ``--no-sandbox``) grades without it, and status.csv says so on every row. Only the
     assignment's notebooks and ``extra_files`` (declared by the teacher; default none) enter a
     kernel's working folder.
+
+    With ``scheduler`` (a Dask scheduler's address, or a ``distributed`` cluster or client) one
+    task per student goes to the cluster's workers, each running the same sandboxed grading
+    (:mod:`.distributed`); this process still stores every result, so the gradebook and
+    ``status.csv`` are written exactly as here. ``jobs`` is then unused (each worker's threads
+    decide); ``events`` receives ``(student, host, pid)`` per result.
     """
     from ...progress import progress
 
@@ -123,9 +131,14 @@ def grade_submissions(
     with patched_environ(PATH=tool_environment()["PATH"]), tempfile.TemporaryDirectory(prefix="cg-") as tmp:
         workdir = Path(tmp)
         sandbox = None
-        if sandboxed:
+        if sandboxed and scheduler is None:  # with a scheduler, each worker probes its own sandbox
             sandbox = Sandbox.for_grading()
             probe(sandbox, workdir / "probe")
+        cluster = None
+        if scheduler is not None:  # reached, with working sandboxes, before anybody is graded
+            from .distributed import grade_on_cluster, open_cluster
+
+            cluster = open_cluster(scheduler, sandboxed)
         template_db = template_gradebook(course_root, assignment, workdir)
         ensure_assignment(course_root, assignment, db_url, workdir, template_db)
         notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
@@ -134,6 +147,17 @@ def grade_submissions(
         (workdir / "helper-home").mkdir()
         zygotes = Zygotes(grading_environment(workdir / "helper-home", threads=threads))
         try:
+            if cluster is not None:
+                finished = grade_on_cluster(
+                    cluster, course_root, assignment, students, template_db, limits, sandboxed, notebooks,
+                    extra_files, workdir, events,
+                )  # fmt: skip
+                for student, outcome in finished:
+                    result = _record(course_root, assignment, db_url, student, outcome, notebooks)
+                    results.append(result)
+                    if bar is not None:
+                        bar.update(1)
+                        bar.write(f"{student}: {result.status} · {result.score:g}/{result.max_score:g}")
             with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
                 futures = {
                     pool.submit(
@@ -150,7 +174,7 @@ def grade_submissions(
                         notebooks,
                         extra_files,
                     ): s
-                    for s in students
+                    for s in (students if scheduler is None else [])
                 }
                 for future in as_completed(futures):
                     student = futures[future]

@@ -78,6 +78,13 @@ def add_grade_parser(sub: argparse._SubParsersAction) -> None:
         "(repeatable; default none: only the notebooks enter the sandbox)",
     )
     p.add_argument("--jobs", type=int, default=2, help="parallel workers")
+    p.add_argument(
+        "--scheduler",
+        default=None,
+        metavar="ADDRESS",
+        help="a Dask scheduler (tcp://host:8786): one task per student on its workers, each the same "
+        "sandboxed grading; this machine stores the grades (--jobs unused). See docs/instructors-scale.md",
+    )
     add_limit_options(p)
     p.add_argument(
         "--no-sandbox",
@@ -175,8 +182,14 @@ def _autograde(args: argparse.Namespace) -> int:
             limits_from(args),
             sandboxed=not args.no_sandbox,
             extra_files=args.extra_file,
+            scheduler=args.scheduler,
         )
     except SandboxUnavailable as err:
+        print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
+        return 2
+    except RuntimeError as err:
+        if type(err).__name__ != "ClusterUnavailable":
+            raise
         print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
         return 2
     if args.no_sandbox:
