@@ -75,17 +75,72 @@ def get_device(device: str = "auto") -> torch.device:  # noqa: F821 - lazy impor
 
 
 def repo_root() -> Path:
-    """The course repository root (the folder holding ``course_utils/``)."""
+    """The folder holding ``course_utils/``: the course repository (or the student edition) when
+    the package is used from there, ``site-packages`` when it is installed as a wheel."""
     return Path(__file__).resolve().parent.parent
 
 
+def course_root() -> Path | None:
+    """The course folder this package runs from (it holds ``pyproject.toml``), or None when the
+    package is installed non-editable (``pip install`` of the wheel, as Colab or Binder do)."""
+    root = repo_root()
+    return root if (root / "pyproject.toml").is_file() else None
+
+
+# Where the wheel puts the course's data (pyproject.toml's [tool.setuptools.data-files]), under
+# the installation's prefix: found through the installed distribution's file list.
+INSTALLED_DATA = "share/fusion-multimodal/data"
+DISTRIBUTION = "course-utils"
+
+
+def installed_data_dir() -> Path | None:
+    """The data folder a wheel installed (None when the package is not installed from a wheel)."""
+    from importlib.metadata import PackageNotFoundError, distribution
+
+    try:
+        files = distribution(DISTRIBUTION).files or []
+    except PackageNotFoundError:
+        return None
+    marker = f"{INSTALLED_DATA}/README.md"
+    for file in files:
+        if str(file).replace("\\", "/").endswith(marker):
+            path = Path(file.locate()).resolve().parent
+            return path if path.is_dir() else None
+    return None
+
+
 def data_dir(*parts: str) -> Path:
-    """Path inside the course data folder (``$COURSE_DATA_DIR`` or ``<repo>/data``)."""
-    base = Path(os.environ.get(DATA_ENV) or repo_root() / "data")
+    """Path inside the course data folder: ``$COURSE_DATA_DIR``, else the course folder's
+    ``data/``, else (a non-editable install) the data the wheel installed."""
+    explicit = os.environ.get(DATA_ENV)
+    if explicit:
+        base = Path(explicit)
+    else:
+        root = course_root()
+        base = root / "data" if root is not None else installed_data_dir() or repo_root() / "data"
     return base.joinpath(*parts)
 
 
+def user_cache_dir() -> Path:
+    """The per-user cache of this course (a non-editable install writes nothing into site-packages)."""
+    import sys
+
+    home = Path.home()
+    if sys.platform == "win32":
+        base = Path(os.environ.get("LOCALAPPDATA") or home / "AppData" / "Local")
+        return base / "fusion-multimodal" / "cache"
+    if sys.platform == "darwin":
+        return home / "Library" / "Caches" / "fusion-multimodal"
+    return Path(os.environ.get("XDG_CACHE_HOME") or home / ".cache") / "fusion-multimodal"
+
+
 def cache_dir(*parts: str) -> Path:
-    """Where computed artefacts are cached (``$COURSE_CACHE_DIR`` or ``build/cache``)."""
-    base = Path(os.environ.get(CACHE_ENV) or repo_root() / "build" / "cache")
+    """Where computed artefacts are cached: ``$COURSE_CACHE_DIR``, else the course folder's
+    ``build/cache``, else (a non-editable install) the user's cache folder."""
+    explicit = os.environ.get(CACHE_ENV)
+    if explicit:
+        base = Path(explicit)
+    else:
+        root = course_root()
+        base = root / "build" / "cache" if root is not None else user_cache_dir()
     return base.joinpath(*parts)
