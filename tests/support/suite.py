@@ -29,6 +29,7 @@ def share_the_cores_between_workers() -> None:
 # here, in one place, by node id prefix (the rest of tests/ and tests/grading are unit tests).
 SLOW = {
     "tests/test_dist.py::test_edition_installs_and_runs_from_its_own_folder": "installs the student set into a new .venv",
+    "tests/test_installed_wheel.py::test_the_wheel_installs_and_runs_chapter_01_fast": "installs the wheel into a new venv",
     "tests/test_environment.py::test_student_set_resolves_for_every_platform_and_python": "12 resolutions against PyPI",
     "tests/test_bootstrap.py::test_probe_finds_the_torch_that_pip_would_install": "asks the package index",
     "tests/grading/test_hostile_submissions.py": "grades a class of 103 in the sandbox",
