@@ -13,7 +13,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from conftest import ROOT
+from support import ROOT
 from course_utils import config
 
 CHAPTER = "01_operaciones_fusion"

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import CHAPTERS, ROOT
+from support import CHAPTERS, ROOT
 from course_utils.tools import book
 from lab_browser import SCREENSHOTS, browser_context  # noqa: F401 - fixture
 
