@@ -13,8 +13,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from support import ROOT
 from course_utils import config
+from support import ROOT
 
 CHAPTER = "01_operaciones_fusion"
 

@@ -16,9 +16,9 @@ from pathlib import Path
 
 import pytest
 
-from support import CHAPTERS, ROOT
 from course_utils.tools import book
 from lab_browser import SCREENSHOTS, browser_context  # noqa: F401 - fixture
+from support import CHAPTERS, ROOT
 
 pytestmark = pytest.mark.e2e
 FIRST = "01_operaciones_fusion"
