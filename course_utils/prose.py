@@ -142,3 +142,18 @@ def fill_notebook(path: Path, values: Mapping[str, Any]) -> list[str]:
     if changed:
         nbformat.write(nb, str(path))
     return problems
+
+
+def table_markdown(table: Any, spec: str = ".3f", index: bool = False) -> str:
+    """A pandas DataFrame as a Markdown table whose numbers are written by :func:`number`
+    (``spec`` for floats; integers as integers), to quote a whole table in the prose."""
+    shown = table.copy()
+    for column in shown.columns:
+        values = shown[column]
+        if values.dtype.kind in "fc":
+            shown[column] = values.map(lambda v: number(v, spec))
+        elif values.dtype.kind in "iu":
+            shown[column] = values.map(number)
+    if index and shown.index.dtype.kind in "fiu":
+        shown.index = [number(v, spec if shown.index.dtype.kind == "f" else "") for v in shown.index]
+    return shown.to_markdown(index=index)
