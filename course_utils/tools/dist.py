@@ -88,12 +88,14 @@ def student_pyproject(root: Path) -> str:
 
 
 def student_readme(root: Path) -> str:
-    """The edition's README: a short introduction and the course README's section for students."""
-    text = (root / "README.md").read_text(encoding="utf-8")
-    match = re.search(r"^## Para estudiantes.*?(?=^## |\Z)", text, re.M | re.S)
-    if match is None:
-        raise RuntimeError("README.md has no '## Para estudiantes' section to publish")
-    return TITLE + INTRO + "\n" + match.group(0).rstrip() + "\n"
+    """The edition's README: a short introduction and the students' guide (``docs/estudiantes.md``),
+    its links made relative to the edition's top folder."""
+    guide = root / "docs" / "estudiantes.md"
+    if not guide.is_file():
+        raise RuntimeError(f"{guide} is missing: it is the students' guide the edition publishes")
+    text = guide.read_text(encoding="utf-8").split("\n", 1)[1]  # its title: the edition has its own
+    text = re.sub(r"\]\((?![a-z]+:|/|#)([^)]+)\)", r"](docs/\1)", text)
+    return TITLE + INTRO + "\n" + text.strip() + "\n"
 
 
 def build_edition(out: Path | None = None, root: Path | None = None) -> Path:
