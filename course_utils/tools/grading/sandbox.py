@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import secrets
 import shutil
 import subprocess
@@ -246,6 +247,67 @@ print("ok")
 """
 
 
+USERNS_HELP = "docs/instructors.md, «Grading on Ubuntu 23.10 or later»"
+_NAMESPACE_WORDS = (
+    "namespace",
+    "uid map",
+    "setting up uid",
+    "rtm_newaddr",
+    "operation not permitted",
+    "permission denied",
+    "creating new namespace",
+)
+
+
+def _sysctl(proc_sys: Path, name: str) -> str | None:
+    try:
+        return (proc_sys / name).read_text().strip()
+    except OSError:
+        return None
+
+
+def probe_failure(detail: str, proc_sys: Path = Path("/proc/sys")) -> str:
+    """The probe's failure in words that name its real cause: the course's Python or package not
+    importable inside the sandbox, user namespaces refused (AppArmor's restriction on Ubuntu ≥ 23.10,
+    or a kernel setting), a uid 0 inside, the network reachable, or bwrap's own message."""
+    low = detail.lower()
+    tail = (
+        " — o califique sin aislamiento con --no-sandbox / the sandbox cannot start here; fix it or pass --no-sandbox"
+    )
+    missing = re.search(r"No module named '([\w.]+)'", detail)
+    if missing:
+        return (
+            f"el aislamiento arranca, pero dentro no se puede importar {missing.group(1)!r}: el entorno de Python "
+            f"del curso ({sys.prefix}) o el paquete course_utils están en una ruta que el aislamiento no monta "
+            f"(instale el curso en un entorno bajo /usr, /opt, /home o la carpeta del curso, sin enlaces fuera de "
+            f"ellas); bubblewrap funciona. Detalle: {detail[-200:]}" + tail
+        )
+    if any(word in low for word in _NAMESPACE_WORDS):
+        if _sysctl(proc_sys, "kernel/apparmor_restrict_unprivileged_userns") == "1":
+            cause = (
+                "AppArmor impide a los programas sin perfil crear espacios de nombres de usuario "
+                "(kernel.apparmor_restrict_unprivileged_userns=1, Ubuntu 23.10 o posterior): dé a bwrap un perfil "
+                f"que lo permita ({USERNS_HELP})"
+            )
+        elif _sysctl(proc_sys, "kernel/unprivileged_userns_clone") == "0":
+            cause = "el núcleo no permite espacios de nombres de usuario sin privilegios (kernel.unprivileged_userns_clone=0)"
+        elif _sysctl(proc_sys, "user/max_user_namespaces") == "0":
+            cause = "el núcleo no permite espacios de nombres de usuario (user.max_user_namespaces=0)"
+        else:
+            cause = (
+                "bwrap no puede crear espacios de nombres (dentro de un contenedor, su perfil seccomp o AppArmor "
+                f"lo impide: {USERNS_HELP})"
+            )
+        return f"el aislamiento (bubblewrap) no puede arrancar: {cause}. Mensaje de bwrap: {detail[-200:]}" + tail
+    if "uid 0" in detail:
+        return (
+            "dentro del aislamiento el núcleo corre como root (uid 0): califique como un usuario sin privilegios" + tail
+        )
+    if "network reachable" in detail:
+        return "dentro del aislamiento la red es accesible: bwrap no aisló la red" + tail
+    return f"el aislamiento (bubblewrap) no funciona en esta máquina: {detail}" + tail
+
+
 def probe(sandbox: Sandbox, scratch: Path) -> float:
     """Start one sandbox as a kernel would be started; return the seconds it took, or raise
     :class:`SandboxUnavailable` saying why it cannot be used."""
@@ -268,11 +330,7 @@ def probe(sandbox: Sandbox, scratch: Path) -> float:
     if done is None or done.returncode != 0 or done.stdout.strip() != "ok":
         if done is not None:
             detail = (done.stderr.strip() or done.stdout.strip())[-400:]
-        raise SandboxUnavailable(
-            f"el aislamiento (bubblewrap) no funciona en esta máquina: {detail} — califique en un servidor donde "
-            f"bwrap pueda crear espacios de nombres, o sin aislamiento con --no-sandbox / the bubblewrap sandbox "
-            f"cannot start here; fix it or pass --no-sandbox"
-        )
+        raise SandboxUnavailable(probe_failure(detail))
     return seconds
 
 
