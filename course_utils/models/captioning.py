@@ -102,7 +102,6 @@ class Captioner(nn.Module):
     def forward(self, images: torch.Tensor, inputs: torch.Tensor) -> torch.Tensor:
         return self.decode(self.encode(images), inputs)
 
-    @torch.no_grad()
     def beam_search(
         self, images: torch.Tensor, bos: int, eos: int, beam: int = 3, max_len: int | None = None, alpha: float = 1.0
     ) -> list[list[int]]:
@@ -111,6 +110,10 @@ class Captioner(nn.Module):
         every word, the ``beam`` best continuations kept; a hypothesis that writes ``eos`` is
         finished. ``alpha = 0`` is the raw log-probability (which favours short captions);
         ``alpha = 1`` the mean per word. ``beam = 1`` is greedy decoding."""
+        with torch.no_grad():  # not a decorator: torch.no_grad()'s wrapper code is shared by every decorated function
+            return self._beam_search(images, bos, eos, beam, max_len, alpha)
+
+    def _beam_search(self, images, bos, eos, beam, max_len, alpha) -> list[list[int]]:
         self.eval()
         max_len = min(max_len or self.max_len - 1, self.max_len - 1)
         results = []
