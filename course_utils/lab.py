@@ -46,6 +46,8 @@ def lab_arguments(
         # custom.css is looked up in static_custom_path, which only tornado_settings can set
         "--LabApp.custom_css=True",
         f"--ServerApp.tornado_settings=static_custom_path={LAB_ASSETS / 'custom'}",
+        # the settings' defaults (overrides.json): menus in Spanish (jupyterlab-language-pack-es-es)
+        f"--LabApp.app_settings_dir={LAB_ASSETS / 'settings'}",
     ]
     args += [
         f"--ServerApp.jpserver_extensions=nbgrader.server_extensions.{name}=False"
