@@ -16,6 +16,7 @@ import base64
 import hashlib
 import io
 import os
+import re
 import shutil
 import tarfile
 import urllib.request
@@ -55,6 +56,7 @@ MATHJAX = Package(
     "06df9249553c7811b6ef30a155ec0e89c62ced7b1db78d2a9b8f94a47c97ee4d3f3bd36588f73ec7bee4d7f144b0fb2328f64626fb5164cd6f3be81e5b43a11b",
     keep=(
         "es5/tex-chtml.js",
+        "es5/tex-svg-full.js",
         "es5/output/chtml/",
         "es5/input/tex/extensions/",
         "es5/a11y/",
@@ -82,7 +84,7 @@ def vendor_dir() -> Path:
 
 
 def _stamp(package: Package) -> str:
-    return f"{package.name}@{package.version} sha512={package.sha512}\n"
+    return f"{package.name}@{package.version} sha512={package.sha512} files={','.join(package.keep)}\n"
 
 
 def _download(package: Package) -> bytes:
@@ -150,3 +152,53 @@ def copy_vendor(dest: Path, base: Path | None = None) -> Path:
     for package in PACKAGES:
         shutil.copytree(source / package.name, dest / package.name, dirs_exist_ok=True)
     return dest
+
+
+# --- pages written by nbconvert (students' feedback) made to work offline ----------------------
+# A feedback page travels alone (an LMS upload, nbgrader's exchange copies the .html only), so it
+# carries what it needs inline: MathJax's SVG output with every TeX extension (no fonts to load,
+# nothing loaded on demand: the menu is off) when it has math, Mermaid when it has a diagram.
+MATHJAX_SVG_SCRIPT = "mathjax/es5/tex-svg-full.js"
+_CDN_SCRIPT = re.compile(r"<script[^>]*\bsrc=[\"']https?://[^\"']*[\"'][^>]*>\s*</script>\s*", re.I)
+_MATHJAX2_CONFIG = re.compile(r"<script type=\"text/x-mathjax-config\">.*?</script>\s*", re.S)
+_MODULE_IMPORT = re.compile(r"<script type=\"module\">(?:(?!</script>).)*?https?://.*?</script>\s*", re.S)
+_MATH = re.compile(r"\$[^$\n]+\$|\\\(|\\\[|\\begin\{")
+_MATHJAX3_CONFIG = """<script>
+window.MathJax = {
+  tex: {inlineMath: [["$", "$"], ["\\\\(", "\\\\)"]], displayMath: [["$$", "$$"], ["\\\\[", "\\\\]"]],
+        processEscapes: true, processEnvironments: true, tags: "ams"},
+  options: {enableMenu: false, ignoreHtmlClass: "tex2jax_ignore", processHtmlClass: "tex2jax_process"},
+  loader: {load: []}
+};
+</script>
+"""
+
+
+def _inline_script(path: Path) -> str:
+    # a script's text cannot hold "</script": the vendored files are checked not to
+    text = path.read_text(encoding="utf-8")
+    if "</script" in text.lower():
+        raise RuntimeError(f"{path} no se puede incrustar en una página (contiene </script>)")
+    return f"<script>{text}</script>\n"
+
+
+def offline_page(page: str, base: Path | None = None) -> str:
+    """An nbconvert page with its CDN scripts (MathJax 2, Mermaid's ES module, jQuery, RequireJS)
+    removed and the vendored MathJax 3 and Mermaid inlined where the page needs them."""
+    page = _MATHJAX2_CONFIG.sub("", _CDN_SCRIPT.sub("", _MODULE_IMPORT.sub("", page)))
+    source = ensure_vendor(base)
+    scripts = ""
+    if _MATH.search(page):
+        scripts += _MATHJAX3_CONFIG + _inline_script(source / MATHJAX_SVG_SCRIPT)
+    if "mermaid" in page:
+        scripts += _inline_script(source / MERMAID_SCRIPT)
+        scripts += _inline_script(Path(__file__).with_name("book_assets") / "diagramas.js")
+    head_end = page.lower().find("</head>")
+    return page[:head_end] + scripts + page[head_end:] if head_end >= 0 else scripts + page
+
+
+def make_pages_offline(pages: list[Path], base: Path | None = None) -> None:
+    """Rewrite each page so that it renders its math and diagrams with no network."""
+    for page in pages:
+        page = Path(page)
+        page.write_text(offline_page(page.read_text(encoding="utf-8"), base), encoding="utf-8")

@@ -102,7 +102,7 @@ def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_cont
                 if not typeset or tab.locator("mjx-merror").count():
                     problems.append(f"{name}: fórmulas sin componer ({typeset} compuestas)")
             if has_diagram:
-                tab.wait_for_selector("html[data-diagramas=listos]", timeout=30_000)
+                tab.wait_for_selector("html[data-diagramas=listos]", state="attached", timeout=30_000)
                 states = tab.eval_on_selector_all("pre.mermaid", "els => els.map(e => e.dataset.diagrama)")
                 drawn = tab.locator("pre.mermaid svg").count()
                 if not states or any(s != "ok" for s in states) or drawn != len(states):
@@ -121,7 +121,7 @@ def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_cont
         lang = tab.eval_on_selector("html", "e => e.lang")
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         tab.goto((fast_book / FIRST / f"{FIRST}.html").as_uri(), wait_until="load")
-        tab.wait_for_selector("html[data-diagramas=listos]", timeout=30_000)
+        tab.wait_for_selector("html[data-diagramas=listos]", state="attached", timeout=30_000)
         tab.screenshot(path=str(SCREENSHOTS / "libro-capitulo-01.png"))
     finally:
         tab.close()
@@ -131,3 +131,54 @@ def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_cont
     assert not problems, problems
     assert not errors, f"errores de JavaScript: {errors}"
     assert lang == "es"
+
+
+def _nbconvert_page(tmp_path: Path, template: str) -> Path:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.cells = [
+        nbformat.v4.new_markdown_cell(
+            "La atención: $\\mathrm{softmax}(QK^\\top/\\sqrt{d})V$ y\n\n$$\\boldsymbol{z} = W x$$"
+        ),
+        nbformat.v4.new_markdown_cell("```mermaid\nflowchart LR\n  A[texto] --> C((fusión))\n  B[imagen] --> C\n```"),
+    ]
+    html, _ = HTMLExporter(template_name=template).from_notebook_node(nb)
+    assert "https://" in html, "nbconvert's page loads its scripts from CDNs"
+    page = tmp_path / f"retroalimentacion-{template}.html"
+    page.write_text(html, encoding="utf-8")
+    return page
+
+
+def test_feedback_pages_render_math_and_diagrams_offline(browser_context, tmp_path):  # noqa: F811
+    """Feedback pages (nbgrader's template builds on nbconvert's classic one) carry the vendored
+    MathJax and Mermaid inline: opened alone from file:// with the network cut, both render."""
+    from course_utils.tools.vendor import make_pages_offline
+
+    pages = [_nbconvert_page(tmp_path, t) for t in ("classic", "lab")]
+    make_pages_offline(pages)
+    outside = []
+
+    def guard(route):
+        if route.request.url.startswith(LOCAL):
+            route.continue_()
+        else:
+            outside.append(route.request.url)
+            route.abort()
+
+    browser_context.route("**/*", guard)
+    tab = browser_context.new_page()
+    try:
+        for page in pages:
+            tab.goto(page.as_uri(), wait_until="load")
+            tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
+            tab.evaluate("() => MathJax.startup.promise")
+            assert tab.locator("mjx-container svg").count() == 2, page.name
+            assert tab.locator("mjx-merror").count() == 0
+            tab.wait_for_selector("html[data-diagramas=listos]", state="attached", timeout=30_000)
+            assert tab.eval_on_selector_all("pre.mermaid", "els => els.map(e => e.dataset.diagrama)") == ["ok"]
+    finally:
+        tab.close()
+        browser_context.unroute("**/*", guard)
+    assert not outside, f"peticiones fuera de la máquina: {outside}"

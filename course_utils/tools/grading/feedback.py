@@ -1,18 +1,21 @@
 """Students' feedback HTML without hidden tests: nbgrader's ``generate_feedback`` with
 :class:`~.hide_hidden_tests.HideHiddenTests` added, then every page written is searched for
 every hidden-test line of the assignment's source; a page that quotes one is deleted and
-reported instead of being handed out."""
+reported instead of being handed out. The pages kept load MathJax and Mermaid from vendored copies
+placed beside them (``vendor.make_pages_offline``): they render offline, from file://."""
 
 from __future__ import annotations
 
 import html
 import re
+import sys
 from pathlib import Path
 
 import nbformat
 from nbgrader import utils
 
 from ..release import nbgrader_command, run_nbgrader
+from ..vendor import make_pages_offline
 from .hide_hidden_tests import hidden_needles, split_hidden
 
 PREPROCESSORS = [
@@ -78,4 +81,9 @@ def generate_feedback(
         if found:
             withheld[str(page)] = found
             page.unlink()
+    # math and diagrams from the vendored MathJax and Mermaid, copied beside the pages (no CDN)
+    try:
+        make_pages_offline(sorted((course_root / "feedback").glob(f"*/{assignment}/*.html")))
+    except RuntimeError as err:  # no vendored copy and no registry: the pages stay as nbconvert wrote them
+        print(f"aviso: las páginas de retroalimentación cargarán MathJax y Mermaid de internet ({err})", file=sys.stderr)
     return withheld
