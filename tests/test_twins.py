@@ -12,8 +12,10 @@ import nbformat
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 
 from course_utils.models.contrastive import _mean_over_real_tokens
+from course_utils.models.losses import _info_nce, _symmetric_info_nce
 from course_utils.models.vit import _class_token_then_patches
 from course_utils.retrieval import retrieval_scores
 from support import ROOT
@@ -23,6 +25,8 @@ TWINS = {
     "recall_at_k": ("05_atencion_cruzada", "ej2", "course_utils.retrieval", "_best_relevant_rank"),
     "masked_mean": ("03_minibatches_multimodales", "ej3", "course_utils.models.contrastive", "_mean_over_real_tokens"),
     "add_class_token": ("06_vit_clip", "ej2", "course_utils.models.vit", "_class_token_then_patches"),
+    "contrastive_loss": ("05_atencion_cruzada", "ej1", "course_utils.models.losses", "_info_nce"),
+    "clip_loss": ("06_vit_clip", "ej4", "course_utils.models.losses", "_info_nce"),
 }
 
 
@@ -35,7 +39,7 @@ def _cell(chapter: str, grade_id: str) -> str:
 def solution(name: str):
     """The solution notebook's answer ``name``, defined in a namespace of its own."""
     chapter, exercise, _, _ = TWINS[name]
-    namespace = {"np": np, "torch": torch}
+    namespace = {"np": np, "torch": torch, "F": F}
     exec(_cell(chapter, f"{exercise}_solucion"), namespace)  # noqa: S102 - the course's own solution
     return namespace[name]
 
@@ -96,6 +100,29 @@ def test_add_class_token_is_the_vits_first_slot(dtype):
         (package * weights).sum().backward()
         for x, y in zip(ours_in, package_in):
             torch.testing.assert_close(x.grad, y.grad)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_the_losses_are_the_packages_info_nce(dtype):
+    """Chapter 05's loss on square logits; chapter 06's on positives matrices where every row and
+    column has a positive (symmetric ones, as the trainer's caption groups give, and asymmetric);
+    values and gradients."""
+    contrastive_loss, clip_loss = solution("contrastive_loss"), solution("clip_loss")
+    g = torch.Generator().manual_seed(3)
+    for n in (1, 2, 5, 16):
+        logits = torch.randn(n, n, generator=g, dtype=dtype) * 4
+        torch.testing.assert_close(contrastive_loss(logits), _symmetric_info_nce(logits))
+        groups = torch.randint(0, 3, (n,), generator=g)
+        same = groups[:, None] == groups[None, :]
+        torch.testing.assert_close(clip_loss(logits, same), _symmetric_info_nce(logits, groups))
+        asymmetric = (torch.rand(n, n, generator=g) < 0.3) | torch.eye(n, dtype=torch.bool)
+        a, z = logits.clone().requires_grad_(True), logits.clone().requires_grad_(True)
+        weights = asymmetric.to(dtype)
+        ours, package = clip_loss(a, asymmetric), (_info_nce(z, weights) + _info_nce(z.T, weights.T)) / 2
+        torch.testing.assert_close(ours, package)
+        ours.backward()
+        package.backward()
+        torch.testing.assert_close(a.grad, z.grad)
 
 
 @pytest.mark.parametrize("name", sorted(TWINS))
