@@ -1,0 +1,270 @@
+"""Visual question answering models behind one interface, built from the shared layers.
+
+Every model is called as ``model(images, tokens, mask) -> logits``: ``images`` ``(B, 24, 24, 3)``
+``uint8`` (or float in [0, 1]), ``tokens`` ``(B, T)`` word ids, ``mask`` ``(B, T)`` True at real
+words; the logits score the answers. :func:`build_vqa_model` makes one by name (``VQA_MODELS``):
+
+- ``pregunta`` / ``imagen``: the blind baselines, reading only the question or only the image;
+- ``concatenación``: the image's cell features flattened and concatenated with the question
+  vector, then an MLP (as the CNN+LSTM baseline of Johnson et al. 2017);
+- ``producto``: the two projected to one size and multiplied element-wise, then an MLP;
+- ``film``: the question scales and shifts every channel of the image's feature map in each
+  residual block (Perez et al. 2018), with coordinate maps as extra channels;
+- ``atención cruzada``: the question's words attend over the image cells (queries = words,
+  keys and values = cells), two Pre-LN blocks, in the spirit of stacked attention (Yang et al.
+  2016);
+- ``flujo único``: a class token, the words and the cells in **one** sequence with modality-type
+  embeddings and positions, and self-attention over all of it (ViLT, Kim et al. 2021).
+
+The image side of every model is the same: the 6×6 cells cut as patches
+(:func:`course_utils.models.vit.patchify`) and embedded by a small MLP, with learned positions.
+The question side is :class:`QuestionEncoder` (word embeddings through two 1-D convolutions, and
+their maximum for one question vector), except in the single-stream model, which embeds the words itself. Attention is
+:class:`course_utils.models.layers.PreLNBlock` / :class:`~course_utils.models.layers.MultiHeadAttention`.
+"""
+
+from __future__ import annotations
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from .layers import PreLNBlock
+from .vit import patchify
+
+PATCH = 6
+CELLS = 16
+
+
+def as_float_images(images: torch.Tensor) -> torch.Tensor:
+    """``(B, H, W, 3)`` uint8 or float → ``(B, 3, H, W)`` float in [0, 1]."""
+    x = images.permute(0, 3, 1, 2)
+    return x.float() / 255.0 if not torch.is_floating_point(x) else x
+
+
+class CellEncoder(nn.Module):
+    """The image as 16 cell vectors ``(B, 16, dim)``: each 6×6 patch through a two-layer MLP,
+    plus a learned position per cell."""
+
+    def __init__(self, dim: int):
+        super().__init__()
+        self.mlp = nn.Sequential(nn.Linear(3 * PATCH * PATCH, dim), nn.GELU(), nn.Linear(dim, dim))
+        self.positions = nn.Parameter(torch.randn(1, CELLS, dim) * 0.02)
+
+    def forward(self, images: torch.Tensor) -> torch.Tensor:
+        return self.mlp(patchify(as_float_images(images), PATCH)) + self.positions
+
+
+class QuestionEncoder(nn.Module):
+    """Word embeddings through two 1-D convolutions over the words (window 3, so each word's
+    vector knows its neighbours: «el círculo rojo» and «del círculo rojo» differ): per-word
+    vectors ``(B, T, dim)`` (padding zeroed) and one question vector ``(B, dim)``, their masked
+    maximum through a linear layer."""
+
+    def __init__(self, vocab_size: int, dim: int):
+        super().__init__()
+        self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, 3, padding=1) for _ in range(2))
+        self.summary = nn.Linear(dim, dim)
+
+    def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        keep = mask.unsqueeze(1).float()  # (B, 1, T)
+        x = self.embed(tokens).transpose(1, 2) * keep
+        for conv in self.convs:
+            x = F.gelu(conv(x)) * keep
+        pooled = x.masked_fill(keep == 0, float("-inf")).amax(dim=2)
+        return x.transpose(1, 2), self.summary(pooled)
+
+
+def head(in_dim: int, hidden: int, answers: int) -> nn.Sequential:
+    return nn.Sequential(nn.Linear(in_dim, hidden), nn.ReLU(), nn.Linear(hidden, answers))
+
+
+class QuestionOnly(nn.Module):
+    """Blind baseline: the answer from the question alone (measures the language prior)."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 64, hidden: int = 128):
+        super().__init__()
+        self.question = QuestionEncoder(vocab_size, dim)
+        self.head = head(dim, hidden, answers)
+
+    def forward(self, images, tokens, mask):
+        return self.head(self.question(tokens, mask)[1])
+
+
+class ImageOnly(nn.Module):
+    """Blind baseline: the answer from the image alone (no question)."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 32, hidden: int = 128):
+        super().__init__()
+        self.cells = CellEncoder(dim)
+        self.head = head(CELLS * dim, hidden, answers)
+
+    def forward(self, images, tokens, mask):
+        return self.head(self.cells(images).flatten(1))
+
+
+class Concatenation(nn.Module):
+    """``[cells flattened ; question]`` → MLP."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 48, cell_dim: int = 16, hidden: int = 192):
+        super().__init__()
+        self.cells = CellEncoder(dim)
+        self.reduce = nn.Linear(dim, cell_dim)
+        self.question = QuestionEncoder(vocab_size, dim)
+        self.mlp = nn.Sequential(nn.Linear(CELLS * cell_dim + dim, hidden), nn.ReLU(), head(hidden, hidden, answers))
+
+    def forward(self, images, tokens, mask):
+        image = self.reduce(self.cells(images)).flatten(1)
+        return self.mlp(torch.cat([image, self.question(tokens, mask)[1]], dim=-1))
+
+
+class Product(nn.Module):
+    """Image and question projected to ``hidden`` and multiplied element-wise → MLP."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 48, cell_dim: int = 16, hidden: int = 192):
+        super().__init__()
+        self.cells = CellEncoder(dim)
+        self.reduce = nn.Linear(dim, cell_dim)
+        self.image_proj = nn.Linear(CELLS * cell_dim, hidden)
+        self.question = QuestionEncoder(vocab_size, dim)
+        self.question_proj = nn.Linear(dim, hidden)
+        self.head = head(hidden, hidden, answers)
+
+    def forward(self, images, tokens, mask):
+        image = torch.tanh(self.image_proj(self.reduce(self.cells(images)).flatten(1)))
+        question = torch.tanh(self.question_proj(self.question(tokens, mask)[1]))
+        return self.head(image * question)
+
+
+class FiLMBlock(nn.Module):
+    """Residual block: 1×1 conv → ReLU → 3×3 conv → BatchNorm (no affine) → FiLM → ReLU → + input.
+    ``film`` maps the question to the block's (γ, β), the first ``channels`` values γ."""
+
+    def __init__(self, channels: int, cond_dim: int):
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels + 2, channels, 1)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.norm = nn.BatchNorm2d(channels, affine=False)
+        self.film = nn.Linear(cond_dim, 2 * channels)
+
+    def forward(self, x: torch.Tensor, coords: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
+        h = self.norm(self.conv2(F.relu(self.conv1(torch.cat([x, coords], dim=1)))))
+        scale_shift = self.film(question).view(len(question), 2, -1, 1, 1)
+        return x + F.relu(torch.addcmul(scale_shift[:, 1], scale_shift[:, 0], h))
+
+
+class FiLMNet(nn.Module):
+    """Cells as a 4×4 feature map; ``blocks`` FiLM residual blocks conditioned on the question;
+    a 1×1 conv, flattening and an MLP classifier (Perez et al. 2018, with coordinate maps)."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 48, blocks: int = 2, hidden: int = 128):
+        super().__init__()
+        self.cells = CellEncoder(dim)
+        self.question = QuestionEncoder(vocab_size, dim)
+        self.blocks = nn.ModuleList(FiLMBlock(dim, dim) for _ in range(blocks))
+        side = torch.linspace(-1, 1, 4)
+        self.register_buffer("coords", torch.stack(torch.meshgrid(side, side, indexing="ij")).unsqueeze(0))
+        self.reduce = nn.Conv2d(dim, 16, 1)
+        self.head = head(CELLS * 16, hidden, answers)
+
+    def forward(self, images, tokens, mask):
+        x = self.cells(images).transpose(1, 2).unflatten(2, (4, 4))  # (B, dim, 4, 4)
+        question = self.question(tokens, mask)[1]
+        coords = self.coords.expand(len(x), -1, -1, -1)
+        for block in self.blocks:
+            x = block(x, coords, question)
+        return self.head(F.relu(self.reduce(x)).flatten(1))
+
+
+class CrossAttention(nn.Module):
+    """The question's words (:class:`QuestionEncoder`'s per-word vectors, which know their
+    neighbours and so their role) attend over the image cells in ``depth`` Pre-LN cross-attention blocks
+    (queries: words; keys and values: cells); the words' masked mean → MLP. With
+    :func:`keep_attention` each block's ``attention.sublayer.last_weights`` keeps its weights."""
+
+    def __init__(self, vocab_size: int, answers: int, dim: int = 48, depth: int = 2, heads: int = 4, hidden: int = 128):
+        super().__init__()
+        self.cells = CellEncoder(dim)
+        self.question = QuestionEncoder(vocab_size, dim)
+        self.blocks = nn.ModuleList(PreLNBlock(dim, heads) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.head = head(dim, hidden, answers)
+
+    def forward(self, images, tokens, mask):
+        cells = self.cells(images)
+        words = self.question(tokens, mask)[0]
+        for block in self.blocks:
+            words = block(words, cells)
+        weights = mask.unsqueeze(-1).float()
+        pooled = (self.norm(words) * weights).sum(1) / weights.sum(1).clamp(min=1)
+        return self.head(pooled)
+
+
+class SingleStream(nn.Module):
+    """ViLT-like: ``[CLS] + words + cells`` in one sequence — each word embedding plus its
+    position and the text type, each cell plus its position and the image type — through
+    ``depth`` self-attention Pre-LN blocks (padding masked); the class token → MLP."""
+
+    def __init__(
+        self,
+        vocab_size: int,
+        answers: int,
+        dim: int = 64,
+        depth: int = 2,
+        heads: int = 4,
+        hidden: int = 128,
+        max_words: int = 16,
+    ):
+        super().__init__()
+        self.words = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.word_positions = nn.Parameter(torch.randn(1, max_words, dim) * 0.02)
+        self.cells = CellEncoder(dim)  # includes the cells' positions
+        self.types = nn.Embedding(2, dim)  # 0: text, 1: image
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim))
+        self.blocks = nn.ModuleList(PreLNBlock(dim, heads) for _ in range(depth))
+        self.norm = nn.LayerNorm(dim)
+        self.head = head(dim, hidden, answers)
+
+    def sequence(self, images, tokens, mask) -> tuple[torch.Tensor, torch.Tensor]:
+        """The joint sequence ``(B, 1 + T + 16, dim)`` and its key mask."""
+        batch, length = tokens.shape
+        kinds = torch.cat([tokens.new_zeros(1, 1 + length), tokens.new_ones(1, CELLS)], dim=1)
+        parts = [
+            self.cls.expand(batch, 1, -1),
+            self.words(tokens) + self.word_positions[:, :length],
+            self.cells(images),
+        ]
+        keys = torch.cat([mask.new_ones(batch, 1), mask.bool(), mask.new_ones(batch, CELLS)], dim=1)
+        return torch.cat(parts, dim=1) + self.types(kinds), keys
+
+    def forward(self, images, tokens, mask):
+        x, keys = self.sequence(images, tokens, mask)
+        for block in self.blocks:
+            x = block(x, key_mask=keys)
+        return self.head(self.norm(x[:, 0]))
+
+
+VQA_MODELS = {
+    "pregunta": QuestionOnly,
+    "imagen": ImageOnly,
+    "concatenación": Concatenation,
+    "producto": Product,
+    "film": FiLMNet,
+    "atención cruzada": CrossAttention,
+    "flujo único": SingleStream,
+}
+
+
+def build_vqa_model(name: str, vocab_size: int, answers: int, **sizes) -> nn.Module:
+    """One of ``VQA_MODELS`` by name, with its default sizes unless ``sizes`` overrides them."""
+    if name not in VQA_MODELS:
+        raise ValueError(f"modelo desconocido {name!r}; usa uno de {', '.join(VQA_MODELS)}")
+    return VQA_MODELS[name](vocab_size, answers, **sizes)
+
+
+def keep_attention(model: nn.Module, keep: bool = True) -> None:
+    """Make every attention layer of ``model`` keep its weights (``last_weights``) for drawing."""
+    for module in model.modules():
+        if hasattr(module, "keep_weights"):
+            module.keep_weights = keep
