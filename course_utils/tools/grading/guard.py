@@ -258,12 +258,16 @@ def _trace_hooks(altered: list[str]) -> None:
 
 
 def _shell_methods(shell, altered: list[str]) -> None:
-    """A method of IPython's or ipykernel's classes replaced, or shadowed on the instance."""
+    """A method of IPython's or ipykernel's classes replaced."""
     for cls, pristine in _state["classes"].items():
         for key, value in pristine.items():
             if vars(cls).get(key, _missing) is not value:
                 altered.append(f"{cls.__name__}.{key}")
                 setattr(cls, key, value)
+
+
+def _shadowed_methods(shell, altered: list[str]) -> None:
+    """A method of the shell or the kernel shadowed by an attribute of the instance."""
     for owner, keys in _state["instance_keys"].values():
         for key in set(vars(owner)) - keys:  # an instance attribute shadowing a method
             if callable(getattr(type(owner), key, None)):
@@ -320,6 +324,7 @@ def _custom_exceptions(shell, altered: list[str]) -> None:
 _PROCESS_THREATS = (_module_table, _module_attributes, _function_code, _builtins, _trace_hooks)
 _SHELL_THREATS = (
     _shell_methods,
+    _shadowed_methods,
     _publisher_pins,
     _shell_attributes,
     _input_transformers,
