@@ -157,20 +157,21 @@ def test_course_grade_autograde_scheduler_option(cluster, tmp_path_factory):
     db = f"sqlite:///{root / 'gradebook.db'}"
     cmd = [sys.executable, "-m", "course_utils.tools.cli", "grade", "autograde", ASSIGNMENT]
     cmd += ["--course-root", str(root), "--db", db, "--scheduler", cluster.scheduler_address]
-    cmd += ["--cell-timeout", "10", "--notebook-timeout", "120", "--student", "c_en_blanco", "b_parcial"]
+    cmd += ["--cell-timeout", "10", "--notebook-timeout", "120", "--student", "b_parcial"]
     proc = subprocess.run(cmd, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "2 entregas calificadas" in proc.stdout and "gradebook íntegro" in proc.stdout
+    assert "1 entregas calificadas" in proc.stdout and "gradebook íntegro" in proc.stdout
     with open(root / "grading" / ASSIGNMENT / "status.csv", newline="", encoding="utf-8") as fh:
         rows = {r["student"]: r for r in csv.DictReader(fh)}
-    assert {s: float(r["score"]) for s, r in rows.items()} == {"b_parcial": 1.0, "c_en_blanco": 0.0}
+    assert {s: float(r["score"]) for s, r in rows.items()} == {"b_parcial": 1.0}
 
 
 def test_an_unreachable_scheduler_grades_nobody(tmp_path_factory, monkeypatch):
     from course_utils.tools.grading import distributed as dist
 
     monkeypatch.setattr(dist, "CONNECT_TIMEOUT_S", 2)
-    root = _course(tmp_path_factory, "sin_cluster")
+    root = build_course(tmp_path_factory.mktemp("sin_cluster"))
+    submit(root, "a_correcta", raw="{}")  # never read: nobody is graded
     with socket_free_port() as port, pytest.raises(dist.ClusterUnavailable, match="no se puede conectar"):
         grade_submissions(root, ASSIGNMENT, limits=LIMITS, show_progress=False, scheduler=f"tcp://127.0.0.1:{port}")
     assert not (root / "grading" / ASSIGNMENT / "status.csv").exists(), "an unreachable cluster wrote a report"

@@ -99,48 +99,44 @@ def _kit(kit: dict) -> dict:
 
 
 @dataclass
-class _WorkerCourse:
-    """What one worker process keeps between tasks of the same kit: the template gradebook in a
-    private folder, the probed sandbox and a warm nbgrader helper per thread."""
+class _WorkerRuntime:
+    """What one worker process keeps between tasks and batches: a private folder, the probed
+    sandbox and a warm nbgrader helper per thread (the first grading in a fresh helper costs
+    several times a warm one); per kit, only the template gradebook is written once."""
 
     workdir: Path
-    template_db: Path
     sandbox: object
     zygotes: object
     threads: int
+    templates: dict
 
 
-_STATE: dict[tuple[str, bool], _WorkerCourse] = {}
-_STATE_LOCK = threading.Lock()
+_RUNTIMES: dict[bool, _WorkerRuntime] = {}
+_RUNTIME_LOCK = threading.Lock()
 
 
 def _close_all() -> None:
-    for state in _STATE.values():
+    for runtime in _RUNTIMES.values():
         try:
-            state.zygotes.close()
+            runtime.zygotes.close()
         finally:
-            shutil.rmtree(state.workdir, ignore_errors=True)
+            shutil.rmtree(runtime.workdir, ignore_errors=True)
 
 
-def _worker_course(kit: dict, sandboxed: bool) -> _WorkerCourse:
+def _worker_runtime(sandboxed: bool) -> _WorkerRuntime:
     from ..environment import tool_environment
     from .executor import Zygotes
     from .process import grading_environment
     from .sandbox import Sandbox, probe
 
-    key = (kit["digest"], sandboxed)
-    with _STATE_LOCK:
-        if key in _STATE:
-            return _STATE[key]
-        if not _STATE:
+    with _RUNTIME_LOCK:
+        if sandboxed in _RUNTIMES:
+            return _RUNTIMES[sandboxed]
+        if not _RUNTIMES:
             atexit.register(_close_all)
         # nbgrader creates gradebooks by running ``alembic`` by name: it must be on PATH
         os.environ["PATH"] = tool_environment()["PATH"]
         workdir = Path(tempfile.mkdtemp(prefix="cgd-"))  # short: kernels' ipc socket paths < 108 bytes
-        template = workdir / "template"
-        template.mkdir()
-        os.chmod(template, 0o700)  # the assignment's hidden tests: grader only
-        (template / "gradebook.db").write_bytes(kit["template"])
         sandbox = None
         if sandboxed:
             sandbox = Sandbox.for_grading()
@@ -154,8 +150,20 @@ def _worker_course(kit: dict, sandboxed: bool) -> _WorkerCourse:
         threads = max(1, (os.cpu_count() or 1) // max(1, slots))
         (workdir / "helper-home").mkdir()
         zygotes = Zygotes(grading_environment(workdir / "helper-home", threads=threads))
-        _STATE[key] = _WorkerCourse(workdir, template / "gradebook.db", sandbox, zygotes, threads)
-        return _STATE[key]
+        _RUNTIMES[sandboxed] = _WorkerRuntime(workdir, sandbox, zygotes, threads, {})
+        return _RUNTIMES[sandboxed]
+
+
+def _template(runtime: _WorkerRuntime, kit: dict) -> Path:
+    """The kit's template gradebook in the worker's private folder (written once per kit)."""
+    with _RUNTIME_LOCK:
+        if kit["digest"] not in runtime.templates:
+            folder = runtime.workdir / "templates" / kit["digest"]
+            folder.mkdir(parents=True)
+            os.chmod(folder, 0o700)  # the assignment's hidden tests: grader only
+            (folder / "gradebook.db").write_bytes(kit["template"])
+            runtime.templates[kit["digest"]] = folder / "gradebook.db"
+        return runtime.templates[kit["digest"]]
 
 
 def grade_task(kit: dict, job: dict) -> dict:
@@ -163,7 +171,8 @@ def grade_task(kit: dict, job: dict) -> dict:
     private copy of the course holding only this student's submission. Returns plain data."""
     from .executor import grade_one
 
-    state = _worker_course(kit, job["sandboxed"])
+    state = _worker_runtime(job["sandboxed"])
+    template_db = _template(state, kit)
     assignment, student = kit["assignment"], job["student"]
     root = state.workdir / "courses" / secrets.token_hex(4)
     graded = None
@@ -183,7 +192,7 @@ def grade_task(kit: dict, job: dict) -> dict:
             root,
             assignment,
             student,
-            state.template_db,
+            template_db,
             state.workdir,
             job["limits"],
             state.threads,
