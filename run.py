@@ -66,6 +66,11 @@ REPO_COMMANDS = {
     "bench": ("dev", "grading benchmark and a student's offline first hour, into build/report.md", CLI + ("bench",)),
     "lab": ("student", "JupyterLab for students on notebooks/ (course kernel, Validate button)", LAB),
     "dist": ("instructor", "build the student edition (default build/edicion-estudiante)", CLI + ("dist",)),
+    "book": (
+        "instructor",
+        "the offline book from the full run, into build/book (--fast: execute quickly first)",
+        CLI + ("book",),
+    ),
     "lock": (
         "dev",
         "re-resolve constraints.txt with uv for every platform, keeping the tested pins",
