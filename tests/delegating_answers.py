@@ -158,4 +158,20 @@ DELEGATING: dict[str, dict[str, str]] = {
             "    return _attend(x, x, x, causal=True)[1][0] > 0\n"
         ),
     },
+    "08_preguntas_visuales": {
+        # the single-stream model builds its sequence in models/vqa.py (SingleStream.sequence): a
+        # wrapper that feeds it the given embeddings through stand-ins must score 0
+        "ej4_solucion": (
+            "from course_utils.models.vqa import SingleStream as _Stream\n\n\n"
+            "def single_stream_input(words, patches, text_positions, image_positions, type_embeddings, text_mask):\n"
+            "    model = _Stream(vocab_size=2, answers=2, dim=words.shape[-1], heads=1, max_words=words.shape[1])\n"
+            "    object.__setattr__(model, 'words', lambda tokens: words)\n"
+            "    object.__setattr__(model, 'word_positions', text_positions)\n"
+            "    object.__setattr__(model, 'cells', lambda images: patches + image_positions)\n"
+            "    object.__setattr__(model, 'types', lambda kinds: type_embeddings[kinds])\n"
+            "    tokens = torch.ones(words.shape[:2], dtype=torch.long)\n"
+            "    sequence, mask = model.sequence(patches, tokens, text_mask)\n"
+            "    return sequence[:, 1:], mask[:, 1:]\n"
+        ),
+    },
 }
