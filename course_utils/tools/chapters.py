@@ -25,6 +25,7 @@ BUDGETS: dict[str, Budget] = {
     "05_atencion_cruzada": Budget(fast=60, full=600),
     "06_vit_clip": Budget(fast=90, full=300),
     "07_codificador_decodificador": Budget(fast=60, full=360),
+    "08_preguntas_visuales": Budget(fast=60, full=360),
 }
 
 
