@@ -27,6 +27,7 @@ from pathlib import Path
 import nbformat
 
 from ..config import repo_root
+from ..prose import PLACEHOLDER
 from .chapters import list_chapters
 from .first_hour import is_exercise_cell
 from .grading.feedback import page_text
@@ -36,6 +37,9 @@ from .vendor import MATHJAX_SCRIPT, MERMAID_SCRIPT, copy_vendor
 ASSETS = Path(__file__).with_name("book_assets")
 EXERCISE_TAG = "ejercicio"
 _LINK = re.compile(r"\]\((?:\.\./)+README\.md\)")
+_CHAPTER_LINK = re.compile(
+    r"\[(?P<text>[^\[\]]*)\]\(\.\./(?P<chapter>[^/()]+)/(?P=chapter)\.ipynb(?P<anchor>#[^)]*)?\)"
+)
 
 
 class BookError(RuntimeError):
@@ -64,7 +68,16 @@ def chapter_title(nb) -> str:
     return ""
 
 
-def merge_chapter(release, executed, notes: list[str] | None = None) -> nbformat.NotebookNode:
+def _unlink_absent(markdown: str, chapters: set[str] | None) -> str:
+    """Links to a chapter the book does not hold (not released yet, or left out) become text."""
+    if chapters is None:
+        return markdown
+    return _CHAPTER_LINK.sub(lambda m: m[0] if m["chapter"] in chapters else m["text"], markdown)
+
+
+def merge_chapter(
+    release, executed, notes: list[str] | None = None, chapters: set[str] | None = None
+) -> nbformat.NotebookNode:
     """The chapter as the book shows it: the release's cells, each non-exercise code cell as the
     same cell (same id) of the executed solution run, with its outputs. ``notes`` collects the
     cells where the two disagree (a release not regenerated since the solutions changed)."""
@@ -91,13 +104,15 @@ def merge_chapter(release, executed, notes: list[str] | None = None) -> nbformat
                 notes.append(f"celda {cell.get('id')}: no está en la ejecución; se muestra sin resultados")
         else:
             if source.source != cell.source:  # the run is of the current solutions; the release may lag
-                notes.append(f"celda {cell.get('id')}: la edición difiere de la ejecución (`course release`)")
-                cell.source = source.source
+                if cell.cell_type == "code":  # a Markdown cell differs anyway: the run filled its placeholders
+                    notes.append(f"celda {cell.get('id')}: la edición difiere de la ejecución (`course release`)")
+                cell.source = source.source  # Markdown: with the run's values in its placeholders
             if cell.cell_type == "code":
                 cell.outputs = source.get("outputs", [])
                 cell.execution_count = source.get("execution_count")
-        if cell.cell_type == "markdown":
-            cell.source = _LINK.sub("](../index.md)", cell.source)
+        if cell.cell_type == "markdown":  # a placeholder left unfilled (no run) reads as its text
+            cell.source = PLACEHOLDER.sub(lambda m: m["text"], _LINK.sub("](../index.md)", cell.source))
+            cell.source = _unlink_absent(cell.source, chapters)
     merged.metadata.pop("papermill", None)
     return merged
 
@@ -221,7 +236,7 @@ def write_sources(sources: list[ChapterSource], src: Path, fast: bool) -> Path:
         release = nbformat.read(source.release, as_version=4)
         executed = nbformat.read(source.executed, as_version=4) if source.executed else None
         chapter_notes = []
-        merged = merge_chapter(release, executed, chapter_notes)
+        merged = merge_chapter(release, executed, chapter_notes, {s.name for s in sources})
         notes += [f"{source.name}: {note}" for note in chapter_notes]
         titles[source.name] = chapter_title(merged)
         (src / source.name).mkdir()
