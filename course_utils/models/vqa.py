@@ -18,8 +18,8 @@ words; the logits score the answers. :func:`build_vqa_model` makes one by name (
 
 The image side of every model is the same: the 6×6 cells cut as patches
 (:func:`course_utils.models.vit.patchify`) and embedded by a small MLP, with learned positions.
-The question side is :class:`QuestionEncoder` (word embeddings through two 1-D convolutions, and
-their maximum for one question vector), except in the single-stream model, which embeds the words itself. Attention is
+The question side is :class:`QuestionEncoder` (word embeddings with positions, and a linear map
+of them for one question vector), except in the single-stream model, which embeds the words itself. Attention is
 :class:`course_utils.models.layers.PreLNBlock` / :class:`~course_utils.models.layers.MultiHeadAttention`.
 """
 
@@ -56,24 +56,26 @@ class CellEncoder(nn.Module):
 
 
 class QuestionEncoder(nn.Module):
-    """Word embeddings through two 1-D convolutions over the words (window 3, so each word's
-    vector knows its neighbours: «el círculo rojo» and «del círculo rojo» differ): per-word
-    vectors ``(B, T, dim)`` (padding zeroed) and one question vector ``(B, dim)``, their masked
-    maximum through a linear layer."""
+    """Word embeddings plus learned positions: per-word vectors ``(B, T, dim)`` (padding zeroed)
+    and one question vector ``(B, dim)``, a **linear** map of all the positions flattened. Being
+    linear in the words, the question vector of «triángulo azul» is the sum of what «triángulo»
+    and «azul» contribute in their places: a combination never asked in training still gets a
+    meaningful vector (a non-linear mix of neighbouring words would not); the positions keep
+    the order (which object comes first in a relation)."""
 
-    def __init__(self, vocab_size: int, dim: int):
+    def __init__(self, vocab_size: int, dim: int, max_words: int = 16):
         super().__init__()
+        self.max_words = max_words
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.convs = nn.ModuleList(nn.Conv1d(dim, dim, 3, padding=1) for _ in range(2))
-        self.summary = nn.Linear(dim, dim)
+        self.positions = nn.Parameter(torch.randn(1, max_words, dim) * 0.02)
+        self.summary = nn.Linear(max_words * dim, dim)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        keep = mask.unsqueeze(1).float()  # (B, 1, T)
-        x = self.embed(tokens).transpose(1, 2) * keep
-        for conv in self.convs:
-            x = F.gelu(conv(x)) * keep
-        pooled = x.masked_fill(keep == 0, float("-inf")).amax(dim=2)
-        return x.transpose(1, 2), self.summary(pooled)
+        length = tokens.shape[1]
+        if length > self.max_words:
+            raise ValueError(f"preguntas de {length} palabras: el modelo admite {self.max_words} como mucho")
+        words = (self.embed(tokens) + self.positions[:, :length]) * mask.unsqueeze(-1)
+        return words, self.summary(F.pad(words, (0, 0, 0, self.max_words - length)).flatten(1))
 
 
 def head(in_dim: int, hidden: int, answers: int) -> nn.Sequential:
@@ -156,7 +158,8 @@ class FiLMBlock(nn.Module):
 
 class FiLMNet(nn.Module):
     """Cells as a 4×4 feature map; ``blocks`` FiLM residual blocks conditioned on the question;
-    a 1×1 conv, flattening and an MLP classifier (Perez et al. 2018, with coordinate maps)."""
+    a 1×1 conv, global max and mean pooling over the cells and an MLP classifier (Perez et al.
+    2018 pool with the maximum; the mean helps counting), with coordinate maps."""
 
     def __init__(self, vocab_size: int, answers: int, dim: int = 48, blocks: int = 2, hidden: int = 128):
         super().__init__()
@@ -165,8 +168,8 @@ class FiLMNet(nn.Module):
         self.blocks = nn.ModuleList(FiLMBlock(dim, dim) for _ in range(blocks))
         side = torch.linspace(-1, 1, 4)
         self.register_buffer("coords", torch.stack(torch.meshgrid(side, side, indexing="ij")).unsqueeze(0))
-        self.reduce = nn.Conv2d(dim, 16, 1)
-        self.head = head(CELLS * 16, hidden, answers)
+        self.reduce = nn.Conv2d(dim, 2 * dim, 1)
+        self.head = head(4 * dim, hidden, answers)
 
     def forward(self, images, tokens, mask):
         x = self.cells(images).transpose(1, 2).unflatten(2, (4, 4))  # (B, dim, 4, 4)
@@ -174,12 +177,13 @@ class FiLMNet(nn.Module):
         coords = self.coords.expand(len(x), -1, -1, -1)
         for block in self.blocks:
             x = block(x, coords, question)
-        return self.head(F.relu(self.reduce(x)).flatten(1))
+        x = F.relu(self.reduce(x)).flatten(2)  # (B, 2·dim, 16)
+        return self.head(torch.cat([x.amax(dim=2), x.mean(dim=2)], dim=1))
 
 
 class CrossAttention(nn.Module):
-    """The question's words (:class:`QuestionEncoder`'s per-word vectors, which know their
-    neighbours and so their role) attend over the image cells in ``depth`` Pre-LN cross-attention blocks
+    """The question's words (:class:`QuestionEncoder`'s per-word vectors, with their positions)
+    attend over the image cells in ``depth`` Pre-LN cross-attention blocks
     (queries: words; keys and values: cells); the words' masked mean → MLP. With
     :func:`keep_attention` each block's ``attention.sublayer.last_weights`` keeps its weights."""
 
