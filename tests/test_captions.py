@@ -91,12 +91,12 @@ def test_loader_reads_a_real_flickr_layout_fixture(tmp_path):
 @pytest.mark.parametrize(
     "rows, header, message",
     [
-        (["a.jpg,ok"], "filename,text", "expected the header"),
-        (["a.jpg ok without comma"], "image,caption", "line 2: expected 'image,caption'"),
-        (["a.jpg,   "], "image,caption", "line 2: the caption of 'a.jpg' is empty"),
-        (["../secret.jpg,hola"], "image,caption", "must be a file name inside Images/"),
-        ([], "image,caption", "no captions"),
-        (["c.jpg,una imagen que no existe"], "image,caption", "image file is missing"),
+        (["a.jpg,ok"], "filename,text", "se esperaba la cabecera"),
+        (["a.jpg ok without comma"], "image,caption", "línea 2: se esperaba 'image,caption'"),
+        (["a.jpg,   "], "image,caption", "línea 2: la descripción de 'a.jpg' está vacía"),
+        (["../secret.jpg,hola"], "image,caption", "debe ser el nombre de un archivo dentro de Images/"),
+        ([], "image,caption", "ninguna descripción"),
+        (["c.jpg,una imagen que no existe"], "image,caption", "falta el archivo de imagen"),
     ],
 )
 def test_malformed_captions_give_a_clear_error(tmp_path, rows, header, message):
@@ -106,19 +106,19 @@ def test_malformed_captions_give_a_clear_error(tmp_path, rows, header, message):
 
 
 def test_unreadable_inputs_give_a_clear_error(tmp_path):
-    with pytest.raises(CaptionsError, match="no Images/ folder"):
+    with pytest.raises(CaptionsError, match="no hay carpeta Images/"):
         load_flickr_layout(tmp_path)
     bad = tmp_path / "latin1.txt"
     bad.write_bytes("image,caption\na.jpg,canción\n".encode("latin-1"))
-    with pytest.raises(CaptionsError, match="not valid UTF-8"):
+    with pytest.raises(CaptionsError, match="no es UTF-8 válido"):
         read_caption_file(bad)
     later = tmp_path / "latin1_line4.txt"
     later.write_bytes("image,caption\na.jpg,one\nb.jpg,two\nc.jpg,canción\n".encode("latin-1"))
-    with pytest.raises(CaptionsError, match=r"latin1_line4\.txt, line 4: not valid UTF-8"):
+    with pytest.raises(CaptionsError, match=r"latin1_line4\.txt, línea 4: no es UTF-8 válido"):
         read_caption_file(later)
     folder = _write_flickr(tmp_path / "broken", ["a.jpg,fine", "b.jpg,broken"])
     (folder / "Images" / "b.jpg").write_bytes(b"not an image at all")
-    with pytest.raises(CaptionsError, match="not a readable image"):
+    with pytest.raises(CaptionsError, match="no es una imagen legible"):
         load_flickr_layout(folder)
 
 
@@ -179,7 +179,7 @@ def test_bad_split_file_names_the_line(tmp_path):
     lines = (folder / gen.SPLIT_FILE).read_text(encoding="utf-8").splitlines()
     lines[3] = lines[3].split(",")[0] + ",entrenamiento"
     (folder / gen.SPLIT_FILE).write_text("\n".join(lines) + "\n", encoding="utf-8")
-    with pytest.raises(CaptionsError, match=r"splits\.csv, line 4: split must be train, val or test"):
+    with pytest.raises(CaptionsError, match=r"splits\.csv, línea 4: la partición debe ser train, val o test"):
         load_flickr_layout(folder)
 
 
@@ -188,5 +188,5 @@ def test_split_file_that_is_not_utf8_names_the_file_and_line(tmp_path):
     lines = (folder / gen.SPLIT_FILE).read_text(encoding="utf-8").splitlines()
     lines[2] = "escena_ñ.png,train"
     (folder / gen.SPLIT_FILE).write_bytes("\n".join(lines).encode("latin-1") + b"\n")
-    with pytest.raises(CaptionsError, match=r"splits\.csv, line 3: not valid UTF-8"):
+    with pytest.raises(CaptionsError, match=r"splits\.csv, línea 3: no es UTF-8 válido"):
         load_flickr_layout(folder)

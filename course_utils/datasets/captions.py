@@ -85,7 +85,7 @@ class CaptionSet:
                 for part in ("train", "val", "test")
             )
         if abs(sum(fractions) - 1) > 1e-6 or min(fractions) < 0:
-            raise ValueError(f"fractions must be non-negative and sum to 1, got {fractions}")
+            raise ValueError(f"las fracciones deben ser no negativas y sumar 1; se recibió {fractions}")
         order = np.random.default_rng(seed).permutation(len(self))
         n_train = int(round(fractions[0] * len(self)))
         n_val = int(round(fractions[1] * len(self)))
@@ -105,7 +105,7 @@ def _utf8_lines(path: Path) -> list[str]:
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
         raise CaptionsError(
-            f"{path}, line {line}: not valid UTF-8 ({err.reason} at byte {err.start}); save the file as UTF-8"
+            f"{path}, línea {line}: no es UTF-8 válido ({err.reason} en el byte {err.start}); guarde el archivo como UTF-8"
         ) from None
 
 
@@ -116,11 +116,11 @@ def read_caption_file(path: str | Path) -> dict[str, list[str]]:
     """
     path = Path(path)
     if not path.is_file():
-        raise CaptionsError(f"{path}: file not found (expected a Flickr8k-style captions.txt)")
+        raise CaptionsError(f"{path}: no existe el archivo (se esperaba un captions.txt al estilo de Flickr8k)")
     lines = _utf8_lines(path)
     if not lines or tuple(h.strip().lower() for h in lines[0].split(",")) != HEADER:
         first = lines[0][:60] if lines else "(empty file)"
-        raise CaptionsError(f"{path}, line 1: expected the header 'image,caption', found {first!r}")
+        raise CaptionsError(f"{path}, línea 1: se esperaba la cabecera 'image,caption' y se encontró {first!r}")
     result: dict[str, list[str]] = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
@@ -130,14 +130,14 @@ def read_caption_file(path: str | Path) -> dict[str, list[str]]:
             caption = next(csv.reader(io.StringIO(caption)))[0]
         name, caption = name.strip(), caption.strip()
         if not comma or not name:
-            raise CaptionsError(f"{path}, line {number}: expected 'image,caption', found {line[:60]!r}")
+            raise CaptionsError(f"{path}, línea {number}: se esperaba 'image,caption' y se encontró {line[:60]!r}")
         if not caption:
-            raise CaptionsError(f"{path}, line {number}: the caption of {name!r} is empty")
+            raise CaptionsError(f"{path}, línea {number}: la descripción de {name!r} está vacía")
         if "/" in name or "\\" in name or name in (".", ".."):
-            raise CaptionsError(f"{path}, line {number}: {name!r} must be a file name inside Images/")
+            raise CaptionsError(f"{path}, línea {number}: {name!r} debe ser el nombre de un archivo dentro de Images/")
         result.setdefault(name, []).append(caption)
     if not result:
-        raise CaptionsError(f"{path}: the file has a header but no captions")
+        raise CaptionsError(f"{path}: el archivo tiene cabecera pero ninguna descripción")
     return result
 
 
@@ -149,9 +149,9 @@ def _read_image(path: Path, image_size: int) -> np.ndarray:
                 img = img.resize((image_size, image_size), Image.BILINEAR)
             return np.asarray(img, dtype=np.uint8)
     except FileNotFoundError:
-        raise CaptionsError(f"{path}: listed in captions.txt but the image file is missing") from None
+        raise CaptionsError(f"{path}: aparece en captions.txt pero falta el archivo de imagen") from None
     except (UnidentifiedImageError, OSError) as err:
-        raise CaptionsError(f"{path}: not a readable image ({err})") from None
+        raise CaptionsError(f"{path}: no es una imagen legible ({err})") from None
 
 
 def read_split_file(path: str | Path) -> dict[str, str]:
@@ -159,14 +159,16 @@ def read_split_file(path: str | Path) -> dict[str, str]:
     path = Path(path)
     lines = _utf8_lines(path)
     if not lines or lines[0].strip() != "image,split":
-        raise CaptionsError(f"{path}, line 1: expected the header 'image,split'")
+        raise CaptionsError(f"{path}, línea 1: se esperaba la cabecera 'image,split'")
     result = {}
     for number, line in enumerate(lines[1:], start=2):
         if not line.strip():
             continue
         name, _, part = (x.strip() for x in line.partition(","))
         if part not in ("train", "val", "test"):
-            raise CaptionsError(f"{path}, line {number}: split must be train, val or test, found {part!r}")
+            raise CaptionsError(
+                f"{path}, línea {number}: la partición debe ser train, val o test; se encontró {part!r}"
+            )
         result[name] = part
     return result
 
@@ -178,7 +180,7 @@ def load_flickr_layout(
     (and ``splits.csv`` when present)."""
     directory = Path(directory)
     if not (directory / "Images").is_dir():
-        raise CaptionsError(f"{directory}: no Images/ folder (expected the Flickr8k layout)")
+        raise CaptionsError(f"{directory}: no hay carpeta Images/ (se esperaba la estructura de Flickr8k)")
     table = read_caption_file(directory / "captions.txt")
     names = list(table)[:limit]
     images = np.stack([_read_image(directory / "Images" / n, image_size) for n in names])
@@ -187,7 +189,7 @@ def load_flickr_layout(
         splits = read_split_file(directory / generator.SPLIT_FILE)
         missing = [n for n in names if n not in splits]
         if missing:
-            raise CaptionsError(f"{directory / generator.SPLIT_FILE}: no split for {missing[0]!r}")
+            raise CaptionsError(f"{directory / generator.SPLIT_FILE}: no hay partición para {missing[0]!r}")
         labels = [splits[n] for n in names]
     return CaptionSet(images, names, [table[n] for n in names], directory, labels)
 
