@@ -146,7 +146,7 @@ DELEGATING: dict[str, dict[str, str]] = {
     # layers.attend(causal=True); the greedy loop and the shifted targets have no course twin
     "07_codificador_decodificador": {
         "ej1_solucion": (
-            "from course_utils.models.mae import random_masking as _masking\n\n"
+            "from course_utils.models.mae import _random_masking as _masking\n\n"
             "def random_masking(patches, mask_ratio, noise):\n"
             "    return _masking(patches, mask_ratio, noise)\n"
         ),

@@ -12,7 +12,7 @@ ViT to probe or fine-tune.
 
 ``forward(images, masking=None)`` accepts another masking function with the signature of the
 chapter's exercise, ``masking(patches, mask_ratio, noise) -> (visible, mask, restore)``, so that
-the notebook trains with the student's own; the default is :func:`random_masking`.
+the notebook trains with the student's own; the default is :func:`_random_masking`.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ from .vit import ViT, patchify
 Masking = Callable[[torch.Tensor, float, torch.Tensor], tuple[torch.Tensor, torch.Tensor, torch.Tensor]]
 
 
-def random_masking(
+def _random_masking(
     tokens: torch.Tensor, mask_ratio: float, noise: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """Keep the ``N - int(N·mask_ratio)`` tokens with the smallest ``noise`` ``(B, N)`` of each row.
@@ -107,7 +107,7 @@ class MaskedAutoencoder(nn.Module):
         ratio = self.mask_ratio if mask_ratio is None else mask_ratio
         if noise is None:
             noise = torch.rand(len(images), self.num_patches, device=images.device)
-        encoded, mask, restore = self.encode_visible(images, ratio, noise, masking or random_masking)
+        encoded, mask, restore = self.encode_visible(images, ratio, noise, masking or _random_masking)
         x = self.to_decoder(encoded)
         hidden = self.mask_token.expand(len(x), self.num_patches + 1 - x.shape[1], -1)
         shuffled = torch.cat([x[:, 1:], hidden], dim=1)  # [kept, hidden], then back in place

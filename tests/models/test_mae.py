@@ -4,7 +4,7 @@ counts hidden patches only against per-patch normalised pixels, and the MAE lear
 import pytest
 import torch
 
-from course_utils.models.mae import MaskedAutoencoder, normalised_patch_loss, random_masking
+from course_utils.models.mae import MaskedAutoencoder, _random_masking, normalised_patch_loss
 
 
 @pytest.fixture(autouse=True)
@@ -19,7 +19,7 @@ def one_thread():
 def test_random_masking_keeps_the_lowest_noise_and_restores_the_order():
     torch.manual_seed(0)
     tokens, noise = torch.randn(3, 16, 5), torch.rand(3, 16)
-    kept, mask, restore = random_masking(tokens, 0.75, noise)
+    kept, mask, restore = _random_masking(tokens, 0.75, noise)
     assert kept.shape == (3, 4, 5) and mask.shape == (3, 16) and restore.dtype == torch.long
     order = noise.argsort(1)
     assert torch.equal(kept, torch.gather(tokens, 1, order[:, :4, None].expand(-1, -1, 5)))
@@ -47,7 +47,7 @@ def test_the_encoder_sees_only_visible_patches_and_the_mae_learns():
     torch.manual_seed(0)
     mae = MaskedAutoencoder(dim=32, depth=1, heads=4, decoder_dim=16, mask_ratio=0.75)
     images = torch.rand(8, 1, 8, 8)
-    encoded, mask, _ = mae.encode_visible(images, 0.75, torch.rand(8, 16), random_masking)
+    encoded, mask, _ = mae.encode_visible(images, 0.75, torch.rand(8, 16), _random_masking)
     assert encoded.shape == (8, 1 + 4, 32)
     prediction, mask = mae(images)
     assert prediction.shape == (8, 16, 4) and mask.shape == (8, 16)
