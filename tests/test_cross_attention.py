@@ -121,7 +121,7 @@ def test_registry_is_rooted_at_plain_attention_with_seed_names_and_reasons():
     params = {v: sum(p.numel() for p in get_cross_attention(v, 64).parameters()) for v in VERSIONS}
     assert params["v0"] == params["v1"] == 0 and params["v3"] == params["v2"] > 0
     assert params["v5"] < params["v4b"] and params["v8"] < params["v7"] < params["v9"]
-    with pytest.raises(ValueError, match="unknown cross-attention version"):
+    with pytest.raises(ValueError, match="versión de atención cruzada desconocida"):
         get_cross_attention("v99", 64)
 
 

@@ -55,5 +55,5 @@ def test_views_see_different_halves():
 
 
 def test_unknown_split_is_a_clear_error(views):
-    with pytest.raises(KeyError, match="unknown split"):
+    with pytest.raises(KeyError, match="partición desconocida"):
         views.split("validation")

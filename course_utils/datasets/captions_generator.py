@@ -82,11 +82,11 @@ class Scene:
     def __post_init__(self) -> None:
         single = self.second is None
         if single != (self.position is not None) or single == (self.relation is not None):
-            raise ValueError("a scene has either one thing and a position, or two things and a relation")
+            raise ValueError("una escena tiene o bien un objeto y una posición, o bien dos objetos y una relación")
         if self.position is not None and self.position not in POSITIONS:
-            raise ValueError(f"unknown position {self.position!r}")
+            raise ValueError(f"posición desconocida {self.position!r}")
         if self.relation is not None and self.relation not in RELATIONS:
-            raise ValueError(f"unknown relation {self.relation!r}")
+            raise ValueError(f"relación desconocida {self.relation!r}")
 
 
 # --- Spanish wording -------------------------------------------------------------------------
@@ -167,7 +167,7 @@ def _shape_mask(shape: str, x: np.ndarray, y: np.ndarray, cx: float, cy: float, 
     if shape == "triángulo":  # apex up, base at cy + 0.8 r
         height = dy + r
         return (height >= 0) & (dy <= 0.8 * r) & (np.abs(dx) <= height / 1.8)
-    raise ValueError(f"unknown shape {shape!r}")
+    raise ValueError(f"forma desconocida {shape!r}")
 
 
 def _placements(scene: Scene, rng: np.random.Generator) -> list[tuple[Thing, float, float, float]]:

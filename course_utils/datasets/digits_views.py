@@ -35,7 +35,7 @@ class DigitViews:
     def split(self, name: str) -> dict[str, np.ndarray]:
         """Arrays of one split: ``image`` (N, 8, 4, 1), ``tabular`` (N, 13), ``signal`` (N, 16), ``label`` (N,)."""
         if name not in self.views:
-            raise KeyError(f"unknown split {name!r}; use one of {SPLITS}")
+            raise KeyError(f"partición desconocida {name!r}; use una de {SPLITS}")
         return self.views[name]
 
     def raw(self, name: str, modality: str) -> np.ndarray:

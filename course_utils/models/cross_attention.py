@@ -222,7 +222,9 @@ def get_cross_attention(version: str, dim: int, **kwargs) -> CrossAttention:
     try:
         cls = VERSIONS[version]
     except KeyError:
-        raise ValueError(f"unknown cross-attention version {version!r}; choose from {', '.join(VERSIONS)}") from None
+        raise ValueError(
+            f"versión de atención cruzada desconocida {version!r}; elija entre {', '.join(VERSIONS)}"
+        ) from None
     return cls(dim, **kwargs)
 
 

@@ -41,6 +41,6 @@ def _symmetric_info_nce(logits: torch.Tensor, groups: torch.Tensor | None = None
     if groups is None:
         return (_info_nce(logits) + _info_nce(logits.T)) / 2
     if groups.shape != logits.shape[:1] or logits.shape[0] != logits.shape[1]:
-        raise ValueError(f"groups has shape {tuple(groups.shape)}, logits {tuple(logits.shape)}")
+        raise ValueError(f"groups tiene forma {tuple(groups.shape)} y logits {tuple(logits.shape)}: deben coincidir")
     same = (groups[:, None] == groups[None, :]).to(logits.dtype)  # symmetric: rows and columns alike
     return (_info_nce(logits, same) + _info_nce(logits.T, same)) / 2
