@@ -14,7 +14,7 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from course_utils.models.contrastive import _mean_over_real_tokens
+from course_utils.models.contrastive import MAX_LOGIT_SCALE, LogitScale, _mean_over_real_tokens
 from course_utils.models.losses import _info_nce, _symmetric_info_nce
 from course_utils.models.vit import _class_token_then_patches
 from course_utils.retrieval import retrieval_scores
@@ -39,7 +39,7 @@ def _cell(chapter: str, grade_id: str) -> str:
 def solution(name: str):
     """The solution notebook's answer ``name``, defined in a namespace of its own."""
     chapter, exercise, _, _ = TWINS[name]
-    namespace = {"np": np, "torch": torch, "F": F}
+    namespace = {"np": np, "torch": torch, "F": F, "nn": torch.nn}
     exec(_cell(chapter, f"{exercise}_solucion"), namespace)  # noqa: S102 - the course's own solution
     return namespace[name]
 
@@ -123,6 +123,25 @@ def test_the_losses_are_the_packages_info_nce(dtype):
         ours.backward()
         package.backward()
         torch.testing.assert_close(a.grad, z.grad)
+
+
+def test_learnable_temperature_is_the_models_logit_scale():
+    """Chapter 06's LearnableTemperature with the package's cap (100) against LogitScale, which the
+    dual encoders use: the parameter, the scale and its gradient, below and at the cap. (Its hidden
+    test states the expected values as formulas, min(1/t, cap), not with a copy of the class.)"""
+    chapter, exercise = "06_vit_clip", "ej3"
+    namespace = {"np": np, "torch": torch, "nn": torch.nn}
+    exec(_cell(chapter, f"{exercise}_solucion"), namespace)  # noqa: S102 - the course's own solution
+    for temperature in (0.07, 0.5, 1.0, 0.005):
+        ours, package = namespace["LearnableTemperature"](temperature, MAX_LOGIT_SCALE), LogitScale(temperature)
+        torch.testing.assert_close(ours.log_scale, package.log_scale)
+        for log_scale in (float(np.log(3.0)), float(np.log(150.0))):
+            for module in (ours, package):
+                module.log_scale.data.fill_(log_scale)
+                module.log_scale.grad = None
+                module().backward()
+            torch.testing.assert_close(ours(), package())
+            torch.testing.assert_close(ours.log_scale.grad, package.log_scale.grad)
 
 
 @pytest.mark.parametrize("name", sorted(TWINS))
