@@ -27,12 +27,13 @@ from pathlib import Path
 import nbformat
 
 from ..config import repo_root
-from ..prose import PLACEHOLDER
+from ..prose import PLACEHOLDER, number
 from .chapters import list_chapters
 from .first_hour import is_exercise_cell
 from .grading.feedback import page_text
-from .report_builder import NotebookResult, _claim_rows, read_claims_file
+from .report_builder import NOT_HELD, NotebookResult, read_claims_file
 from .vendor import MATHJAX_SCRIPT, MERMAID_SCRIPT, copy_vendor
+from .vendor import MATHJAX_SVG_SCRIPT as MATHJAX_SVG
 
 ASSETS = Path(__file__).with_name("book_assets")
 EXERCISE_TAG = "ejercicio"
@@ -136,7 +137,17 @@ def _claims_page(sources: list[ChapterSource], titles: dict[str, str]) -> str:
             lines += ["Este capítulo no registra afirmaciones.", ""]
             continue
         result = NotebookResult(name=source.name, status="ok", seconds=0.0, fast=source.fast, claims=claims)
-        lines += [*_claim_rows(result), ""]
+        lines += [
+            "| afirmación | estimación | se afirma | intervalo | n | veredicto |",
+            "| --- | ---: | :---: | --- | ---: | --- |",
+        ]
+        for name, c in claims.items():
+            status = result.claim_status(c)
+            lines.append(
+                f"| {c.description} (`{name}`) | {number(c.estimate, '.4g')} | {c.relation} {number(c.threshold, 'g')} "
+                f"| {c.interval_text(4)} | {c.n} | {f'**{status}**' if status == NOT_HELD else status} |"
+            )
+        lines.append("")
     return "\n".join(lines)
 
 
@@ -228,6 +239,7 @@ def write_sources(sources: list[ChapterSource], src: Path, fast: bool) -> Path:
     static = src / "_static"
     static.mkdir(parents=True)
     copy_vendor(static)
+    (static / MATHJAX_SVG).unlink(missing_ok=True)  # the feedback pages' build; the book uses CommonHTML
     for name in ("diagramas.js", "libro.css"):
         shutil.copy2(ASSETS / name, static / name)
     titles = {}

@@ -139,7 +139,7 @@ def _cmd_book(args: argparse.Namespace) -> int:
         print(exc, file=sys.stderr)
         return 1
     for warning in done["warnings"]:
-        print(f"aviso de Sphinx: {warning}", file=sys.stderr)
+        print(f"aviso: {warning}", file=sys.stderr)
     timing = ", ".join(f"{k} {v} s" for k, v in done.items() if k.endswith("_s"))
     print(
         f"book in {done['out']}/index.html ({done['bytes'] / 1e6:.1f} MB; {timing}); open it in a browser, no network needed"
