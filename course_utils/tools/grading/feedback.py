@@ -85,5 +85,7 @@ def generate_feedback(
     try:
         make_pages_offline(sorted((course_root / "feedback").glob(f"*/{assignment}/*.html")))
     except RuntimeError as err:  # no vendored copy and no registry: the pages stay as nbconvert wrote them
-        print(f"aviso: las páginas de retroalimentación cargarán MathJax y Mermaid de internet ({err})", file=sys.stderr)
+        print(
+            f"aviso: las páginas de retroalimentación cargarán MathJax y Mermaid de internet ({err})", file=sys.stderr
+        )
     return withheld
