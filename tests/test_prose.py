@@ -207,7 +207,7 @@ def test_the_executed_copy_has_every_placeholder_filled_in_spanish(executed, cha
             assert "(#=" not in cell.source, f"{chapter}, celda {index}: marcador sin rellenar"
             prose = re.sub(r"\[[^\[\]]*\]\((?:https?|doi):[^)]*\)", " ", _prose(cell))  # references
             prose = re.sub(r"\]\([^)]*\)", "]", prose)
-            prose = re.sub(r"^\s*>.*$|doi:\S+|arXiv:\S+|\bDOI: \S+", " ", prose, flags=re.M | re.I)
+            prose = re.sub(r"^\s*>.*$|https?://\S+|doi:\S+|arXiv:\S+|\bDOI: \S+", " ", prose, flags=re.M | re.I)
             english = [n for n in _ENGLISH_DECIMAL.findall(prose) if not _SECTION_OR_VERSION.fullmatch(n.lstrip("+-−"))]
             assert not english, f"{chapter}, celda {index}: números con punto decimal en la prosa {english[:5]}"
         else:
