@@ -223,13 +223,17 @@ exclude_patterns = ["_build", "notas.txt", "warnings.txt"]
 """
 
 
-def _students_page() -> str:
-    """The students' guide (docs/estudiantes.md), as the book's appendix."""
+def _students_page(src: Path) -> str:
+    """The students' guide (docs/estudiantes.md) as the book's appendix, with its images; links
+    into the repository become text."""
     guide = repo_root() / "docs" / "estudiantes.md"
-    if guide.is_file():
-        text = guide.read_text(encoding="utf-8")
-        return re.sub(r"\]\((?!https?:)[^)]*\)", "]", text).replace("![", "[")  # its links point into the repo
-    return "# Guía para estudiantes\n\nVéase `docs/estudiantes.md` en el repositorio del curso.\n"
+    if not guide.is_file():
+        return "# Guía para estudiantes\n\nVéase `docs/estudiantes.md` en el repositorio del curso.\n"
+    text = guide.read_text(encoding="utf-8")
+    for image in re.findall(r"!\[[^\]]*\]\(([^):]+)\)", text):
+        if (guide.parent / image).is_file():
+            shutil.copy2(guide.parent / image, src / Path(image).name)
+    return re.sub(r"(?<!!)\[([^\]]*)\]\((?![a-z]+:)[^)]*\)", r"\1", text)
 
 
 def write_sources(sources: list[ChapterSource], src: Path, fast: bool) -> Path:
@@ -256,7 +260,7 @@ def write_sources(sources: list[ChapterSource], src: Path, fast: bool) -> Path:
     (src / "conf.py").write_text(CONF.format(mathjax=MATHJAX_SCRIPT, mermaid=MERMAID_SCRIPT), encoding="utf-8")
     (src / "index.md").write_text(_index_page(sources, titles, fast), encoding="utf-8")
     (src / "resultados.md").write_text(_claims_page(sources, titles), encoding="utf-8")
-    (src / "estudiantes.md").write_text(_students_page(), encoding="utf-8")
+    (src / "estudiantes.md").write_text(_students_page(src), encoding="utf-8")
     (src / "notas.txt").write_text("".join(f"{n}\n" for n in notes), encoding="utf-8")
     return src
 
