@@ -280,6 +280,7 @@ def sphinx_build(src: Path, out: Path) -> list[str]:
     (out / ".buildinfo").unlink(missing_ok=True)
     for leftover in (".doctrees", "_sources"):
         shutil.rmtree(out / leftover, ignore_errors=True)
+    shutil.rmtree(out.parent / "jupyter_execute", ignore_errors=True)  # MyST-NB's copies of the notebooks
     return [line for line in warnings.read_text(encoding="utf-8").splitlines() if line.strip()]
 
 
