@@ -118,7 +118,7 @@ def _image_caption_batches(n_images: int, caption_image: torch.Tensor, batch_siz
     order = torch.argsort(caption_image, stable=True)
     counts = torch.bincount(caption_image, minlength=n_images)
     if (counts == 0).any():
-        raise ValueError("every image needs at least one caption")
+        raise ValueError("cada imagen necesita al menos una descripción")
     starts = torch.cumsum(counts, 0) - counts
 
     def epoch():

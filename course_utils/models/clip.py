@@ -44,7 +44,9 @@ class TextTransformer(nn.Module):
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
         if ids.shape[1] > self.positions.shape[1]:
-            raise ValueError(f"texts of {ids.shape[1]} tokens; this encoder takes at most {self.positions.shape[1]}")
+            raise ValueError(
+                f"textos de {ids.shape[1]} tokens; este codificador admite como máximo {self.positions.shape[1]}"
+            )
         x = self.embedding(ids) + self.positions[:, : ids.shape[1]]
         for block in self.blocks:
             x = block(x, key_mask=mask)

@@ -86,7 +86,9 @@ class MultiHeadAttention(nn.Module):
     def __init__(self, dim: int, heads: int, dropout: float = 0.0, *, shared_kv: bool = False):
         super().__init__()
         if dim % heads:
-            raise ValueError(f"dim {dim} is not divisible by heads {heads}")
+            raise ValueError(
+                f"dim {dim} no es divisible entre heads {heads}: cada cabeza necesita dim // heads dimensiones"
+            )
         self.dim, self.heads, self.head_dim, self.shared_kv = dim, heads, dim // heads, shared_kv
         self.kv_dim = self.head_dim if shared_kv else dim
         self.in_proj = nn.Linear(dim, dim + 2 * self.kv_dim)

@@ -84,7 +84,9 @@ class ViT(nn.Module):
     ):
         super().__init__()
         if image_size % patch_size:
-            raise ValueError(f"image_size {image_size} is not a multiple of patch_size {patch_size}")
+            raise ValueError(
+                f"image_size {image_size} no es múltiplo de patch_size {patch_size}: los parches deben cubrir la imagen"
+            )
         self.stem = stem
         self.patch_size = patch_size
         self.patch_proj = nn.Linear(in_channels * patch_size * patch_size, dim)
