@@ -153,6 +153,17 @@ def _cmd_lab(args: argparse.Namespace) -> int:
     return run_lab(Path(args.notebook_dir), port=args.port, open_browser=not args.no_browser)
 
 
+def _cmd_hub(args: argparse.Namespace) -> int:
+    from .hub import run_demo
+
+    students = [s.strip() for s in args.students.split(",") if s.strip()]
+    try:
+        return run_demo(Path(args.dir), args.port, args.instructor, students, args.password)
+    except FileNotFoundError as err:
+        print(err, file=sys.stderr)
+        return 2
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="course", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -218,6 +229,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=None, help="port (default: JupyterLab's, 8888 or the next free one)")
     p.add_argument("--no-browser", action="store_true", help="do not open a browser tab")
     p.set_defaults(func=_cmd_lab)
+
+    p = sub.add_parser(
+        "hub", help="a local demo class on JupyterHub with nbgrader's exchange (docs/instructors-scale.md)"
+    )
+    p.add_argument("--dir", default=str(repo_root() / "build" / "hub" / "clase"), help="the hub's folder (kept)")
+    p.add_argument("--port", type=int, default=8000)
+    p.add_argument("--instructor", default="profesora")
+    p.add_argument("--students", default="ana,bea,carla", help="comma-separated user names")
+    p.add_argument("--password", default=None, help="the demo's one password (default: a random one, printed)")
+    p.set_defaults(func=_cmd_hub)
 
     # test and test-fast are run by main() before parsing (every argument goes to pytest): listed here for --help
     sub.add_parser("test", help="the test suite on two workers, the 15 slowest shown (arguments go to pytest)")
