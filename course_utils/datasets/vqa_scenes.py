@@ -25,9 +25,12 @@ median, at least 5), counted over every possible answer of the kind; so a model 
 the question sits near chance within each kind.
 
 **Held-out compositions** (as CLEVR's CoGenT): the types in ``HELD_OUT`` (a triangle that is
-blue, a circle that is yellow, a square that is green) appear in every split's *images*, but no
-training or validation question names one. ``test_heldout`` questions name at least one;
-``test_seen`` questions, on the same test images, name none.
+blue, a circle that is yellow, a square that is green) never appear in a training or validation
+image or question; every shape and every colour does, in other combinations. ``test_heldout``
+scenes each contain at least one held-out type and its questions name at least one;
+``test_seen`` scenes and questions, like training, have none. (A held-out type that appeared in
+training images only as a distractor, never asked about, would teach the opposite of what is
+tested: "a blue triangle is never the answer".)
 
 **On-disk layout** (a folder; :func:`write_dataset`, :func:`load_vqa`):
 
@@ -59,9 +62,9 @@ from .captions import Vocabulary
 GRID = 4
 CELL = 6
 IMAGE_SIZE = GRID * CELL
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 3
 DEFAULT_SEED = 2017
-DEFAULT_SCENES = {"train": 4000, "val": 600, "test": 1600}
+DEFAULT_SCENES = {"train": 2600, "val": 500, "test_seen": 700, "test_heldout": 700}
 COLOURS = {"rojo": (1.0, 0.15, 0.1), "verde": (0.1, 0.85, 0.2), "azul": (0.15, 0.3, 1.0), "amarillo": (1.0, 0.9, 0.1)}
 COLOUR_PLURALS = {"rojo": "rojos", "verde": "verdes", "azul": "azules", "amarillo": "amarillos"}
 SHAPES = ("cuadrado", "círculo", "triángulo")
@@ -69,6 +72,7 @@ SHAPE_PLURALS = {"cuadrado": "cuadrados", "círculo": "círculos", "triángulo":
 SIZES = {"grande": 5, "pequeño": 3}  # side of the drawing in pixels
 HELD_OUT = frozenset({("triángulo", "azul"), ("círculo", "amarillo"), ("cuadrado", "verde")})
 TYPES = tuple((s, c) for s in SHAPES for c in COLOURS)
+SEEN_TYPES = tuple(t for t in TYPES if t not in HELD_OUT)
 FAMILIES = ("existencia", "conteo", "atributo", "relación", "comparación")
 SPLITS = ("train", "val", "test_seen", "test_heldout")
 KIND_ANSWERS = {  # the answers among which each kind of question is balanced
@@ -153,10 +157,17 @@ def render(things: Sequence[Thing], rng: np.random.Generator) -> np.ndarray:
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
 
-def random_scene(rng: np.random.Generator) -> list[Thing]:
-    """2–4 types, 3–7 objects (at most three of a type, every chosen type at least once)."""
+def random_scene(rng: np.random.Generator, heldout: bool = False) -> list[Thing]:
+    """2–4 types, 3–7 objects (at most three of a type, every chosen type at least once). Without
+    ``heldout`` the types come from ``SEEN_TYPES``; with it, the first type is a held-out one and
+    the others come from all ``TYPES``."""
     n_types = int(rng.integers(2, 5))
-    kinds = [TYPES[i] for i in rng.choice(len(TYPES), size=n_types, replace=False)]
+    if heldout:
+        first = sorted(HELD_OUT)[rng.integers(len(HELD_OUT))]
+        others = [t for t in TYPES if t != first]
+        kinds = [first] + [others[i] for i in rng.choice(len(others), size=n_types - 1, replace=False)]
+    else:
+        kinds = [SEEN_TYPES[i] for i in rng.choice(len(SEEN_TYPES), size=n_types, replace=False)]
     n = int(rng.integers(max(3, n_types), min(7, 3 * n_types) + 1))
     counts = [1] * n_types
     while sum(counts) < n:
@@ -281,17 +292,16 @@ def write_dataset(out_dir: str | Path, scenes: dict[str, int] | None = None, see
     try:
         rng = np.random.default_rng(seed)
         images, records, rows = [], [], []
-        plan = (("train", ("train",)), ("val", ("val",)), ("test", ("test_seen", "test_heldout")))
-        for part, splits in plan:
-            counts = {s: {k: dict.fromkeys(a, 0) for k, a in KIND_ANSWERS.items()} for s in splits}
-            for _ in range(scenes[part]):
-                things = random_scene(rng)
+        for split in SPLITS:
+            heldout = split == "test_heldout"
+            counts = {k: dict.fromkeys(a, 0) for k, a in KIND_ANSWERS.items()}
+            for _ in range(scenes[split]):
+                things = random_scene(rng, heldout)
                 index = len(images)
                 images.append(render(things, rng))
                 records.append([t.__dict__ for t in things])
-                for split in splits:
-                    for family, kind, text, reply in questions_for(things, counts[split], split == "test_heldout", rng):
-                        rows.append((index, split, family, kind, text, reply))
+                for family, kind, text, reply in questions_for(things, counts, heldout, rng):
+                    rows.append((index, split, family, kind, text, reply))
         np.save(work / "images.npy", np.stack(images))
         (work / "scenes.json").write_text(json.dumps(records, ensure_ascii=False), encoding="utf-8")
         with open(work / "questions.csv", "w", encoding="utf-8", newline="") as f:

@@ -9,7 +9,7 @@ import pytest
 
 from course_utils.datasets import vqa_scenes as vs
 
-SMALL = {"train": 300, "val": 60, "test": 200}
+SMALL = {"train": 300, "val": 60, "test_seen": 100, "test_heldout": 100}
 
 
 @pytest.fixture(scope="module")
@@ -47,7 +47,7 @@ def _types_named(question: str) -> set:
     return named
 
 
-def test_held_out_compositions_are_never_asked_in_training_or_validation(data):
+def test_held_out_compositions_are_never_seen_in_training_or_validation(data):
     for split in vs.SPLITS:
         named = [_types_named(data.question[i]) for i in data.select(split)]
         assert all(n for n in named), f"{split}: a question names no type"
@@ -56,10 +56,15 @@ def test_held_out_compositions_are_never_asked_in_training_or_validation(data):
             assert all(held)
         else:
             assert not any(held), split
-    # the held-out types do appear in training images
-    train_images = set(data.image[data.select("train")].tolist())
-    seen = {t.type for i in train_images for t in data.scenes[i]}
-    assert vs.HELD_OUT <= seen
+    # nor are they in a training or validation image (as CoGenT); every shape and colour is
+    for split in ("train", "val", "test_seen"):
+        images = set(data.image[data.select(split)].tolist())
+        seen = {t.type for i in images for t in data.scenes[i]}
+        assert not seen & vs.HELD_OUT, split
+        if split == "train":
+            assert {s for s, _ in seen} == set(vs.SHAPES) and {c for _, c in seen} == set(vs.COLOURS)
+    heldout_images = set(data.image[data.select("test_heldout")].tolist())
+    assert all({t.type for t in data.scenes[i]} & vs.HELD_OUT for i in heldout_images)
 
 
 def _recomputed(question: str, kind: str, things) -> str:
