@@ -61,6 +61,7 @@ __all__ = [
     "release",
 ]
 
+DELIVERED = ["timestamp.txt", "submission_secret.txt"]  # besides the notebooks, into autograded/
 HELD_NOTE = "puntos automáticos retenidos (0 en el gradebook) hasta que el profesor revise la entrega"
 NO_SANDBOX_NOTE = (
     "calificado SIN aislamiento (--no-sandbox): el código de los estudiantes se ejecutó con los "
@@ -77,7 +78,8 @@ def _deliver(course_root: Path, assignment: str, student: str, graded: Graded, n
     if not source.is_dir() or source.is_symlink():
         return
     dest = course_root / "autograded" / student / assignment
-    copy_back(source, dest, [*notebooks, "timestamp.txt"])
+    # submission_secret.txt: nbgrader's exchange names the returned feedback by it (release_feedback)
+    copy_back(source, dest, [*notebooks, *DELIVERED])
     note_in_notebooks(dest, graded.reason, graded.review)
 
 

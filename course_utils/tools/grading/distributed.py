@@ -169,6 +169,7 @@ def _template(runtime: _WorkerRuntime, kit: dict) -> Path:
 def grade_task(kit: dict, job: dict) -> dict:
     """One student, on a worker: the same :func:`.executor.grade_one` as on one machine, in a
     private copy of the course holding only this student's submission. Returns plain data."""
+    from .autograde import DELIVERED
     from .executor import grade_one
 
     state = _worker_runtime(job["sandboxed"])
@@ -205,7 +206,7 @@ def grade_task(kit: dict, job: dict) -> dict:
         autograded = {}
         if graded.workspace is not None:
             folder = graded.workspace / "autograded" / student / assignment
-            for name in [*job["notebooks"], "timestamp.txt"]:
+            for name in [*job["notebooks"], *DELIVERED]:
                 try:
                     fd = os.open(folder / name, os.O_RDONLY | os.O_NOFOLLOW)
                 except OSError:
@@ -263,11 +264,13 @@ class _Outcome:
 
 def _unpack(data: dict, student: str, assignment: str, notebooks: list[str], into: Path) -> Graded:
     """A task's plain data as a :class:`Graded` whose workspace holds the autograded notebooks
-    (only the assignment's notebook names and ``timestamp.txt`` are written)."""
+    (only the assignment's notebook names, ``timestamp.txt`` and ``submission_secret.txt``)."""
+    from .autograde import DELIVERED
+
     workspace = into / secrets.token_hex(4)
     folder = workspace / "autograded" / student / assignment
     folder.mkdir(parents=True)
-    allowed = {*notebooks, "timestamp.txt"}
+    allowed = {*notebooks, *DELIVERED}
     for name, content in data["autograded"].items():
         if name in allowed:
             (folder / name).write_bytes(content)
