@@ -181,7 +181,7 @@ class socket_free_port:
     """A port on 127.0.0.1 that nothing listens on (bound and released)."""
 
     def __enter__(self) -> int:
-        from conftest import free_port
+        from support.services import free_port
 
         return free_port()
 

@@ -39,6 +39,8 @@ SLOW = {
     "tests/grading/test_parallel_gradebooks.py": "grades the fixture class five times (SQLite, PostgreSQL)",
     "tests/grading/test_sandbox.py": "grades a class in the sandbox and refuses without it",
     "tests/grading/test_feedback.py": "grades a class, then writes its feedback",
+    "tests/grading/test_distributed.py": "grades the fixture class on a Dask LocalCluster, kills a worker",
+    "tests/hub/test_hub.py": "a class on JupyterHub: three users' servers, grading, feedback",
     "tests/test_release.py::test_release_is_in_sync_with_solutions": "regenerates every chapter's release",
     "tests/test_release.py::test_release_differences_detects_a_hand_edit": "regenerates every chapter's release",
     "tests/test_cross_attention.py::test_contrastive_training_learns_and_is_deterministic": "trains twice",
@@ -67,6 +69,8 @@ LONGEST_FIRST = (  # measured at 02:55 on 2026-12-07 (fresh clone, 2 workers)
     "tests/test_environment.py",  # waits on the package index
     "tests/test_notebooks.py::02",
     "tests/test_notebooks.py::06",
+    "tests/hub/test_hub.py",  # a hub, three users' servers, a class graded
+    "tests/grading/test_distributed.py",  # a LocalCluster, the class graded twice
     "tests/grading/test_kernel_isolation.py",
     "tests/grading/test_collect_to_release.py",
     "tests/test_notebooks.py::03",
