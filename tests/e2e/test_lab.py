@@ -182,3 +182,11 @@ def test_validate_on_a_blank_exercise_says_what_to_write(page, lab):
     assert (
         "NotImplementedError: Ejercicio sin hacer: escribe el cuerpo de fuse_concat en lugar de esta línea" in text
     ), f"the blank stub's Spanish message is missing from the dialog:\n{text}"
+
+
+def test_the_lab_speaks_spanish(page, lab):
+    """The course's lab settings make Spanish JupyterLab's language (the language pack is in the
+    student set): the menu bar reads Archivo, Editar, Ver…"""
+    _open(page, lab, f"{CHAPTERS[0]}/{CHAPTERS[0]}.ipynb")
+    labels = page.eval_on_selector_all(".lm-MenuBar-itemLabel", "els => els.map(e => e.textContent.trim())")
+    assert {"Archivo", "Editar", "Ver"} <= set(labels), f"JupyterLab's menus are not in Spanish: {labels}"
