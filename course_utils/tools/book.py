@@ -31,7 +31,7 @@ from ..prose import PLACEHOLDER, number
 from .chapters import list_chapters
 from .first_hour import is_exercise_cell
 from .grading.feedback import page_text
-from .report_builder import NOT_HELD, NotebookResult, read_claims_file
+from .report_builder import NOT_HELD, NotebookResult, read_claims_file, write_benchmark
 from .vendor import MATHJAX_SCRIPT, MERMAID_SCRIPT, copy_vendor
 from .vendor import MATHJAX_SVG_SCRIPT as MATHJAX_SVG
 
@@ -399,4 +399,23 @@ def build_book(
         raise BookError("el libro citaba respuestas y se ha borrado:\n  " + "\n  ".join(leaks))
     size = sum(p.stat().st_size for p in out.rglob("*") if p.is_file())
     notes = (src / "notas.txt").read_text(encoding="utf-8").splitlines()
-    return {"out": str(out), "chapters": chapters, "fast": fast, "bytes": size, "warnings": notes + warnings, **timings}
+    done = {"out": str(out), "chapters": chapters, "fast": fast, "bytes": size, "warnings": notes + warnings, **timings}
+    write_benchmark(report_dir := runs if fast else build_dir, "book", done, _report_section(done, out))
+    done["report"] = str(report_dir / "report.md")
+    return done
+
+
+def _report_section(done: dict, out: Path) -> str:
+    """The book's lines in the report (``report.md``'s benchmarks): its size and build time."""
+    pages = sum(1 for _ in out.rglob("*.html"))
+    static = sum(p.stat().st_size for p in (out / "_static").rglob("*") if p.is_file())
+    times = " · ".join(
+        f"{label} {done[key]} s"
+        for key, label in (("execute_s", "ejecución FAST"), ("sphinx_s", "Sphinx"))
+        if key in done
+    )
+    return (
+        f"### El libro del curso ({'FAST' if done['fast'] else 'modo completo'})\n\n"
+        f"`{out}`: {len(done['chapters'])} capítulos, {pages} páginas, **{done['bytes'] / 1e6:.1f} MB** "
+        f"({static / 1e6:.1f} MB de tema, MathJax y Mermaid) · {times} · avisos: {len(done['warnings'])}\n"
+    )
