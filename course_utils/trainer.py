@@ -166,9 +166,9 @@ def fit(
             optimizer.step()
             if scheduler is not None:
                 scheduler.step()
-            weight = 1 if size_of is None else size_of(batch)
-            history["step_loss"].append(loss.item())
-            totals["loss"] += loss.item() * weight
+            weight, value = 1 if size_of is None else size_of(batch), loss.item()
+            history["step_loss"].append(value)
+            totals["loss"] += value * weight
             for name, value in stats.items():
                 totals[name] = totals.get(name, 0.0) + float(value)
             size += weight
