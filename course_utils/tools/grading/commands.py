@@ -302,5 +302,15 @@ def _export(args: argparse.Namespace) -> int:
         export_command(args.lms, root, _db(args), to, extra), cwd=root, env=tool_environment(), text=True
     )
     if proc.returncode == 0:
+        from ..environment import patched_environ
+        from .roster import students_without_roster
+
         print(f"notas para {args.lms}: {to}")
+        with patched_environ(PATH=tool_environment()["PATH"]):
+            missing = students_without_roster(_db(args))
+        if missing:
+            print(
+                f"AVISO: {len(missing)} estudiantes sin nombre o correo (el LMS no los identificará por correo; "
+                f"importe la lista de clase con course grade roster): {', '.join(missing)}"
+            )
     return proc.returncode
