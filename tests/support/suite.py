@@ -43,7 +43,7 @@ SLOW = {
     "tests/hub/test_hub.py": "a class on JupyterHub: three users' servers, grading, feedback",
     "tests/test_release.py::test_release_is_in_sync_with_solutions": "regenerates every chapter's release",
     "tests/test_release.py::test_release_differences_detects_a_hand_edit": "regenerates every chapter's release",
-    "tests/test_cross_attention.py::test_contrastive_training_learns_and_is_deterministic": "trains twice",
+    "tests/models/test_cross_attention.py::test_contrastive_training_learns_and_is_deterministic": "trains twice",
 }
 
 
