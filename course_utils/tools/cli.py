@@ -118,7 +118,11 @@ PYTEST_COMMANDS = {"test": False, "test-fast": True}
 def _cmd_dist(args: argparse.Namespace) -> int:
     from .dist import build_edition
 
-    out = build_edition(Path(args.out) if args.out else None)
+    book = (repo_root() / "build" / "book") if args.with_book else None
+    if book is not None and not book.is_dir():
+        print(f"{book} does not exist: build it first (`course run`, then `course book`)", file=sys.stderr)
+        return 1
+    out = build_edition(Path(args.out) if args.out else None, book=book)
     print(f"student edition in {out}: publish this folder (keep the course repository private)")
     return 0
 
@@ -204,6 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("dist", help="build the student edition: release, data, student runtime, no answers")
     p.add_argument("out", nargs="?", default=None, help="folder to write (default build/edicion-estudiante; replaced)")
+    p.add_argument("--with-book", action="store_true", help="copy build/book (course book) into the edition as book/")
     p.set_defaults(func=_cmd_dist)
 
     p = sub.add_parser(

@@ -98,8 +98,9 @@ def student_readme(root: Path) -> str:
     return TITLE + INTRO + "\n" + text.strip() + "\n"
 
 
-def build_edition(out: Path | None = None, root: Path | None = None) -> Path:
-    """Write the student edition into ``out`` (default ``build/edicion-estudiante``), replacing it."""
+def build_edition(out: Path | None = None, root: Path | None = None, book: Path | None = None) -> Path:
+    """Write the student edition into ``out`` (default ``build/edicion-estudiante``), replacing it;
+    ``book`` (a built ``course book``) is copied in as ``book/``, after a last scan for answers."""
     root = root or repo_root()
     out = Path(out or root / "build" / "edicion-estudiante").resolve()
     inside = root.resolve() in out.parents
@@ -121,6 +122,13 @@ def build_edition(out: Path | None = None, root: Path | None = None) -> Path:
     (out / "pyproject.toml").write_text(student_pyproject(root), encoding="utf-8")
     (out / "README.md").write_text(student_readme(root), encoding="utf-8")
     (out / ".gitignore").write_text(GITIGNORE, encoding="utf-8")
+    if book is not None:
+        from .book import book_leaks
+
+        leaks = book_leaks(Path(book), root / "solutions")
+        if leaks or not (Path(book) / "index.html").is_file():
+            raise ValueError(f"course dist: {book} is not a book without answers: {leaks or 'no index.html'}")
+        shutil.copytree(book, out / "book")
     return out
 
 

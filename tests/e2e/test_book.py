@@ -182,3 +182,16 @@ def test_feedback_pages_render_math_and_diagrams_offline(browser_context, tmp_pa
         tab.close()
         browser_context.unroute("**/*", guard)
     assert not outside, f"peticiones fuera de la máquina: {outside}"
+
+
+def test_the_edition_carries_the_book_and_refuses_one_with_answers(fast_book, tmp_path):
+    from course_utils.tools.dist import build_edition
+
+    edition = build_edition(tmp_path / "edicion", book=fast_book)
+    assert (edition / "book" / "index.html").is_file()
+    planted = tmp_path / "plantado"
+    shutil.copytree(fast_book, planted, ignore=shutil.ignore_patterns("_static", "_images"))
+    _, hidden = book.answer_secrets()
+    (planted / "resultados.html").write_text(f"<p>{max(hidden, key=len)}</p>", encoding="utf-8")
+    with pytest.raises(ValueError, match="not a book without answers"):
+        build_edition(tmp_path / "otra", book=planted)

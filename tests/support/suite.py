@@ -81,11 +81,19 @@ LONGEST_FIRST = (  # measured at 02:55 on 2026-12-07 (fresh clone, 2 workers)
 )
 
 
+# Modules that read a chapter's shared FAST execution (conftest's ``executed``) join that
+# chapter's group, so the execution is made once on one worker: the book's browser tests read
+# chapter 01's.
+SHARES_EXECUTION = {"tests/e2e/test_book.py": "01"}
+
+
 def group_of(nodeid: str) -> str:
     """The group a test runs in on the workers, from its node id alone (the scheduler sees only
     ids): its module, or its module and chapter for the per-chapter tests
     (``tests/test_notebooks.py::04``)."""
     module = nodeid.split("::")[0]
+    if module in SHARES_EXECUTION:  # runs beside that chapter's executions and reuses one of them
+        return f"{PER_CHAPTER_MODULES[0]}::{SHARES_EXECUTION[module]}"
     param = nodeid[nodeid.rfind("[") + 1 : -1] if nodeid.endswith("]") else ""
     return f"{module}::{param[:2]}" if module in PER_CHAPTER_MODULES and param in CHAPTERS else module
 
