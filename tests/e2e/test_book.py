@@ -19,6 +19,7 @@ import pytest
 from course_utils.tools import book
 from lab_browser import SCREENSHOTS, browser_context  # noqa: F401 - fixture
 from support import CHAPTERS, ROOT
+from support.services import service_unavailable
 
 pytestmark = pytest.mark.e2e
 FIRST = "01_operaciones_fusion"
@@ -27,7 +28,20 @@ RELEASED = [c for c in CHAPTERS if (ROOT / "notebooks" / c / f"{c}.ipynb").is_fi
 
 
 @pytest.fixture(scope="module")
-def fast_book(executed, tmp_path_factory) -> Path:
+def vendored() -> Path:
+    """MathJax and Mermaid, from the npm registry once (pinned, checksummed)."""
+    from course_utils.tools.vendor import TARBALLS_ENV, ensure_vendor
+
+    try:
+        return ensure_vendor()
+    except RuntimeError as err:
+        service_unavailable(
+            "MathJax y Mermaid", "COURSE_VENDOR_UNAVAILABLE", str(err), how=f"o ponga sus tarballs en {TARBALLS_ENV}"
+        )
+
+
+@pytest.fixture(scope="module")
+def fast_book(executed, vendored, tmp_path_factory) -> Path:
     base = tmp_path_factory.mktemp("libro")
     runs = base / "executed"
     runs.mkdir()
@@ -151,7 +165,7 @@ def _nbconvert_page(tmp_path: Path, template: str) -> Path:
     return page
 
 
-def test_feedback_pages_render_math_and_diagrams_offline(browser_context, tmp_path):  # noqa: F811
+def test_feedback_pages_render_math_and_diagrams_offline(browser_context, vendored, tmp_path):  # noqa: F811
     """Feedback pages (nbgrader's template builds on nbconvert's classic one) carry the vendored
     MathJax and Mermaid inline: opened alone from file:// with the network cut, both render."""
     from course_utils.tools.vendor import make_pages_offline
