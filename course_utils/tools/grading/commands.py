@@ -182,7 +182,7 @@ def _autograde(args: argparse.Namespace) -> int:
             limits_from(args),
             sandboxed=not args.no_sandbox,
             extra_files=args.extra_file,
-            scheduler=args.scheduler,
+            **({"scheduler": args.scheduler} if args.scheduler else {}),
         )
     except SandboxUnavailable as err:
         print(f"No se califica a nadie / nobody graded: {err}", file=sys.stderr)
