@@ -42,7 +42,7 @@ def test_a_conv_patch_embedding_equals_cutting_patches_and_one_linear_layer(size
 def test_patches_are_taken_row_by_row():
     image = torch.arange(16.0).reshape(1, 1, 4, 4)
     assert patchify(image, 2)[0, :, 0].tolist() == [0.0, 2.0, 8.0, 10.0]
-    with pytest.raises(ValueError, match="multiple"):
+    with pytest.raises(ValueError, match="no es múltiplo"):
         ViT(image_size=8, patch_size=3)
 
 
@@ -153,9 +153,9 @@ def test_multi_positive_loss_reduces_to_clip_loss_and_shares_target_among_positi
 
 
 def test_multi_positive_loss_rejects_wrong_shapes():
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="forma"):
         _symmetric_info_nce(torch.zeros(2, 2), torch.zeros(3, dtype=torch.long))
-    with pytest.raises(ValueError, match="shape"):
+    with pytest.raises(ValueError, match="forma"):
         _symmetric_info_nce(torch.zeros(2, 3), torch.zeros(2, dtype=torch.long))
 
 
@@ -166,7 +166,7 @@ def test_text_encoder_ignores_padding_and_rejects_long_texts():
     short = torch.tensor([[3, 4, 5]])
     with torch.no_grad():
         torch.testing.assert_close(encoder(ids, ids != 0), encoder(short, short != 0), atol=1e-5, rtol=1e-4)
-    with pytest.raises(ValueError, match="at most 6"):
+    with pytest.raises(ValueError, match="como máximo 6"):
         encoder(torch.ones(1, 7, dtype=torch.long), torch.ones(1, 7, dtype=torch.bool))
 
 
