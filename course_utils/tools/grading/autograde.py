@@ -136,14 +136,14 @@ def grade_submissions(
         if sandboxed and scheduler is None:  # with a scheduler, each worker probes its own sandbox
             sandbox = Sandbox.for_grading()
             probe(sandbox, workdir / "probe")
+        template_db = template_gradebook(course_root, assignment, workdir)
+        ensure_assignment(course_root, assignment, db_url, workdir, template_db)
+        notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
         cluster = None
         if scheduler is not None:  # reached, with working sandboxes, before anybody is graded
             from .distributed import grade_on_cluster, open_cluster
 
-            cluster = open_cluster(scheduler, sandboxed)
-        template_db = template_gradebook(course_root, assignment, workdir)
-        ensure_assignment(course_root, assignment, db_url, workdir, template_db)
-        notebooks = assignment_notebooks(f"sqlite:///{template_db}", assignment)
+            cluster = open_cluster(scheduler, sandboxed)  # closed by grade_on_cluster
         bar = progress(None, desc=f"Calificando {assignment}", total=len(students)) if show_progress else None
         threads = max(1, (os.cpu_count() or 1) // max(1, jobs))
         (workdir / "helper-home").mkdir()
