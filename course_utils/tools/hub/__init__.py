@@ -17,6 +17,7 @@ release_feedback``); students fetch their feedback in the Assignment List.
 
 from __future__ import annotations
 
+import json
 import os
 import secrets
 import shutil
@@ -30,6 +31,15 @@ from ...config import repo_root
 HUB_CONFIG = Path(__file__).resolve().with_name("jupyterhub_config.py")
 LAB_ASSETS = Path(__file__).resolve().parents[2] / "lab_assets"
 COURSE_ID = "fusion_multimodal"
+STUDENT_LAB_CONFIG = "config-estudiantes"  # under the hub's folder; JUPYTER_CONFIG_PATH of students
+STUDENT_PAGE_CONFIG = {
+    "disabledExtensions": {
+        "@jupyter/nbgrader:create-assignment": True,
+        "@jupyter/nbgrader:course-list": True,
+        "@jupyter/nbgrader:formgrader": True,
+        "@jupyterlab/apputils-extension:announcements": True,
+    }
+}
 PROXY_PREFIX = "build/hub"  # `npm install --prefix build/hub configurable-http-proxy@4` (.ci/run does it)
 PROXY_HINT = (
     "falta configurable-http-proxy (npm): instálelo con "
@@ -92,6 +102,11 @@ def prepare_class(base: Path, instructor: str, students: list[str], course: Path
         config = hub.home(user) / ".jupyter"
         config.mkdir(parents=True, exist_ok=True)
         (config / "nbgrader_config.py").write_text(_nbgrader_config(hub, user), encoding="utf-8")
+    # students' JupyterLab: nbgrader's menu and Assignment List, none of the instructor's plugins
+    # (course lab's lab_assets/config also hides the menu: without it the Assignment List has no entry)
+    labconfig = hub.base / STUDENT_LAB_CONFIG / "labconfig"
+    labconfig.mkdir(parents=True, exist_ok=True)
+    (labconfig / "page_config.json").write_text(json.dumps(STUDENT_PAGE_CONFIG, indent=2), encoding="utf-8")
     if not hub.course.exists():
         source = Path(course or repo_root())
         copy_course(source, hub.course)

@@ -67,13 +67,14 @@ c.Spawner.args = _lab
 
 
 def _per_user(spawner):
-    """Students: no instructor tools (lab_assets/config disables their lab plugins; the server
+    """Students: nbgrader's menu with the Assignment List, no instructor tool (the hub's
+    ``config-estudiantes`` disables those lab plugins, written by prepare_class; the server
     extensions are switched off). The instructor keeps them all."""
     name = spawner.user.name
     # nbgrader's exchange names a submission by the system user name (getpass): the hub's user
     spawner.environment = dict(spawner.environment, USER=name, LOGNAME=name)
     if name != INSTRUCTOR:
-        spawner.environment = dict(spawner.environment, JUPYTER_CONFIG_PATH=str(LAB_ASSETS / "config"))
+        spawner.environment = dict(spawner.environment, JUPYTER_CONFIG_PATH=str(HUB / "config-estudiantes"))
         spawner.args = [
             *_lab,
             "--ServerApp.jpserver_extensions=nbgrader.server_extensions.formgrader=False",
