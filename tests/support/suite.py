@@ -62,13 +62,18 @@ LONGEST_FIRST = (  # measured at 02:55 on 2026-12-07 (fresh clone, 2 workers)
     "tests/test_grading_roundtrip.py::03",
     "tests/test_grading_roundtrip.py::06",
     "tests/test_grading_roundtrip.py::05",
+    "tests/test_installed_wheel.py",  # builds the wheel, installs it into a new .venv, runs chapter 01
     "tests/test_dist.py",  # installs the student edition into a new .venv
+    "tests/test_grading_roundtrip.py::07",
+    "tests/test_grading_roundtrip.py::08",
     "tests/test_grading_roundtrip.py::04",
     "tests/test_grading_roundtrip.py::01",
     "tests/e2e/test_lab.py",
     "tests/test_environment.py",  # waits on the package index
     "tests/test_notebooks.py::02",
     "tests/test_notebooks.py::06",
+    "tests/test_notebooks.py::07",
+    "tests/test_notebooks.py::08",
     "tests/hub/test_hub.py",  # a hub, three users' servers, a class graded
     "tests/grading/test_distributed.py",  # a LocalCluster, the class graded twice
     "tests/grading/test_kernel_isolation.py",
