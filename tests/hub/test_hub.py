@@ -179,6 +179,14 @@ def _work(api: Hub, user: str, token: str, answers: dict[str, str]) -> None:
     api.request("PUT", path, token=token, body={"type": "notebook", "format": "json", "content": nb})
 
 
+def test_students_lab_has_the_assignment_list_and_no_instructor_tool(class_hub):
+    hub, _, _ = class_hub
+    config = json.loads((hub.base / "config-estudiantes" / "labconfig" / "page_config.json").read_text())
+    disabled = {name for name, off in config["disabledExtensions"].items() if off}
+    assert not disabled & {"@jupyter/nbgrader:menu", "@jupyter/nbgrader:assignment-list"}
+    assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list"} <= disabled
+
+
 def test_a_class_on_the_hub(class_hub):
     from nbgrader.api import Gradebook
 
