@@ -51,5 +51,5 @@ try:
         print("shot ok")
         b.close()
 finally:
-    stop_hub(proc)
+    stop_hub(proc, hub)
     log.close()

@@ -129,7 +129,7 @@ def class_hub(tmp_path_factory):
                 time.sleep(0.5)
         yield hub, api, base / "hub.log"
     finally:
-        stop_hub(proc)
+        stop_hub(proc, hub)
         log.close()
 
 

@@ -150,9 +150,9 @@ def start_hub(hub: ClassHub, port: int, password: str, service_token: str | None
     )
 
 
-def stop_hub(proc: subprocess.Popen, timeout: float = 30) -> None:
-    """Stop the hub and everything it started (proxy, users' servers: one process group each
-    for the proxy and the servers, which JupyterHub stops on SIGTERM)."""
+def stop_hub(proc: subprocess.Popen, hub: ClassHub | None = None, timeout: float = 30) -> None:
+    """Stop the hub and what it started: JupyterHub stops the users' servers on SIGTERM; the
+    proxy, which may outlive it, is stopped through its pid file (``hub`` given)."""
     import signal
 
     if proc.poll() is None:
@@ -162,6 +162,15 @@ def stop_hub(proc: subprocess.Popen, timeout: float = 30) -> None:
         except subprocess.TimeoutExpired:
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
+    pid_file = hub.base / "proxy.pid" if hub is not None else None
+    if pid_file is not None and pid_file.is_file():
+        try:
+            pid = int(pid_file.read_text().strip())
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        except (OSError, ValueError):
+            return
+        if b"configurable-http-proxy" in cmdline:
+            os.kill(pid, signal.SIGTERM)
 
 
 def run_demo(base: Path, port: int, instructor: str, students: list[str], password: str | None) -> int:
@@ -179,5 +188,5 @@ def run_demo(base: Path, port: int, instructor: str, students: list[str], passwo
     try:
         return proc.wait()
     except KeyboardInterrupt:
-        stop_hub(proc)
+        stop_hub(proc, hub)
         return 0
