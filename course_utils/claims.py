@@ -153,7 +153,7 @@ def holds(relation: str, low: float, high: float, threshold: float) -> bool:
         return high < threshold
     if relation == "<=":
         return high <= threshold
-    raise ValueError(f"relation must be one of {RELATIONS}, not {relation!r}")
+    raise ValueError(f"la relación debe ser una de {RELATIONS}, no {relation!r}")
 
 
 def verdict(
@@ -201,7 +201,7 @@ def intervals(
     """Vectorised core: the last axis holds one data set's values (seeds), earlier axes many data
     sets. Returns ``(estimate, low, high, p_value)`` arrays; NaN where no interval is given."""
     if not 0.5 <= confidence < 1:
-        raise ValueError(f"confidence must be in [0.5, 1), not {confidence}")
+        raise ValueError(f"la confianza debe estar en [0.5, 1), no {confidence}")
     a = np.asarray(values_a, dtype=float)
     b = None if values_b is None else np.asarray(values_b, dtype=float)
     with warnings.catch_warnings(), np.errstate(divide="ignore", invalid="ignore"):
@@ -233,7 +233,7 @@ def interval(
     length (unless ``paired=False``), Welch otherwise. Refuses (``low`` None, ``reason`` in
     Spanish) with one value, or with values that do not vary."""
     if not 0.5 <= confidence < 1:
-        raise ValueError(f"confidence must be in [0.5, 1), not {confidence}")
+        raise ValueError(f"la confianza debe estar en [0.5, 1), no {confidence}")
     a = _as_values(values_a, "values_a")
     b = None if values_b is None else _as_values(values_b, "values_b")
     if b is None:
@@ -241,7 +241,7 @@ def interval(
     else:
         paired = (a.size == b.size) if paired is None else bool(paired)
         if paired and a.size != b.size:
-            raise ValueError(f"paired values need the same length ({a.size} and {b.size})")
+            raise ValueError(f"los valores emparejados necesitan la misma longitud ({a.size} y {b.size})")
     estimate = float(a.mean() - (0.0 if b is None else b.mean()))
     common = dict(estimate=estimate, n=int(a.size), paired=paired, confidence=confidence, threshold=float(threshold))
     sizes = (a.size,) if b is None or paired else (a.size, b.size)

@@ -45,7 +45,7 @@ def record_metric(name: str, value: Any) -> None:
     ``value`` may be a number (stored as float) or a short string.
     """
     if not isinstance(name, str) or not name:
-        raise ValueError("record_metric: name must be a non-empty string")
+        raise ValueError("record_metric: el nombre debe ser un texto no vacío")
     stored: float | str
     if isinstance(value, (int, float)) or hasattr(value, "item"):
         stored = float(value.item() if hasattr(value, "item") else value)
@@ -61,7 +61,7 @@ def glue(name: str, value: Any) -> None:
     in the executed copy. Numbers are stored as floats (ints stay ints), anything else as text.
     Prints nothing."""
     if not isinstance(name, str) or not name:
-        raise ValueError("glue: name must be a non-empty string")
+        raise ValueError("glue: el nombre debe ser un texto no vacío")
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     stored = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
@@ -72,7 +72,7 @@ def glue(name: str, value: Any) -> None:
 def record_table(name: str, table: Any) -> None:
     """Record a results table (a pandas DataFrame or Markdown text) for the course report."""
     if not isinstance(name, str) or not name:
-        raise ValueError("record_table: name must be a non-empty string")
+        raise ValueError("record_table: el nombre debe ser un texto no vacío")
     markdown = table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table)
     _append({"name": name, "table": markdown})
 
@@ -102,9 +102,9 @@ def record_claim(
     Returns the :class:`Claim`.
     """
     if not isinstance(name, str) or not name:
-        raise ValueError("record_claim: name must be a non-empty string")
+        raise ValueError("record_claim: el nombre debe ser un texto no vacío")
     if relation not in RELATIONS:
-        raise ValueError(f"record_claim: relation must be one of {RELATIONS}, not {relation!r}")
+        raise ValueError(f"record_claim: la relación debe ser una de {RELATIONS}, no {relation!r}")
     estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
     claim = Claim(
         name=name,

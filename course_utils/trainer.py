@@ -80,7 +80,7 @@ def optimizer_for(
         return optimizer, torch.optim.lr_scheduler.OneCycleLR(
             optimizer, max_lr=lr, total_steps=max(total_steps, 1), pct_start=0.1, anneal_strategy="cos"
         )
-    raise ValueError(f"unknown schedule {schedule!r}; use 'constant' or 'onecycle'")
+    raise ValueError(f"calendario desconocido {schedule!r}; usa 'constant' o 'onecycle'")
 
 
 def _module_of(fn: Callable) -> nn.Module | None:
@@ -146,9 +146,9 @@ def fit(
     epoch bar only when the session is interactive and not in FAST mode.
     """
     if mode not in ("max", "min"):
-        raise ValueError(f"mode must be 'max' or 'min', not {mode!r}")
+        raise ValueError(f"mode debe ser 'max' o 'min', no {mode!r}")
     if restore_best and monitor is None:
-        raise ValueError("restore_best needs a monitored metric (monitor=...)")
+        raise ValueError("restore_best necesita una métrica vigilada (monitor=...)")
     history: History = {"loss": [], "step_loss": []}
     best, best_state, elapsed, was_training = None, None, 0.0, model.training
     show = _show_progress() if show_progress is None else show_progress

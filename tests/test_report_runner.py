@@ -134,7 +134,7 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
     single = record_claim("una", "Una sola semilla (FAST)", [0.9], [0.8])
     assert single.low is None and not single.held and "sin intervalo" in single.interval
     assert single.verdict == "sin juzgar (una sola semilla)"
-    with pytest.raises(ValueError, match="relation"):
+    with pytest.raises(ValueError, match="relación"):
         record_claim("rara", "Relación desconocida", [0.9, 0.8], relation="~")
 
 
