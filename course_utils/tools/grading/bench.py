@@ -23,6 +23,7 @@ from ..release import copy_course, nbgrader_command, run_nbgrader
 from ..report_builder import write_benchmark
 from .autograde import grade_submissions
 from .evaluator.execute import COST_LOG
+from .gradebook import generate_assignment
 from .limits import GradingLimits
 from .sandbox import Sandbox, start_overhead
 
@@ -91,16 +92,7 @@ def bench_grading(
         root = copy_course(repo_root(), Path(tmp) / "curso")
         seq_db, par_db = f"sqlite:///{root / 'secuencial.db'}", f"sqlite:///{root / 'paralelo.db'}"
         for db in (seq_db, par_db):
-            run_nbgrader(
-                nbgrader_command(
-                    "generate_assignment",
-                    chapter,
-                    "--force",
-                    root=root,
-                    extra=[f"--CourseDirectory.db_url={db}", f"--CourseDirectory.release_directory={root / 'release'}"],
-                ),
-                cwd=root,
-            )
+            generate_assignment(root, chapter, db, release_dir=root / "release")
         kinds = make_class(root, chapter, submissions)
 
         # the baseline is the plain command an instructor could run instead: `nbgrader autograde`

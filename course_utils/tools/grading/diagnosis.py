@@ -172,13 +172,14 @@ FEEDBACK_NOTE = "**Nota de la corrección automática:** {reason}."
 REVIEW_NOTE = "**Pendiente de revisión manual:** {review}."
 
 
-_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]()<>#+!|~$])")
+# inline Markdown only (a note is one line): with the brackets escaped no link or image can form
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]<>|~$])")
 
 
 def markdown_literal(text: str) -> str:
     """``text`` as Markdown that renders exactly as written: a reason can quote what the
     student's code printed (nbgrader's last lines), which must never become a link, HTML or math."""
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text.replace("&", "&amp;"))
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", " ".join(text.replace("&", "&amp;").splitlines()))
 
 
 def feedback_note(reason: str, review: str) -> str:

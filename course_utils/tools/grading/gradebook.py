@@ -43,15 +43,17 @@ def ensure_assignment(course_root: Path, assignment: str, db_url: str, workdir: 
             pass
     if not (course_root / "solutions" / assignment).is_dir():
         raise SystemExit(f"No existe solutions/{assignment}/ en {course_root}: ¿nombre de tarea correcto?")
+    generate_assignment(course_root, assignment, db_url, release_dir=workdir / "release")
+
+
+def generate_assignment(course_root: Path, assignment: str, db_url: str, release_dir: Path | None = None) -> None:
+    """``nbgrader generate_assignment --force`` of ``assignment`` into the gradebook at ``db_url``
+    (and the student version into ``release_dir``, by default the course's ``release/``)."""
+    extra = [f"--CourseDirectory.db_url={db_url}"]
+    if release_dir is not None:
+        extra.append(f"--CourseDirectory.release_directory={release_dir}")
     run_nbgrader(
-        nbgrader_command(
-            "generate_assignment",
-            assignment,
-            "--force",
-            root=course_root,
-            extra=[f"--CourseDirectory.db_url={db_url}", f"--CourseDirectory.release_directory={workdir / 'release'}"],
-        ),
-        cwd=course_root,
+        nbgrader_command("generate_assignment", assignment, "--force", root=course_root, extra=extra), cwd=course_root
     )
 
 
@@ -63,16 +65,7 @@ def template_gradebook(course_root: Path, assignment: str, workdir: Path) -> Pat
     shutil.copytree(course_root / "solutions" / assignment, template / "solutions" / assignment, symlinks=True)
     shutil.copy2(course_root / "nbgrader_config.py", template / "nbgrader_config.py")
     db = template / "gradebook.db"
-    run_nbgrader(
-        nbgrader_command(
-            "generate_assignment",
-            assignment,
-            "--force",
-            root=template,
-            extra=[f"--CourseDirectory.db_url=sqlite:///{db}"],
-        ),
-        cwd=template,
-    )
+    generate_assignment(template, assignment, f"sqlite:///{db}")
     return db
 
 

@@ -23,10 +23,10 @@ from pathlib import Path
 
 from ...config import repo_root
 from ..environment import patched_environ, tool_environment
-from ..release import copy_course, nbgrader_command, run_nbgrader
+from ..release import copy_course
 from .autograde import grade_submissions
 from .bench import make_class
-from .gradebook import read_scores, store_scores
+from .gradebook import generate_assignment, read_scores, store_scores
 from .limits import GradingLimits
 
 
@@ -64,19 +64,7 @@ def bench_scale(chapter: str = "01_operaciones_fusion", submissions: int = 6, bu
         patched_environ(PATH=tool_environment()["PATH"], COURSE_FAST="1"),
     ):
         root = copy_course(repo_root(), Path(tmp) / "curso")
-        run_nbgrader(
-            nbgrader_command(
-                "generate_assignment",
-                chapter,
-                "--force",
-                root=root,
-                extra=[
-                    f"--CourseDirectory.db_url=sqlite:///{root / 'plantilla.db'}",
-                    f"--CourseDirectory.release_directory={root / 'release'}",
-                ],
-            ),
-            cwd=root,
-        )
+        generate_assignment(root, chapter, f"sqlite:///{root / 'plantilla.db'}", release_dir=root / "release")
         make_class(root, chapter, submissions)
         reference = None
         for name, jobs, workers in (
