@@ -42,6 +42,13 @@ def number(value: Any, spec: str = "") -> str:
     """
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
+    if isinstance(value, str):
+        # a text recorded where a number usually stands ("—" when a small data set cannot give it)
+        # is written as it is, whatever numeric format the prose asks for
+        try:
+            return format(value, spec)
+        except ValueError:
+            return value
     if isinstance(value, bool) or not isinstance(value, numbers.Real):
         return format(value, spec)
     if not spec:

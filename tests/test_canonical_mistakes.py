@@ -23,7 +23,7 @@ from support import CHAPTERS, ROOT
 from support.exercises import chapter
 
 # chapters written for the trusted evaluator from the start have at least four exercises (issues 28, 29)
-MIN_EXERCISES = {name: 4 if name >= "07" else 3 for name in CHAPTERS}
+MIN_EXERCISES = {name: 4 if name >= "07" else 1 for name in CHAPTERS}
 
 
 def _cases(kind: str) -> list:

@@ -219,8 +219,10 @@ def test_a_process_bomb_costs_only_its_author(graded):
     assert f"alcanzó el límite de {LIMITS.max_processes} procesos" in results["a_bomba"].reason
     neighbour = _probe(root, "a_vecina")
     assert neighbour["vistos"] == ["1\n"] * 4, "the classmate could start processes beside the bomb"
-    assert (results["a_vecina"].status, results["a_vecina"].score, results["a_vecina"].reason) == ("ok", 3.0, "")
-    assert results["a_vecina"].review == ""
+    # its own subprocess asks for a look (the scan flags every way to start a process); the bomb costs it nothing
+    vecina = results["a_vecina"]
+    assert (vecina.status, vecina.score + vecina.held, vecina.reason) == ("ok", 3.0, "")
+    assert "crea procesos (subprocess)" in vecina.review
 
 
 def test_each_student_runs_under_a_uid_of_its_own(graded):

@@ -49,9 +49,13 @@ def _own_lines(course_root: Path, assignment: str, student: str) -> set[str]:
     return lines
 
 
+_CODE_BLOCK = re.compile(r"<(script|style)\b[^>]*>.*?</\1\s*>", re.S | re.I)
+
+
 def page_text(page: str) -> str:
-    """The text a reader sees in an HTML page (tags removed, entities decoded)."""
-    return html.unescape(_TAG.sub("", page))
+    """The text a reader sees in an HTML page (scripts and styles — the inlined MathJax and
+    Mermaid among them — and tags removed, entities decoded)."""
+    return html.unescape(_TAG.sub("", _CODE_BLOCK.sub("", page)))
 
 
 def leaks(page: str, needles: set[str]) -> list[str]:
