@@ -241,7 +241,7 @@ def test_train_classifier_schedules():
         nn.Linear(4, 2), [x], y, epochs=2, schedule="onecycle", label_smoothing=0.1, show_progress=False
     )
     assert len(history["loss"]) == 2
-    with pytest.raises(ValueError, match="schedule"):
+    with pytest.raises(ValueError, match="calendario"):
         train_classifier(nn.Linear(4, 2), [x], y, epochs=1, schedule="cosine", show_progress=False)
 
 

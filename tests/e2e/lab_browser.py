@@ -5,6 +5,7 @@ Debian's Chromium driven by Playwright. Everything is torn down whatever happens
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import secrets
@@ -135,6 +136,11 @@ def browser_context(tmp_path_factory):
             str(err),
             how="se instala con las dependencias de desarrollo (python run.py test)",
         )
+    # A sync fixture never runs inside a coroutine: an event loop still marked as running in this
+    # thread is one an earlier test on this worker left behind (seen on CI after the hub and Dask
+    # tests), and Playwright's sync API would refuse to start. Clear the stale mark.
+    if asyncio._get_running_loop() is not None:
+        asyncio._set_running_loop(None)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
