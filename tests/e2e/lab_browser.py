@@ -5,7 +5,6 @@ Debian's Chromium driven by Playwright. Everything is torn down whatever happens
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import secrets
@@ -123,8 +122,17 @@ def lab(tmp_path_factory) -> Lab:
     )
 
 
+# One Chromium per worker: each test module that imports the fixture gets a session fixture of
+# its own, and a second sync_playwright() started while the first runs is refused ("Sync API
+# inside the asyncio loop": CI, when the lab's and the book's tests shared a worker).
+_SHARED: dict = {}
+
+
 @pytest.fixture(scope="session")
 def browser_context(tmp_path_factory):
+    if "context" in _SHARED:  # torn down before the first (session fixtures end in reverse order)
+        yield _SHARED["context"]
+        return
     if not CHROMIUM.exists():
         service_unavailable("Chromium", "COURSE_CHROMIUM_UNAVAILABLE", f"no hay {CHROMIUM}")
     try:
@@ -136,11 +144,6 @@ def browser_context(tmp_path_factory):
             str(err),
             how="se instala con las dependencias de desarrollo (python run.py test)",
         )
-    # A sync fixture never runs inside a coroutine: an event loop still marked as running in this
-    # thread is one an earlier test on this worker left behind (seen on CI after the hub and Dask
-    # tests), and Playwright's sync API would refuse to start. Clear the stale mark.
-    if asyncio._get_running_loop() is not None:
-        asyncio._set_running_loop(None)
     with sync_playwright() as playwright:
         context = playwright.chromium.launch_persistent_context(
             str(tmp_path_factory.mktemp("chromium-profile")),
@@ -151,9 +154,11 @@ def browser_context(tmp_path_factory):
             locale="es-ES",
         )
         context.set_default_timeout(30_000)
+        _SHARED["context"] = context
         try:
             yield context
         finally:
+            _SHARED.clear()
             context.close()
 
 
