@@ -10,6 +10,7 @@ exercises, and `course book` itself refuses to keep a book that quotes an answer
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import urllib.parse
 from pathlib import Path
@@ -85,10 +86,9 @@ def _pages(out: Path) -> list[Path]:
     return sorted(p for p in out.rglob("*.html") if "_static" not in p.parts)
 
 
-def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_context):  # noqa: F811
-    pages = _pages(fast_book)
-    assert len(pages) >= len(RELEASED) + 3
-    outside, failed, problems = [], [], []
+@contextlib.contextmanager
+def _offline_tab(context, outside: list[str]):
+    """A tab whose requests leaving the machine are aborted and listed in ``outside``."""
 
     def guard(route):
         if route.request.url.startswith(LOCAL):
@@ -97,12 +97,23 @@ def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_cont
             outside.append(route.request.url)
             route.abort()
 
-    browser_context.route("**/*", guard)
-    tab = browser_context.new_page()
-    tab.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
-    errors = []
-    tab.on("pageerror", lambda e: errors.append(str(e)))
+    context.route("**/*", guard)
+    tab = context.new_page()
     try:
+        yield tab
+    finally:
+        tab.close()
+        context.unroute("**/*", guard)
+
+
+def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_context):  # noqa: F811
+    pages = _pages(fast_book)
+    assert len(pages) >= len(RELEASED) + 3
+    outside, failed, problems = [], [], []
+    with _offline_tab(browser_context, outside) as tab:
+        tab.on("requestfailed", lambda r: failed.append(f"{r.url} ({r.failure})"))
+        errors = []
+        tab.on("pageerror", lambda e: errors.append(str(e)))
         for path in pages:
             name = path.relative_to(fast_book)
             tab.goto(path.as_uri(), wait_until="load")
@@ -137,9 +148,6 @@ def test_every_page_opens_offline_with_math_and_diagrams(fast_book, browser_cont
         tab.goto((fast_book / FIRST / f"{FIRST}.html").as_uri(), wait_until="load")
         tab.wait_for_selector("html[data-diagramas=listos]", state="attached", timeout=30_000)
         tab.screenshot(path=str(SCREENSHOTS / "libro-capitulo-01.png"))
-    finally:
-        tab.close()
-        browser_context.unroute("**/*", guard)
     assert not outside, f"peticiones fuera de la máquina: {outside}"
     assert not failed, f"recursos que no cargan: {failed}"
     assert not problems, problems
@@ -173,17 +181,7 @@ def test_feedback_pages_render_math_and_diagrams_offline(browser_context, vendor
     pages = [_nbconvert_page(tmp_path, t) for t in ("classic", "lab")]
     make_pages_offline(pages)
     outside = []
-
-    def guard(route):
-        if route.request.url.startswith(LOCAL):
-            route.continue_()
-        else:
-            outside.append(route.request.url)
-            route.abort()
-
-    browser_context.route("**/*", guard)
-    tab = browser_context.new_page()
-    try:
+    with _offline_tab(browser_context, outside) as tab:
         for page in pages:
             tab.goto(page.as_uri(), wait_until="load")
             tab.wait_for_function("() => window.MathJax && MathJax.startup && MathJax.startup.promise")
@@ -192,9 +190,6 @@ def test_feedback_pages_render_math_and_diagrams_offline(browser_context, vendor
             assert tab.locator("mjx-merror").count() == 0
             tab.wait_for_selector("html[data-diagramas=listos]", state="attached", timeout=30_000)
             assert tab.eval_on_selector_all("pre.mermaid", "els => els.map(e => e.dataset.diagrama)") == ["ok"]
-    finally:
-        tab.close()
-        browser_context.unroute("**/*", guard)
     assert not outside, f"peticiones fuera de la máquina: {outside}"
 
 
