@@ -68,10 +68,9 @@ def build_course(root: Path) -> Path:
 def generate_assignment(root: Path, db_url: str, release_dir: Path) -> None:
     """``nbgrader generate_assignment`` of the assignment into ``release_dir``, registering it
     in the gradebook at ``db_url``."""
-    from course_utils.tools.release import nbgrader_command, run_nbgrader
+    from course_utils.tools.grading.gradebook import generate_assignment as generate
 
-    extra = [f"--CourseDirectory.release_directory={release_dir}", f"--CourseDirectory.db_url={db_url}"]
-    run_nbgrader(nbgrader_command("generate_assignment", ASSIGNMENT, "--force", root=root, extra=extra), cwd=root)
+    generate(root, ASSIGNMENT, db_url, release_dir=release_dir)
 
 
 def release_notebook(root: Path) -> nbformat.NotebookNode:
@@ -111,6 +110,14 @@ def submit(
 
 
 CORRECT = {"ej1_solucion": "def doble(x):\n    return 2 * x", "ej2_solucion": "def suma(xs):\n    return sum(xs)"}
+# a small class and what each student must score (the parallel, PostgreSQL and Dask gradings)
+SMALL_CLASS = {
+    "a_correcta": CORRECT,
+    "b_parcial": {"ej1_solucion": CORRECT["ej1_solucion"]},
+    "c_en_blanco": {},
+    "d_solo_ej2": {"ej2_solucion": CORRECT["ej2_solucion"]},
+}
+SMALL_CLASS_SCORES = {"a_correcta": 3.0, "b_parcial": 1.0, "c_en_blanco": 0.0, "d_solo_ej2": 2.0}
 
 
 def formgrader_api(root: Path, db_url: str, **coursedir):

@@ -19,18 +19,12 @@ from nbgrader.api import Gradebook
 from course_utils.tools.grading.autograde import check_gradebook, grade_submissions
 from course_utils.tools.grading.limits import GradingLimits
 from course_utils.tools.grading.reports import write_reports
-from fixture_course import ASSIGNMENT, CORRECT, build_course, submit
+from fixture_course import ASSIGNMENT, SMALL_CLASS, SMALL_CLASS_SCORES, build_course, submit
 
 distributed = pytest.importorskip("distributed", reason="dask.distributed (extra instructor) no está instalado")
 
 LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120)
-CLASS = {
-    "a_correcta": CORRECT,
-    "b_parcial": {"ej1_solucion": CORRECT["ej1_solucion"]},
-    "c_en_blanco": {},
-    "d_solo_ej2": {"ej2_solucion": CORRECT["ej2_solucion"]},
-}
-EXPECTED = {"a_correcta": 3.0, "b_parcial": 1.0, "c_en_blanco": 0.0, "d_solo_ej2": 2.0}
+CLASS, EXPECTED = SMALL_CLASS, SMALL_CLASS_SCORES
 
 
 def _outcomes(results) -> dict[str, tuple]:
