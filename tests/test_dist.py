@@ -21,12 +21,10 @@ from pathlib import Path
 import pytest
 import tomllib
 
+from course_utils.tools.book import answer_secrets
 from course_utils.tools.dist import answer_copies, build_edition, graded_answers, runtime_modules
 from support import ROOT
 from support.services import free_port
-
-SOLUTION = re.compile(r"### BEGIN SOLUTION\n(.*?)### END SOLUTION", re.S)
-HIDDEN = re.compile(r"### BEGIN HIDDEN TESTS\n(.*?)### END HIDDEN TESTS", re.S)
 
 
 @pytest.fixture(scope="module")
@@ -40,23 +38,6 @@ def _cells(notebook: Path) -> list[dict]:
 
 def _source(cell: dict) -> str:
     return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
-
-
-def _secrets() -> tuple[list[list[str]], set[str]]:
-    """Solution blocks (as lists of stripped lines) and hidden-test lines of every chapter, less
-    the lines a student is shown anyway (the rest of the solution notebooks)."""
-    blocks, hidden, shown = [], set(), set()
-    for notebook in sorted(ROOT.glob("solutions/*/*.ipynb")):
-        for cell in _cells(notebook):
-            source = _source(cell)
-            solution_cell = cell.get("metadata", {}).get("nbgrader", {}).get("solution", False)
-            answers = SOLUTION.findall(source) or ([source] if solution_cell else [])  # no markers: all answer
-            blocks += [[line.strip() for line in part.splitlines() if line.strip()] for part in answers]
-            for part in HIDDEN.findall(source):
-                hidden.update(line.strip() for line in part.splitlines() if line.strip())
-            if not (solution_cell and not SOLUTION.search(source)):
-                shown.update(line.strip() for line in HIDDEN.sub("", SOLUTION.sub("", source)).splitlines())
-    return [[line for line in block if line not in shown] for block in blocks], hidden - shown
 
 
 def _edition_lines(edition: Path) -> dict[Path, list[str]]:
@@ -117,7 +98,7 @@ def test_edition_holds_only_what_a_student_needs(edition):
 
 def answer_leaks(edition: Path) -> list[str]:
     """Solution blocks and hidden-test lines found in the files of ``edition``."""
-    blocks, hidden = _secrets()
+    blocks, hidden = answer_secrets()
     assert blocks and hidden, "the scan found the solutions' blocks"
     texts = _edition_lines(edition)
     leaks = []
@@ -143,7 +124,7 @@ def test_the_scan_finds_a_planted_answer(edition, tmp_path):
     planted = tmp_path / "plantada"
     shutil.copytree(edition, planted)
     shutil.copy(next(ROOT.glob("solutions/01_*/*.ipynb")), planted / "notebooks" / "copia.ipynb")
-    _, hidden = _secrets()
+    _, hidden = answer_secrets()
     line = max(hidden, key=len)
     with open(planted / "course_utils" / "plots.py", "a", encoding="utf-8") as module:
         module.write(f"\n\ndef _ayuda():\n    {line}\n")
