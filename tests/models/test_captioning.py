@@ -2,21 +2,12 @@
 the future (checked against torch.nn.MultiheadAttention's attn_mask), beam search of width 1 is
 greedy decoding, and a tiny captioner learns to describe."""
 
-import pytest
 import torch
 from torch import nn
 
 from course_utils.models.captioning import Captioner, caption_loss, caption_vocabulary, train_captioner
 from course_utils.models.layers import MultiHeadAttention, attend
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is faster than several waiting for each other on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from support.threads import one_thread  # noqa: F401 - autouse fixture
 
 
 def test_causal_attention_matches_torch_with_padding():

@@ -1,19 +1,10 @@
 """course_utils/models/mae.py: the masking keeps the lowest noise and can be undone, the loss
 counts hidden patches only against per-patch normalised pixels, and the MAE learns."""
 
-import pytest
 import torch
 
 from course_utils.models.mae import MaskedAutoencoder, _random_masking, normalised_patch_loss
-
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    """Tiny models: one thread is faster than several waiting for each other on a shared machine."""
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(before)
+from support.threads import one_thread  # noqa: F401 - autouse fixture
 
 
 def test_random_masking_keeps_the_lowest_noise_and_restores_the_order():
