@@ -5,6 +5,7 @@ model and the pairwise image–text scorer; plus small tensor helpers."""
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
+from typing import TYPE_CHECKING, TypedDict
 
 import numpy as np
 import torch
@@ -14,7 +15,26 @@ from torch import nn
 from .models.losses import _info_nce, _symmetric_info_nce
 from .trainer import History, fit, optimizer_for, predict
 
+if TYPE_CHECKING:
+    from typing_extensions import Unpack  # typing.Unpack from Python 3.11; the course supports 3.10
+
 Inputs = Sequence[torch.Tensor]
+
+
+class ImageCaptionRecipe(TypedDict, total=False):
+    """The optional keywords every image–caption trainer takes (:func:`train_contrastive`,
+    :func:`train_pair_scorer`, :func:`course_utils.models.captioning.train_captioner`); their
+    defaults are :func:`_train_on_image_caption_batches`'s: ``batch_size=64``, ``lr=2e-3``,
+    ``weight_decay=1e-4`` (AdamW, one-cycle schedule), ``seed=0`` (batch order, caption draws,
+    augmentation, negatives), ``show_progress=None`` (a bar only in interactive runs),
+    ``desc="Entrenando"`` (the bar's label)."""
+
+    batch_size: int
+    lr: float
+    weight_decay: float
+    seed: int
+    show_progress: bool | None
+    desc: str
 
 
 def as_tensors(arrays: Sequence[np.ndarray], device: torch.device | str = "cpu") -> list[torch.Tensor]:
@@ -137,18 +157,19 @@ def _train_on_image_caption_batches(
     batch_loss: Callable[[torch.Tensor, torch.Tensor, torch.Generator], torch.Tensor],
     *,
     epochs: int,
-    batch_size: int,
-    lr: float,
-    weight_decay: float,
-    seed: int,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    weight_decay: float = 1e-4,
+    seed: int = 0,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
     show_progress: bool | None = None,
     desc: str = "Entrenando",
 ) -> History:
-    """The loop both image–text trainers share: :func:`_image_caption_batches`, AdamW with a
-    one-cycle cosine schedule, ``batch_loss(images, captions, generator)`` per step (the
-    generator also serves augmentation and negative sampling), ``evaluate`` per epoch. The
-    epoch ``loss`` is the mean of its steps' losses."""
+    """The loop every image–caption trainer shares (the keywords of :class:`ImageCaptionRecipe`
+    and their defaults are here): :func:`_image_caption_batches`, AdamW with a one-cycle cosine
+    schedule, ``batch_loss(images, captions, generator)`` per step (the generator also serves
+    augmentation and negative sampling), ``evaluate`` per epoch. The epoch ``loss`` is the mean
+    of its steps' losses."""
     generator = torch.Generator().manual_seed(seed)
     optimizer, scheduler = optimizer_for(
         model, lr=lr, weight_decay=weight_decay, schedule="onecycle", total_steps=epochs * -(-n_images // batch_size)
@@ -174,15 +195,10 @@ def train_contrastive(
     caption_image: torch.Tensor,
     *,
     epochs: int,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 1e-4,
-    seed: int = 0,
     caption_groups: torch.Tensor | None = None,
     augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    show_progress: bool | None = None,
-    desc: str = "Entrenando",
+    **recipe: Unpack[ImageCaptionRecipe],
 ) -> History:
     """Train an image–text model ``model(images, ids, mask) -> (B, B) logits`` with the
     symmetric contrastive loss, over batches of distinct images each with a random caption
@@ -193,6 +209,7 @@ def train_contrastive(
     describe the same thing, so in a batch every caption of the image's group counts as a
     positive instead of only its own (the symmetric InfoNCE of ``models/losses.py`` with
     the batch's group labels). ``augment(images, generator)`` transforms each training batch.
+    The other keywords are :class:`ImageCaptionRecipe`'s.
     """
     groups_of = None if caption_groups is None else caption_groups.cpu()
 
@@ -204,9 +221,8 @@ def train_contrastive(
         groups = None if groups_of is None else groups_of[caption_idx].to(images.device)
         return _symmetric_info_nce(model(batch_images, caption_ids[cap], caption_mask[cap]), groups)
 
-    recipe = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, desc=desc)
     return _train_on_image_caption_batches(
-        model, len(images), caption_image, batch_loss, evaluate=evaluate, show_progress=show_progress, **recipe
+        model, len(images), caption_image, batch_loss, epochs=epochs, evaluate=evaluate, **recipe
     )
 
 
@@ -221,12 +237,7 @@ def train_pair_scorer(
     *,
     epochs: int,
     negatives: int = 3,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 1e-4,
-    seed: int = 0,
-    show_progress: bool | None = None,
-    desc: str = "Entrenando",
+    **recipe: Unpack[ImageCaptionRecipe],
 ) -> History:
     """Train a pairwise image–text ``scorer(patches, words, mask) -> cosine`` on frozen features.
 
@@ -235,7 +246,8 @@ def train_pair_scorer(
     look like image ``i`` but do not describe it; ``hard_images[j]``: images that look like
     caption ``j``). The loss is the symmetric InfoNCE over the candidate lists: the mean of
     the image → captions and the caption → images losses (the positive is at position 0).
-    Returns per-step and per-epoch losses and ``seconds``.
+    Returns per-step and per-epoch losses and ``seconds``. The other keywords are
+    :class:`ImageCaptionRecipe`'s.
     """
     device = patches.device
     hard_captions, hard_images = hard_captions.cpu(), hard_images.cpu()
@@ -254,7 +266,4 @@ def train_pair_scorer(
         first = torch.zeros(len(img), dtype=torch.long, device=device)  # the positive of every list
         return (_info_nce(scale * i2t, first) + _info_nce(scale * t2i, first)) / 2
 
-    recipe = dict(epochs=epochs, batch_size=batch_size, lr=lr, weight_decay=weight_decay, seed=seed, desc=desc)
-    return _train_on_image_caption_batches(
-        scorer, len(patches), caption_image, batch_loss, show_progress=show_progress, **recipe
-    )
+    return _train_on_image_caption_batches(scorer, len(patches), caption_image, batch_loss, epochs=epochs, **recipe)

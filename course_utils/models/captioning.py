@@ -17,12 +17,20 @@ the causal mask, the shifted targets and the greedy loop themselves.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import torch
 import torch.nn.functional as F
 from torch import nn
 
 from ..datasets.captions import Vocabulary, tokenize
+from ..trainer import History
 from ..training import _train_on_image_caption_batches
+
+if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
+    from ..training import ImageCaptionRecipe
 from .layers import MultiHeadAttention, PreLN, feed_forward
 from .vit import ViT, conv_stem
 
@@ -167,32 +175,15 @@ def train_captioner(
     caption_image: torch.Tensor,
     *,
     epochs: int,
-    batch_size: int = 64,
-    lr: float = 2e-3,
-    weight_decay: float = 1e-4,
-    seed: int = 0,
-    show_progress: bool = True,
-    desc: str = "Entrenando el descriptor",
-) -> dict[str, list]:
+    **recipe: Unpack[ImageCaptionRecipe],
+) -> History:
     """Teacher forcing: every epoch visits each image once with one of its captions drawn at
     random (``inputs[j]``/``targets[j]`` is caption ``j``, of image ``caption_image[j]``), with
-    the course's image–caption loop (AdamW, one-cycle schedule)."""
+    the course's image–caption loop (AdamW, one-cycle schedule; the other keywords and their
+    defaults are :class:`~course_utils.training.ImageCaptionRecipe`'s)."""
 
     def batch_loss(image_idx, caption_idx, generator):
         cap = caption_idx.to(inputs.device)
         return caption_loss(model(images[image_idx.to(images.device)], inputs[cap]), targets[cap])
 
-    return _train_on_image_caption_batches(
-        model,
-        len(images),
-        caption_image,
-        batch_loss,
-        epochs=epochs,
-        batch_size=batch_size,
-        lr=lr,
-        weight_decay=weight_decay,
-        seed=seed,
-        evaluate=None,
-        show_progress=show_progress,
-        desc=desc,
-    )
+    return _train_on_image_caption_batches(model, len(images), caption_image, batch_loss, epochs=epochs, **recipe)
