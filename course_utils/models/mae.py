@@ -57,30 +57,23 @@ def normalised_patch_loss(prediction: torch.Tensor, patches: torch.Tensor, mask:
 class MaskedAutoencoder(nn.Module):
     """ViT encoder on the visible patches + light decoder over all of them (see the module)."""
 
-    def __init__(
-        self,
-        image_size: int = 8,
-        patch_size: int = 2,
-        in_channels: int = 1,
-        dim: int = 64,
-        depth: int = 2,
-        heads: int = 4,
-        decoder_dim: int = 32,
-        decoder_depth: int = 1,
-        mask_ratio: float = 0.75,
-        num_classes: int = 10,
-    ):
+    def __init__(self, decoder_dim: int = 32, decoder_depth: int = 1, mask_ratio: float = 0.75, **encoder_config):
+        """``encoder_config``: the encoder's keywords, those of :class:`~course_utils.models.vit.ViT`
+        (``image_size``, ``patch_size``, ``in_channels``, ``dim``, ``depth``, ``heads``, …, with its
+        defaults; no ``stem``: the MAE reconstructs pixels). The decoder has as many heads as the encoder."""
         super().__init__()
-        self.encoder = ViT(image_size, patch_size, in_channels, dim, depth, heads, num_classes=num_classes)
-        n = (image_size // patch_size) ** 2
-        self.to_decoder = nn.Linear(dim, decoder_dim)
+        if encoder_config.get("stem") is not None:
+            raise ValueError("el MAE reconstruye píxeles: su codificador ViT no puede llevar stem")
+        self.encoder = vit = ViT(**encoder_config)
+        n = vit.positions.shape[1] - 1
+        self.to_decoder = nn.Linear(vit.dim, decoder_dim)
         self.mask_token = nn.Parameter(torch.zeros(1, 1, decoder_dim))
         self.decoder_positions = nn.Parameter(torch.randn(1, n + 1, decoder_dim) * 0.02)
-        self.decoder = nn.ModuleList(PreLNBlock(decoder_dim, heads) for _ in range(decoder_depth))
+        self.decoder = nn.ModuleList(PreLNBlock(decoder_dim, vit.heads) for _ in range(decoder_depth))
         self.decoder_norm = nn.LayerNorm(decoder_dim)
-        self.to_pixels = nn.Linear(decoder_dim, in_channels * patch_size * patch_size)
+        self.to_pixels = nn.Linear(decoder_dim, vit.patch_proj.in_features)
         nn.init.normal_(self.mask_token, std=0.02)
-        self.patch_size, self.mask_ratio, self.num_patches = patch_size, mask_ratio, n
+        self.patch_size, self.mask_ratio, self.num_patches = vit.patch_size, mask_ratio, n
 
     def patches(self, images: torch.Tensor) -> torch.Tensor:
         """The pixels to reconstruct, ``(B, N, C·p·p)``."""

@@ -97,7 +97,7 @@ class ViT(nn.Module):
         self.blocks = nn.ModuleList(PreLNBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, num_classes)
-        self.dim = dim
+        self.dim, self.heads = dim, heads
 
     def tokens(self, images: torch.Tensor) -> torch.Tensor:
         """Every normalised output vector ``(B, N+1, dim)``: the class token's, then one per patch

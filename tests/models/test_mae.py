@@ -1,9 +1,11 @@
 """course_utils/models/mae.py: the masking keeps the lowest noise and can be undone, the loss
 counts hidden patches only against per-patch normalised pixels, and the MAE learns."""
 
+import pytest
 import torch
 
 from course_utils.models.mae import MaskedAutoencoder, _random_masking, normalised_patch_loss
+from course_utils.models.vit import ViT
 from support.threads import one_thread  # noqa: F401 - autouse fixture
 
 
@@ -54,3 +56,18 @@ def test_the_encoder_sees_only_visible_patches_and_the_mae_learns():
     visible = hidden == 0
     assert rebuilt.shape == images.shape
     assert torch.allclose(mae.patches(rebuilt)[visible], mae.patches(images)[visible])
+
+
+def test_the_encoder_is_the_vit_its_keywords_build_and_the_decoder_follows_it():
+    config = dict(image_size=8, patch_size=4, in_channels=3, dim=24, depth=1, heads=3)
+    torch.manual_seed(0)
+    mae = MaskedAutoencoder(decoder_dim=12, **config)
+    torch.manual_seed(0)
+    vit = ViT(**config)
+    assert all(torch.equal(a, b) for a, b in zip(mae.encoder.state_dict().values(), vit.state_dict().values()))
+    assert mae.num_patches == 4 and mae.to_pixels.out_features == 3 * 4 * 4
+    assert mae.decoder[0].attention.sublayer.heads == 3
+    prediction, _ = mae(torch.rand(2, 3, 8, 8))
+    assert prediction.shape == (2, 4, 48)
+    with pytest.raises(ValueError, match="stem"):
+        MaskedAutoencoder(stem=torch.nn.Identity())
