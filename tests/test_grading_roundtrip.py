@@ -52,9 +52,16 @@ class Batch(NamedTuple):
             nb = gb.find_submission_notebook(chapter, chapter, student)
             return {g.name: g.score for g in nb.grades}
 
+    def why(self, chapter: str, student: str) -> str:
+        """A student's status, reason and the last lines of the grading log (for a failure message)."""
+        result, log = self.results[student], self.root / "grading" / chapter / "logs" / f"{student}.log"
+        tail = log.read_text(encoding="utf-8").splitlines()[-15:] if log.exists() else ["(sin log)"]
+        return f"{result.status} {result.score}/{result.max_score} {result.reason!r}\n" + "\n".join(tail)
+
     def cell_output(self, chapter: str, student: str, grade_id: str) -> str:
         """What the kernel printed in a graded cell of the autograded notebook (visible tests)."""
         path = self.root / "autograded" / student / chapter / f"{chapter}.ipynb"
+        assert path.exists(), f"{student}: no autograded notebook — {self.why(chapter, student)}"
         (cell,) = [
             c
             for c in nbformat.read(path, as_version=4).cells
@@ -121,7 +128,8 @@ def test_feedback_quotes_no_hidden_test(chapter_grades, chapter):
     batch = chapter_grades[chapter]
     needles = hidden_test_lines(batch.root, chapter)
     pages = sorted((batch.root / "feedback").glob(f"*/{chapter}/*.html"))
-    assert needles and len(pages) == len(batch.results) and batch.withheld == {}, batch.withheld
+    without = {s: batch.why(chapter, s) for s in batch.results if not any(p.parts[-3] == s for p in pages)}
+    assert needles and not without and batch.withheld == {}, (without, batch.withheld)
     assert [p for p in pages if leaks(p.read_text(encoding="utf-8"), needles)] == []
 
 
@@ -149,6 +157,10 @@ def test_the_corpus_covers_every_exercise(chapter):
 def test_every_wrong_answer_loses_its_points(chapter_grades, chapter):
     batch, (wrong, _) = chapter_grades[chapter], corpus(chapter)
     points = {m["grade_id"]: m["points"] for m in _grade_cells(chapter)}
+    # a mistake loses its points to the hidden tests, not to a grading that failed
+    students = {f"error_{i + 1}" for answers in wrong.values() for i in range(len(answers))}
+    failed = {s: batch.why(chapter, s) for s in sorted(students) if batch.results[s].status != "ok"}
+    assert not failed, failed
     kept = []
     for solution_id, answers in wrong.items():
         for i, answer in enumerate(answers):
