@@ -140,11 +140,10 @@ def _image_caption_batches(n_images: int, caption_image: torch.Tensor, batch_siz
     if (counts == 0).any():
         raise ValueError("cada imagen necesita al menos una descripción")
     starts = torch.cumsum(counts, 0) - counts
+    image_chunks = _shuffled_chunks(n_images, batch_size, generator, "cpu")
 
     def epoch():
-        perm = torch.randperm(n_images, generator=generator)
-        for i in range(0, n_images, batch_size):
-            images = perm[i : i + batch_size]
+        for images in image_chunks():
             yield images, order[starts[images] + (torch.rand(len(images), generator=generator) * counts[images]).long()]
 
     return epoch
