@@ -23,15 +23,14 @@ image in ``splits.csv`` (the real Flickr8k has no such file; the loader then spl
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
+
+from .folders import atomic_folder
 
 IMAGE_SIZE = 32
 SUPERSAMPLE = 4
@@ -304,9 +303,7 @@ def write_dataset(
     Same seed → identical pixels and captions.
     """
     out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}-", dir=out_dir.parent))
-    try:
+    with atomic_folder(out_dir, marker="captions.txt") as work:
         (work / "Images").mkdir()
         rng = np.random.default_rng(seed)
         rows, splits = ["image,caption"], ["image,split"]
@@ -320,14 +317,6 @@ def write_dataset(
                 rows.append(f"{name},{options[k]}")
         (work / "captions.txt").write_text("\n".join(rows) + "\n", encoding="utf-8")
         (work / SPLIT_FILE).write_text("\n".join(splits) + "\n", encoding="utf-8")
-        try:
-            os.replace(work, out_dir)
-        except OSError:  # another process finished first: keep theirs
-            if not (out_dir / "captions.txt").is_file():
-                raise
-    finally:
-        if work.exists():
-            shutil.rmtree(work, ignore_errors=True)
     return out_dir
 
 
