@@ -16,6 +16,19 @@ whole link, in the executed copy, by the value formatted with :func:`number`. Th
 claim's attribute (``#=nb04_fusionar_ayuda.estimate:+.3f``, ``.interval``, ``.verdict``,
 ``.threshold``) — so a threshold, an interval and a verdict word all come from the claim
 itself and cannot contradict each other. A name that was never recorded is an error of the run.
+
+**Alternatives.** A sentence that depends on a result is written in Markdown too, as a list of
+the alternatives, each item opening with a link whose target is ``#?`` plus a field and the value
+it stands for::
+
+    - [Si la red gana:](#?nb04_red_signo=sube) la no linealidad aporta algo más que fusionar.
+    - [Si pierde:](#?nb04_red_signo=baja) la red queda por debajo de la fusión lineal.
+    - [Si no se distingue:](#?nb04_red_signo=ruido) la diferencia no sale del ruido.
+
+Before running a reader sees every case, each with its condition; the run keeps the text of the
+one item whose value equals the recorded field (as ``str``: a claim's ``.verdict``, a glued
+word) and drops the list — exactly one must match, or the run fails naming the cell. The kept
+text may hold placeholders.
 """
 
 from __future__ import annotations
@@ -32,6 +45,10 @@ NNBSP = "\u202f"  # narrow no-break space: thousands groups and the space before
 MINUS = "\u2212"
 UNFILLED = "(al ejecutar)"  # what a placeholder's text says before the run fills it
 PLACEHOLDER = re.compile(r"\[(?P<text>[^\[\]]*)\]\(#=(?P<field>[^()\s]+)\)")
+# one item of a list of alternatives: "- [condición](#?campo=valor) texto"
+ALTERNATIVE = re.compile(
+    r"^[-*][ \t]+\[(?P<label>[^\[\]]*)\]\(#\?(?P<field>[^()\s=]+)=(?P<value>[^()\s]*)\)[ \t]*(?P<text>.*)$"
+)
 
 
 def number(value: Any, spec: str = "") -> str:
@@ -104,6 +121,57 @@ def fill(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
     return PLACEHOLDER.sub(value, markdown)
 
 
+def choose(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
+    """Replace each list of alternatives of ``markdown`` by the text of the item whose value is the
+    recorded one (see the module's docstring). Raises ``KeyError``/``ValueError`` (Spanish, naming
+    ``where``) for a field never recorded or a list where not exactly one item matches."""
+    lines, out, i = markdown.split("\n"), [], 0
+    while i < len(lines):
+        if not ALTERNATIVE.match(lines[i]):
+            out.append(lines[i])
+            i += 1
+            continue
+        items = []
+        while i < len(lines) and (item := ALTERNATIVE.match(lines[i])):
+            items.append(item)
+            i += 1
+        field = items[0]["field"]
+        if any(item["field"] != field for item in items):
+            raise ValueError(f"{where or 'texto'}: una lista de alternativas mezcla campos ({field} y otros)")
+        if field_name(field) not in values:
+            raise KeyError(
+                f"{where or 'texto'}: no se ha registrado {field_name(field)} "
+                "(usa record_metric, record_claim o glue antes de elegir un texto con él)"
+            )
+        try:
+            recorded = string.Formatter().vformat("{" + field + "!s}", (), values)
+        except (AttributeError, ValueError, IndexError, TypeError) as err:
+            raise ValueError(f"{where or 'texto'}: no se puede leer «{field}»: {err}") from err
+        chosen = [item["text"] for item in items if item["value"] == recorded]
+        if len(chosen) != 1:
+            options = ", ".join(item["value"] for item in items)
+            raise ValueError(
+                f"{where or 'texto'}: {field} vale «{recorded}» y {len(chosen)} alternativas lo esperan "
+                f"(debe ser exactamente una; hay: {options})"
+            )
+        out.append(chosen[0])
+    return "\n".join(out)
+
+
+def alternatives(markdown: str) -> list[tuple[str, str]]:
+    """The (field, value) of every alternative of ``markdown``, in order."""
+    return [(m["field"], m["value"]) for m in map(ALTERNATIVE.match, markdown.split("\n")) if m]
+
+
+def unlinked(markdown: str) -> str:
+    """``markdown`` as a reader sees it before any run: each placeholder as its text, each
+    alternative's condition as emphasis (for pages built without an execution)."""
+    lines = [
+        f"- *{m['label']}* {m['text']}" if (m := ALTERNATIVE.match(line)) else line for line in markdown.split("\n")
+    ]
+    return PLACEHOLDER.sub(lambda m: m["text"], "\n".join(lines))
+
+
 def placeholders(markdown: str) -> list[str]:
     """The fields of the placeholders in ``markdown``, in order."""
     return [m["field"] for m in PLACEHOLDER.finditer(markdown)]
@@ -139,10 +207,11 @@ def fill_notebook(path: Path, values: Mapping[str, Any]) -> list[str]:
     nb = nbformat.read(str(path), as_version=4)
     problems, changed = [], False
     for index, cell in enumerate(nb.cells):
-        if cell.cell_type != "markdown" or not PLACEHOLDER.search(cell.source):
+        if cell.cell_type != "markdown" or not (PLACEHOLDER.search(cell.source) or alternatives(cell.source)):
             continue
+        where = f"{Path(path).name}, celda {index} (Markdown)"
         try:
-            cell.source = fill(cell.source, values, where=f"{Path(path).name}, celda {index} (Markdown)")
+            cell.source = fill(choose(cell.source, values, where), values, where)
             changed = True
         except (KeyError, ValueError) as err:
             problems.append(str(err.args[0]) if err.args else str(err))

@@ -11,7 +11,16 @@ import pytest
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
 from course_utils.claims import interval
-from course_utils.prose import NNBSP, PLACEHOLDER, UNFILLED, fill, fill_notebook, number, values_from_metrics_file
+from course_utils.prose import (
+    NNBSP,
+    PLACEHOLDER,
+    UNFILLED,
+    fill,
+    fill_notebook,
+    number,
+    unlinked,
+    values_from_metrics_file,
+)
 from course_utils.report import METRICS_ENV, glue, record_claim, record_metric
 from course_utils.tools.prose_lint import lint_notebook, typed_results
 from support import CHAPTERS
@@ -81,6 +90,33 @@ def test_a_placeholder_never_recorded_fails_and_names_the_cell(tmp_path):
     problems = fill_notebook(path, {"acc": 0.5})
     assert len(problems) == 1 and "celda 1" in problems[0] and "no se ha registrado nada" in problems[0]
     assert nbformat.read(path, as_version=4).cells[0].source == "Acierta 0,500."
+
+
+_CASES = (
+    "La red\n"
+    "- [Si gana:](#?signo=sube) **supera** a la fusión lineal por [(al ejecutar)](#=dif:+.3f).\n"
+    "- [Si pierde:](#?signo=baja) queda **por debajo** de la fusión lineal.\n"
+    "- [Si no se distingue:](#?signo=ruido) no se distingue del ruido."
+)
+
+
+def test_the_run_keeps_the_alternative_the_result_chose(tmp_path):
+    """A sentence that depends on a result is a Markdown list of its cases: the executed copy keeps
+    the one whose value was recorded (and fills it); before running a reader sees every case."""
+    path = tmp_path / "nb.ipynb"
+    two = "- [Si gana:](#?signo=sube) gana.\n- [Si pierde:](#?signo=baja) pierde."
+    cells = [_CASES, two, two.replace("baja", "sube"), two]
+    nbformat.write(new_notebook(cells=[new_markdown_cell(c) for c in cells]), path)
+    problems = fill_notebook(path, {"signo": "sube", "dif": 0.0423})
+    assert len(problems) == 1 and "celda 2" in problems[0] and "2 alternativas" in problems[0], problems
+    filled = [c.source for c in nbformat.read(path, as_version=4).cells]
+    assert filled[0] == "La red\n**supera** a la fusión lineal por +0,042."
+    assert filled[1] == filled[3] == "gana." and filled[2] == cells[2]  # the broken list is left as it was
+    nbformat.write(new_notebook(cells=[new_markdown_cell(two)]), path)
+    (problem,) = fill_notebook(path, {"signo": "de lado"})
+    assert "celda 0" in problem and "«de lado»" in problem and "0 alternativas" in problem
+    assert "no se ha registrado signo" in fill_notebook(path, {})[0]
+    assert unlinked(cells[0]).splitlines()[1] == "- *Si gana:* **supera** a la fusión lineal por (al ejecutar)."
 
 
 def test_course_run_fills_the_executed_copy(tmp_path, monkeypatch):

@@ -27,7 +27,7 @@ from pathlib import Path
 import nbformat
 
 from ..config import repo_root
-from ..prose import PLACEHOLDER, number
+from ..prose import number, unlinked
 from .chapters import list_chapters
 from .first_hour import is_exercise_cell
 from .grading.feedback import page_text
@@ -112,7 +112,7 @@ def merge_chapter(
                 cell.outputs = source.get("outputs", [])
                 cell.execution_count = source.get("execution_count")
         if cell.cell_type == "markdown":  # a placeholder left unfilled (no run) reads as its text
-            cell.source = PLACEHOLDER.sub(lambda m: m["text"], _LINK.sub("](../index.md)", cell.source))
+            cell.source = unlinked(_LINK.sub("](../index.md)", cell.source))
             cell.source = _unlink_absent(cell.source, chapters)
     merged.metadata.pop("papermill", None)
     return merged
