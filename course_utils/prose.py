@@ -26,9 +26,11 @@ it stands for::
     - [Si no se distingue:](#?nb04_red_signo=ruido) la diferencia no sale del ruido.
 
 Before running a reader sees every case, each with its condition; the run keeps the text of the
-one item whose value equals the recorded field (as ``str``: a claim's ``.verdict``, a glued
-word) and drops the list — exactly one must match, or the run fails naming the cell. The kept
-text may hold placeholders.
+one item whose value equals the recorded field (as ``str``: a glued word, a claim's ``.held``)
+and drops the list — exactly one must match, or the run fails naming the cell. Consecutive
+items on another field are the next choice. The kept text may hold placeholders; it continues
+the line before when it starts with punctuation (``, … ; : . )``), is an item itself inside a
+bulleted list, and a line of its own (the same paragraph) otherwise; an empty text adds nothing.
 """
 
 from __future__ import annotations
@@ -127,35 +129,50 @@ def choose(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
     ``where``) for a field never recorded or a list where not exactly one item matches."""
     lines, out, i = markdown.split("\n"), [], 0
     while i < len(lines):
-        if not ALTERNATIVE.match(lines[i]):
+        first = ALTERNATIVE.match(lines[i])
+        if not first:
             out.append(lines[i])
             i += 1
             continue
-        items = []
-        while i < len(lines) and (item := ALTERNATIVE.match(lines[i])):
+        items = []  # consecutive items on the same field: one choice
+        while i < len(lines) and (item := ALTERNATIVE.match(lines[i])) and item["field"] == first["field"]:
             items.append(item)
             i += 1
-        field = items[0]["field"]
-        if any(item["field"] != field for item in items):
-            raise ValueError(f"{where or 'texto'}: una lista de alternativas mezcla campos ({field} y otros)")
-        if field_name(field) not in values:
-            raise KeyError(
-                f"{where or 'texto'}: no se ha registrado {field_name(field)} "
-                "(usa record_metric, record_claim o glue antes de elegir un texto con él)"
-            )
-        try:
-            recorded = string.Formatter().vformat("{" + field + "!s}", (), values)
-        except (AttributeError, ValueError, IndexError, TypeError) as err:
-            raise ValueError(f"{where or 'texto'}: no se puede leer «{field}»: {err}") from err
-        chosen = [item["text"] for item in items if item["value"] == recorded]
-        if len(chosen) != 1:
-            options = ", ".join(item["value"] for item in items)
-            raise ValueError(
-                f"{where or 'texto'}: {field} vale «{recorded}» y {len(chosen)} alternativas lo esperan "
-                f"(debe ser exactamente una; hay: {options})"
-            )
-        out.append(chosen[0])
+        text = _chosen(items, values, where)
+        after = lines[i] if i < len(lines) else ""
+        if not text:
+            continue
+        if text[0] in ",.;:)" and out and out[-1].strip():
+            out[-1] += text  # the sentence goes on
+        elif (out and LIST_ITEM.match(out[-1])) or (LIST_ITEM.match(after) and not ALTERNATIVE.match(after)):
+            out.append(f"- {text}")  # an item of the list it stands in
+        else:
+            out.append(text)
     return "\n".join(out)
+
+
+LIST_ITEM = re.compile(r"^[-*][ \t]+\S")
+
+
+def _chosen(items: list[re.Match], values: Mapping[str, Any], where: str) -> str:
+    field = items[0]["field"]
+    if field_name(field) not in values:
+        raise KeyError(
+            f"{where or 'texto'}: no se ha registrado {field_name(field)} "
+            "(usa record_metric, record_claim o glue antes de elegir un texto con él)"
+        )
+    try:
+        recorded = string.Formatter().vformat("{" + field + "!s}", (), values)
+    except (AttributeError, ValueError, IndexError, TypeError) as err:
+        raise ValueError(f"{where or 'texto'}: no se puede leer «{field}»: {err}") from err
+    chosen = [item["text"] for item in items if item["value"] == recorded]
+    if len(chosen) != 1:
+        options = ", ".join(item["value"] for item in items)
+        raise ValueError(
+            f"{where or 'texto'}: {field} vale «{recorded}» y {len(chosen)} alternativas lo esperan "
+            f"(debe ser exactamente una; hay: {options})"
+        )
+    return chosen[0]
 
 
 def alternatives(markdown: str) -> list[tuple[str, str]]:

@@ -15,6 +15,7 @@ from course_utils.prose import (
     NNBSP,
     PLACEHOLDER,
     UNFILLED,
+    choose,
     fill,
     fill_notebook,
     number,
@@ -117,6 +118,20 @@ def test_the_run_keeps_the_alternative_the_result_chose(tmp_path):
     assert "celda 0" in problem and "«de lado»" in problem and "0 alternativas" in problem
     assert "no se ha registrado signo" in fill_notebook(path, {})[0]
     assert unlinked(cells[0]).splitlines()[1] == "- *Si gana:* **supera** a la fusión lineal por (al ejecutar)."
+
+
+def test_a_chosen_text_continues_the_sentence_or_keeps_its_bullet():
+    """Consecutive lists on different fields are separate choices; a text that starts with
+    punctuation continues the line before, one inside a bulleted list stays an item, and an empty
+    one adds nothing."""
+    values = {"a": "x", "b": True}
+    summary = (
+        "- Primero.\n- [Si x:](#?a=x) Elegido A.\n- [Si y:](#?a=y) Otro.\n"
+        "- [Si b:](#?b=True) Elegido B.\n- [Si no b:](#?b=False) No B.\n- Último."
+    )
+    assert choose(summary, values) == "- Primero.\n- Elegido A.\n- Elegido B.\n- Último."
+    sentence = "La frase\n- [Si x:](#?a=x) , continuada.\n- [Si y:](#?a=y) , no.\n- [Si b: nada.](#?b=True)\n- [No b:](#?b=False) B.\n"
+    assert choose(sentence + "\nOtra.", values) == "La frase, continuada.\n\nOtra."
 
 
 def test_course_run_fills_the_executed_copy(tmp_path, monkeypatch):
