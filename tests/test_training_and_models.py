@@ -1,5 +1,9 @@
 """Training loop, fusion networks and the noise helper."""
 
+import ast
+import inspect
+import re
+
 import numpy as np
 import pytest
 import torch
@@ -7,7 +11,14 @@ from torch import nn
 
 from course_utils.models import fusion_nets as fn
 from course_utils.robustness import with_noise
-from course_utils.training import as_tensors, count_parameters, predict_proba, train_classifier
+from course_utils.training import (
+    ImageCaptionRecipe,
+    _train_on_image_caption_batches,
+    as_tensors,
+    count_parameters,
+    predict_proba,
+    train_classifier,
+)
 
 
 def _two_modality_task(n=400, seed=0):
@@ -157,3 +168,13 @@ def test_balanced_class_weights_make_both_classes_weigh_the_same():
     w = balanced_class_weights([0, 0, 0, 1])
     assert torch.allclose(w, torch.tensor([4 / 6, 4 / 2]))
     assert float(w[0] * 3) == pytest.approx(float(w[1] * 1))
+
+
+def test_the_image_caption_recipe_is_the_shared_loops_keywords_with_the_documented_defaults():
+    # the trainers take **recipe: its keys and the defaults its docstring states are the loop's own
+    loop = inspect.signature(_train_on_image_caption_batches).parameters
+    keys = set(ImageCaptionRecipe.__annotations__)
+    assert keys == {name for name, p in loop.items() if p.default is not p.empty} - {"evaluate"}
+    documented = dict(re.findall(r"``(\w+)=([^`]+)``", ImageCaptionRecipe.__doc__))
+    assert documented.keys() == keys
+    assert all(ast.literal_eval(documented[name]) == loop[name].default for name in keys)
