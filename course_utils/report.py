@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from .claims import DEFAULT_CONFIDENCE, RELATIONS, Claim, bootstrap_interval
-from .prose import FORMATTER, field_name
+from .prose import FORMATTER, field_name, table_markdown
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 
@@ -70,10 +70,11 @@ def glue(name: str, value: Any) -> None:
 
 
 def record_table(name: str, table: Any) -> None:
-    """Record a results table (a pandas DataFrame or Markdown text) for the course report."""
+    """Record a results table (a pandas DataFrame, its numbers written as the prose writes them,
+    or Markdown text) for the course report."""
     if not isinstance(name, str) or not name:
         raise ValueError("record_table: el nombre debe ser un texto no vacío")
-    markdown = table.to_markdown(index=False) if hasattr(table, "to_markdown") else str(table)
+    markdown = table_markdown(table, ".4g") if hasattr(table, "to_markdown") else str(table)
     _append({"name": name, "table": markdown})
 
 

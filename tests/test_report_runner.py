@@ -30,7 +30,7 @@ def test_record_table_reaches_the_markdown_report(monkeypatch, tmp_path):
     record_table("ablación", pd.DataFrame({"versión": ["v0", "v1"], "R@1": [0.5, 0.75]}))
     tables = read_tables_file(target)
     assert read_metrics_file(target) == {"r1": 0.9}, "tables must not leak into the metrics"
-    assert "| v1" in tables["ablación"] and "0.75" in tables["ablación"]
+    assert "| v1" in tables["ablación"] and "0,75" in tables["ablación"] and "0.75" not in tables["ablación"]
     md = render_markdown([NotebookResult("05_x", "ok", 1.0, True, 60, {"r1": 0.9}, tables)], "m")
     assert "### ablación" in md and "| v1" in md
 
@@ -41,9 +41,9 @@ def test_markdown_report_flags_time_over_budget():
         NotebookResult("02_b", "failed", 99.0, True, 60, {}, error="cell 3 raised KeyError"),
     ]
     md = render_markdown(results, "test machine")
-    assert "| 01_a | ok | 12.0 | 60 | sí |" in md
-    assert "| 02_b | failed | 99.0 | 60 | **no** |" in md
-    assert "cell 3 raised KeyError" in md and "| acc | 0.9 |" in md
+    assert "| 01_a | ok | 12,0 | 60 | sí |" in md
+    assert "| 02_b | failed | 99,0 | 60 | **no** |" in md
+    assert "cell 3 raised KeyError" in md and "| acc | 0,9 |" in md
 
 
 def _write_chapter(base, name, sources):

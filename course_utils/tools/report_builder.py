@@ -9,6 +9,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from ..claims import Claim
+from ..prose import number
 
 HELD, NOT_HELD, NOT_JUDGED = "se cumple", "NO se cumple", "sin juzgar (FAST)"
 
@@ -78,7 +79,7 @@ def _claim_rows(result: NotebookResult) -> list[str]:
         status = result.claim_status(c)
         shown = f"**{status}**" if status == NOT_HELD else status
         rows.append(
-            f"| {name}: {c.description} | {c.estimate:.4g} | {c.relation} {c.threshold:g} | "
+            f"| {name}: {c.description} | {number(c.estimate, '.4g')} | {c.relation} {number(c.threshold, 'g')} | "
             f"{c.interval_text(4)} | {c.n} | {shown} |"
         )
     return rows
@@ -91,10 +92,11 @@ def claims_summary(results: list[NotebookResult]) -> str:
 
 
 def _fmt(value: float | str) -> str:
+    """A metric as the course writes numbers (:func:`course_utils.prose.number`: decimal comma)."""
     if isinstance(value, float):
         if math.isfinite(value) and value == int(value) and abs(value) < 1e12:
-            return f"{int(value)}"
-        return f"{value:.4g}"
+            return number(int(value))
+        return number(value, ".4g")
     return str(value)
 
 
@@ -112,9 +114,9 @@ def render_markdown(results: list[NotebookResult], machine: str) -> str:
         "| --- | --- | ---: | ---: | :---: |",
     ]
     for r in results:
-        budget = "—" if r.budget_seconds is None else f"{r.budget_seconds:.0f}"
+        budget = "—" if r.budget_seconds is None else number(r.budget_seconds, ".0f")
         within = {None: "—", True: "sí", False: "**no**"}[r.within_budget]
-        lines.append(f"| {r.name} | {r.status} | {r.seconds:.1f} | {budget} | {within} |")
+        lines.append(f"| {r.name} | {r.status} | {number(r.seconds, '.1f')} | {budget} | {within} |")
     for r in results:
         lines += ["", f"## {r.name}", ""]
         if r.error:
