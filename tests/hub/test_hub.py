@@ -1,12 +1,16 @@
 """A class on a real JupyterHub on 127.0.0.1 (the course's hub configuration, configurable-http-proxy,
 nbgrader's exchange): the instructor releases; three students fetch, work (right, blank, hostile)
-and submit through the hub's REST API (nbgrader's Assignment List server extension behind the
-proxy); one submits after the due date; the instructor collects, grades with the sandboxed
-trusted grader, writes feedback (no hidden test in it) and returns it; students fetch their own
-feedback only."""
+and submit — one in headless Chromium, logged in through the hub's login page, with nbgrader's
+Assignment List in her JupyterLab; the other two through the hub's REST API (the same Assignment
+List handlers behind the proxy); one submits after the due date; the instructor collects, grades
+with the sandboxed trusted grader, writes feedback (no hidden test in it) and returns it;
+students fetch their own feedback only (the browser's student with the Assignment List's *Fetch
+Feedback*). The browser's screenshots of the Assignment List and of the returned feedback page
+are the docs' (docs/img/hub-*.png, rewritten by every run)."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import datetime
 import json
@@ -24,9 +28,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "grading"))
+sys.path[:0] = [str(Path(__file__).resolve().parents[1] / d) for d in ("grading", "e2e")]
 
-from fixture_course import ASSIGNMENT, CORRECT, build_course  # noqa: E402
+from fixture_course import ASSIGNMENT, CORRECT, TESTS, build_course  # noqa: E402
+from lab_browser import SCREENSHOTS, browser_context  # noqa: E402, F401 - the worker's one Chromium
+from support import ROOT  # noqa: E402
 from support.services import free_port, service_unavailable  # noqa: E402
 
 pytest.importorskip("jupyterhub", reason="jupyterhub no está instalado (extra instructor)")
@@ -49,6 +55,10 @@ WORK = {
     },
 }
 EXPECTED = {"ana": 3.0, "bea": 0.0, "carla": 0.0}  # carla: 3 points earned, held for review
+MAX_SCORE = float(sum(points for points, _ in TESTS.values()))
+IN_CHROMIUM = "ana"  # fetches, submits and fetches her feedback in the Assignment List
+DOCS_IMG = ROOT / "docs" / "img"
+BROWSER_TIMEOUT_MS = 180_000  # generous: CI's two cores are shared with the other worker
 
 
 class Hub:
@@ -115,9 +125,9 @@ def class_hub(tmp_path_factory):
     source = build_course(base / "fuente")
     hub = prepare_class(base / "clase", INSTRUCTOR, list(WORK), course=source)
     _nbgrader(hub, "generate_assignment", ASSIGNMENT, "--force")
-    port, token = free_port(), secrets.token_hex(16)
+    port, token, password = free_port(), secrets.token_hex(16), secrets.token_hex(8)
     log = open(base / "hub.log", "w")
-    proc = start_hub(hub, port, password=secrets.token_hex(8), service_token=token, log=log)
+    proc = start_hub(hub, port, password=password, service_token=token, log=log)
     try:
         _wait_for_port(port, proc)
         api = Hub(f"http://127.0.0.1:{port}", token)
@@ -127,7 +137,7 @@ def class_hub(tmp_path_factory):
                 break
             except (urllib.error.URLError, ConnectionError):
                 time.sleep(0.5)
-        yield hub, api, base / "hub.log"
+        yield hub, api, base / "hub.log", password
     finally:
         stop_hub(proc, hub)
         log.close()
@@ -179,33 +189,131 @@ def _work(api: Hub, user: str, token: str, answers: dict[str, str]) -> None:
     api.request("PUT", path, token=token, body={"type": "notebook", "format": "json", "content": nb})
 
 
+@contextlib.contextmanager
+def _student_tab(context, api: Hub, user: str, password: str):
+    """A tab of the worker's one Chromium, logged in through the hub's login page as ``user`` and
+    on the user's JupyterLab. The context's cookies (a lab test's, on the same 127.0.0.1) are put
+    aside meanwhile and restored afterwards; a failure leaves build/e2e/FALLO-hub-<user>.png."""
+    saved = context.cookies()
+    context.clear_cookies()
+    tab = context.new_page()
+    tab.set_default_timeout(BROWSER_TIMEOUT_MS)
+    try:
+        tab.goto(f"{api.url}/hub/login?next=" + urllib.parse.quote(f"/user/{user}/lab"))
+        tab.locator("input[name=username]").fill(user)
+        tab.locator("input[name=password]").fill(password)
+        tab.locator("[type=submit]").click()
+        tab.wait_for_url(f"**/user/{user}/lab**")
+        yield tab
+    except BaseException:
+        SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        with contextlib.suppress(Exception):
+            tab.screenshot(path=str(SCREENSHOTS / f"FALLO-hub-{user}.png"))
+            print(f"screenshot of the failure: {SCREENSHOTS / f'FALLO-hub-{user}.png'}")
+        raise
+    finally:
+        for other in context.pages:
+            if other is tab or other.url.startswith(api.url):
+                other.close()
+        context.clear_cookies()
+        if saved:
+            context.add_cookies(saved)
+
+
+def _rows(tab, section: str):
+    """The assignments of one section of nbgrader's Assignment List (released, fetched, submitted)."""
+    return tab.locator(f"#{section}_assignments_list > .list_item")
+
+
+def _button(tab, section: str, label: str):
+    return _rows(tab, section).filter(has_text=ASSIGNMENT).locator(".item_status button", has_text=label)
+
+
+def _open_assignment_list(tab) -> None:
+    """Menu *Nbgrader → Assignment List*, as a student opens it (nbgrader's menu must be there)."""
+    from playwright.sync_api import expect
+
+    tab.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
+    tab.locator('#jp-mainmenu-nbgrader li[data-command="nbgrader:open-assignment-list"]').click()
+    expect(_rows(tab, "released")).to_have_count(1)
+    expect(_rows(tab, "released")).to_contain_text(ASSIGNMENT)
+
+
+def _fetch_and_submit_in_chromium(tab, api: Hub, user: str, token: str, answers: dict[str, str]) -> None:
+    """*Fetch* in the Assignment List, the work saved, *Submit* in the Assignment List."""
+    from playwright.sync_api import expect
+
+    _button(tab, "released", "Fetch").click()
+    expect(_rows(tab, "fetched")).to_have_count(1)
+    _work(api, user, token, answers)
+    _button(tab, "fetched", "Submit").click()
+    expect(tab.locator("#submitted_assignments_list .nested_list_item")).to_have_count(1)
+
+
+def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
+    """*Fetch Feedback* in the Assignment List (once a refresh shows it available), the list's
+    screenshot, then the returned page opened in a tab of its own as the student opens it (its
+    screenshot); returns the page's text as the browser shows it."""
+    from playwright.sync_api import expect
+
+    submission = tab.locator("#submitted_assignments_list .nested_list_item")
+    tab.locator("#refresh_assignments_list").click()
+    expect(submission).to_contain_text("(feedback available to fetch)")
+    _button(tab, "submitted", "Fetch Feedback").click()
+    view = submission.get_by_text("(view feedback)")
+    view.click()  # the file browser goes to the feedback's folder
+    listing = tab.locator(".jp-DirListing-item", has_text=".html")
+    expect(listing).to_have_count(1)
+    DOCS_IMG.mkdir(parents=True, exist_ok=True)
+    tab.screenshot(path=str(DOCS_IMG / "hub-assignment-list.png"))
+    pages = sorted((home / ASSIGNMENT / "feedback").rglob("*.html"))
+    assert len(pages) == 1, pages
+    feedback = tab.context.new_page()
+    feedback.set_default_timeout(BROWSER_TIMEOUT_MS)
+    url = f"{api.url}/user/{user}/files/" + urllib.parse.quote(pages[0].relative_to(home).as_posix())
+    response = feedback.goto(url, wait_until="load")
+    assert response is not None and response.ok, (url, response and response.status)
+    expect(feedback.locator("body")).to_contain_text(f"{ASSIGNMENT} (Score: {EXPECTED[user]} / {MAX_SCORE})")
+    feedback.screenshot(path=str(DOCS_IMG / "hub-feedback.png"))
+    return feedback.locator("body").inner_text()
+
+
 def test_students_lab_has_the_assignment_list_and_no_instructor_tool(class_hub):
-    hub, _, _ = class_hub
+    hub, *_ = class_hub
     config = json.loads((hub.base / "config-estudiantes" / "labconfig" / "page_config.json").read_text())
     disabled = {name for name, off in config["disabledExtensions"].items() if off}
     assert not disabled & {"@jupyter/nbgrader:menu", "@jupyter/nbgrader:assignment-list"}
     assert {"@jupyter/nbgrader:formgrader", "@jupyter/nbgrader:course-list"} <= disabled
 
 
-def test_a_class_on_the_hub(class_hub):
+def test_a_class_on_the_hub(browser_context, class_hub):  # noqa: F811 - the fixture imported above
+    hub, api, log, password = class_hub
+    tokens = {student: _start_server(api, student) for student in WORK}
+    with _student_tab(browser_context, api, IN_CHROMIUM, password) as tab:
+        _class_loop(hub, api, log, tokens, tab)
+
+
+def _class_loop(hub, api: Hub, log: Path, tokens: dict[str, str], tab) -> None:
     from nbgrader.api import Gradebook
 
-    hub, api, log = class_hub
     # the instructor releases the assignment to the exchange
     _nbgrader(hub, "release_assignment", ASSIGNMENT, "--force")
-    tokens = {}
+    _open_assignment_list(tab)  # the browser's student sees it released
     for n, (student, answers) in enumerate(WORK.items()):
-        tokens[student] = _start_server(api, student)
-        listed = _assignments(api, student, tokens[student])
+        token = tokens[student]
+        listed = _assignments(api, student, token)
         assert [(a["assignment_id"], a["status"]) for a in listed] == [(ASSIGNMENT, "released")]
-        fetched = _action(api, student, tokens[student], "fetch")
-        assert fetched["value"][0]["status"] == "fetched", fetched
-        _work(api, student, tokens[student], answers)
         if n == len(WORK) - 1:  # the last student submits after the due date
             with Gradebook(f"sqlite:///{hub.course / 'gradebook.db'}") as gb:
                 gb.update_or_create_assignment(ASSIGNMENT, duedate=datetime.datetime.utcnow())
             time.sleep(1.5)
-        submitted = _action(api, student, tokens[student], "submit")
+        if student == IN_CHROMIUM:
+            _fetch_and_submit_in_chromium(tab, api, student, token, answers)
+            continue
+        fetched = _action(api, student, token, "fetch")
+        assert fetched["value"][0]["status"] == "fetched", fetched
+        _work(api, student, token, answers)
+        submitted = _action(api, student, token, "submit")
         assert any(a["status"] == "submitted" for a in submitted["value"]), submitted
     # the exchange: a student's list shows only their own submissions
     for student, token in tokens.items():
@@ -236,7 +344,12 @@ def test_a_class_on_the_hub(class_hub):
     _nbgrader(hub, "release_feedback", ASSIGNMENT)
 
     for student, token in tokens.items():
-        listed = _action(api, student, token, "fetch_feedback")["value"]
+        if student == IN_CHROMIUM:
+            shown = _fetch_feedback_in_chromium(tab, api, student, hub.home(student))
+            assert "BEGIN HIDDEN TESTS" not in shown and "pruebas_ocultas" not in shown
+            listed = _assignments(api, student, token)
+        else:
+            listed = _action(api, student, token, "fetch_feedback")["value"]
         mine = [sub for a in listed if a["status"] == "submitted" for sub in a["submissions"]]
         assert mine and {sub["student_id"] for sub in mine} == {student}
         assert all(sub["has_local_feedback"] for sub in mine), mine
