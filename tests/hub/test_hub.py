@@ -58,7 +58,9 @@ EXPECTED = {"ana": 3.0, "bea": 0.0, "carla": 0.0}  # carla: 3 points earned, hel
 MAX_SCORE = float(sum(points for points, _ in TESTS.values()))
 IN_CHROMIUM = "ana"  # fetches, submits and fetches her feedback in the Assignment List
 DOCS_IMG = ROOT / "docs" / "img"
-BROWSER_TIMEOUT_MS = 180_000  # generous: CI's two cores are shared with the other worker
+# generous, for every wait and web-first assertion (Playwright's expect() waits 5 s unless told):
+# CI's two cores are shared with the other worker
+BROWSER_TIMEOUT_MS = 180_000
 
 
 class Hub:
@@ -235,8 +237,8 @@ def _open_assignment_list(tab) -> None:
 
     tab.locator(".lm-MenuBar-itemLabel", has_text="Nbgrader").click()
     tab.locator('#jp-mainmenu-nbgrader li[data-command="nbgrader:open-assignment-list"]').click()
-    expect(_rows(tab, "released")).to_have_count(1)
-    expect(_rows(tab, "released")).to_contain_text(ASSIGNMENT)
+    expect(_rows(tab, "released")).to_have_count(1, timeout=BROWSER_TIMEOUT_MS)
+    expect(_rows(tab, "released")).to_contain_text(ASSIGNMENT, timeout=BROWSER_TIMEOUT_MS)
 
 
 def _fetch_and_submit_in_chromium(tab, api: Hub, user: str, token: str, answers: dict[str, str]) -> None:
@@ -244,10 +246,10 @@ def _fetch_and_submit_in_chromium(tab, api: Hub, user: str, token: str, answers:
     from playwright.sync_api import expect
 
     _button(tab, "released", "Fetch").click()
-    expect(_rows(tab, "fetched")).to_have_count(1)
+    expect(_rows(tab, "fetched")).to_have_count(1, timeout=BROWSER_TIMEOUT_MS)
     _work(api, user, token, answers)
     _button(tab, "fetched", "Submit").click()
-    expect(tab.locator("#submitted_assignments_list .nested_list_item")).to_have_count(1)
+    expect(tab.locator("#submitted_assignments_list .nested_list_item")).to_have_count(1, timeout=BROWSER_TIMEOUT_MS)
 
 
 def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
@@ -258,12 +260,12 @@ def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
 
     submission = tab.locator("#submitted_assignments_list .nested_list_item")
     tab.locator("#refresh_assignments_list").click()
-    expect(submission).to_contain_text("(feedback available to fetch)")
+    expect(submission).to_contain_text("(feedback available to fetch)", timeout=BROWSER_TIMEOUT_MS)
     _button(tab, "submitted", "Fetch Feedback").click()
     view = submission.get_by_text("(view feedback)")
     view.click()  # the file browser goes to the feedback's folder
     listing = tab.locator(".jp-DirListing-item", has_text=".html")
-    expect(listing).to_have_count(1)
+    expect(listing).to_have_count(1, timeout=BROWSER_TIMEOUT_MS)
     DOCS_IMG.mkdir(parents=True, exist_ok=True)
     tab.screenshot(path=str(DOCS_IMG / "hub-assignment-list.png"))
     pages = sorted((home / ASSIGNMENT / "feedback").rglob("*.html"))
@@ -273,7 +275,9 @@ def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
     url = f"{api.url}/user/{user}/files/" + urllib.parse.quote(pages[0].relative_to(home).as_posix())
     response = feedback.goto(url, wait_until="load")
     assert response is not None and response.ok, (url, response and response.status)
-    expect(feedback.locator("body")).to_contain_text(f"{ASSIGNMENT} (Score: {EXPECTED[user]} / {MAX_SCORE})")
+    expect(feedback.locator("body")).to_contain_text(
+        f"{ASSIGNMENT} (Score: {EXPECTED[user]} / {MAX_SCORE})", timeout=BROWSER_TIMEOUT_MS
+    )
     feedback.screenshot(path=str(DOCS_IMG / "hub-feedback.png"))
     return feedback.locator("body").inner_text()
 
