@@ -154,3 +154,29 @@ def test_hidden_inputs_drawn_from_the_gradings_secret_cannot_be_memorised():
     assert fresh.points == 0 and f"doble({seen})" not in fresh.message and "doble(" in fresh.message
     messages = {judge_cell(SECRET_INPUTS, {"doble": lambda x: x}).message for _ in range(5)}
     assert len(messages) == 5, "each grading draws other inputs"
+
+
+def test_an_exception_of_the_hidden_test_itself_asks_for_review_and_never_blames_the_student():
+    """0 for an exception raised by a check or by the student's code (with "tu código lanzó"); an
+    exception in the test's own lines (a bug, or a value the test did not foresee) is marked
+    ``test_error``: the evaluator then holds the points for the teacher (chapter 07's greedy
+    decoding once blamed the student for the test's own ``max()`` of an empty set)."""
+    namespace = {"f": lambda x: x + 1, "g": lambda x: [1, 2]}
+
+    def verdict(body: str):
+        return judge_cell(
+            f"### BEGIN HIDDEN TESTS\ndef pruebas_ocultas(student):\n{body}\n### END HIDDEN TESTS", namespace
+        )
+
+    own = verdict("    check_true(student.f(1) == 2, 'f')\n    max([])")
+    assert (own.points, own.test_error) == (0, "ValueError: max() arg is an empty sequence")
+    assert "tu código" not in own.message and "revisará" in own.message
+    unforeseen = verdict("    student.g(1).shape")
+    assert unforeseen.test_error.startswith("AttributeError") and unforeseen.points == 0
+    for body, words in (
+        ("    student.f('a')", "tu código lanzó TypeError"),  # raised by the student's code
+        ("    check_true(student.f(1) == 3, 'f no suma 1')", "f no suma 1"),  # a check
+        ("    np.asarray(student.g)", "se esperaba un tensor"),  # an object where data was expected
+    ):
+        judged = verdict(body)
+        assert (judged.points, judged.test_error) == (0, "") and words in judged.message, judged

@@ -32,6 +32,10 @@ SEVERAL_ANSWERS = (
     "el kernel publicó varias respuestas para una sola petición del evaluador (el código del estudiante imita "
     "al evaluador)"
 )
+TEST_ERROR = (
+    "la prueba oculta de {grade_id} falló por una excepción suya ({error}), no por una comprobación ni por el "
+    "código del estudiante: revisar si es un fallo de la prueba o algo inesperado que devolvió la entrega"
+)
 REVIEW_KEY = "course_evaluator_review"  # notebook metadata: why the evaluator asks for a manual review
 OUT_OF_TIME = "se agotó el tiempo del evaluador para este notebook ({seconds} s): las pruebas ocultas no terminaron"
 
@@ -89,6 +93,8 @@ class ExecuteThenEvaluate(RestartDeadKernel):
                     verdict = judge(grade_id, points, source, session)
                 verdicts[grade_id] = verdict
                 cell.outputs.append(verdict_output(verdict))
+                if verdict.test_error:
+                    self._suspicious.append(TEST_ERROR.format(grade_id=grade_id, error=verdict.test_error))
         self.set_widgets_metadata()
         if self._suspicious:
             self.nb.metadata[REVIEW_KEY] = sorted(set(self._suspicious))

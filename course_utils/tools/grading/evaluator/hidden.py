@@ -6,7 +6,11 @@ TESTS``) defines ``pruebas_ocultas(student)``. It runs in a namespace that alrea
 :data:`PRELUDE`'s names (``math``, ``np``, ``torch``, ``nn``, ``F``, the ``check_*`` helpers,
 ``fetch``, ``gradients``, ``own_work``, ``type_names``); the block may import more. The cell
 earns its points when the function returns, none when it raises — the exception's message (in
-Spanish) is what the student reads. Inputs a student could learn in advance (from an earlier
+Spanish) is what the student reads. An exception that neither a check nor the student's code
+raised (a ``TypeError`` in the test's own lines, a hidden test with a bug, or one that did not
+foresee what the student's code returned) still gives 0, but marks the verdict
+``test_error``: the evaluator then asks for a manual review and the points are held, so a
+bug of the course never silently costs a student marks. Inputs a student could learn in advance (from an earlier
 verdict message) are drawn from ``student.rng``, secret to each grading.
 """
 
@@ -16,7 +20,7 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
-from .proxy import Session, Student, StudentError
+from .proxy import Session, Student, StudentError, is_from_student
 
 BEGIN, END = "### BEGIN HIDDEN TESTS", "### END HIDDEN TESTS"
 HIDDEN_NOTE = "# (aquí van pruebas ocultas: las ejecuta el evaluador, fuera de tu notebook)"
@@ -46,6 +50,7 @@ class Verdict:
     message: str  # Spanish; empty when every check passed
     requests: int = 0
     seconds: float = 0.0
+    test_error: str = ""  # the hidden test's own exception (not a check, not the student's): review
 
     @property
     def passed(self) -> bool:
@@ -93,13 +98,20 @@ def judge(grade_id: str, max_points: float, hidden: str, session: Session, seed:
         raise
     except Exception as err:  # noqa: BLE001 - a broken hidden block is the course's bug: say it loudly
         raise HiddenTestError(f"las pruebas ocultas de {grade_id} no compilan: {err}") from err
+    test_error = ""
     try:
         entry(Student(session, seed))
         points, message = max_points, ""
-    except AssertionError as err:
-        points, message = 0.0, str(err) or "una comprobación oculta falló"
     except StudentError as err:
         points, message = 0.0, f"tu código lanzó {err}"
-    except Exception as err:  # noqa: BLE001 - the student's exception, re-raised here by the proxy
-        points, message = 0.0, f"tu código lanzó {type(err).__name__}: {err}"
-    return Verdict(grade_id, points, max_points, message, session.requests - before, time.perf_counter() - start)
+    except Exception as err:  # noqa: BLE001 - a check, the student's code, or the test itself
+        described = f"{type(err).__name__}: {err}"
+        if is_from_student(err):
+            points, message = 0.0, f"tu código lanzó {described}"
+        elif isinstance(err, AssertionError):  # a check of the test (CheckFailure) or a bare assert
+            points, message = 0.0, str(err) or "una comprobación oculta falló"
+        else:
+            points, test_error = 0.0, described[:300]
+            message = f"la prueba oculta no pudo terminar ({test_error}); el profesor revisará este ejercicio"
+    elapsed = time.perf_counter() - start
+    return Verdict(grade_id, points, max_points, message, session.requests - before, elapsed, test_error)

@@ -78,8 +78,19 @@ def _raise(error: Any) -> None:
     name, message = str(error.get("type", "Error"))[:100], str(error.get("message", ""))[:2000]
     kind = getattr(builtins, name, None) if error.get("builtin") is True else None
     if isinstance(kind, type) and issubclass(kind, Exception) and kind not in (StopIteration,):
-        raise kind(message)
+        raise from_student(kind(message))
     raise StudentError(name, message)
+
+
+def from_student(err: Exception) -> Exception:
+    """``err`` marked as the student's (raised by its code, or caused by what it returned), so a
+    hidden test that fails with it gives 0; any other exception is the hidden test's own."""
+    err.from_student = True
+    return err
+
+
+def is_from_student(err: BaseException) -> bool:
+    return isinstance(err, StudentError) or getattr(err, "from_student", False) is True
 
 
 def _arg(value: Any) -> Any:
@@ -144,7 +155,9 @@ class Remote:
 
     def __array__(self, *args: Any, **kwargs: Any):
         # NumPy would otherwise iterate the object element by element, one request each
-        raise TypeError(f"se esperaba un tensor o un array y se obtuvo un objeto ({self._kind or 'remoto'})")
+        raise from_student(
+            TypeError(f"se esperaba un tensor o un array y se obtuvo un objeto ({self._kind or 'remoto'})")
+        )
 
     def __bool__(self) -> bool:
         return True
