@@ -6,7 +6,8 @@ List handlers behind the proxy); one submits after the due date; the instructor 
 with the sandboxed trusted grader, writes feedback (no hidden test in it) and returns it;
 students fetch their own feedback only (the browser's student with the Assignment List's *Fetch
 Feedback*). The browser's screenshots of the Assignment List and of the returned feedback page
-are the docs' (docs/img/hub-*.png, rewritten by every run)."""
+go to build/e2e/hub-*.png on every run; with COURSE_UPDATE_SCREENSHOTS=1 they also replace the
+docs' copies (docs/img/hub-*.png), so a plain test run never dirties the working tree."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ import datetime
 import json
 import os
 import secrets
+import shutil
 import socket
 import subprocess
 import sys
@@ -57,7 +59,17 @@ WORK = {
 EXPECTED = {"ana": 3.0, "bea": 0.0, "carla": 0.0}  # carla: 3 points earned, held for review
 MAX_SCORE = float(sum(points for points, _ in TESTS.values()))
 IN_CHROMIUM = "ana"  # fetches, submits and fetches her feedback in the Assignment List
-DOCS_IMG = ROOT / "docs" / "img"
+DOCS_IMG = ROOT / "docs" / "img"  # the docs' copies, rewritten only when asked (COURSE_UPDATE_SCREENSHOTS=1)
+
+
+def _screenshot(page, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / name))
+    if os.environ.get("COURSE_UPDATE_SCREENSHOTS") == "1":
+        DOCS_IMG.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(SCREENSHOTS / name, DOCS_IMG / name)
+
+
 # generous, for every wait and web-first assertion (Playwright's expect() waits 5 s unless told):
 # CI's two cores are shared with the other worker
 BROWSER_TIMEOUT_MS = 180_000
@@ -266,8 +278,7 @@ def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
     view.click()  # the file browser goes to the feedback's folder
     listing = tab.locator(".jp-DirListing-item", has_text=".html")
     expect(listing).to_have_count(1, timeout=BROWSER_TIMEOUT_MS)
-    DOCS_IMG.mkdir(parents=True, exist_ok=True)
-    tab.screenshot(path=str(DOCS_IMG / "hub-assignment-list.png"))
+    _screenshot(tab, "hub-assignment-list.png")
     pages = sorted((home / ASSIGNMENT / "feedback").rglob("*.html"))
     assert len(pages) == 1, pages
     feedback = tab.context.new_page()
@@ -278,7 +289,7 @@ def _fetch_feedback_in_chromium(tab, api: Hub, user: str, home: Path) -> str:
     expect(feedback.locator("body")).to_contain_text(
         f"{ASSIGNMENT} (Score: {EXPECTED[user]} / {MAX_SCORE})", timeout=BROWSER_TIMEOUT_MS
     )
-    feedback.screenshot(path=str(DOCS_IMG / "hub-feedback.png"))
+    _screenshot(feedback, "hub-feedback.png")
     return feedback.locator("body").inner_text()
 
 
