@@ -154,6 +154,10 @@ def test_hidden_inputs_drawn_from_the_gradings_secret_cannot_be_memorised():
     assert fresh.points == 0 and f"doble({seen})" not in fresh.message and "doble(" in fresh.message
     messages = {judge_cell(SECRET_INPUTS, {"doble": lambda x: x}).message for _ in range(5)}
     assert len(messages) == 5, "each grading draws other inputs"
+    # the teacher's log keeps each grading's secret: a disputed verdict is replayed exactly
+    disputed = judge_cell(SECRET_INPUTS, {"doble": lambda x: x})
+    again = judge_cell(SECRET_INPUTS, {"doble": lambda x: x}, seed=disputed.seed)
+    assert isinstance(disputed.seed, int) and again.message == disputed.message
 
 
 def test_an_exception_of_the_hidden_test_itself_asks_for_review_and_never_blames_the_student():

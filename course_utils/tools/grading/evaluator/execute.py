@@ -27,6 +27,7 @@ RESTORE = "__import__('course_utils.tools.grading.guard', fromlist=['restore']).
 SERVE = "__import__('course_utils.tools.grading.evaluator.kernel_side', fromlist=['serve']).serve({text!r})"
 VERDICTS = "course_verdicts"
 COST_LOG = "course-evaluator cost:"  # the log line the benchmark reads
+SEEDS_LOG = "course-evaluator secret seeds:"  # each hidden test's student.rng seed in this grading
 NO_ANSWER = "el kernel no respondió a la petición del evaluador"
 SEVERAL_ANSWERS = (
     "el kernel publicó varias respuestas para una sola petición del evaluador (el código del estudiante imita "
@@ -104,6 +105,8 @@ class ExecuteThenEvaluate(RestartDeadKernel):
             sum(v.requests for v in verdicts.values()),
             sum(v.seconds for v in verdicts.values()),
         )
+        # into the teacher's log of this student (grading/<assignment>/logs/): replay with judge_cell(…, seed=…)
+        self.log.info("%s %s", SEEDS_LOG, " ".join(f"{g}={v.seed}" for g, v in verdicts.items()))
         self.resources.setdefault(VERDICTS, {}).update(verdicts)
         return self.nb, self.resources
 

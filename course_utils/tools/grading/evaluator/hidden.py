@@ -16,6 +16,7 @@ verdict message) are drawn from ``student.rng``, secret to each grading.
 
 from __future__ import annotations
 
+import secrets
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -51,6 +52,7 @@ class Verdict:
     requests: int = 0
     seconds: float = 0.0
     test_error: str = ""  # the hidden test's own exception (not a check, not the student's): review
+    seed: int | None = None  # the secret of student.rng in this grading (the teacher's log keeps it)
 
     @property
     def passed(self) -> bool:
@@ -89,7 +91,10 @@ def compile_hidden(hidden: str, label: str):
 
 def judge(grade_id: str, max_points: float, hidden: str, session: Session, seed: int | None = None) -> Verdict:
     """Run the hidden test of ``grade_id`` against the kernel behind ``session``; its
-    ``student.rng`` is seeded from a fresh secret (``seed``: fixed, for authors and tests)."""
+    ``student.rng`` is seeded from a fresh secret (``seed``: fixed, for authors and tests); the
+    verdict keeps it, so the teacher can replay a disputed verdict with ``judge_cell(…, seed=…)``."""
+    if seed is None:
+        seed = secrets.randbits(64)
     start, before = time.perf_counter(), session.requests
     session.new_test()
     try:
@@ -114,4 +119,4 @@ def judge(grade_id: str, max_points: float, hidden: str, session: Session, seed:
             points, test_error = 0.0, described[:300]
             message = f"la prueba oculta no pudo terminar ({test_error}); el profesor revisará este ejercicio"
     elapsed = time.perf_counter() - start
-    return Verdict(grade_id, points, max_points, message, session.requests - before, elapsed, test_error)
+    return Verdict(grade_id, points, max_points, message, session.requests - before, elapsed, test_error, seed)
