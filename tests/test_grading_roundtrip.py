@@ -110,6 +110,11 @@ def test_solution_scores_full_marks(chapter_grades, chapter):
     solved = chapter_grades[chapter].results[SOLVED]
     assert solved.max_score == sum(m["points"] for m in _grade_cells(chapter))
     assert (solved.score, solved.reason, solved.review) == (solved.max_score, "", ""), solved
+    # the teacher's log keeps each hidden test's secret seed (a disputed verdict is replayed with it)
+    log = (chapter_grades[chapter].root / "grading" / chapter / "logs" / f"{SOLVED}.log").read_text(encoding="utf-8")
+    (line,) = [line for line in log.splitlines() if "course-evaluator secret seeds:" in line]
+    seeds = dict(item.split("=") for item in line.split("secret seeds:")[1].split())
+    assert set(seeds) == {m["grade_id"] for m in _grade_cells(chapter)} and all(s.isdigit() for s in seeds.values())
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS)

@@ -18,6 +18,9 @@ def _limit(default: int, help: str) -> int:  # noqa: A002 - argparse's word
     return field(default=default, metadata={"help": help})
 
 
+STARTUP_TIMEOUT = 180  # seconds for a new kernel's first reply (not a limit on the student: before any cell)
+
+
 @dataclass(frozen=True)
 class GradingLimits:
     """Per-student limits. Times in seconds, sizes in MiB (each is a ``course grade autograde``
@@ -36,6 +39,10 @@ class GradingLimits:
         return [
             f"--Execute.timeout={self.cell_timeout}",
             "--Execute.interrupt_on_timeout=True",
+            # a kernel's first reply (kernel_info) may wait long on a loaded grader, and nbclient's 60 s
+            # default would then fail the whole submission (a suspect for one unexplained failed
+            # submission on CI's two busy cores); the kernel's own start is bounded by ready_timeout
+            f"--Execute.startup_timeout={STARTUP_TIMEOUT}",
             f"--LimitOutput.max_lines={self.max_output_lines}",
             "--LimitOutput.max_traceback=100",
         ]
