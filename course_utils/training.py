@@ -23,11 +23,11 @@ Inputs = Sequence[torch.Tensor]
 
 class ImageCaptionRecipe(TypedDict, total=False):
     """The optional keywords every image–caption trainer takes (:func:`train_contrastive`,
-    :func:`train_pair_scorer`, :func:`course_utils.models.captioning.train_captioner`); their
-    defaults are :func:`_train_on_image_caption_batches`'s: ``batch_size=64``, ``lr=2e-3``,
-    ``weight_decay=1e-4`` (AdamW, one-cycle schedule), ``seed=0`` (batch order, caption draws,
-    augmentation, negatives), ``show_progress=None`` (a bar only in interactive runs),
-    ``desc="Entrenando"`` (the bar's label)."""
+    :func:`train_pair_scorer`, :func:`course_utils.models.captioning.train_captioner`), with the
+    defaults of :func:`_train_on_image_caption_batches` (the loop): ``batch_size=64``,
+    ``lr=2e-3``, ``weight_decay=1e-4`` (AdamW, one-cycle schedule), ``seed=0`` (batch order,
+    caption draws, augmentation, negatives); and of :func:`course_utils.trainer.fit`:
+    ``show_progress=None`` (a bar only in interactive runs), ``desc="Entrenando"`` (its label)."""
 
     batch_size: int
     lr: float
@@ -160,15 +160,13 @@ def _train_on_image_caption_batches(
     lr: float = 2e-3,
     weight_decay: float = 1e-4,
     seed: int = 0,
-    evaluate: Callable[[nn.Module], dict[str, float]] | None = None,
-    show_progress: bool | None = None,
-    desc: str = "Entrenando",
+    **fit_options,
 ) -> History:
-    """The loop every image–caption trainer shares (the keywords of :class:`ImageCaptionRecipe`
-    and their defaults are here): :func:`_image_caption_batches`, AdamW with a one-cycle cosine
-    schedule, ``batch_loss(images, captions, generator)`` per step (the generator also serves
-    augmentation and negative sampling), ``evaluate`` per epoch. The epoch ``loss`` is the mean
-    of its steps' losses."""
+    """The loop every image–caption trainer shares: :func:`_image_caption_batches`, AdamW with a
+    one-cycle cosine schedule, ``batch_loss(images, captions, generator)`` per step (the
+    generator also serves augmentation and negative sampling). ``fit_options`` (``validate``,
+    ``show_progress``, ``desc``) go to :func:`course_utils.trainer.fit`. The epoch ``loss`` is
+    the mean of its steps' losses."""
     generator = torch.Generator().manual_seed(seed)
     optimizer, scheduler = optimizer_for(
         model, lr=lr, weight_decay=weight_decay, schedule="onecycle", total_steps=epochs * -(-n_images // batch_size)
@@ -180,9 +178,7 @@ def _train_on_image_caption_batches(
         epochs=epochs,
         optimizer=optimizer,
         scheduler=scheduler,
-        validate=evaluate,
-        show_progress=show_progress,
-        desc=desc,
+        **fit_options,
     )
 
 
@@ -221,7 +217,7 @@ def train_contrastive(
         return _symmetric_info_nce(model(batch_images, caption_ids[cap], caption_mask[cap]), groups)
 
     return _train_on_image_caption_batches(
-        model, len(images), caption_image, batch_loss, epochs=epochs, evaluate=evaluate, **recipe
+        model, len(images), caption_image, batch_loss, epochs=epochs, validate=evaluate, **recipe
     )
 
 

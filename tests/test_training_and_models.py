@@ -11,6 +11,7 @@ from torch import nn
 
 from course_utils.models import fusion_nets as fn
 from course_utils.robustness import with_noise
+from course_utils.trainer import fit
 from course_utils.training import (
     ImageCaptionRecipe,
     _train_on_image_caption_batches,
@@ -171,10 +172,11 @@ def test_balanced_class_weights_make_both_classes_weigh_the_same():
 
 
 def test_the_image_caption_recipe_is_the_shared_loops_keywords_with_the_documented_defaults():
-    # the trainers take **recipe: its keys and the defaults its docstring states are the loop's own
-    loop = inspect.signature(_train_on_image_caption_batches).parameters
+    # the trainers take **recipe: its keys and the defaults its docstring states are those of the loop and fit
+    loop, fitting = (inspect.signature(f).parameters for f in (_train_on_image_caption_batches, fit))
+    defaults = {n: p.default for n, p in [*loop.items(), *fitting.items()] if p.default is not p.empty}
     keys = set(ImageCaptionRecipe.__annotations__)
-    assert keys == {name for name, p in loop.items() if p.default is not p.empty} - {"evaluate"}
+    assert keys == {n for n, p in loop.items() if p.default is not p.empty} | {"show_progress", "desc"}
     documented = dict(re.findall(r"``(\w+)=([^`]+)``", ImageCaptionRecipe.__doc__))
     assert documented.keys() == keys
-    assert all(ast.literal_eval(documented[name]) == loop[name].default for name in keys)
+    assert all(ast.literal_eval(documented[name]) == defaults[name] for name in keys)
