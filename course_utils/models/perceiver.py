@@ -90,19 +90,13 @@ class PixelPerceiver(nn.Module):
     """A Perceiver classifier that reads images pixel by pixel: :func:`pixels_as_set` → latent
     cross-attention → latent self-attention → class logits."""
 
-    def __init__(
-        self,
-        in_channels: int = 1,
-        bands: int = 4,
-        num_latents: int = 16,
-        latent_dim: int = 32,
-        heads: int = 4,
-        depth: int = 2,
-        num_classes: int = 10,
-    ):
+    def __init__(self, in_channels: int = 1, bands: int = 4, num_classes: int = 10, **perceiver_config):
+        """``perceiver_config``: the other keywords of :class:`Perceiver` (``num_latents``,
+        ``latent_dim``, ``heads``, ``depth``, with its defaults); its input is each pixel's
+        ``in_channels`` values and ``2 + 4·bands`` position features."""
         super().__init__()
         self.bands = bands
-        self.perceiver = Perceiver(in_channels + 2 + 4 * bands, num_latents, latent_dim, heads, depth, num_classes)
+        self.perceiver = Perceiver(in_channels + 2 + 4 * bands, num_classes=num_classes, **perceiver_config)
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
         return self.perceiver(pixels_as_set(images, self.bands))
