@@ -1,8 +1,9 @@
 """An encoder–decoder captioner built from the course's blocks (chapter 07).
 
 * the **encoder** is chapter 06's :class:`~course_utils.models.vit.ViT` (a hybrid one, with a
-  convolutional stem, for 32×32 scenes), read through :meth:`ViT.tokens`: every patch's vector
-  is kept, because the decoder looks at the image *where* each word needs it;
+  convolutional stem, for 32×32 scenes: :func:`~course_utils.models.vit.hybrid_vit`), read
+  through :meth:`ViT.tokens`: every patch's vector is kept, because the decoder looks at the
+  image *where* each word needs it;
 * the **decoder** is a stack of :class:`DecoderBlock`: causal self-attention over the words
   written so far, cross-attention from those words to the image's vectors, and a feed-forward
   layer, each a Pre-LN sub-layer (:class:`~course_utils.models.layers.PreLN` around
@@ -32,7 +33,7 @@ if TYPE_CHECKING:
 
     from ..training import ImageCaptionRecipe
 from .layers import MultiHeadAttention, PreLN, feed_forward
-from .vit import ViT, conv_stem
+from .vit import hybrid_vit
 
 SPECIAL = ("<pad>", "<unk>", "<bos>", "<eos>")
 
@@ -77,16 +78,7 @@ class Captioner(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        self.encoder = ViT(
-            image_size=8,
-            patch_size=2,
-            in_channels=stem_width,
-            dim=dim,
-            depth=encoder_depth,
-            heads=heads,
-            num_classes=1,
-            stem=conv_stem(3, stem_width),
-        )
+        self.encoder = hybrid_vit(stem_width=stem_width, dim=dim, depth=encoder_depth, heads=heads, num_classes=1)
         self.encoder.head = nn.Identity()  # the encoder's summary is not used: the decoder reads every vector
         self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
         self.positions = nn.Parameter(torch.randn(1, max_len, dim) * 0.02)

@@ -131,3 +131,13 @@ class ViT(nn.Module):
         finally:
             for attention in attentions:
                 attention.keep_weights = False
+
+
+def hybrid_vit(image_size: int = 32, in_channels: int = 3, stem_width: int = 32, **vit_config) -> ViT:
+    """Dosovitskiy et al.'s hybrid ViT: :func:`conv_stem` on ``image_size``-pixel images with
+    ``in_channels`` channels, then a :class:`ViT` (the rest of its keywords in ``vit_config``)
+    on the stem's ``stem_width`` feature maps, a quarter of the image's side."""
+    if image_size % 4:
+        raise ValueError(f"image_size {image_size} no es múltiplo de 4: el stem convolucional divide el lado entre 4")
+    stem = conv_stem(in_channels, stem_width)
+    return ViT(image_size=image_size // 4, in_channels=stem_width, stem=stem, **vit_config)
