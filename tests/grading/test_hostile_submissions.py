@@ -379,7 +379,10 @@ def _memory_limit_binds(ctx, pages, student):
         return "" if int(stopped[3]) == LIMITS.memory_mb and int(stopped[1]) > LIMITS.memory_mb else stopped[0]
     seen = re.search(r"memoria a la vez: (\d+) MiB en (\d+) procesos", _printed(ctx, student))
     if not seen:
-        return f"the memory test printed no report and no reason names the memory: {_printed(ctx, student)!r}"
+        return (
+            f"the memory test printed no report and no reason names the memory: {_printed(ctx, student)!r} "
+            f"(reason: {ctx.results[student].reason!r})"
+        )
     if int(seen[1]) > LIMITS.memory_mb:
         return f"the student's processes held {seen[1]} MiB at once, over its {LIMITS.memory_mb} MiB limit"
     return ""
