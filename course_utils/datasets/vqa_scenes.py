@@ -24,13 +24,18 @@ than 1.1 × the second-largest count of its kind, or more than 5 × the median c
 median, at least 5), counted over every possible answer of the kind; so a model that reads only
 the question sits near chance within each kind.
 
-**Held-out compositions** (as CLEVR's CoGenT): the types in ``HELD_OUT`` (a triangle that is
-blue, a circle that is yellow, a square that is green) never appear in a training or validation
-image or question; every shape and every colour does, in other combinations. ``test_heldout``
-scenes each contain at least one held-out type and its questions name at least one;
-``test_seen`` scenes and questions, like training, have none. (A held-out type that appeared in
-training images only as a distractor, never asked about, would teach the opposite of what is
-tested: "a blue triangle is never the answer".)
+**Held-out compositions** (of *what* and *where*): the types in ``HELD_OUT`` (a triangle that is
+blue, a circle that is yellow, a square that is green) stand, in every training, validation and
+``test_seen`` image, only on the light squares of a chessboard laid over the grid
+(:func:`seen_cell`), and are asked about there like any other type; in ``test_heldout`` images
+they stand only on the dark squares, every scene holds one and every question names one. So a
+test question asks about an object in a cell where an object of its kind was never seen, while
+every type and every cell are seen in training. A model that treats *what* an object is and
+*where* it is separately (the same weights for every cell, the position added) answers them as
+it answers seen ones; one that learned what each cell may hold does not. (CLEVR's CoGenT holds out
+colour–shape combinations from the training images altogether; with a few minutes of CPU
+training and no pretrained vision, from-scratch models answer those at chance — chapter 08
+measured it — so this split tests the composition such models can learn.)
 
 **On-disk layout** (a folder; :func:`write_dataset`, :func:`load_vqa`):
 
@@ -62,18 +67,17 @@ from .captions import Vocabulary
 GRID = 4
 CELL = 6
 IMAGE_SIZE = GRID * CELL
-GENERATOR_VERSION = 3
+GENERATOR_VERSION = 4
 DEFAULT_SEED = 2017
-DEFAULT_SCENES = {"train": 2600, "val": 500, "test_seen": 700, "test_heldout": 700}
+DEFAULT_SCENES = {"train": 5000, "val": 600, "test_seen": 800, "test_heldout": 800}
 COLOURS = {"rojo": (1.0, 0.15, 0.1), "verde": (0.1, 0.85, 0.2), "azul": (0.15, 0.3, 1.0), "amarillo": (1.0, 0.9, 0.1)}
 COLOUR_PLURALS = {"rojo": "rojos", "verde": "verdes", "azul": "azules", "amarillo": "amarillos"}
 SHAPES = ("cuadrado", "círculo", "triángulo")
 SHAPE_PLURALS = {"cuadrado": "cuadrados", "círculo": "círculos", "triángulo": "triángulos"}
 SIZES = {"grande": 5, "pequeño": 3}  # side of the drawing in pixels
+FAMILIES = ("existencia", "conteo", "atributo", "relación", "comparación")
 HELD_OUT = frozenset({("triángulo", "azul"), ("círculo", "amarillo"), ("cuadrado", "verde")})
 TYPES = tuple((s, c) for s in SHAPES for c in COLOURS)
-SEEN_TYPES = tuple(t for t in TYPES if t not in HELD_OUT)
-FAMILIES = ("existencia", "conteo", "atributo", "relación", "comparación")
 SPLITS = ("train", "val", "test_seen", "test_heldout")
 KIND_ANSWERS = {  # the answers among which each kind of question is balanced
     "existencia": ("sí", "no"),
@@ -101,7 +105,7 @@ TEMPLATES = {  # {a}, {b}: a type in the singular ("círculo rojo"); {ap}, {bp}:
     "comparación:tamaño": ("¿Son del mismo tamaño el {a} y el {b}?", "¿Tienen el mismo tamaño el {a} y el {b}?"),
 }
 KINDS_BY_FAMILY = {f: tuple(k for k in KIND_ANSWERS if k.split(":")[0] == f) for f in FAMILIES}
-QUOTA = {"existencia": 1, "conteo": 1, "atributo": 1, "relación": 2, "comparación": 1}  # questions per scene, at most
+QUOTA = {"existencia": 2, "conteo": 2, "atributo": 2, "relación": 2, "comparación": 2}  # questions per scene, at most
 QUESTION_COLUMNS = ("image", "split", "family", "kind", "question", "answer")
 
 
@@ -157,30 +161,42 @@ def render(things: Sequence[Thing], rng: np.random.Generator) -> np.ndarray:
     return (np.clip(image, 0, 1) * 255).round().astype(np.uint8)
 
 
+def seen_cell(row: int, col: int) -> bool:
+    """The cells where a held-out type may stand in training, validation and ``test_seen``
+    images: the light squares of a chessboard, ``(row + col)`` even. In ``test_heldout`` images
+    it stands only on the dark ones."""
+    return (row + col) % 2 == 0
+
+
 def random_scene(rng: np.random.Generator, heldout: bool = False) -> list[Thing]:
-    """2–4 types, 3–7 objects (at most three of a type, every chosen type at least once). Without
-    ``heldout`` the types come from ``SEEN_TYPES``; with it, the first type is a held-out one and
-    the others come from all ``TYPES``."""
+    """2–4 types, 3–7 objects (at most three of a type, every chosen type at least once), in
+    distinct cells. Every object of a ``HELD_OUT`` type stands on a :func:`seen_cell` unless
+    ``heldout``, and then on a dark cell; with ``heldout`` the first type is a held-out one."""
     n_types = int(rng.integers(2, 5))
     if heldout:
         first = sorted(HELD_OUT)[rng.integers(len(HELD_OUT))]
         others = [t for t in TYPES if t != first]
         kinds = [first] + [others[i] for i in rng.choice(len(others), size=n_types - 1, replace=False)]
     else:
-        kinds = [SEEN_TYPES[i] for i in rng.choice(len(SEEN_TYPES), size=n_types, replace=False)]
+        kinds = [TYPES[i] for i in rng.choice(len(TYPES), size=n_types, replace=False)]
     n = int(rng.integers(max(3, n_types), min(7, 3 * n_types) + 1))
     counts = [1] * n_types
     while sum(counts) < n:
         i = int(rng.integers(n_types))
         if counts[i] < 3:
             counts[i] += 1
-    cells = rng.choice(GRID * GRID, size=n, replace=False)
-    things, k = [], 0
+    cells = [int(c) for c in rng.permutation(GRID * GRID)]
+    allowed = [c for c in cells if seen_cell(c // GRID, c % GRID) != heldout]  # cells of the held-out types
+    things = []
     for kind, count in zip(kinds, counts):
         for _ in range(count):
+            pool = allowed if kind in HELD_OUT else cells
+            cell = pool[0]
+            cells.remove(cell)
+            if cell in allowed:
+                allowed.remove(cell)
             size = "grande" if rng.random() < 0.5 else "pequeño"
-            things.append(Thing(kind[0], kind[1], size, int(cells[k]) // GRID, int(cells[k]) % GRID))
-            k += 1
+            things.append(Thing(kind[0], kind[1], size, cell // GRID, cell % GRID))
     return things
 
 
@@ -223,8 +239,8 @@ def answer(things: Sequence[Thing], kind: str, a: tuple[str, str], b: tuple[str,
 
 
 def _allowed(kinds: Sequence[tuple[str, str]], heldout: bool) -> bool:
-    named = [k in HELD_OUT for k in kinds]
-    return any(named) if heldout else not any(named)
+    """A ``test_heldout`` question names a held-out type; any other may name any type."""
+    return any(k in HELD_OUT for k in kinds) if heldout else True
 
 
 def _candidate(things: list[Thing], kind: str, heldout: bool, rng: np.random.Generator) -> tuple | None:

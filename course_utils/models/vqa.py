@@ -9,7 +9,8 @@ words; the logits score the answers. :func:`build_vqa_model` makes one by name (
   vector, then an MLP (as the CNN+LSTM baseline of Johnson et al. 2017);
 - ``producto``: the two projected to one size and multiplied element-wise, then an MLP;
 - ``film``: the question scales and shifts every channel of the image's feature map in each
-  residual block (Perez et al. 2018), with coordinate maps as extra channels;
+  residual block (Perez et al. 2018); the first block sees only what each cell holds, the
+  others also the coordinate maps;
 - ``atención cruzada``: the question's words attend over the image cells (queries = words,
   keys and values = cells), two Pre-LN blocks, in the spirit of stacked attention (Yang et al.
   2016);
@@ -44,15 +45,16 @@ def as_float_images(images: torch.Tensor) -> torch.Tensor:
 
 class CellEncoder(nn.Module):
     """The image as 16 cell vectors ``(B, 16, dim)``: each 6×6 patch through a two-layer MLP,
-    plus a learned position per cell."""
+    plus a learned position per cell (unless ``positions=False``)."""
 
-    def __init__(self, dim: int):
+    def __init__(self, dim: int, positions: bool = True):
         super().__init__()
         self.mlp = nn.Sequential(nn.Linear(3 * PATCH * PATCH, dim), nn.GELU(), nn.Linear(dim, dim))
-        self.positions = nn.Parameter(torch.randn(1, CELLS, dim) * 0.02)
+        self.positions = nn.Parameter(torch.randn(1, CELLS, dim) * 0.02) if positions else None
 
     def forward(self, images: torch.Tensor) -> torch.Tensor:
-        return self.mlp(patchify(as_float_images(images), PATCH)) + self.positions
+        cells = self.mlp(patchify(as_float_images(images), PATCH))
+        return cells if self.positions is None else cells + self.positions
 
 
 class QuestionEncoder(nn.Module):
@@ -140,36 +142,47 @@ class Product(nn.Module):
 
 
 class FiLMBlock(nn.Module):
-    """Residual block: 1×1 conv → ReLU → 3×3 conv → BatchNorm (no affine) → FiLM → ReLU → + input.
-    ``film`` maps the question to the block's (γ, β), the first ``channels`` values γ."""
+    """Residual block over the cells: 1×1 conv → ReLU → 1×1 conv → BatchNorm (no affine) → FiLM →
+    ReLU → + input. ``film`` maps the question to the block's (γ, β), the first ``channels``
+    values γ; its bias starts γ at 1 (Perez et al. 2018 predict Δγ for the same reason: the
+    block starts as an unmodulated residual block). With ``coords`` the block also reads the
+    two coordinate maps (each cell's column and row in [−1, 1]); without them it sees only
+    *what* each cell holds. The convolutions are 1×1 because each cell holds at most one
+    object: the same weights read every cell."""
 
-    def __init__(self, channels: int, cond_dim: int):
+    def __init__(self, channels: int, cond_dim: int, coords: bool = True):
         super().__init__()
-        self.conv1 = nn.Conv2d(channels + 2, channels, 1)
-        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1)
+        self.coords = coords
+        self.conv1 = nn.Conv2d(channels + (2 if coords else 0), channels, 1)
+        self.conv2 = nn.Conv2d(channels, channels, 1)
         self.norm = nn.BatchNorm2d(channels, affine=False)
         self.film = nn.Linear(cond_dim, 2 * channels)
+        with torch.no_grad():
+            self.film.bias[:channels] += 1.0
 
     def forward(self, x: torch.Tensor, coords: torch.Tensor, question: torch.Tensor) -> torch.Tensor:
-        h = self.norm(self.conv2(F.relu(self.conv1(torch.cat([x, coords], dim=1)))))
+        h = self.norm(self.conv2(F.relu(self.conv1(torch.cat([x, coords], dim=1) if self.coords else x))))
         scale_shift = self.film(question).view(len(question), 2, -1, 1, 1)
         return x + F.relu(torch.addcmul(scale_shift[:, 1], scale_shift[:, 0], h))
 
 
 class FiLMNet(nn.Module):
-    """Cells as a 4×4 feature map; ``blocks`` FiLM residual blocks conditioned on the question;
-    a 1×1 conv, global max and mean pooling over the cells and an MLP classifier (Perez et al.
-    2018 pool with the maximum; the mean helps counting), with coordinate maps."""
+    """The cells as a 4×4 feature map (each cell's patch through the shared MLP, **no** position
+    added); ``blocks`` FiLM residual blocks conditioned on the question, the first without the
+    coordinate maps (it decides *what* is in each cell the same way everywhere), the others with
+    them (*where*); then a 1×1 conv and four poolings over the cells: maximum and mean (Perez et
+    al. 2018 pool with the maximum; the mean counts) and the means weighted by each cell's column
+    and row (a channel that marks one object then carries its position)."""
 
-    def __init__(self, vocab_size: int, answers: int, dim: int = 48, blocks: int = 2, hidden: int = 128):
+    def __init__(self, vocab_size: int, answers: int, dim: int = 48, blocks: int = 3, hidden: int = 128):
         super().__init__()
-        self.cells = CellEncoder(dim)
+        self.cells = CellEncoder(dim, positions=False)
         self.question = QuestionEncoder(vocab_size, dim)
-        self.blocks = nn.ModuleList(FiLMBlock(dim, dim) for _ in range(blocks))
+        self.blocks = nn.ModuleList(FiLMBlock(dim, dim, coords=i > 0) for i in range(blocks))
         side = torch.linspace(-1, 1, 4)
         self.register_buffer("coords", torch.stack(torch.meshgrid(side, side, indexing="ij")).unsqueeze(0))
         self.reduce = nn.Conv2d(dim, 2 * dim, 1)
-        self.head = head(4 * dim, hidden, answers)
+        self.head = head(8 * dim, hidden, answers)
 
     def forward(self, images, tokens, mask):
         x = self.cells(images).transpose(1, 2).unflatten(2, (4, 4))  # (B, dim, 4, 4)
@@ -178,7 +191,9 @@ class FiLMNet(nn.Module):
         for block in self.blocks:
             x = block(x, coords, question)
         x = F.relu(self.reduce(x)).flatten(2)  # (B, 2·dim, 16)
-        return self.head(torch.cat([x.amax(dim=2), x.mean(dim=2)], dim=1))
+        where = self.coords.flatten(2)  # (1, 2, 16): row, column of each cell
+        pooled = [x.amax(dim=2), x.mean(dim=2), (x * where[:, 1:]).mean(dim=2), (x * where[:, :1]).mean(dim=2)]
+        return self.head(torch.cat(pooled, dim=1))
 
 
 class CrossAttention(nn.Module):

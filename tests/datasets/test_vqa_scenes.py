@@ -48,23 +48,20 @@ def _types_named(question: str) -> set:
 
 
 def test_held_out_compositions_are_never_seen_in_training_or_validation(data):
+    """A held-out type stands only on the light cells in train / val / test_seen images and only on
+    the dark ones in test_heldout images (each of which has one); it is asked about in training."""
     for split in vs.SPLITS:
-        named = [_types_named(data.question[i]) for i in data.select(split)]
-        assert all(n for n in named), f"{split}: a question names no type"
-        held = [bool(n & vs.HELD_OUT) for n in named]
-        if split == "test_heldout":
-            assert all(held)
-        else:
-            assert not any(held), split
-    # nor are they in a training or validation image (as CoGenT); every shape and colour is
-    for split in ("train", "val", "test_seen"):
         images = set(data.image[data.select(split)].tolist())
-        seen = {t.type for i in images for t in data.scenes[i]}
-        assert not seen & vs.HELD_OUT, split
-        if split == "train":
-            assert {s for s, _ in seen} == set(vs.SHAPES) and {c for _, c in seen} == set(vs.COLOURS)
-    heldout_images = set(data.image[data.select("test_heldout")].tolist())
-    assert all({t.type for t in data.scenes[i]} & vs.HELD_OUT for i in heldout_images)
+        placed = [(t, i) for i in images for t in data.scenes[i] if t.type in vs.HELD_OUT]
+        assert placed, split
+        assert all(vs.seen_cell(t.row, t.col) == (split != "test_heldout") for t, _ in placed), split
+        if split == "test_heldout":
+            assert {i for _, i in placed} == images
+    named = [_types_named(data.question[i]) for i in range(len(data.question))]
+    assert all(named), "a question names no type"
+    train = data.split == "train"
+    assert {t for n, in_train in zip(named, train) if in_train for t in n} == set(vs.TYPES)
+    assert all(n & vs.HELD_OUT for n, split in zip(named, data.split) if split == "test_heldout")
 
 
 def _recomputed(question: str, kind: str, things) -> str:
