@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..training import ImageCaptionRecipe
-from .layers import MultiHeadAttention, PreLN, feed_forward
+from .layers import MultiHeadAttention, PreLN, feed_forward, keeping_weights
 from .vit import hybrid_vit
 
 SPECIAL = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -146,12 +146,9 @@ class Captioner(nn.Module):
         (the class token first, then the patches in row order)."""
         self.eval()
         attention = self.blocks[-1].cross_attention.sublayer
-        attention.keep_weights = True
-        try:
+        with keeping_weights(attention):
             self(images, inputs)
-            return attention.last_weights.mean(-3)
-        finally:
-            attention.keep_weights = False
+        return attention.last_weights.mean(-3)
 
 
 def caption_loss(logits: torch.Tensor, targets: torch.Tensor, pad: int = 0) -> torch.Tensor:

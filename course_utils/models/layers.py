@@ -16,6 +16,9 @@ to write attention themselves; these are what the course's own models run on.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -139,6 +142,20 @@ class MultiHeadAttention(nn.Module):
         self.out_proj.weight.copy_(reference.out_proj.weight)
         self.out_proj.bias.copy_(reference.out_proj.bias)
         return self
+
+
+@contextmanager
+def keeping_weights(*attentions: MultiHeadAttention) -> Iterator[None]:
+    """Inside the block, each of ``attentions`` writes its softmax out and keeps its weights in
+    ``last_weights`` (to draw them); afterwards each is back to what it did before."""
+    before = [attention.keep_weights for attention in attentions]
+    for attention in attentions:
+        attention.keep_weights = True
+    try:
+        yield
+    finally:
+        for attention, keep in zip(attentions, before):
+            attention.keep_weights = keep
 
 
 def feed_forward(dim: int, hidden: int, dropout: float = 0.0) -> nn.Sequential:

@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import PreLNBlock
+from .layers import PreLNBlock, keeping_weights
 
 
 def patchify(images: torch.Tensor, patch_size: int) -> torch.Tensor:
@@ -123,14 +123,9 @@ class ViT(nn.Module):
         """Attention weights ``(B, heads, N+1, N+1)`` of every block, for ``images``."""
         self.eval()
         attentions = [block.attention.sublayer for block in self.blocks]
-        for attention in attentions:
-            attention.keep_weights = True
-        try:
+        with keeping_weights(*attentions):
             self.features(images)
-            return [attention.last_weights for attention in attentions]
-        finally:
-            for attention in attentions:
-                attention.keep_weights = False
+        return [attention.last_weights for attention in attentions]
 
 
 def hybrid_vit(image_size: int = 32, in_channels: int = 3, stem_width: int = 32, **vit_config) -> ViT:

@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.models.layers import MultiHeadAttention, PreLNBlock, attend
+from course_utils.models.layers import MultiHeadAttention, PreLNBlock, attend, keeping_weights
 from course_utils.models.vit import ViT
 from support.source_scan import calls, functions_where, mentions_transpose, package_hits
 
@@ -153,6 +153,22 @@ def test_a_fully_masked_sequence_gives_the_output_bias_not_nan():
         with torch.no_grad():
             out = attention(x, key_mask=torch.zeros(1, 3, dtype=torch.bool))
         torch.testing.assert_close(out, attention.out_proj.bias.expand(1, 3, 8))
+
+
+def test_keeping_weights_keeps_them_inside_the_block_and_restores_each_setting_even_on_error():
+    torch.manual_seed(7)
+    first, second = MultiHeadAttention(8, 2).eval(), MultiHeadAttention(8, 2).eval()
+    second.keep_weights = True  # already keeping: stays so
+    x = torch.randn(1, 3, 8)
+    with keeping_weights(first, second):
+        first(x)
+        assert first.last_weights.shape == (1, 2, 3, 3)
+    assert (first.keep_weights, second.keep_weights) == (False, True)
+    with pytest.raises(RuntimeError), keeping_weights(first):
+        raise RuntimeError("falla dentro")
+    assert first.keep_weights is False
+    first(x)
+    assert first.last_weights is None  # the fused kernel again
 
 
 # --- the Pre-LN block and the ViT against Hugging Face -------------------------------------------
