@@ -224,7 +224,7 @@ KILLS_IN_EVALUATION = (
 # cell's own clock allows (the per-student memory limit is 3,072 MiB): it prints how many held their
 # block at the same time. One clock bounds the whole cell at 7 s from its first line — at most 4 s
 # for the three blocks, then holding until the 7 s — so however slowly a loaded machine forks and
-# allocates, the cell ends inside the batch's 10 s cell limit (CI: a fixed 4 s + 4 s went past it);
+# allocates, the cell ends well inside the batch's cell limit (CI: a fixed 4 s + 4 s went past 10 s);
 # a child that is late, or killed, only lowers the count it prints. (A peak shorter than the memory
 # watch's polling — tens of milliseconds — is not seen; each process is still bound by RLIMIT_AS.)
 SPREAD_MEMORY = (

@@ -83,15 +83,18 @@ from hostile_cases import (
     nfd,
 )
 
-# the grading's limits for this batch (disk: 512 MiB for the working folder, home and /tmp together)
-LIMITS = GradingLimits(cell_timeout=10, notebook_timeout=120, memory_mb=3072, disk_mb=512)
+# the grading's limits for this batch (disk: 512 MiB for the working folder, home and /tmp together).
+# 20 s a cell: only the two endless loops use it all, and a case that observes another limit (the
+# memory of several processes, ~8 s of its own clock) must never be decided by this one on a loaded
+# machine (CI, and here under load 10: at 10 s memoria_repartida's cell timed out instead)
+LIMITS = GradingLimits(cell_timeout=20, notebook_timeout=120, memory_mb=3072, disk_mb=512)
 # Starts 300 children (each waits on a pipe the kernel closes once it has counted them), then shows
 # what limits it: it prints the RLIMIT_NPROC it runs under and what a fork does once its own soft
 # limit is 0 (EAGAIN for an unprivileged process; a kernel left as root, which RLIMIT_NPROC does not
 # bind, forks anyway). The test reads that line from the autograded notebook. This bomb stays under
 # the limit to observe it; agota_los_procesos exhausts it (each student has a uid of its own: the
 # classmates must not notice). Children are spawned, not forked: forking a kernel that holds PyTorch
-# copies its page tables (~7 ms a child, seconds under CI's load), and the 10 s cell limit would
+# copies its page tables (~7 ms a child, seconds under CI's load), and the cell limit would
 # then decide the case instead of the process limit it is about.
 FORK_BOMB = (
     "import errno, os, resource\nlimite, tope = resource.getrlimit(resource.RLIMIT_NPROC)\n"
