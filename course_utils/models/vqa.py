@@ -229,7 +229,7 @@ class SingleStream(nn.Module):
         self,
         vocab_size: int,
         answers: int,
-        dim: int = 64,
+        dim: int = 48,
         depth: int = 2,
         heads: int = 4,
         hidden: int = 128,
