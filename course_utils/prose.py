@@ -184,7 +184,8 @@ def unlinked(markdown: str) -> str:
     """``markdown`` as a reader sees it before any run: each placeholder as its text, each
     alternative's condition as emphasis (for pages built without an execution)."""
     lines = [
-        f"- *{m['label']}* {m['text']}" if (m := ALTERNATIVE.match(line)) else line for line in markdown.split("\n")
+        f"- *{m['label'].replace('*', '')}* {m['text']}" if (m := ALTERNATIVE.match(line)) else line
+        for line in markdown.split("\n")
     ]
     return PLACEHOLDER.sub(lambda m: m["text"], "\n".join(lines))
 
