@@ -9,8 +9,8 @@ metrics file and report get everything.
 
 The prose quotes these values from Markdown cells, through placeholders that ``course run``
 fills in the executed copy (:mod:`course_utils.prose`, ``docs/claims.md``), so the text cannot
-contradict the run. ``show_markdown`` (prose rendered from a Python string) is kept for notebooks
-not yet migrated. The report itself is built by the instructor's tools
+contradict the run; a sentence that depends on a result is a Markdown list of its cases, the
+code glues which one holds. The report itself is built by the instructor's tools
 (:mod:`course_utils.tools.report_builder`).
 """
 
@@ -22,13 +22,11 @@ from collections.abc import Sequence
 from typing import Any
 
 from .claims import DEFAULT_CONFIDENCE, RELATIONS, Claim, bootstrap_interval
-from .prose import FORMATTER, field_name, table_markdown
+from .prose import table_markdown
 
 METRICS_ENV = "COURSE_METRICS_FILE"
 
 _recorded: dict[str, float | str] = {}
-_claims: dict[str, Claim] = {}
-_glued: dict[str, float | int | str] = {}
 
 
 def _append(item: dict[str, Any]) -> None:
@@ -56,16 +54,15 @@ def record_metric(name: str, value: Any) -> None:
 
 
 def glue(name: str, value: Any) -> None:
-    """Keep a value that the prose quotes but the report need not list (a count, a name, a
-    sentence chosen by a verdict): a Markdown placeholder ``[(al ejecutar)](#=name)`` shows it
-    in the executed copy. Numbers are stored as floats (ints stay ints), anything else as text.
+    """Keep a value that the prose quotes but the report need not list (a count, a name, the case
+    of a sentence that holds): a Markdown placeholder ``[(al ejecutar)](#=name)`` shows it, or a
+    list of alternatives ``[…](#?name=value)`` chooses by it, in the executed copy. Numbers are stored as floats (ints stay ints), anything else as text.
     Prints nothing."""
     if not isinstance(name, str) or not name:
         raise ValueError("glue: el nombre debe ser un texto no vacío")
     if hasattr(value, "item") and not isinstance(value, (str, bytes)):
         value = value.item()
     stored = value if isinstance(value, (int, float)) and not isinstance(value, bool) else str(value)
-    _glued[name] = stored
     _append({"name": name, "glue": stored})
 
 
@@ -119,59 +116,10 @@ def record_claim(
         confidence=confidence,
         paired=paired,
     )
-    _claims[name] = claim
     _append({"name": name, "claim": claim.to_dict()})
     return claim
-
-
-def recorded_claims() -> dict[str, Claim]:
-    """Claims recorded in this process so far (a copy)."""
-    return dict(_claims)
-
-
-def format_recorded(template: str, **extra: Any) -> str:
-    """Fill ``template`` (``str.format`` syntax) with recorded metrics, claims and ``extra``.
-
-    Metrics appear by name (``{acc_late:.1%}``); a claim by its attributes
-    (``{late_beats_early.estimate:.3f}``, ``{late_beats_early.interval}``,
-    ``{late_beats_early.verdict}``). Numbers are written in Spanish
-    (:func:`course_utils.prose.number`). A name that was never recorded is an error, not a blank.
-    """
-    values: dict[str, Any] = {**_recorded, **_glued, **_claims, **extra}
-    missing = [
-        field_name(field) for _, field, _, _ in FORMATTER.parse(template) if field and field_name(field) not in values
-    ]
-    if missing:
-        raise KeyError(
-            f"show_markdown: no se ha registrado {', '.join(sorted(set(missing)))} "
-            "(usa record_metric o record_claim antes de citarlo en el texto)"
-        )
-    return FORMATTER.vformat(template, (), values)
-
-
-def show_markdown(template: str, **extra: Any) -> None:
-    """Display prose whose numbers come from the run (see :func:`format_recorded`).
-
-    In a notebook the text is shown as Markdown; in plain Python it is printed.
-    """
-    text = format_recorded(template, **extra)
-    try:
-        from IPython import get_ipython
-        from IPython.display import Markdown, display
-    except ImportError:  # plain Python without IPython
-        print(text)
-        return
-    if get_ipython() is None:
-        print(text)
-    else:
-        display(Markdown(text))
 
 
 def recorded_metrics() -> dict[str, float | str]:
     """Metrics recorded in this process so far (a copy)."""
     return dict(_recorded)
-
-
-def recorded_values() -> dict[str, Any]:
-    """Everything a placeholder can quote in this process: metrics, glued values and claims."""
-    return {**_recorded, **_glued, **_claims}

@@ -138,24 +138,6 @@ def test_a_claim_holds_only_when_its_whole_interval_is_on_the_claimed_side(monke
         record_claim("rara", "Relación desconocida", [0.9, 0.8], relation="~")
 
 
-def test_show_markdown_writes_prose_from_recorded_values(capsys):
-    from course_utils.report import format_recorded, record_claim, show_markdown
-
-    record_metric("acc_tardia", 0.8125)
-    record_claim("tardia_gana", "La tardía gana", [0.81, 0.83, 0.80, 0.84], [0.70, 0.72, 0.71, 0.73])
-    template = (
-        "La tardía acierta un {acc_tardia:.1%}: {tardia_gana.verdict} "
-        "(diferencia {tardia_gana.estimate:.2f}, IC [{tardia_gana.low:.2f}, {tardia_gana.high:.2f}])."
-    )
-    text = format_recorded(template)
-    assert text.startswith("La tardía acierta un 81,2\u202f%: se cumple (diferencia 0,11, IC [0,"), "Spanish numbers"
-    capsys.readouterr()
-    show_markdown(template)
-    assert capsys.readouterr().out == text + "\n", "outside a notebook the text is printed"
-    with pytest.raises(KeyError, match="no se ha registrado acc_temprana"):
-        format_recorded("La temprana acierta un {acc_temprana:.1%}.")
-
-
 def test_relative_folders_are_read_from_where_the_command_runs(tmp_path, monkeypatch):
     """`course run --build-dir build/x --source-dir mine` from any folder: the kernel runs in the
     notebook's folder, so a relative build folder used to lose its metrics file."""
