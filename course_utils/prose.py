@@ -51,6 +51,7 @@ PLACEHOLDER = re.compile(r"\[(?P<text>[^\[\]]*)\]\(#=(?P<field>[^()\s]+)\)")
 ALTERNATIVE = re.compile(
     r"^[-*][ \t]+\[(?P<label>[^\[\]]*)\]\(#\?(?P<field>[^()\s=]+)=(?P<value>[^()\s]*)\)[ \t]*(?P<text>.*)$"
 )
+LIST_ITEM = re.compile(r"^[-*][ \t]+\S")
 
 
 def number(value: Any, spec: str = "") -> str:
@@ -103,24 +104,31 @@ def field_name(field: str) -> str:
     return re.split(r"[.\[!:]", field, maxsplit=1)[0]
 
 
-def fill(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
-    """Replace every placeholder of ``markdown`` by its value (see the module's docstring).
-
-    Raises ``KeyError`` (in Spanish, naming ``where``) for a name that was never recorded."""
-    missing = sorted({field_name(m["field"]) for m in PLACEHOLDER.finditer(markdown)} - set(values))
+def _require_recorded(fields: list[str], values: Mapping[str, Any], where: str) -> None:
+    """``KeyError`` (Spanish, naming ``where``) for the fields whose name was never recorded."""
+    missing = sorted({field_name(field) for field in fields} - set(values))
     if missing:
         raise KeyError(
             f"{where or 'texto'}: no se ha registrado {', '.join(missing)} "
             "(usa record_metric, record_claim o glue antes de citarlo en el texto)"
         )
 
-    def value(match: re.Match) -> str:
-        try:
-            return FORMATTER.vformat("{" + match["field"] + "}", (), values)
-        except (AttributeError, ValueError, IndexError, TypeError) as err:
-            raise ValueError(f"{where or 'texto'}: no se puede escribir «{match['field']}»: {err}") from err
 
-    return PLACEHOLDER.sub(value, markdown)
+def _render(formatter: string.Formatter, field: str, values: Mapping[str, Any], where: str) -> str:
+    """``field`` (``name.attr:spec`` or ``name!s``) written by ``formatter``; ``ValueError``
+    (Spanish, naming ``where``) when it cannot be."""
+    try:
+        return formatter.vformat("{" + field + "}", (), values)
+    except (AttributeError, ValueError, IndexError, TypeError) as err:
+        raise ValueError(f"{where or 'texto'}: no se puede escribir «{field}»: {err}") from err
+
+
+def fill(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
+    """Replace every placeholder of ``markdown`` by its value (see the module's docstring).
+
+    Raises ``KeyError`` (in Spanish, naming ``where``) for a name that was never recorded."""
+    _require_recorded(placeholders(markdown), values, where)
+    return PLACEHOLDER.sub(lambda match: _render(FORMATTER, match["field"], values, where), markdown)
 
 
 def choose(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
@@ -151,20 +159,10 @@ def choose(markdown: str, values: Mapping[str, Any], where: str = "") -> str:
     return "\n".join(out)
 
 
-LIST_ITEM = re.compile(r"^[-*][ \t]+\S")
-
-
 def _chosen(items: list[re.Match], values: Mapping[str, Any], where: str) -> str:
     field = items[0]["field"]
-    if field_name(field) not in values:
-        raise KeyError(
-            f"{where or 'texto'}: no se ha registrado {field_name(field)} "
-            "(usa record_metric, record_claim o glue antes de elegir un texto con él)"
-        )
-    try:
-        recorded = string.Formatter().vformat("{" + field + "!s}", (), values)
-    except (AttributeError, ValueError, IndexError, TypeError) as err:
-        raise ValueError(f"{where or 'texto'}: no se puede leer «{field}»: {err}") from err
+    _require_recorded([field], values, where)
+    recorded = _render(string.Formatter(), field + "!s", values, where)  # the value as str, not as a number
     chosen = [item["text"] for item in items if item["value"] == recorded]
     if len(chosen) != 1:
         options = ", ".join(item["value"] for item in items)

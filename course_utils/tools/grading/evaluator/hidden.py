@@ -8,9 +8,9 @@ TESTS``) defines ``pruebas_ocultas(student)``. It runs in a namespace that alrea
 earns its points when the function returns, none when it raises — the exception's message (in
 Spanish) is what the student reads. An exception that neither a check nor the student's code
 raised (a ``TypeError`` in the test's own lines, a hidden test with a bug, or one that did not
-foresee what the student's code returned) still gives 0, but marks the verdict
-``test_error``: the evaluator then asks for a manual review and the points are held, so a
-bug of the course never silently costs a student marks. Inputs a student could learn in advance (from an earlier
+foresee what the student's code returned) still gives 0, but marks the verdict ``test_error``:
+the evaluator then asks for a manual review and the points are held, so a bug of the course
+never silently costs a student marks. Inputs a student could learn in advance (from an earlier
 verdict message) are drawn from ``student.rng``, secret to each grading.
 """
 
@@ -107,10 +107,8 @@ def judge(grade_id: str, max_points: float, hidden: str, session: Session, seed:
     try:
         entry(Student(session, seed))
         points, message = max_points, ""
-    except StudentError as err:
-        points, message = 0.0, f"tu código lanzó {err}"
     except Exception as err:  # noqa: BLE001 - a check, the student's code, or the test itself
-        described = f"{type(err).__name__}: {err}"
+        described = str(err) if isinstance(err, StudentError) else f"{type(err).__name__}: {err}"
         if is_from_student(err):
             points, message = 0.0, f"tu código lanzó {described}"
         elif isinstance(err, AssertionError):  # a check of the test (CheckFailure) or a bare assert
