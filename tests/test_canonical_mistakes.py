@@ -87,11 +87,28 @@ def test_the_visible_test_names_the_mistake(name, grade_id, mistake):
     assert not missing, f"falta {missing} en: {failure.value}"
 
 
+SECRET_SEEDS = range(20)
+
+
+def _draws_secret_inputs(name: str, grade_id: str) -> bool:
+    source = chapter(name).cells[grade_id.replace("_solucion", "_pruebas")].source
+    return "student.rng" in source or "torch_generator" in source
+
+
 @pytest.mark.parametrize("name, grade_id, mistake", _cases("mistakes"))
 def test_the_hidden_test_takes_the_points_of_the_mistake(name, grade_id, mistake):
-    points, full, message = chapter(name).hidden(grade_id, mistake.source)
-    must_lose = full if mistake.loses is None else mistake.loses
-    assert full - points >= must_lose and message, (points, message)
+    """For every secret seed of SECRET_SEEDS where the hidden test draws its inputs from it: a
+    mistake caught only on some draws keeps its points on the others (chapter 07's greedy decoding
+    that never stops early kept 2/2 on 1 seed in 10 — the one check that saw it depended on the
+    model's first word — and a CI round trip drew such a seed)."""
+    seeds = SECRET_SEEDS if _draws_secret_inputs(name, grade_id) else [None]
+    kept = []
+    for seed in seeds:
+        points, full, message = chapter(name).hidden(grade_id, mistake.source, seed)
+        must_lose = full if mistake.loses is None else mistake.loses
+        if full - points < must_lose or not message:
+            kept.append((seed, points, message[:200]))
+    assert not kept, kept
 
 
 @pytest.mark.parametrize("name, grade_id, source", _cases("variants"))
@@ -100,14 +117,6 @@ def test_a_correct_variant_keeps_every_point(name, grade_id, source):
     ch.visible(grade_id, source)
     points, full, message = ch.hidden(grade_id, source)
     assert points == full, message
-
-
-def _draws_secret_inputs(name: str, grade_id: str) -> bool:
-    source = chapter(name).cells[grade_id.replace("_solucion", "_pruebas")].source
-    return "student.rng" in source or "torch_generator" in source
-
-
-SECRET_SEEDS = range(8)
 
 
 @pytest.mark.parametrize("name, grade_id", [case for case in _cases("solutions") if _draws_secret_inputs(*case.values)])

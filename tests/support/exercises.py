@@ -56,11 +56,12 @@ class Chapter:
         with contextlib.redirect_stdout(io.StringIO()):
             exec(self.visible_tests(grade_id), namespace)  # noqa: S102 - the course's visible tests
 
-    def hidden(self, grade_id: str, answer: str) -> tuple[float, float, str]:
-        """(points given, points of the exercise, the evaluator's message) for ``answer``."""
+    def hidden(self, grade_id: str, answer: str, seed: int | None = None) -> tuple[float, float, str]:
+        """(points given, points of the exercise, the evaluator's message) for ``answer`` (``seed``: the
+        hidden test's secret seed fixed; default a new secret one)."""
         cell = self.cells[grade_id.replace("_solucion", "_pruebas")]
         points = cell.metadata["nbgrader"]["points"]
-        verdict = judge_cell(cell.source, self.namespace(grade_id, answer), grade_id, points)
+        verdict = judge_cell(cell.source, self.namespace(grade_id, answer), grade_id, points, seed)
         return verdict.points, points, verdict.message
 
 
