@@ -222,39 +222,6 @@ def _edit_cell(grade_id, source=None, new_id=None):
     return edit
 
 
-def _forged_guard_cell(nb):
-    """A first cell carrying the guard's id (nbgrader used to skip the real guard then)."""
-    forged = nbformat.v4.new_code_cell("pass")
-    forged["id"] = "course-grading-guard"
-    nb.cells.insert(0, forged)
-
-
-def _move_test_before_solution(nb):
-    cells = nb.cells
-    i = next(k for k, c in enumerate(cells) if c.metadata.get("nbgrader", {}).get("grade_id") == "ej1_pruebas")
-    cells.insert(i - 1, cells.pop(i))
-
-
-def _delete_cell(grade_id):
-    def edit(nb):
-        nb.cells = [c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") != grade_id]
-
-    return edit
-
-
-def _edit_cell(grade_id, source=None, new_id=None):
-    def edit(nb):
-        for cell in nb.cells:
-            meta = cell.metadata.get("nbgrader", {})
-            if meta.get("grade_id") == grade_id:
-                if source is not None:
-                    cell.source = source
-                if new_id is not None:
-                    meta["grade_id"] = new_id
-
-    return edit
-
-
 # --- further conditions on a case's outcome (each returns '' when it holds) ------------------------------
 def _printed(ctx, student, grade_id="ej1_solucion") -> str:
     path = ctx.root / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
