@@ -8,13 +8,13 @@ only keeps the books:
   dict of modalities to probabilities, its trained parameters, its training time);
 - :func:`accuracy`, :func:`kpredict`, :func:`keras_params`: evaluate and count a model;
 - :func:`compare_all`: a family of paired per-seed differences judged together with Holm
-  (:func:`course_utils.claims.compare_family`), each recorded for the prose as ``name`` (the
-  difference), ``name_ic`` (its interval), ``name_veredicto`` (the verdict the interval gives) and
-  ``name_semillas`` (how each seed came out, a description);
-- :func:`seeds_text` and :func:`family_note`: the descriptions those records carry.
+  (:func:`course_utils.claims.compare_family`), each recorded for the prose as numbers and a
+  verdict word (:func:`case`);
+- :func:`record_family`: how Holm judged a family, as numbers and a word.
 
-Nothing here is a graded exercise or its answer. Texts are Spanish (they reach the notebook's
-prose through its placeholders); numbers are written by :func:`course_utils.prose.number`.
+Nothing here writes a sentence: the notebook's Markdown holds the sentences, as lists of
+alternatives chosen by the recorded words and placeholders filled with the recorded numbers
+(:mod:`course_utils.prose`, ``docs/claims.md``). Nothing here is a graded exercise or its answer.
 """
 
 from __future__ import annotations
@@ -26,9 +26,10 @@ from typing import Any
 import numpy as np
 from scipy import stats
 
-from .claims import Interval, compare_family, confidence_text
-from .prose import number
-from .report import record_metric
+from .claims import Interval, compare_family
+from .report import glue, record_metric
+
+CASES = ("mejor", "peor", "ninguno", "sin_juzgar")  # the words :func:`case` records
 
 
 @dataclass
@@ -59,28 +60,23 @@ def keras_params(model: Any) -> int:
     return int(sum(np.prod(w.shape) for w in model.trainable_weights))
 
 
-def seeds_text(a: Any, b: Any, threshold: float = 0.0) -> str:
-    """How the difference a − b came out seed by seed: a description, not a verdict."""
-    d = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
-    above, below, ref = int((d > threshold).sum()), int((d < threshold).sum()), number(threshold, "g")
-    if above == len(d):
-        return f"la diferencia es mayor que {ref} en las {len(d)} semillas"
-    if below == len(d):
-        return f"la diferencia es menor que {ref} en las {len(d)} semillas"
-    if above == 0:
-        return f"la diferencia no es mayor que {ref} en ninguna de las {len(d)} semillas"
-    return f"la diferencia es mayor que {ref} en {above} de las {len(d)} semillas"
+def case(r: Interval) -> str:
+    """The verdict of an interval as a word the prose's alternatives choose by: ``mejor`` (wholly
+    above its threshold), ``peor`` (wholly below), ``ninguno`` (contains it) or ``sin_juzgar``
+    (no interval: one seed, or values that do not vary; ``r.text()`` says why)."""
+    if r.low is None or r.high is None:
+        return "sin_juzgar"
+    return r.verdict("mejor", "peor", "ninguno")
 
 
 def compare_all(comparisons: Mapping[str, tuple]) -> dict[str, Interval]:
-    """A family ``{name: (a, b, better, worse[, threshold])}``, each mean(a) − mean(b) paired by seed,
-    judged together with Holm (Student's t interval, n − 1 degrees of freedom, at the level Holm
-    judged each one). Records for the prose the difference (``name``), its interval (``name_ic``)
-    and the verdict that interval gives (``name_veredicto``): ``better`` or ``worse`` only when it
-    excludes the threshold (0 unless given); otherwise "sin efecto medible" (or "no se distingue
-    de <threshold>") and, in brackets, how each seed came out (also in ``name_semillas``).
-    Returns the intervals."""
-    thresholds = {name: float(c[4]) if len(c) > 4 else 0.0 for name, c in comparisons.items()}
+    """A family ``{name: (a, b[, threshold])}``, each mean(a) − mean(b) paired by seed, judged
+    together with Holm (Student's t interval, n − 1 degrees of freedom, at the level Holm judged
+    each one) against ``threshold`` (0 unless given). Records for the prose, per comparison:
+    ``name`` (the difference), ``name_ic`` (its interval, Spanish text), ``name_caso`` (the verdict
+    word of :func:`case`), and, to describe the seeds without judging, ``name_mayor`` (seeds where
+    a − b exceeds the threshold) and ``name_n`` (seeds). Returns the intervals."""
+    thresholds = {name: float(c[2]) if len(c) > 2 else 0.0 for name, c in comparisons.items()}
     family = compare_family(
         {
             name: (np.asarray(c[0], dtype=float) - thresholds[name], np.asarray(c[1], dtype=float))
@@ -88,9 +84,9 @@ def compare_all(comparisons: Mapping[str, tuple]) -> dict[str, Interval]:
         }
     )
     out = {}
-    for name, (a, b, better, worse, *_) in comparisons.items():
+    for name, (a, b, *_) in comparisons.items():
         r, t = family[name], thresholds[name]
-        if t:  # the family measured (a − t) − b against 0; the text shows a − b against t
+        if t:  # the family measured (a − t) − b against 0; the prose shows a − b against t
             r = replace(
                 r,
                 estimate=r.estimate + t,
@@ -98,27 +94,30 @@ def compare_all(comparisons: Mapping[str, tuple]) -> dict[str, Interval]:
                 low=None if r.low is None else r.low + t,
                 high=None if r.high is None else r.high + t,
             )
-        word = r.verdict(better, worse, f"no se distingue de {number(t, 'g')}" if t else "sin efecto medible")
-        if r.low is not None and r.high is not None and r.low <= t <= r.high:
-            word += f" ({seeds_text(a, b, t)})"
+        difference = np.asarray(a, dtype=float) - np.asarray(b, dtype=float)
         record_metric(name, r.estimate)
         record_metric(f"{name}_ic", r.text())
-        record_metric(f"{name}_veredicto", word)
-        record_metric(f"{name}_semillas", f" ({seeds_text(a, b, t)})" if r.n > 1 else "")
+        record_metric(f"{name}_caso", case(r))
+        glue(f"{name}_mayor", int((difference > t).sum()))
+        glue(f"{name}_n", len(difference))
         out[name] = r
     return out
 
 
-def family_note(family: Mapping[str, Interval]) -> str:
-    """How Holm judges a family: how many comparisons, the strictest level and its critical value."""
+def record_family(name: str, family: Mapping[str, Interval]) -> None:
+    """How Holm judges ``family``, for the prose: ``name_k`` (comparisons), ``name_n`` (seeds),
+    ``name_gl`` (degrees of freedom), ``name_nivel`` (the level of the strictest comparison, the one
+    of smallest p-value), ``name_t`` and ``name_t95`` (the t critical values at that level and at
+    95 %), and ``name_caso``: ``varias_semillas``, or ``una_semilla`` (then nothing is judged and
+    the level and critical values are not recorded)."""
     first = next(iter(family.values()))
     k, n = first.family, first.n
+    glue(f"{name}_k", k)
+    glue(f"{name}_n", n)
+    glue(f"{name}_caso", "varias_semillas" if n >= 2 else "una_semilla")
     if n < 2:
-        return f"{k} comparaciones; con una sola semilla no se juzga ninguna"
-    level = 1 - 0.05 / k
-    strict, plain = stats.t.ppf(1 - 0.025 / k, n - 1), stats.t.ppf(0.975, n - 1)
-    return (
-        f"{k} comparaciones; con {n} semillas, la de menor valor p se juzga al {confidence_text(level)}, con un valor "
-        f"crítico de la t con {n - 1} grados de libertad de {number(strict, '.1f')} (al 95 % sería "
-        f"{number(plain, '.2f')})"
-    )
+        return
+    glue(f"{name}_gl", n - 1)
+    glue(f"{name}_nivel", 1 - 0.05 / k)
+    glue(f"{name}_t", float(stats.t.ppf(1 - 0.025 / k, n - 1)))
+    glue(f"{name}_t95", float(stats.t.ppf(0.975, n - 1)))
