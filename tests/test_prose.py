@@ -15,10 +15,14 @@ from course_utils.prose import (
     NNBSP,
     PLACEHOLDER,
     UNFILLED,
+    alternatives,
     choose,
+    field_name,
     fill,
     fill_notebook,
     number,
+    placeholders,
+    table_markdown,
     unlinked,
     values_from_metrics_file,
 )
@@ -132,6 +136,67 @@ def test_a_chosen_text_continues_the_sentence_or_keeps_its_bullet():
     assert choose(summary, values) == "- Primero.\n- Elegido A.\n- Elegido B.\n- Último."
     sentence = "La frase\n- [Si x:](#?a=x) , continuada.\n- [Si y:](#?a=y) , no.\n- [Si b: nada.](#?b=True)\n- [No b:](#?b=False) B.\n"
     assert choose(sentence + "\nOtra.", values) == "La frase, continuada.\n\nOtra."
+
+
+def test_a_glued_table_fills_a_placeholder():
+    """A list whose length the run decides (chapter 02's confused pairs, 05's name clashes) is quoted as
+    a glued Markdown table (``table_markdown``), its numbers Spanish, on the lines of its placeholder."""
+    import pandas as pd
+
+    table = pd.DataFrame(
+        {"vista": ["visión", "tabular"], "dígitos": ["2 y 8", "4 y 9"], "errores": [24, 21], "tasa": [0.5, 0.25]}
+    )
+    text = fill("Pares:\n\n[(al ejecutar)](#=pares)\n\nDespués.", {"pares": table_markdown(table, ".2f")})
+    lines = text.splitlines()
+    assert (
+        lines[2].startswith("| vista ") and lines[3].startswith("|:--") and len(lines) == 8 and lines[-1] == "Después."
+    )
+    assert "| 2 y 8 " in lines[4] and "0,50" in lines[4] and "0,25" in lines[5] and "." not in "".join(lines[4:6])
+
+
+class _AnyValue:
+    """Stands for any recorded value: every attribute exists, any format spec writes it as ``V``."""
+
+    def __init__(self, **fixed):
+        self.__dict__.update(fixed)
+
+    def __getattr__(self, name):
+        if name == "item" or name.startswith("_"):
+            raise AttributeError(name)
+        return _AnyValue()
+
+    def __format__(self, spec):
+        return "V"
+
+    def __str__(self):
+        return "V"
+
+
+def _filled_with(markdown: str, chosen: dict[str, str]) -> str:
+    """``markdown`` run through the fill-in step with every placeholder standing for any value and
+    each list of alternatives' field set as ``chosen`` says (``name.attr`` fields too)."""
+    values: dict = {field_name(f): _AnyValue() for f in placeholders(markdown)}
+    for field, value in chosen.items():
+        name, _, attr = field.partition(".")
+        values[name] = _AnyValue(**{attr: value}, **getattr(values.get(name), "__dict__", {})) if attr else value
+    return fill(choose(markdown, values), values)
+
+
+@pytest.mark.parametrize("path", SOLUTIONS, ids=lambda p: p.parent.name[:2])
+def test_every_case_of_every_list_of_alternatives_fills(path):
+    """Each case of each list of alternatives, chosen in turn (the others at their first case), leaves
+    no link and no "(al ejecutar)": a case the run has not met yet cannot break the executed copy."""
+    for index, cell in enumerate(nbformat.read(path, as_version=4).cells):
+        lists = {}
+        for field, value in alternatives(cell.source) if cell.cell_type == "markdown" else []:
+            lists.setdefault(field, []).append(value)
+        first = {field: options[0] for field, options in lists.items()}
+        for field, options in lists.items():
+            for option in options:
+                text = _filled_with(cell.source, first | {field: option})
+                assert "(#" not in text and UNFILLED not in text, (
+                    f"{path.name}, celda {index}, {field}={option}: {text}"
+                )
 
 
 def test_course_run_fills_the_executed_copy(tmp_path, monkeypatch):
