@@ -86,9 +86,10 @@ def _claim_rows(result: NotebookResult) -> list[str]:
 
 
 def claims_summary(results: list[NotebookResult]) -> str:
-    """One line counting the claims of all notebooks by verdict."""
+    """One line counting the claims of all notebooks by verdict (the FAST count only when there is one)."""
     statuses = [r.claim_status(c) for r in results for c in r.claims.values()]
-    return "Afirmaciones: " + " · ".join(f"{statuses.count(s)} {s}" for s in (HELD, NOT_HELD, NOT_JUDGED))
+    shown = (HELD, NOT_HELD, NOT_JUDGED) if NOT_JUDGED in statuses else (HELD, NOT_HELD)
+    return "Afirmaciones: " + " · ".join(f"{statuses.count(s)} {s}" for s in shown)
 
 
 def _fmt(value: float | str) -> str:
