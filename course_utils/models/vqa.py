@@ -19,8 +19,8 @@ words; the logits score the answers. :func:`build_vqa_model` makes one by name (
 
 The image side of every model is the same: the 6×6 cells cut as patches
 (:func:`course_utils.models.vit.patchify`) and embedded by a small MLP, with learned positions.
-The question side is :class:`QuestionEncoder` (word embeddings with positions, and a linear map
-of them for one question vector), except in the single-stream model, which embeds the words itself. Attention is
+The question side is :class:`QuestionEncoder` (word embeddings read by a GRU: a vector per word
+and the last state for the question), except in the single-stream model, which embeds the words itself. Attention is
 :class:`course_utils.models.layers.PreLNBlock` / :class:`~course_utils.models.layers.MultiHeadAttention`.
 """
 
@@ -58,26 +58,27 @@ class CellEncoder(nn.Module):
 
 
 class QuestionEncoder(nn.Module):
-    """Word embeddings plus learned positions: per-word vectors ``(B, T, dim)`` (padding zeroed)
-    and one question vector ``(B, dim)``, a **linear** map of all the positions flattened. Being
-    linear in the words, the question vector of «triángulo azul» is the sum of what «triángulo»
-    and «azul» contribute in their places: a combination never asked in training still gets a
-    meaningful vector (a non-linear mix of neighbouring words would not); the positions keep
-    the order (which object comes first in a relation)."""
+    """Word embeddings read left to right by a GRU (Cho et al. 2014), as the question encoders of
+    CLEVR's baselines (an LSTM) and of FiLM (a GRU, Perez et al. 2018): per-word vectors
+    ``(B, T, dim)`` (each the GRU's state after that word; padding zeroed) and one question
+    vector ``(B, dim)``, the state after the last real word. The recurrence composes the words —
+    «triángulo» then «azul» gives a state for the blue triangle — and keeps their order (which
+    object comes first in a relation). Padding goes at the end (``mask`` True at the start of
+    each row), so it never changes a real word's state."""
 
     def __init__(self, vocab_size: int, dim: int, max_words: int = 16):
         super().__init__()
         self.max_words = max_words
         self.embed = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.positions = nn.Parameter(torch.randn(1, max_words, dim) * 0.02)
-        self.summary = nn.Linear(max_words * dim, dim)
+        self.gru = nn.GRU(dim, dim, batch_first=True)
 
     def forward(self, tokens: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         length = tokens.shape[1]
         if length > self.max_words:
             raise ValueError(f"preguntas de {length} palabras: el modelo admite {self.max_words} como mucho")
-        words = (self.embed(tokens) + self.positions[:, :length]) * mask.unsqueeze(-1)
-        return words, self.summary(F.pad(words, (0, 0, 0, self.max_words - length)).flatten(1))
+        words = self.gru(self.embed(tokens))[0] * mask.unsqueeze(-1)
+        last = (mask.long().sum(1) - 1).clamp(min=0)
+        return words, words[torch.arange(len(words), device=words.device), last]
 
 
 def head(in_dim: int, hidden: int, answers: int) -> nn.Sequential:
@@ -172,7 +173,10 @@ class FiLMNet(nn.Module):
     coordinate maps (it decides *what* is in each cell the same way everywhere), the others with
     them (*where*); then a 1×1 conv and four poolings over the cells: maximum and mean (Perez et
     al. 2018 pool with the maximum; the mean counts) and the means weighted by each cell's column
-    and row (a channel that marks one object then carries its position)."""
+    and row (a channel that marks one object then carries its position). The classifier also reads
+    the question vector: with two objects in a question (a relation, a comparison) it must know
+    which pooled channels hold the first and which the second (Perez et al. 2018 feed it only the
+    image features, and train for days)."""
 
     def __init__(self, vocab_size: int, answers: int, dim: int = 48, blocks: int = 3, hidden: int = 128):
         super().__init__()
@@ -182,7 +186,7 @@ class FiLMNet(nn.Module):
         side = torch.linspace(-1, 1, 4)
         self.register_buffer("coords", torch.stack(torch.meshgrid(side, side, indexing="ij")).unsqueeze(0))
         self.reduce = nn.Conv2d(dim, 2 * dim, 1)
-        self.head = head(8 * dim, hidden, answers)
+        self.head = head(9 * dim, hidden, answers)
 
     def forward(self, images, tokens, mask):
         x = self.cells(images).transpose(1, 2).unflatten(2, (4, 4))  # (B, dim, 4, 4)
@@ -193,7 +197,7 @@ class FiLMNet(nn.Module):
         x = F.relu(self.reduce(x)).flatten(2)  # (B, 2·dim, 16)
         where = self.coords.flatten(2)  # (1, 2, 16): row, column of each cell
         pooled = [x.amax(dim=2), x.mean(dim=2), (x * where[:, 1:]).mean(dim=2), (x * where[:, :1]).mean(dim=2)]
-        return self.head(torch.cat(pooled, dim=1))
+        return self.head(torch.cat([*pooled, question], dim=1))
 
 
 class CrossAttention(nn.Module):

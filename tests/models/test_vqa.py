@@ -91,3 +91,23 @@ def test_attention_maps_are_kept_on_request():
     assert torch.allclose(weights.sum(-1), torch.ones(B, 4, T), atol=1e-5)
     keep_attention(model, False)
     assert not any(getattr(m, "keep_weights", False) for m in model.modules())
+
+
+def test_question_encoder_reads_order_and_ignores_padding():
+    """The GRU's question vector changes when two words swap (which object comes first in a
+    relation) and is the state after the last real word, whatever follows it."""
+    from course_utils.models.vqa import QuestionEncoder
+
+    torch.manual_seed(0)
+    encoder = QuestionEncoder(VOCAB, 8).eval()
+    tokens = torch.tensor([[3, 4, 5, 6, 0, 0], [3, 6, 5, 4, 0, 0]])
+    mask = tokens != 0
+    with torch.no_grad():
+        words, question = encoder(tokens, mask)
+        padded = encoder(tokens.masked_fill(~mask, 7), mask)[1]
+        short = encoder(tokens[:, :4], mask[:, :4])[1]
+    assert not torch.allclose(question[0], question[1])
+    assert torch.allclose(question, padded, atol=1e-6) and torch.allclose(question, short, atol=1e-6)
+    assert torch.equal(question, words[:, 3]) and (words[:, 4:] == 0).all()
+    with pytest.raises(ValueError, match="palabras"):
+        encoder(torch.ones(1, 17, dtype=torch.long), torch.ones(1, 17, dtype=torch.bool))
