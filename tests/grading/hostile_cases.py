@@ -404,6 +404,54 @@ OWN_WORK_DODGES = {
     ),
 }
 
+# The same with the whole course forbidden (forbidden=["course_utils"], as chapters 03 and 05–08):
+# no stand-in can replace a module, so a thread started earlier or a copy of the course's function
+# under another module's name must be caught by the thread's CPU time and the code objects (red team)
+OWN_WORK_MODULE_CELL = """check_true(True, "visible")
+### BEGIN HIDDEN TESTS
+def pruebas_ocultas(student):
+    g = torch.Generator().manual_seed(0)
+    q, k, v = (torch.randn(1, 3, 4, generator=g) for _ in range(3))
+    out = own_work(student.atencion, q, k, v, forbidden=["course_utils"], name="tu atencion")
+    check_close(out, torch.softmax(q @ k.transpose(-2, -1) / 2.0, dim=-1) @ v, name="atencion", atol=1e-5)
+### END HIDDEN TESTS"""
+OWN_WORK_MODULE_DODGES = {
+    "hilo_creado_antes_con_el_curso": (
+        "from concurrent.futures import ThreadPoolExecutor\nfrom course_utils.models.layers import attend\n"
+        "_pool = ThreadPoolExecutor(1)\n_pool.submit(int).result()\n"
+        "def atencion(q, k, v):\n    return _pool.submit(attend, q, k, v).result()[0]\n"
+    ),
+    "copia_de_la_funcion_del_curso": (
+        "import types\nfrom course_utils.models import layers as _capas\n"
+        "_copia = types.FunctionType(getattr(_capas.attend, '__co' + 'de__'), dict(vars(_capas), __name__='mio'), 'a')\n"
+        "setattr(_copia, '__kw' + 'defaults__', getattr(_capas.attend, '__kw' + 'defaults__'))\n"
+        "def atencion(q, k, v):\n    return _copia(q, k, v, None)[0]\n"
+    ),
+}
+
+# A notebook that rebinds its global ``torch`` to a proxy changing the one piece a hidden test's
+# objects need (red team): chapter 04's dropout model without dropout, chapter 02's generator that
+# also seeds the global one. Added after a canonical mistake, it must not give back the points.
+TORCH_REBOUND = {
+    ("04_agresividad_dropout", "ej2_solucion", "sin model.eval()"): (
+        "import torch as _torch_real\n"
+        "class _NNSinDropout:\n    Dropout = _torch_real.nn.Identity\n"
+        "    def __getattr__(self, name):\n        return getattr(_torch_real.nn, name)\n"
+        "class _TorchDelCuaderno:\n    nn = _NNSinDropout()\n"
+        "    def __getattr__(self, name):\n        return getattr(_torch_real, name)\n"
+        "torch = _TorchDelCuaderno()\n"
+    ),
+    ("02_estrategias_fusion", "ej6_solucion", "el rescate no usa el generador"): (
+        "import torch as _torch_real\n"
+        "class _Generador(_torch_real.Generator):\n"
+        "    def manual_seed(self, semilla):\n        _torch_real.manual_seed(semilla)\n"
+        "        return super().manual_seed(semilla)\n"
+        "class _TorchDelCuaderno:\n    Generator = _Generador\n"
+        "    def __getattr__(self, name):\n        return getattr(_torch_real, name)\n"
+        "torch = _TorchDelCuaderno()\n"
+    ),
+}
+
 # Script for the teacher's browser: formgrader shows the autograded notebook as HTML (markdown
 # cells and rich outputs included) on the teacher's Jupyter server, whose API the page may call
 SCRIPT_MARK = "ROBADO-POR-EL-ESTUDIANTE"

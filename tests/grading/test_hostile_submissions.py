@@ -59,6 +59,8 @@ from hostile_cases import (
     OWN_WORK_DIRECT,
     OWN_WORK_DODGES,
     OWN_WORK_HONEST,
+    OWN_WORK_MODULE_CELL,
+    OWN_WORK_MODULE_DODGES,
     RAISES_INTERRUPT,
     RCE_FILE,
     RESTORE_REPLACED,
@@ -72,6 +74,7 @@ from hostile_cases import (
     STARTUP_THEN_EXIT,
     SUBMITTED_AT,
     TENSOR_NUMPY_ONES,
+    TORCH_REBOUND,
     WRONG_EJ1,
     Case,
     _copy_of_test_at_the_end,
@@ -1291,13 +1294,20 @@ def test_reports_for_the_lms_and_the_teacher(graded):
 OWN_WORK_KNOWN_FAILURES: dict[str, str] = {}
 
 
-def _own_work_verdict(source: str):
+def _own_work_verdict(source: str, cell: str = OWN_WORK_CELL):
+    from concurrent.futures import ThreadPoolExecutor
+
     from course_utils.tools.grading.evaluator.local import judge_cell
     from course_utils.tools.grading.scan import scan_source
 
     namespace: dict = {}
     exec(source, namespace)  # noqa: S102 - the red team's own attack code, run to be judged
-    return judge_cell(OWN_WORK_CELL, namespace, points=1), scan_source(source)
+    try:
+        return judge_cell(cell, namespace, points=1), scan_source(source)
+    finally:  # an attack's worker thread, woken later to exit, would count as working during the next call
+        for value in namespace.values():
+            if isinstance(value, ThreadPoolExecutor):
+                value.shutdown(wait=True)
 
 
 def test_own_work_sees_the_forbidden_call():
@@ -1320,6 +1330,33 @@ def test_own_work_cannot_be_dodged(dodge):
     """The forbidden routine reached another way: no points, or at least the scan flags it."""
     verdict, findings = _own_work_verdict(OWN_WORK_DODGES[dodge])
     assert verdict.points == 0 or findings, f"{dodge}: {verdict.points:g}/1 unflagged — {verdict.message!r}"
+
+
+def test_own_work_with_the_course_forbidden_sees_its_own_answer_pass():
+    honest, _ = _own_work_verdict(OWN_WORK_HONEST, OWN_WORK_MODULE_CELL)
+    assert honest.points == 1, honest
+
+
+@pytest.mark.parametrize("dodge", list(OWN_WORK_MODULE_DODGES))
+def test_own_work_with_the_course_forbidden_cannot_be_dodged(dodge):
+    """A worker thread started before the call, or a copy of the course's function under another
+    module's name: no points (the watcher, not only the scan)."""
+    verdict, _ = _own_work_verdict(OWN_WORK_MODULE_DODGES[dodge], OWN_WORK_MODULE_CELL)
+    assert verdict.points == 0 and "ya resuelve el ejercicio" in verdict.message, verdict
+
+
+@pytest.mark.parametrize("case", list(TORCH_REBOUND), ids=lambda case: f"{case[0][:2]}-{case[1]}")
+def test_a_notebook_rebinding_torch_does_not_change_the_hidden_tests_objects(case):
+    """The hidden tests build their objects with ``student.lib(module)``, never through the
+    notebook's globals: a proxy bound to ``torch`` after a mistake gives back no point."""
+    from support.exercises import chapter
+
+    name, grade_id, mistake_name = case
+    ch = chapter(name)
+    mistake = next(w for w in ch.wrong[grade_id] if w.name.startswith(mistake_name))
+    alone, full, _ = ch.hidden(grade_id, mistake.source, seed=0)
+    rebound, _, message = ch.hidden(grade_id, mistake.source + "\n" + TORCH_REBOUND[case], seed=0)
+    assert alone < full and rebound <= alone, (alone, rebound, message)
 
 
 # --- every nbgrader path: plain `nbgrader autograde` (formgrader's Autograde button runs the same) ------

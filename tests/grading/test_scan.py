@@ -43,6 +43,15 @@ HOSTILE = {
     "rebind_helper": "def check_close(*a, **k):\n    pass",
     "exec": "exec('import os')",
     "magic_line": "%load_ext autoreload\nimport ctypes",
+    # the red team's: code written to a file and run, shell commands, code hidden in %time
+    "run_written_file": "open('ayuda.py', 'w').write(codigo)\n%run ayuda.py",
+    "shell_line": "!python3 -c 'import os; os.setsid()'",
+    "shell_cell": "%%bash\npython3 -c 'import ctypes'",
+    "timed_import": "%time import ctypes",
+    # a thread started before the call, a course function copied under another module's name
+    "thread_pool": "from concurrent.futures import ThreadPoolExecutor\n_hilo = ThreadPoolExecutor(1)",
+    "thread": "import threading",
+    "function_copy": "import types\ncopia = types.FunctionType(getattr(f, nombre), {})",
     "trigger": "import sqlite3\nsqlite3.connect('x.db').execute('CREATE TRIGGER t AFTER INSERT ON grade BEGIN SELECT 1; END')",
 }
 
@@ -56,6 +65,7 @@ def test_each_trick_is_flagged(name):
     "source",
     [
         "import numpy as np\nx = np.allclose(a, b)",
+        "%matplotlib inline\n%timeit sum(range(10))",
         "import torch\nmodel.eval()\nfor m in model.modules():\n    pass",
         "import os\npath = os.path.join('data', 'x.csv')",
         "import platform\nprint(platform.system())",

@@ -13,6 +13,7 @@ from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
 from .guard import ARM, PREAMBLE, RESTORE, RESTORE_PREFIX
+from .hide_hidden_tests import VERDICT_PREFIX
 
 GUARD_CELL_ID = "course-grading-guard"  # prefix: the cell's id ends with a fresh random part
 KERNEL_DIED = (
@@ -54,11 +55,25 @@ class StderrIsNotAFailure(NbGraderPreprocessor):
         return cell, resources
 
 
+def _output_chars(out) -> int:
+    """The characters an output holds (its text and every str representation: an image is base64)."""
+    values = [out.get("text", ""), out.get("evalue", ""), *out.get("traceback", []), *out.get("data", {}).values()]
+    return sum(len(v) for v in values if isinstance(v, str))
+
+
 class TruncateLargeOutputs(NbGraderPreprocessor):
     """Cut every text output to ``max_chars`` characters (nbgrader's ``LimitOutput`` counts
-    lines, so one enormous line would pass): the graded notebook and its feedback stay small."""
+    lines, so one enormous line would pass), and drop the outputs of a cell past ``max_cell_chars``
+    and of the notebook past ``max_notebook_chars`` (1,500 displays of 99 kB each once made a
+    149 MB graded notebook and feedback page). Errors are always kept: they decide the grade."""
 
     max_chars = 100_000
+    max_cell_chars = 2_000_000
+    max_notebook_chars = 20_000_000
+
+    def preprocess(self, nb, resources):
+        self._notebook_chars = 0
+        return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
         for out in cell.get("outputs", []):
@@ -70,6 +85,25 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
             for key, value in list(out.get("data", {}).items()):
                 if isinstance(value, str) and len(value) > self.max_chars:
                     out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
+        kept, cell_chars, dropped, note = [], 0, 0, None
+        for out in cell.get("outputs", []):
+            size = _output_chars(out)
+            fits = cell_chars + size <= self.max_cell_chars and self._notebook_chars + size <= self.max_notebook_chars
+            verdict = str(out.get("text", "")).startswith(VERDICT_PREFIX)
+            if out.get("output_type") == "error" or verdict or fits:
+                kept.append(out)
+                cell_chars += size
+                self._notebook_chars += size
+            else:
+                dropped += 1
+                if note is None:  # where the first dropped output was: the verdict stays last
+                    note = new_output("stream", name="stdout", text="")
+                    kept.append(note)
+        if note is not None:
+            note["text"] = (
+                f"… [{dropped:,} salidas omitidas al calificar: demasiada salida en la celda o el notebook]\n"
+            )
+            cell["outputs"] = kept
         return cell, resources
 
 

@@ -72,6 +72,8 @@ _ATTRIBUTES = {
         name: f"ejecuta otro programa (os.{name})"
         for name in ("execv", "execve", "execvp", "execvpe", "execl", "execle", "execlp", "execlpe")
     },
+    "FunctionType": "construye una función con el código de otra (types.FunctionType)",
+    "CodeType": "construye código de Python a mano (types.CodeType)",
     "setsid": "se separa de su grupo de procesos (os.setsid)",
     "setpgid": "se separa de su grupo de procesos (os.setpgid)",
     "setpgrp": "se separa de su grupo de procesos (os.setpgrp)",
@@ -92,6 +94,12 @@ _MODULES = {  # importing these is never needed by an honest solution of this co
     "subprocess": "crea procesos (subprocess)",
     "_posixsubprocess": "crea procesos (_posixsubprocess)",
     "multiprocessing": "crea procesos (multiprocessing)",
+    # a thread started before an own_work call runs outside the watched thread
+    "threading": "crea hilos (threading): trabajan fuera de la vigilancia de las pruebas",
+    "_thread": "crea hilos (_thread): trabajan fuera de la vigilancia de las pruebas",
+    "concurrent.futures": "crea hilos o procesos (concurrent.futures): trabajan fuera de la vigilancia de las pruebas",
+    "types.FunctionType": "construye una función con el código de otra (types.FunctionType)",
+    "types.CodeType": "construye código de Python a mano (types.CodeType)",
     "course_utils.tools": "usa las herramientas de corrección del curso (course_utils.tools)",
 }
 _CALLS = {
@@ -103,6 +111,9 @@ _CALLS = {
     "delattr": None,
     "globals": None,  # only when written to, handled below
 }
+# IPython magics a notebook of this course may use (%time and %timeit: their code is scanned too);
+# any other (%run, %load, %%bash, %%script, %%writefile…) runs code or commands the scan cannot read
+_HARMLESS_MAGICS = {"matplotlib", "time", "timeit"}
 _STRINGS = {
     "/proc": "lee /proc (memoria o estado de otros procesos)",
     "grading.guard": "toca la protección de las pruebas (grading.guard)",
@@ -175,6 +186,12 @@ class _Visitor(ast.NodeVisitor):
                 return module
         return None
 
+    def _is_shell(self, node: ast.AST) -> bool:
+        """``get_ipython()`` or a name that is not an imported module (``ip = get_ipython()``)."""
+        if isinstance(node, ast.Call):
+            return isinstance(node.func, ast.Name) and node.func.id == "get_ipython"
+        return isinstance(node, ast.Name) and node.id not in self.aliases
+
     def _check_import(self, node: ast.AST, module: str) -> None:
         for banned, reason in _MODULES.items():
             if module == banned or module.startswith(banned + "."):
@@ -204,6 +221,8 @@ class _Visitor(ast.NodeVisitor):
             reason = "modifica los módulos cargados (sys.modules)"
         if node.attr in ("system", "popen") and self._module_of(node.value) == "os":
             reason = f"crea procesos (os.{node.attr})"
+        elif node.attr in ("system", "getoutput", "system_piped", "system_raw") and self._is_shell(node.value):
+            reason = f"ejecuta órdenes de la terminal (!orden, .{node.attr})"
         if node.attr == "tools" and (self._module_of(node.value) or "").startswith("course_utils"):
             reason = _MODULES["course_utils.tools"]
         if reason:
@@ -216,6 +235,17 @@ class _Visitor(ast.NodeVisitor):
         self.generic_visit(node)
 
     def visit_Call(self, node: ast.Call) -> None:
+        if isinstance(node.func, ast.Attribute) and node.func.attr in ("run_line_magic", "run_cell_magic"):
+            magic = node.args[0].value if node.args and isinstance(node.args[0], ast.Constant) else None
+            cell = node.func.attr == "run_cell_magic"
+            if magic not in _HARMLESS_MAGICS:
+                shown = f"{'%%' if cell else '%'}{magic}" if isinstance(magic, str) else "una orden mágica de IPython"
+                self._flag(node, f"ejecuta código u órdenes que no están en la celda ({shown})")
+            for code in node.args[1:]:  # the statement that %time / %%timeit run
+                if isinstance(code, ast.Constant) and isinstance(code.value, str):
+                    self.found += [(node.lineno, reason) for _, reason in scan_source(code.value)]
+                elif magic in _HARMLESS_MAGICS and magic != "matplotlib":
+                    self._flag(node, f"ejecuta código construido en tiempo de ejecución (%{magic})")
         if isinstance(node.func, ast.Name) and node.func.id in _CALLS:
             name = node.func.id
             if _CALLS[name]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 import traceback
+import types
 from typing import Any
 
 from .wire import Ref, WireError, encode
@@ -25,6 +27,9 @@ MIME = "application/vnd.course-evaluator+json"
 # so that a notebook rebinding json.loads or IPython's display later does not reach the requests.
 _loads, _dumps = json.loads, json.dumps
 _objects: dict[int, Any] = {}
+# The threads alive when the guard's cell imports this module, before any student code: the
+# kernel's own (I/O, control, heartbeat, history). Any other thread is the notebook's.
+_KERNEL_THREADS = frozenset(t.ident for t in threading.enumerate())
 _override: dict | None = None  # the namespace to serve instead of the kernel's (tests, local.py)
 
 
@@ -69,8 +74,13 @@ def _rebuild(data: Any) -> Any:
 
 
 def _resolve(target: dict) -> Any:
-    """``{"name": …}`` (a global of the notebook), ``{"ref": n}`` or ``{"attr": [target, name]}``
-    / ``{"item": [target, key]}``."""
+    """``{"name": …}`` (a global of the notebook), ``{"module": …}`` (a module as imported, whatever
+    the notebook's globals say), ``{"ref": n}`` or ``{"attr": [target, name]}`` / ``{"item":
+    [target, key]}``."""
+    if "module" in target:
+        import importlib
+
+        return importlib.import_module(str(target["module"]))
     if "name" in target:
         namespace = _namespace()
         if target["name"] not in namespace:
@@ -183,21 +193,91 @@ def _operator_watch(forbidden: list[str], seen: set[str]):
     return Operators()
 
 
+def _codes(obj: Any) -> list[types.CodeType]:
+    """The code objects of a function (with the functions defined inside it and, for a decorated
+    one, the function it wraps), or of every method of a class."""
+    obj = getattr(obj, "__func__", obj)  # staticmethod / classmethod / bound method
+    if isinstance(obj, property):
+        obj = obj.fget
+    if isinstance(obj, type):
+        return [code for value in list(vars(obj).values()) if not isinstance(value, type) for code in _codes(value)]
+    found: list[types.CodeType] = []
+    while isinstance(obj, types.FunctionType) and len(found) < 1000:
+        stack = [obj.__code__]
+        while stack:
+            code = stack.pop()
+            found.append(code)
+            stack += [c for c in code.co_consts if isinstance(c, types.CodeType)]
+        obj = getattr(obj, "__wrapped__", None)
+    return found
+
+
+def _forbidden_codes(forbidden: list[str]) -> dict[int, str]:
+    """id of each code object the forbidden names define → the name: the functions and methods
+    of a listed module (and of its submodules already imported), class or function, written in
+    that module's files (not a decorator's wrapper from contextlib or functools). A frame running
+    one of them is caught by identity, whatever module name its globals claim — a copy made with
+    ``types.FunctionType(code, other_globals)`` runs the same code object."""
+    found: dict[int, str] = {}
+    for name in forbidden:
+        obj = _resolve_dotted(name)
+        if isinstance(obj, types.ModuleType):
+            modules = [
+                m
+                for n, m in list(sys.modules.items())
+                if m is not None and n != __name__ and (n == name or n.startswith(name + "."))
+            ]  # not this module: its profiler and stand-ins run during the call
+            values = [
+                v for m in modules for v in list(vars(m).values()) if getattr(v, "__module__", None) == m.__name__
+            ]
+        else:
+            modules = [sys.modules.get(getattr(obj, "__module__", None) or "")] if obj is not None else []
+            values = [getattr(obj, "forward", None), obj] if obj is not None else []
+        files = {getattr(m, "__file__", None) for m in modules} - {None}
+        for value in values:
+            for code in _codes(value):
+                if code.co_filename in files:
+                    found[id(code)] = name
+    return found
+
+
+def _thread_clock(ident: int) -> float | None:
+    """The CPU seconds a thread has used (None where the platform cannot tell)."""
+    import time
+
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(ident))
+    except (AttributeError, OSError, OverflowError):
+        return None
+
+
+def _notebook_threads() -> dict[int, tuple[str, float | None]]:
+    """The threads the notebook started (not the kernel's, not this one, not tqdm's monitor),
+    with the CPU time each has used so far."""
+    monitor = getattr(sys.modules.get("tqdm._monitor"), "TMonitor", None)
+    current = threading.get_ident()
+    return {
+        t.ident: (t.name, _thread_clock(t.ident))
+        for t in threading.enumerate()
+        if t.ident not in _KERNEL_THREADS and t.ident != current and t.ident is not None and type(t) is not monitor
+    }
+
+
 def _watched_call(fn, args, kwargs, forbidden: list[str]):
     """Call ``fn`` and list the forbidden routines it reached: by the object the name designates
     (a C function under another module's name, e.g. ``torch._C._nn``, is still caught), by the
-    ``module.qualname`` prefix of the Python function running, by a stand-in put where the name
-    points (a call from C code or from a thread started earlier) and by the PyTorch operators
-    run (the same kernel through ``torch.ops``). The watcher's own frames are not the student's."""
+    code objects the names define (a copy of a course function under another module's name), by
+    the ``module.qualname`` prefix of the Python function running, by a stand-in put where the
+    name points (a call from C code) and by the PyTorch operators run (the same kernel through
+    ``torch.ops``). A thread the notebook started before the call escapes the profiler, so one
+    that used the CPU during the call is reported too. The watcher's own frames are not the
+    student's."""
     seen: set[str] = set()
-    objects = {}
+    objects: dict[int, str] = _forbidden_codes(forbidden)
     for name in forbidden:
         obj = _resolve_dotted(name)
         if obj is not None:
             objects[id(obj)] = name
-            code = getattr(getattr(obj, "forward", obj), "__code__", None)
-            if code is not None:
-                objects[id(code)] = name
     skip: set[int] = set()
 
     def profile(frame, event, arg):
@@ -221,11 +301,11 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
                 seen.add(prefix)
 
     import contextlib
-    import threading
 
     swaps = _stand_ins(forbidden, seen, skip)
     watch = _operator_watch(forbidden, seen)
     previous = sys.getprofile()
+    threads = _notebook_threads()
     for parent, attr, _, stand_in in swaps:
         setattr(parent, attr, stand_in)
     try:
@@ -240,6 +320,11 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
     finally:
         for parent, attr, original, _ in swaps:
             setattr(parent, attr, original)
+    after = _notebook_threads()
+    for ident, (name, clock) in threads.items():
+        later = after.get(ident, (name, None))[1]
+        if clock is None or later is None or later > clock:
+            seen.add(f"un hilo que el notebook arrancó antes («{name}») trabajó durante la llamada")
     return result, sorted(seen)
 
 

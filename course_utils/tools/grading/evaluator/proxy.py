@@ -191,6 +191,12 @@ class Student:
             raise AttributeError(name)
         return Remote(self._session, {"name": name})
 
+    def lib(self, module: str) -> Remote:
+        """A module of the kernel as imported (``student.lib("torch.nn")``), for building a test's
+        objects there: never through the notebook's globals, which a notebook can rebind (``torch =
+        a proxy whose Dropout is Identity`` once turned the test's dropout model into a plain one)."""
+        return Remote(self._session, {"module": module})
+
     def keep(self, value: Any) -> Remote:
         """``value`` (plain data) rebuilt in the kernel and kept there: pass the Remote to the
         student's code, then ``fetch`` it to see what that code did to it (in-place edits)."""
