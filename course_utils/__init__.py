@@ -15,5 +15,19 @@ from .config import data_dir, fast_mode, get_device, repo_root, set_seed  # noqa
 from .progress import progress  # noqa: E402
 from .report import record_metric  # noqa: E402
 
+
+def _decimal_comma_in_plots() -> None:
+    """Figures made with pyplot get the decimal comma on their axes (:mod:`course_utils.plots`)."""
+    try:
+        import matplotlib
+    except ImportError:  # pragma: no cover - matplotlib is a dependency of the course
+        return
+    hooks = list(matplotlib.rcParams["figure.hooks"])
+    if "course_utils.plots:decimal_comma_axes" not in hooks:
+        matplotlib.rcParams["figure.hooks"] = [*hooks, "course_utils.plots:decimal_comma_axes"]
+
+
+_decimal_comma_in_plots()
+
 __all__ = ["data_dir", "fast_mode", "get_device", "progress", "record_metric", "repo_root", "set_seed"]
 __version__ = "0.1.0"

@@ -1,9 +1,41 @@
-"""Plots shared by the notebooks (Spanish titles and labels)."""
+"""Plots shared by the notebooks (Spanish titles and labels), and the decimal comma on every
+axis the notebooks draw."""
 
 from __future__ import annotations
 
 import matplotlib.pyplot as plt
+from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
+from matplotlib.ticker import ScalarFormatter
+
+DECIMAL_COMMA_HOOK = "course_utils.plots:decimal_comma_axes"
+
+
+class DecimalCommaFormatter(ScalarFormatter):
+    """Matplotlib's default tick labels (same ticks, precision and offset) with the decimal comma
+    the course writes everywhere else (:func:`course_utils.prose.number`)."""
+
+    def __call__(self, x, pos=None) -> str:
+        return super().__call__(x, pos).replace(".", ",")
+
+    def get_offset(self) -> str:
+        return super().get_offset().replace(".", ",")
+
+
+def decimal_comma_axes(figure: Figure) -> None:
+    """A ``figure.hooks`` entry (``course_utils`` adds it when imported): before the figure is
+    drawn, every axis still using matplotlib's default number formatter gets the decimal comma;
+    an axis with a formatter of its own keeps it."""
+    draw = figure.draw
+
+    def draw_with_commas(renderer):
+        for axes in figure.axes:
+            for axis in (axes.xaxis, axes.yaxis):
+                if type(axis.get_major_formatter()) is ScalarFormatter:
+                    axis.set_major_formatter(DecimalCommaFormatter())
+        return draw(renderer)
+
+    figure.draw = draw_with_commas
 
 _COLORS = {"a": "#8ecae6", "b": "#ffb703", "f": "#b5e48c", "o": "#e0e0e0"}
 
