@@ -210,6 +210,20 @@ WRONG = {
             visible=("sumar β",),
         ),
         Wrong(
+            # the red team's: weights set to constants (γ = 2, β = 3 for every condition) and a
+            # forward that ignores the condition matched a test that read the layer's own weights
+            "ignora la condición: pesos propios constantes y 2 · x + 3",
+            "class FiLM(nn.Module):\n"
+            "    def __init__(self, cond_dim, channels):\n"
+            "        super().__init__()\n"
+            "        self.proj = nn.Linear(cond_dim, 2 * channels)\n"
+            "        with torch.no_grad():\n"
+            "            self.proj.weight.zero_()\n"
+            "            self.proj.bias.copy_(torch.cat([torch.full((channels,), 2.0), torch.full((channels,), 3.0)]))\n\n"
+            "    def forward(self, x, cond):\n"
+            "        return 2 * x + 3 + 1e-9 * self.proj(cond).sum()\n",
+        ),
+        Wrong(
             "γ y β sobre el último eje (canales al final), no sobre los canales",
             _film("return gamma[:, None, None, :] * x + beta[:, None, None, :]"),
         ),
