@@ -37,6 +37,7 @@ def decimal_comma_axes(figure: Figure) -> None:
 
     figure.draw = draw_with_commas
 
+
 _COLORS = {"a": "#8ecae6", "b": "#ffb703", "f": "#b5e48c", "o": "#e0e0e0"}
 
 
