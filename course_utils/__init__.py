@@ -22,9 +22,9 @@ def _decimal_comma_in_plots() -> None:
         import matplotlib
     except ImportError:  # pragma: no cover - matplotlib is a dependency of the course
         return
-    hooks = list(matplotlib.rcParams["figure.hooks"])
-    if "course_utils.plots:decimal_comma_axes" not in hooks:
-        matplotlib.rcParams["figure.hooks"] = [*hooks, "course_utils.plots:decimal_comma_axes"]
+    hook, hooks = "course_utils.plots:decimal_comma_axes", list(matplotlib.rcParams["figure.hooks"])
+    if hook not in hooks:
+        matplotlib.rcParams["figure.hooks"] = [*hooks, hook]
 
 
 _decimal_comma_in_plots()

@@ -8,8 +8,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 from matplotlib.ticker import ScalarFormatter
 
-DECIMAL_COMMA_HOOK = "course_utils.plots:decimal_comma_axes"
-
 
 class DecimalCommaFormatter(ScalarFormatter):
     """Matplotlib's default tick labels (same ticks, precision and offset) with the decimal comma

@@ -11,7 +11,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 from matplotlib.ticker import FuncFormatter  # noqa: E402
 
 import course_utils  # noqa: E402, F401 - importing the package adds the figure hook
-from course_utils.plots import DECIMAL_COMMA_HOOK  # noqa: E402
 
 
 def _labels(axis) -> list[str]:
@@ -19,7 +18,7 @@ def _labels(axis) -> list[str]:
 
 
 def test_a_pyplot_figure_is_drawn_with_decimal_commas():
-    assert DECIMAL_COMMA_HOOK in matplotlib.rcParams["figure.hooks"]
+    assert "course_utils.plots:decimal_comma_axes" in matplotlib.rcParams["figure.hooks"]
     fig, (ax, named) = plt.subplots(1, 2)
     ax.plot([0, 1], [0.25, 0.75])
     named.bar([0, 1], [1.5, 2.5])

@@ -76,17 +76,9 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
         return super().preprocess(nb, resources)
 
     def preprocess_cell(self, cell, resources, index):
-        for out in cell.get("outputs", []):
-            if out.get("output_type") == "stream" and len(out.get("text", "")) > self.max_chars:
-                size = len(out["text"])
-                out["text"] = (
-                    out["text"][: self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
-                )
-            for key, value in list(out.get("data", {}).items()):
-                if isinstance(value, str) and len(value) > self.max_chars:
-                    out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
         kept, cell_chars, dropped, note = [], 0, 0, None
         for out in cell.get("outputs", []):
+            self._truncate(out)
             size = _output_chars(out)
             fits = cell_chars + size <= self.max_cell_chars and self._notebook_chars + size <= self.max_notebook_chars
             verdict = str(out.get("text", "")).startswith(VERDICT_PREFIX)
@@ -105,6 +97,15 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
             )
             cell["outputs"] = kept
         return cell, resources
+
+    def _truncate(self, out) -> None:
+        """Cut one output's stream text and each str representation to ``max_chars``."""
+        if out.get("output_type") == "stream" and len(out.get("text", "")) > self.max_chars:
+            size = len(out["text"])
+            out["text"] = out["text"][: self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
+        for key, value in list(out.get("data", {}).items()):
+            if isinstance(value, str) and len(value) > self.max_chars:
+                out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
 
 
 class RestartDeadKernel(Execute):

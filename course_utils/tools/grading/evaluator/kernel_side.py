@@ -212,15 +212,18 @@ def _codes(obj: Any) -> list[types.CodeType]:
     return found
 
 
-def _forbidden_codes(forbidden: list[str]) -> dict[int, str]:
-    """id of each code object the forbidden names define → the name: the functions and methods
-    of a listed module (and of its submodules already imported), class or function, written in
-    that module's files (not a decorator's wrapper from contextlib or functools). A frame running
-    one of them is caught by identity, whatever module name its globals claim — a copy made with
+def _forbidden_objects(forbidden: list[str]) -> dict[int, str]:
+    """id → forbidden name, for the object each name designates (a C function is caught by it
+    under another module's name) and each code object it defines: the functions and methods of a
+    listed module (and of its submodules already imported), class or function, written in that
+    module's files (not a decorator's wrapper from contextlib or functools). A frame running one
+    of them is caught by identity, whatever module name its globals claim — a copy made with
     ``types.FunctionType(code, other_globals)`` runs the same code object."""
     found: dict[int, str] = {}
     for name in forbidden:
         obj = _resolve_dotted(name)
+        if obj is not None:
+            found[id(obj)] = name
         if isinstance(obj, types.ModuleType):
             modules = [
                 m
@@ -273,11 +276,7 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
     that used the CPU during the call is reported too. The watcher's own frames are not the
     student's."""
     seen: set[str] = set()
-    objects: dict[int, str] = _forbidden_codes(forbidden)
-    for name in forbidden:
-        obj = _resolve_dotted(name)
-        if obj is not None:
-            objects[id(obj)] = name
+    objects = _forbidden_objects(forbidden)
     skip: set[int] = set()
 
     def profile(frame, event, arg):
