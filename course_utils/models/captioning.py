@@ -32,7 +32,7 @@ if TYPE_CHECKING:
     from typing_extensions import Unpack
 
     from ..training import ImageCaptionRecipe
-from .layers import MultiHeadAttention, PreLN, feed_forward, keeping_weights
+from .layers import MultiHeadAttention, PreLN, TokenEmbedding, feed_forward, keeping_weights
 from .vit import hybrid_vit
 
 SPECIAL = ("<pad>", "<unk>", "<bos>", "<eos>")
@@ -80,8 +80,7 @@ class Captioner(nn.Module):
         super().__init__()
         self.encoder = hybrid_vit(stem_width=stem_width, dim=dim, depth=encoder_depth, heads=heads, num_classes=1)
         self.encoder.head = nn.Identity()  # the encoder's summary is not used: the decoder reads every vector
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.positions = nn.Parameter(torch.randn(1, max_len, dim) * 0.02)
+        self.tokens = TokenEmbedding(vocab_size, dim, max_len)
         self.blocks = nn.ModuleList(DecoderBlock(dim, heads, dropout=dropout) for _ in range(decoder_depth))
         self.norm = nn.LayerNorm(dim)
         self.head = nn.Linear(dim, vocab_size)
@@ -91,9 +90,7 @@ class Captioner(nn.Module):
         return self.encoder.tokens(images)
 
     def decode(self, memory: torch.Tensor, prefix: torch.Tensor) -> torch.Tensor:
-        if prefix.shape[1] > self.max_len:
-            raise ValueError(f"el prefijo tiene {prefix.shape[1]} posiciones; el decodificador admite {self.max_len}")
-        x = self.embedding(prefix) + self.positions[:, : prefix.shape[1]]
+        x = self.tokens(prefix)
         real = prefix != 0
         for block in self.blocks:
             x = block(x, memory, real)

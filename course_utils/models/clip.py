@@ -17,7 +17,7 @@ from torch import nn
 
 from ..trainer import predict
 from .contrastive import LogitScale, _mean_over_real_tokens
-from .layers import PreLNBlock
+from .layers import PreLNBlock, TokenEmbedding
 
 
 class TextTransformer(nn.Module):
@@ -35,19 +35,13 @@ class TextTransformer(nn.Module):
         dropout: float = 0.0,
     ):
         super().__init__()
-        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.positions = nn.Parameter(torch.zeros(1, max_len, dim))
-        nn.init.normal_(self.positions, std=0.02)
+        self.tokens = TokenEmbedding(vocab_size, dim, max_len)
         self.blocks = nn.ModuleList(PreLNBlock(dim, heads, mlp_ratio, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
         self.dim = dim
 
     def forward(self, ids: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-        if ids.shape[1] > self.positions.shape[1]:
-            raise ValueError(
-                f"textos de {ids.shape[1]} tokens; este codificador admite como máximo {self.positions.shape[1]}"
-            )
-        x = self.embedding(ids) + self.positions[:, : ids.shape[1]]
+        x = self.tokens(ids)
         for block in self.blocks:
             x = block(x, key_mask=mask)
         return _mean_over_real_tokens(self.norm(x), mask)

@@ -7,7 +7,9 @@ course (the ViT, CLIP's text encoder, the Perceiver, the cross-attention version
   one key/value head shared by all query heads (multi-query attention);
 * :class:`PreLN`: one Pre-LN residual sub-layer, ``x + sublayer(LayerNorm(x))``;
 * :class:`PreLNBlock`: the Pre-LN Transformer block, an attention sub-layer and a feed-forward
-  sub-layer (plain MLP or gated), both :class:`PreLN`.
+  sub-layer (plain MLP or gated), both :class:`PreLN`;
+* :class:`TokenEmbedding`: word ids → word embeddings plus learned positions (CLIP's text
+  encoder, the caption decoder, the single-stream VQA model).
 
 Each is tested against its outside reference with copied weights (``torch.nn.MultiheadAttention``,
 Hugging Face's ``ViTLayer``) in ``tests/models/test_layers.py``. Notebooks 05 and 06 ask students
@@ -224,3 +226,20 @@ class PreLNBlock(nn.Module):
         """``x`` ``(..., L, dim)``; ``key_mask`` ``(..., Lk)`` marks the real keys (of ``context``,
         or of ``x`` itself without one) → ``(..., L, dim)``."""
         return self.feed_forward(self.attention(x, context, key_mask))
+
+
+class TokenEmbedding(nn.Module):
+    """Word ids ``(B, T)`` → ``(B, T, dim)``: each word's embedding plus the learned embedding of
+    its position (GPT, CLIP's text encoder). Id 0 is padding: its embedding is zero and learns
+    nothing. At most ``max_len`` positions; a longer input is refused in Spanish."""
+
+    def __init__(self, vocab_size: int, dim: int, max_len: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, dim, padding_idx=0)
+        self.positions = nn.Parameter(torch.randn(1, max_len, dim) * 0.02)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        length, most = ids.shape[1], self.positions.shape[1]
+        if length > most:
+            raise ValueError(f"secuencias de {length} posiciones; este modelo admite como máximo {most}")
+        return self.embedding(ids) + self.positions[:, :length]

@@ -1,6 +1,6 @@
 """course_utils/models/layers.py: the attention kernel, multi-head attention and the Pre-LN block,
 each against an outside reference with copied weights (``torch.nn.MultiheadAttention``, Hugging
-Face's ``ViTLayer`` and ``ViTModel``), and the rule that no other module of ``course_utils``
+Face's ``ViTLayer``, ``ViTModel`` and ``CLIPTextEmbeddings``), and the rule that no other module of ``course_utils``
 computes a softmax over attention scores."""
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import pytest
 import torch
 from torch import nn
 
-from course_utils.models.layers import MultiHeadAttention, PreLNBlock, attend, keeping_weights
+from course_utils.models.layers import MultiHeadAttention, PreLNBlock, TokenEmbedding, attend, keeping_weights
 from course_utils.models.vit import ViT
 from support.source_scan import calls, functions_where, mentions_transpose, package_hits
 
@@ -272,6 +272,31 @@ def softmax_over_scores(source: str) -> list[str]:
     """Functions of ``source`` that take a softmax and multiply by a transposed matrix (``q @ kᵀ``,
     ``torch.matmul(q, k.transpose(…))``, ``einsum``): attention written by hand."""
     return functions_where(source, _scores_times_softmax)
+
+
+def test_token_embedding_equals_hugging_face_clip_text_embeddings_with_copied_weights():
+    from transformers import CLIPTextConfig
+    from transformers.models.clip.modeling_clip import CLIPTextEmbeddings
+
+    torch.manual_seed(3)
+    hf = CLIPTextEmbeddings(CLIPTextConfig(vocab_size=11, hidden_size=8, max_position_embeddings=6)).eval()
+    ours = TokenEmbedding(11, 8, max_len=6)
+    with torch.no_grad():
+        ours.embedding.weight.copy_(hf.token_embedding.weight)
+        ours.positions.copy_(hf.position_embedding.weight.unsqueeze(0))
+    ids = torch.tensor([[3, 5, 10, 1], [7, 2, 0, 0]])
+    torch.testing.assert_close(ours(ids), hf(input_ids=ids), **TOL)
+
+
+def test_token_embedding_learns_nothing_for_padding_and_refuses_too_many_positions():
+    embed = TokenEmbedding(9, 4, max_len=5)
+    ids = torch.tensor([[4, 2, 0, 0, 0]])
+    out = embed(ids)
+    torch.testing.assert_close(out[0, 2:], embed.positions[0, 2:5])  # padding: its position only
+    out.sum().backward()
+    assert embed.embedding.weight.grad[0].abs().sum() == 0 and embed.embedding.weight.grad[4].abs().sum() > 0
+    with pytest.raises(ValueError, match="6 posiciones.*como máximo 5"):
+        embed(torch.ones(1, 6, dtype=torch.long))
 
 
 def test_the_scan_finds_attention_written_by_hand():
