@@ -128,8 +128,8 @@ def _op_stem(name: str) -> str:
     return snake.removesuffix("_forward")
 
 
-def _stand_ins(forbidden: list[str], seen: set[str], skip: set[int]) -> list[tuple[Any, str, Any]]:
-    """For each forbidden name that designates a function (not a module or a class): a
+def _stand_ins(resolved: dict[str, Any], seen: set[str], skip: set[int]) -> list[tuple[Any, str, Any]]:
+    """For each forbidden name (``resolved``: name → the object it designates, or None) that designates a function (not a module or a class): a
     stand-in that notes the call and calls it, to be put where the name points for the
     duration of the call — so a call through that name is seen whatever calls it (``map``,
     C code) and in whatever thread (a worker started before the call). ``(module, attribute,
@@ -139,9 +139,8 @@ def _stand_ins(forbidden: list[str], seen: set[str], skip: set[int]) -> list[tup
     import types
 
     swaps = []
-    for name in forbidden:
+    for name, obj in resolved.items():
         parent_name, _, attr = name.rpartition(".")
-        obj = _resolve_dotted(name)
         if not parent_name or obj is None or isinstance(obj, (type, types.ModuleType)) or not callable(obj):
             continue
         try:
@@ -160,7 +159,7 @@ def _stand_ins(forbidden: list[str], seen: set[str], skip: set[int]) -> list[tup
     return swaps
 
 
-def _operator_watch(forbidden: list[str], seen: set[str]):
+def _operator_watch(resolved: dict[str, Any], seen: set[str]):
     """A PyTorch function mode that notes each torch function or operator called during the
     call whose name holds the stem of a forbidden function's name
     (``torch.ops.aten._scaled_dot_product_attention_math`` for
@@ -175,8 +174,7 @@ def _operator_watch(forbidden: list[str], seen: set[str]):
     from torch.overrides import TorchFunctionMode
 
     stems = {}
-    for name in forbidden:
-        obj = _resolve_dotted(name)
+    for name, obj in resolved.items():
         if obj is not None and callable(obj) and not isinstance(obj, types.ModuleType) and len(_op_stem(name)) >= 8:
             stems[_op_stem(name)] = name
     if not stems:
@@ -212,7 +210,7 @@ def _codes(obj: Any) -> list[types.CodeType]:
     return found
 
 
-def _forbidden_objects(forbidden: list[str]) -> dict[int, str]:
+def _forbidden_objects(resolved: dict[str, Any]) -> dict[int, str]:
     """id → forbidden name, for the object each name designates (a C function is caught by it
     under another module's name) and each code object it defines: the functions and methods of a
     listed module (and of its submodules already imported), class or function, written in that
@@ -220,8 +218,7 @@ def _forbidden_objects(forbidden: list[str]) -> dict[int, str]:
     of them is caught by identity, whatever module name its globals claim — a copy made with
     ``types.FunctionType(code, other_globals)`` runs the same code object."""
     found: dict[int, str] = {}
-    for name in forbidden:
-        obj = _resolve_dotted(name)
+    for name, obj in resolved.items():
         if obj is not None:
             found[id(obj)] = name
         if isinstance(obj, types.ModuleType):
@@ -276,7 +273,8 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
     that used the CPU during the call is reported too. The watcher's own frames are not the
     student's."""
     seen: set[str] = set()
-    objects = _forbidden_objects(forbidden)
+    resolved = {name: _resolve_dotted(name) for name in forbidden}  # each name looked up once
+    objects = _forbidden_objects(resolved)
     skip: set[int] = set()
 
     def profile(frame, event, arg):
@@ -301,8 +299,8 @@ def _watched_call(fn, args, kwargs, forbidden: list[str]):
 
     import contextlib
 
-    swaps = _stand_ins(forbidden, seen, skip)
-    watch = _operator_watch(forbidden, seen)
+    swaps = _stand_ins(resolved, seen, skip)
+    watch = _operator_watch(resolved, seen)
     previous = sys.getprofile()
     threads = _notebook_threads()
     for parent, attr, _, stand_in in swaps:
