@@ -20,7 +20,8 @@ words; the logits score the answers. :func:`build_vqa_model` makes one by name (
 The image side of every model is the same: the 6×6 cells cut as patches
 (:func:`course_utils.models.vit.patchify`) and embedded by a small MLP, with learned positions.
 The question side is :class:`QuestionEncoder` (word embeddings read by a GRU: a vector per word
-and the last state for the question), except in the single-stream model, which embeds the words itself. Attention is
+and the last state for the question), except in the single-stream model, which embeds the words itself
+(:class:`course_utils.models.layers.TokenEmbedding`: each word plus its position). Attention is
 :class:`course_utils.models.layers.PreLNBlock` / :class:`~course_utils.models.layers.MultiHeadAttention`.
 """
 
@@ -30,7 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .layers import PreLNBlock
+from .layers import PreLNBlock, TokenEmbedding
 from .vit import patchify
 
 PATCH = 6
@@ -240,8 +241,7 @@ class SingleStream(nn.Module):
         max_words: int = 16,
     ):
         super().__init__()
-        self.words = nn.Embedding(vocab_size, dim, padding_idx=0)
-        self.word_positions = nn.Parameter(torch.randn(1, max_words, dim) * 0.02)
+        self.tokens = TokenEmbedding(vocab_size, dim, max_words)  # each word plus its position
         self.cells = CellEncoder(dim)  # includes the cells' positions
         self.types = nn.Embedding(2, dim)  # 0: text, 1: image
         self.cls = nn.Parameter(torch.zeros(1, 1, dim))
@@ -255,7 +255,7 @@ class SingleStream(nn.Module):
         kinds = torch.cat([tokens.new_zeros(1, 1 + length), tokens.new_ones(1, CELLS)], dim=1)
         parts = [
             self.cls.expand(batch, 1, -1),
-            self.words(tokens) + self.word_positions[:, :length],
+            self.tokens(tokens),
             self.cells(images),
         ]
         keys = torch.cat([mask.new_ones(batch, 1), mask.bool(), mask.new_ones(batch, CELLS)], dim=1)

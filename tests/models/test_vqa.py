@@ -71,7 +71,7 @@ def test_single_stream_sequence_is_cls_text_then_image_with_types_and_positions(
     with torch.no_grad():
         sequence, keys = model.sequence(images, tokens, mask)
         cells = model.cells.mlp(patchify(images.permute(0, 3, 1, 2).float() / 255, 6))
-        text = model.words(tokens) + model.word_positions[:, :T] + model.types.weight[0]
+        text = model.tokens.embedding(tokens) + model.tokens.positions[:, :T] + model.types.weight[0]
         image = cells + model.cells.positions + model.types.weight[1]
         cls = model.cls.expand(B, 1, -1) + model.types.weight[0]
     assert sequence.shape == (B, 1 + T + 16, model.types.weight.shape[1])
