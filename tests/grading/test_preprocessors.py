@@ -47,3 +47,36 @@ def test_a_notebook_within_the_limits_is_untouched():
     expected = nbformat.writes(nb)
     nb, _ = TruncateLargeOutputs().preprocess(nb, {})
     assert nbformat.writes(nb) == expected
+
+
+def _message(kind: str, parent: str = "celda", **content) -> dict:
+    return {"msg_type": kind, "parent_header": {"msg_id": parent}, "header": {"msg_type": kind}, "content": content}
+
+
+def test_an_endless_print_loop_is_dropped_as_it_arrives_keeping_errors_and_the_evaluators_answers():
+    """An endless ``print`` loop once sent the grader (under the student's memory limit) enough
+    output to end it in a MemoryError: 0 for the whole notebook."""
+    from course_utils.tools.grading.evaluator.execute import ExecuteThenEvaluate
+    from course_utils.tools.grading.evaluator.kernel_side import MIME
+    from course_utils.tools.grading.guard import MARKER_MIME
+    from course_utils.tools.grading.preprocessors import RECEIVED_NOTE
+
+    executor = ExecuteThenEvaluate()
+    executor.reset_execution_trackers()
+    executor.clear_before_next_output = False
+    line = "x" * 1000 + "\n"
+    outs: list = []
+    for _ in range(20_000):  # 20 MB from one cell
+        executor.output(outs, _message("stream", name="stdout", text=line), None, 3)
+    executor.output(outs, _message("display_data", data={MARKER_MIME: {"nonce": "n"}}, metadata={}), None, 3)
+    executor.output(outs, _message("error", ename="KeyboardInterrupt", evalue="", traceback=[]), None, 3)
+    executor.output(outs, _message("display_data", data={MIME: "{}"}, metadata={}), None, 3)
+
+    assert sum(len(out.get("text", "")) for out in outs) <= executor.max_received_chars + 2 * len(line)
+    assert sum(RECEIVED_NOTE in out.get("text", "") for out in outs) == 1, "one note where output was dropped"
+    assert MARKER_MIME in outs[-3]["data"], "the guard's marker is never dropped"
+    assert outs[-2]["output_type"] == "error" and MIME in outs[-1]["data"]
+
+    quiet: list = []  # the next cell starts its own count
+    executor.output(quiet, _message("stream", name="stdout", text="1\n"), None, 4)
+    assert quiet == [new_output("stream", name="stdout", text="1\n")]

@@ -12,7 +12,7 @@ from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
 
-from .guard import ARM, PREAMBLE, RESTORE, RESTORE_PREFIX
+from .guard import ARM, MARKER_MIME, PREAMBLE, RESTORE, RESTORE_PREFIX
 from .hide_hidden_tests import VERDICT_PREFIX
 
 GUARD_CELL_ID = "course-grading-guard"  # prefix: the cell's id ends with a fresh random part
@@ -20,6 +20,7 @@ KERNEL_DIED = (
     "el kernel murió al ejecutar esta celda (os._exit, una señal o la memoria); se reinició, "
     "se repitieron las celdas anteriores y la calificación siguió"
 )
+RECEIVED_NOTE = "salida descartada al calificar: demasiada salida mientras se ejecutaba"
 
 
 class GuardGradedTests(NbGraderPreprocessor):
@@ -108,7 +109,49 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
                 out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
 
 
-class RestartDeadKernel(Execute):
+def _message_chars(msg: dict) -> int:
+    """Characters an output message of the kernel carries (stream text, or each representation)."""
+    content = msg.get("content", {})
+    if msg.get("msg_type") == "stream":
+        return len(str(content.get("text", "")))
+    return sum(len(str(value)) for value in content.get("data", {}).values())
+
+
+class BoundedOutputs(Execute):
+    """nbgrader's ``Execute`` keeping at most ``max_received_chars`` of output per cell execution
+    *while the cell runs*; past it, streams and displays are dropped as they arrive, with one note
+    in the cell. The grader runs under the student's memory limit, and an endless ``print`` loop
+    sends hundreds of MB before the cell's time runs out: held in memory, they once ended the
+    grading itself in a ``MemoryError`` (0 for the whole notebook). The count starts again with
+    each cell, so one cell's flood never touches the outputs of the next (the guard's marker in a
+    test cell); errors and displays of a type in ``always_kept`` (the guard's marker, the
+    evaluator's answers) are never dropped. :class:`TruncateLargeOutputs` then cuts what was kept
+    to the graded notebook's limits."""
+
+    max_received_chars = 4_000_000
+    always_kept: tuple[str, ...] = (MARKER_MIME,)  # MIME types of displays never dropped
+
+    def preprocess(self, nb, resources=None, km=None):
+        self._received_outs, self._received = None, 0
+        return super().preprocess(nb, resources, km)
+
+    def output(self, outs, msg, display_id, cell_index):
+        kind = msg.get("msg_type")
+        if kind not in ("stream", "display_data", "execute_result", "update_display_data"):
+            return super().output(outs, msg, display_id, cell_index)
+        if any(mime in msg.get("content", {}).get("data", {}) for mime in self.always_kept):
+            return super().output(outs, msg, display_id, cell_index)
+        if outs is not getattr(self, "_received_outs", None):  # another cell (or probe) started
+            self._received_outs, self._received = outs, 0
+        self._received += _message_chars(msg)
+        if self._received <= self.max_received_chars:
+            return super().output(outs, msg, display_id, cell_index)
+        if not any(RECEIVED_NOTE in str(out.get("text", "")) for out in outs[-3:]):
+            outs.append(new_output("stream", name="stdout", text=f"… [{RECEIVED_NOTE}]\n"))
+        return None
+
+
+class RestartDeadKernel(BoundedOutputs):
     """nbgrader's ``Execute``, except that a cell that kills the kernel (``os._exit``, a signal,
     the memory limit) costs only what depends on it: the cell gets a ``DeadKernelError`` output,
     the kernel restarts, the cells before it run again (their outputs kept as they were) and

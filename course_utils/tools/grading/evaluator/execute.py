@@ -53,6 +53,8 @@ def verdict_output(verdict: Verdict):
 class ExecuteThenEvaluate(RestartDeadKernel):
     """Run the notebook without its hidden tests, then judge it from outside the kernel."""
 
+    always_kept = (*RestartDeadKernel.always_kept, MIME)  # and the kernel's answers to the evaluator
+
     evaluation_timeout = Integer(
         300, help="seconds for all the hidden tests of a notebook (each request also has the cell timeout)"
     ).tag(config=True)
