@@ -282,10 +282,11 @@ def bootstrap_interval(
     resamples: int = DEFAULT_RESAMPLES,
     seed: int = 0,
     paired: bool | None = None,
+    bounds: tuple[float, float] | None = None,
 ) -> tuple[float, float | None, float | None, bool]:
     """Kept for the notebooks that call it: the t interval of :func:`interval` (the name is
     historical; ``resamples`` and ``seed`` are ignored). Returns ``(estimate, low, high, paired)``."""
-    result = interval(values_a, values_b, confidence=confidence, paired=paired)
+    result = interval(values_a, values_b, confidence=confidence, paired=paired, bounds=bounds)
     return result.estimate, result.low, result.high, result.paired
 
 

@@ -85,6 +85,7 @@ def record_claim(
     confidence: float = DEFAULT_CONFIDENCE,
     paired: bool | None = None,
     seed: int = 0,
+    bounds: tuple[float, float] | None = None,
 ) -> Claim:
     """Declare a claim of the prose and the evidence that judges it.
 
@@ -97,13 +98,16 @@ def record_claim(
     FAST mode. The prose quotes it by its attributes (``#=name.estimate:+.3f``, ``.interval``,
     ``.verdict``, ``.threshold``). With a single value per side (FAST mode runs
     one seed) there is no interval: the claim is recorded, and full mode counts it as not held.
-    Returns the :class:`Claim`.
+    ``bounds``: the range each value can take (an accuracy: ``(0, 1)``), to which the interval is
+    cut (:func:`.claims.interval`). Returns the :class:`Claim`.
     """
     if not isinstance(name, str) or not name:
         raise ValueError("record_claim: el nombre debe ser un texto no vacío")
     if relation not in RELATIONS:
         raise ValueError(f"record_claim: la relación debe ser una de {RELATIONS}, no {relation!r}")
-    estimate, low, high, paired = bootstrap_interval(values_a, values_b, confidence, seed=seed, paired=paired)
+    estimate, low, high, paired = bootstrap_interval(
+        values_a, values_b, confidence, seed=seed, paired=paired, bounds=bounds
+    )
     claim = Claim(
         name=name,
         description=description,

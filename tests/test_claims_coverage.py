@@ -225,3 +225,12 @@ def test_an_accuracy_near_1_gets_an_interval_inside_0_1_that_covers_as_often():
     assert all(a == b for a, b in covers) and np.mean([b for _, b in covers]) >= 0.93
     with pytest.raises(ValueError, match="fuera del rango"):
         interval([0.9, 1.2], bounds=(0, 1))
+
+
+def test_a_claim_on_an_accuracy_records_the_cut_interval():
+    from course_utils.report import record_claim
+
+    claim = record_claim(
+        "prueba_exactitud", "una exactitud cerca de 1", [0.93, 0.99, 1.0], threshold=0.5, bounds=(0, 1)
+    )
+    assert claim.high == 1.0 and claim.low < 0.93 and claim.held
