@@ -35,12 +35,21 @@ time.sleep(60)
 """
 
 
-def _watch(tmp_path, own: int, children: int, each: int, limit: int) -> tuple[bool, str]:
+# as TREE, but each child first forks a tiny child of its own, then fills its memory: every holder
+# is a parent, its pages private (red team 2: the watch read only processes without children, and
+# four 1,100 MiB holders went unread, 4,400 MiB held against 3,072)
+TREE_OF_PARENTS = TREE.replace(
+    '        mine = bytearray(b"\\x02")',
+    '        if os.fork() == 0:\n            time.sleep(60)\n            os._exit(0)\n        mine = bytearray(b"\\x02")',
+)
+
+
+def _watch(tmp_path, own: int, children: int, each: int, limit: int, tree: str = TREE) -> tuple[bool, str]:
     """(whether the tree still ran after a second under the watch — up to 10 s while the watch has
     written nothing, for a loaded machine —, the teacher's note)."""
     record = tmp_path / "memoria.log"
     process = subprocess.Popen(
-        [sys.executable, "-c", TREE, str(own), str(children), str(each)], stdout=subprocess.PIPE, text=True
+        [sys.executable, "-c", tree, str(own), str(children), str(each)], stdout=subprocess.PIPE, text=True
     )
     watch = MemoryWatch(process.pid, limit, record, interval=0.02, exact_every=0.02)
     watch.start()
@@ -67,6 +76,13 @@ def test_children_over_the_limit_together_are_stopped(tmp_path):
     assert not alive, "the tree over its limit was left running"
     held = int(note.split(" MiB")[0].split()[-1])
     assert held > 300 and "límite de 300 MiB por estudiante" in note, note
+
+
+def test_holders_that_are_parents_are_read_too(tmp_path):
+    assert TREE_OF_PARENTS != TREE
+    alive, note = _watch(tmp_path, own=10, children=3, each=150, limit=300, tree=TREE_OF_PARENTS)
+    assert not alive, "three 150 MiB holders with a child each were left running over a 300 MiB limit"
+    assert "límite de 300 MiB por estudiante" in note, note
 
 
 def test_shared_pages_of_forked_children_count_once(tmp_path):

@@ -80,3 +80,69 @@ def test_an_endless_print_loop_is_dropped_as_it_arrives_keeping_errors_and_the_e
     quiet: list = []  # the next cell starts its own count
     executor.output(quiet, _message("stream", name="stdout", text="1\n"), None, 4)
     assert quiet == [new_output("stream", name="stdout", text="1\n")]
+
+
+def _executor():
+    from course_utils.tools.grading.evaluator.execute import ExecuteThenEvaluate
+
+    executor = ExecuteThenEvaluate()
+    executor.reset_execution_trackers()
+    executor.clear_before_next_output = False
+    executor._suspicious = []
+    return executor
+
+
+def test_the_second_red_teams_floods_are_bounded_as_they_arrive():
+    """Red team 2: a loop of 1 MB errors, displays with 1 MB of metadata, and 1 MB of text riding
+    on the guard's MIME type each ended the grading in a MemoryError (0 for the whole notebook)."""
+    from course_utils.tools.grading.guard import MARKER_MIME
+    from course_utils.tools.grading.preprocessors import RECEIVED_NOTE
+
+    executor, big = _executor(), "x" * 1_000_000
+    errors: list = []
+    for _ in range(50):
+        executor.output(errors, _message("error", ename="ValueError", evalue=big, traceback=[big, big]), None, 1)
+    kept = [out for out in errors if out["output_type"] == "error"]
+    assert len(kept) == executor.max_errors and any(RECEIVED_NOTE in out.get("text", "") for out in errors)
+    assert all(len(out["evalue"]) < 2 * executor.max_error_chars for out in kept)
+
+    metadata: list = []
+    for _ in range(50):
+        executor.output(metadata, _message("display_data", data={"text/plain": "a"}, metadata={"m": big}), None, 2)
+    assert sum(len(str(out.get("metadata", ""))) for out in metadata) <= executor.max_received_chars + len(big) + 100
+
+    riding: list = []
+    for _ in range(50):
+        data = {MARKER_MIME: {"nonce": "n"}, "text/plain": big}
+        executor.output(riding, _message("display_data", data=data, metadata={}), None, 3)
+    assert len([out for out in riding if "data" in out]) <= 5, "extra types on an always-kept display: counted"
+
+    markers: list = []
+    for _ in range(10):
+        executor.output(markers, _message("display_data", data={MARKER_MIME: {"nonce": "n"}}, metadata={}), None, 4)
+    assert len([out for out in markers if "data" in out]) == executor.max_always_kept
+    assert executor._suspicious, "imitations of the guard's marker past their number go to review"
+
+
+def test_errors_and_guard_markers_survive_the_graded_notebooks_limits():
+    """Red team 2: one 10.5 MB error filled the notebook's budget and the guard's markers of the test
+    cells were dropped: an honest-looking notebook sent to review for tampering."""
+    from course_utils.tools.grading.guard import MARKER_MIME
+
+    error = new_output("error", ename="ValueError", evalue="x" * 10_500_000, traceback=["x" * 10_500_000])
+    marker = new_output("display_data", data={MARKER_MIME: {"nonce": "n"}})
+    bomb = new_code_cell("raise ValueError('x' * 10_500_000)", outputs=[*(_display() for _ in range(300)), error])
+    tests = new_code_cell("check(...)", outputs=[*(_display() for _ in range(30)), marker])
+    nb, _ = TruncateLargeOutputs().preprocess(new_notebook(cells=[bomb, tests]), {})
+    assert len(nb.cells[0].outputs[-1]["evalue"]) < 2 * TruncateLargeOutputs.max_chars
+    assert MARKER_MIME in nb.cells[1].outputs[-1]["data"]
+
+
+def test_grading_waits_for_a_cells_last_output_as_long_as_the_cell_may_run():
+    """Red team 2: 70,000 short prints that ended in time outran nbclient's 4 s wait for output
+    after the reply, and nbgrader failed the whole notebook (0/3, in 3 of 4 runs)."""
+    from course_utils.tools.grading.limits import GradingLimits
+    from course_utils.tools.grading.preprocessors import BoundedOutputs
+
+    assert "--Execute.iopub_timeout=37" in GradingLimits(cell_timeout=37).nbgrader_options()
+    assert BoundedOutputs().iopub_timeout >= 30  # plain nbgrader and formgrader

@@ -13,6 +13,10 @@ KERNEL_DIED = "el kernel murió durante la ejecución (sys.exit/os._exit, memori
 BAD_JSON = "el notebook entregado no es JSON válido (fichero dañado)"
 MISSING_NOTEBOOK = "falta el notebook de la tarea (¿nombre de fichero distinto?)"
 BAD_METADATA = "se modificaron los metadatos de calificación del notebook (nbgrader lo rechaza)"
+GRADER_OUT_OF_MEMORY = (
+    "la calificación misma se quedó sin memoria o sin espacio al recibir la salida del notebook "
+    "(se superó el límite de memoria del estudiante): revísala a mano"
+)
 PROBLEMS = (  # (text in nbgrader's log, what a teacher should read)
     ("DeadKernelError", KERNEL_DIED),
     ("Kernel died", KERNEL_DIED),
@@ -25,7 +29,9 @@ PROBLEMS = (  # (text in nbgrader's log, what a teacher should read)
     ("failed to validate", BAD_METADATA),
     ("KeyError: 'grade_id'", BAD_METADATA),
     ("CellTimeoutError", "una celda superó el tiempo máximo por celda"),
-    ("MemoryError", "se superó el límite de memoria"),
+    # in nbgrader's log, the grader's own: the kernel's errors stay in the notebook
+    ("MemoryError", GRADER_OUT_OF_MEMORY),
+    ("File too large", GRADER_OUT_OF_MEMORY),
 )
 # nbclient's line in nbgrader's log when a cell ran out of time (the kernel is then interrupted,
 # and the cell shows a KeyboardInterrupt). The kernel's own output never reaches that log.

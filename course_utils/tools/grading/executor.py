@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..release import nbgrader_command
 from .collect import COLLECTED, TIMESTAMP, read_manifest
-from .diagnosis import NETWORK_NOTE, explain
+from .diagnosis import GRADER_OUT_OF_MEMORY, NETWORK_NOTE, explain
 from .gradebook import assignment_notebooks, read_scores
 from .integrity import schema_problems
 from .kernel import KERNEL_EXITS, KERNEL_OUTPUT, sandboxed_config, unsandboxed_config, write_config
@@ -174,6 +174,8 @@ def grade_one(
         course_root / "submitted" / student / assignment,
         ws / "autograded" / student / assignment if scores is not None else None,
     )
+    if failed and GRADER_OUT_OF_MEMORY in notes:  # the notebook's output, not its grade, ended the grading
+        review = " · ".join(filter(None, [review, "revisión manual: " + GRADER_OUT_OF_MEMORY]))
     if forged:
         notes = "; ".join(filter(None, [notes, "el gradebook privado de la entrega fue manipulado; se le asigna 0"]))
         review = " · ".join(filter(None, [review, "revisión manual: gradebook manipulado — " + "; ".join(forged)]))

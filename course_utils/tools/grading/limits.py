@@ -43,6 +43,9 @@ class GradingLimits:
             # default would then fail the whole submission (a suspect for one unexplained failed
             # submission on CI's two busy cores); the kernel's own start is bounded by ready_timeout
             f"--Execute.startup_timeout={STARTUP_TIMEOUT}",
+            # nbclient waits 4 s after a cell's reply for its remaining output: a cell that printed
+            # 70,000 short lines and ended in time outran it, and nbgrader then failed the notebook
+            f"--Execute.iopub_timeout={self.cell_timeout}",
             f"--LimitOutput.max_lines={self.max_output_lines}",
             "--LimitOutput.max_traceback=100",
         ]

@@ -46,11 +46,13 @@ def held_mib(processes: list[psutil.Process]) -> tuple[int, int]:
     return rss // MIB, len(alive)
 
 
-def largest(processes: list[psutil.Process], n: int) -> list[psutil.Process]:
-    """The ``n`` processes with the most resident memory among those without children (those
-    that vanish are left out). Reading a process's page maps holds its memory lock, which its
-    ``fork`` needs: a forking parent is never read, so a fork bomb runs at its own pace; leaving
-    processes out keeps :func:`unique_mib` a lower bound."""
+def largest(processes: list[psutil.Process], n: int, parent_floor_mib: int | None = None) -> list[psutil.Process]:
+    """The ``n`` processes with the most resident memory among those without children and the
+    parents holding at least ``parent_floor_mib`` (those that vanish are left out). Reading a
+    process's page maps holds its memory lock, which its ``fork`` needs: a small forking parent
+    is not read, so a fork bomb runs at its own pace; a large one is (red team 2: four 1,100 MiB
+    holders that each forked a tiny child were never read, 4,400 MiB held against 3,072).
+    Leaving processes out keeps :func:`unique_mib` a lower bound."""
     parents = set()
     for process in processes:
         try:
@@ -58,13 +60,14 @@ def largest(processes: list[psutil.Process], n: int) -> list[psutil.Process]:
         except psutil.Error:
             continue
     sized = []
+    floor = None if parent_floor_mib is None else parent_floor_mib * MIB
     for process in processes:
-        if process.pid in parents:
-            continue
         try:
-            sized.append((process.memory_info().rss, process))
+            rss = process.memory_info().rss
         except psutil.Error:
             continue
+        if process.pid not in parents or (floor is not None and rss >= floor):
+            sized.append((rss, process))
     return [p for _, p in sorted(sized, key=lambda pair: pair[0], reverse=True)[:n]]
 
 
@@ -117,7 +120,7 @@ class MemoryWatch(threading.Thread):
             # the page maps of the largest processes only: still a lower bound, and a fork bomb's
             # hundreds of small children cost the grader (and its kernel's cells) nothing
             last_exact = time.monotonic()
-            held = unique_mib(largest(processes, EXACT_PROCESSES))
+            held = unique_mib(largest(processes, EXACT_PROCESSES, parent_floor_mib=self.limit_mb // 8))
             if held > self.limit_mb:
                 self._kill(processes, held, count)
                 return

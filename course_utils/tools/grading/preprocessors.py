@@ -11,6 +11,7 @@ from nbclient.exceptions import DeadKernelError
 from nbformat.v4 import new_code_cell, new_output
 from nbgrader import utils
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Integer
 
 from .guard import ARM, MARKER_MIME, PREAMBLE, RESTORE, RESTORE_PREFIX
 from .hide_hidden_tests import VERDICT_PREFIX
@@ -66,7 +67,8 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
     """Cut every text output to ``max_chars`` characters (nbgrader's ``LimitOutput`` counts
     lines, so one enormous line would pass), and drop the outputs of a cell past ``max_cell_chars``
     and of the notebook past ``max_notebook_chars`` (1,500 displays of 99 kB each once made a
-    149 MB graded notebook and feedback page). Errors are always kept: they decide the grade."""
+    149 MB graded notebook and feedback page). Errors (cut), the guard's markers and the
+    evaluator's verdicts are always kept: they decide the grade."""
 
     max_chars = 100_000
     max_cell_chars = 2_000_000
@@ -83,7 +85,8 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
             size = _output_chars(out)
             fits = cell_chars + size <= self.max_cell_chars and self._notebook_chars + size <= self.max_notebook_chars
             verdict = str(out.get("text", "")).startswith(VERDICT_PREFIX)
-            if out.get("output_type") == "error" or verdict or fits:
+            marker = MARKER_MIME in out.get("data", {})  # the guard's: without it the cell is sent to review
+            if out.get("output_type") == "error" or verdict or marker or fits:
                 kept.append(out)
                 cell_chars += size
                 self._notebook_chars += size
@@ -100,7 +103,11 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
         return cell, resources
 
     def _truncate(self, out) -> None:
-        """Cut one output's stream text and each str representation to ``max_chars``."""
+        """Cut one output's stream text, error value and traceback lines and each str
+        representation to ``max_chars``."""
+        if out.get("output_type") == "error":
+            out["evalue"] = _cut(out.get("evalue", ""), self.max_chars)
+            out["traceback"] = [_cut(line, self.max_chars) for line in out.get("traceback", [])]
         if out.get("output_type") == "stream" and len(out.get("text", "")) > self.max_chars:
             size = len(out["text"])
             out["text"] = out["text"][: self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
@@ -109,43 +116,78 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
                 out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
 
 
-def _message_chars(msg: dict) -> int:
-    """Characters an output message of the kernel carries (stream text, or each representation)."""
-    content = msg.get("content", {})
-    if msg.get("msg_type") == "stream":
-        return len(str(content.get("text", "")))
-    return sum(len(str(value)) for value in content.get("data", {}).values())
+def _content_chars(content: dict) -> int:
+    """Characters an output message of the kernel carries: its text, every representation, its
+    metadata, an error's value and traceback."""
+    parts = [content.get("text", ""), content.get("evalue", ""), *(content.get("traceback") or [])]
+    parts += [*content.get("data", {}).values(), content.get("metadata", {})]
+    return sum(len(part) if isinstance(part, str) else len(str(part)) for part in parts)
+
+
+def _cut(text, limit: int) -> str:
+    text = str(text)
+    return text if len(text) <= limit else text[:limit] + f"\n… [recortado al calificar: {len(text):,} caracteres]"
 
 
 class BoundedOutputs(Execute):
-    """nbgrader's ``Execute`` keeping at most ``max_received_chars`` of output per cell execution
-    *while the cell runs*; past it, streams and displays are dropped as they arrive, with one note
-    in the cell. The grader runs under the student's memory limit, and an endless ``print`` loop
-    sends hundreds of MB before the cell's time runs out: held in memory, they once ended the
-    grading itself in a ``MemoryError`` (0 for the whole notebook). The count starts again with
-    each cell, so one cell's flood never touches the outputs of the next (the guard's marker in a
-    test cell); errors and displays of a type in ``always_kept`` (the guard's marker, the
-    evaluator's answers) are never dropped. :class:`TruncateLargeOutputs` then cuts what was kept
-    to the graded notebook's limits."""
+    """nbgrader's ``Execute`` holding a bounded amount of output *while the cells run*. The grader
+    runs under the student's memory limit: an endless ``print`` loop, displays with megabytes of
+    metadata or a loop of huge errors once ended the grading itself in a ``MemoryError`` or a
+    too-large file (0 for the whole notebook). Per cell execution it keeps ``max_received_chars``
+    of streams and displays (metadata counted), at most ``max_errors`` errors, each cut to
+    ``max_error_chars``, and at most ``max_always_kept`` displays whose every type is in
+    ``always_kept`` (the guard's marker, the evaluator's answers: never counted against the
+    rest); over the whole notebook ``max_received_notebook_chars`` of streams and displays.
+    What is dropped leaves one note in the cell; imitations of the always-kept displays past
+    their number go to :meth:`flooded`. The count starts again with each cell, so one cell's flood
+    never touches the next cell's guard marker. :class:`TruncateLargeOutputs` then cuts what was
+    kept to the graded notebook's limits."""
 
     max_received_chars = 4_000_000
+    max_received_notebook_chars = 100_000_000
+    max_errors = 10
+    max_error_chars = 100_000
+    max_always_kept = 4
     always_kept: tuple[str, ...] = (MARKER_MIME,)  # MIME types of displays never dropped
+    # after a cell's reply, nbclient waits this long for the output still on its way; a cell that
+    # printed 70,000 short lines and ended in time outran nbclient's 4 s and failed the whole notebook
+    # (`course grade` sets it to the cell limit)
+    iopub_timeout = Integer(60, help="seconds to wait for a cell's outputs after its reply").tag(config=True)
 
     def preprocess(self, nb, resources=None, km=None):
-        self._received_outs, self._received = None, 0
+        self._received_outs, self._received_notebook = None, 0
         return super().preprocess(nb, resources, km)
 
+    def flooded(self, what: str) -> None:
+        """Called when displays imitating the always-kept ones were dropped (a subclass reports it)."""
+
     def output(self, outs, msg, display_id, cell_index):
-        kind = msg.get("msg_type")
-        if kind not in ("stream", "display_data", "execute_result", "update_display_data"):
-            return super().output(outs, msg, display_id, cell_index)
-        if any(mime in msg.get("content", {}).get("data", {}) for mime in self.always_kept):
+        kind, content = msg.get("msg_type"), msg.get("content", {})
+        if kind not in ("stream", "display_data", "execute_result", "update_display_data", "error"):
             return super().output(outs, msg, display_id, cell_index)
         if outs is not getattr(self, "_received_outs", None):  # another cell (or probe) started
-            self._received_outs, self._received = outs, 0
-        self._received += _message_chars(msg)
-        if self._received <= self.max_received_chars:
-            return super().output(outs, msg, display_id, cell_index)
+            self._received_outs, self._received, self._errors, self._kept = outs, 0, 0, 0
+        size = _content_chars(content)
+        data = content.get("data", {})
+        if kind == "error":
+            self._errors += 1
+            if self._errors <= self.max_errors:
+                content["evalue"] = _cut(content.get("evalue", ""), self.max_error_chars)
+                traceback = [_cut(line, self.max_error_chars) for line in (content.get("traceback") or [])][:100]
+                content["traceback"] = traceback if sum(map(len, traceback)) <= 5 * self.max_error_chars else []
+                return super().output(outs, msg, display_id, cell_index)
+        elif data and set(data) <= set(self.always_kept) and size - sum(map(len, map(str, data.values()))) < 10_000:
+            self._kept += 1
+            if self._kept <= self.max_always_kept:
+                return super().output(outs, msg, display_id, cell_index)
+            self.flooded(", ".join(sorted(data)))
+        else:
+            self._received += size
+            self._received_notebook = getattr(self, "_received_notebook", 0) + size
+            if self._received <= self.max_received_chars and (
+                self._received_notebook <= self.max_received_notebook_chars
+            ):
+                return super().output(outs, msg, display_id, cell_index)
         if not any(RECEIVED_NOTE in str(out.get("text", "")) for out in outs[-3:]):
             outs.append(new_output("stream", name="stdout", text=f"… [{RECEIVED_NOTE}]\n"))
         return None

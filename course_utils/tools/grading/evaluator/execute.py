@@ -55,6 +55,9 @@ class ExecuteThenEvaluate(RestartDeadKernel):
 
     always_kept = (*RestartDeadKernel.always_kept, MIME)  # and the kernel's answers to the evaluator
 
+    def flooded(self, what: str) -> None:
+        self._suspicious.append(FLOODED.format(what=what, most=self.max_always_kept))
+
     evaluation_timeout = Integer(
         300, help="seconds for all the hidden tests of a notebook (each request also has the cell timeout)"
     ).tag(config=True)
@@ -173,6 +176,12 @@ class ExecuteThenEvaluate(RestartDeadKernel):
 
         run_sync(self._restart_kernel)()
         self._replay(len(self.nb.cells))
+
+
+FLOODED = (
+    "la salida imitó la del evaluador o la protección de las pruebas ({what}: más de {most} en una celda; "
+    "las demás se descartaron)"
+)
 
 
 def _error(kind: str, message: str) -> dict:
