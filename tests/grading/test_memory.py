@@ -44,7 +44,9 @@ TREE_OF_PARENTS = TREE.replace(
 )
 
 
-def _watch(tmp_path, own: int, children: int, each: int, limit: int, tree: str = TREE) -> tuple[bool, str]:
+def _watch(
+    tmp_path, own: int, children: int, each: int, limit: int, tree: str = TREE, settled: bool = False
+) -> tuple[bool, str]:
     """(whether the tree still ran after a second under the watch — up to 10 s while the watch has
     written nothing, for a loaded machine —, the teacher's note)."""
     record = tmp_path / "memoria.log"
@@ -52,9 +54,12 @@ def _watch(tmp_path, own: int, children: int, each: int, limit: int, tree: str =
         [sys.executable, "-c", tree, str(own), str(children), str(each)], stdout=subprocess.PIPE, text=True
     )
     watch = MemoryWatch(process.pid, limit, record, interval=0.02, exact_every=0.02)
-    watch.start()
+    if not settled:
+        watch.start()
     try:
         process.stdout.readline()
+        if settled:  # the tree as it stands once built, not a moment of its building
+            watch.start()
         time.sleep(1.0)
         waited = 1.0
         while process.poll() is None and not memory_note(record, limit) and waited < 10:
@@ -78,9 +83,23 @@ def test_children_over_the_limit_together_are_stopped(tmp_path):
     assert held > 300 and "límite de 300 MiB por estudiante" in note, note
 
 
+# each holder fills its memory, then forks a child that shares it (no page private to either)
+TREE_OF_SHARERS = TREE.replace(
+    '        os.write(told, b"1")\n',
+    '        if os.fork() == 0:\n            time.sleep(60)\n            os._exit(0)\n        os.write(told, b"1")\n',
+)
+
+
+def test_holders_sharing_their_pages_with_a_child_of_their_own_are_counted(tmp_path):
+    assert TREE_OF_SHARERS != TREE
+    alive, note = _watch(tmp_path, own=10, children=3, each=150, limit=300, tree=TREE_OF_SHARERS, settled=True)
+    assert not alive, "three 150 MiB holders, each sharing with its own child, were left running over 300 MiB"
+    assert "límite de 300 MiB por estudiante" in note, note
+
+
 def test_holders_that_are_parents_are_read_too(tmp_path):
     assert TREE_OF_PARENTS != TREE
-    alive, note = _watch(tmp_path, own=10, children=3, each=150, limit=300, tree=TREE_OF_PARENTS)
+    alive, note = _watch(tmp_path, own=10, children=3, each=150, limit=300, tree=TREE_OF_PARENTS, settled=True)
     assert not alive, "three 150 MiB holders with a child each were left running over a 300 MiB limit"
     assert "límite de 300 MiB por estudiante" in note, note
 

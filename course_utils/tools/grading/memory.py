@@ -72,12 +72,16 @@ def largest(processes: list[psutil.Process], n: int, parent_floor_mib: int | Non
 
 
 def unique_mib(processes: list[psutil.Process]) -> int:
-    """MiB the processes hold together, never more than they do: the pages private to each
-    (USS) plus the largest set of shared pages of any one of them. A page shared by several
-    (a forked child's copy-on-write pages) counts once; a page becomes private only when its
-    other holders are gone, so processes that exit while they are read cannot be counted twice
-    (PSS, read one process after another while hundreds exit, counted up to twice)."""
-    private, shared = 0, 0
+    """MiB the processes hold together, about never more than they do: the larger of two lower
+    bounds. (a) The pages private to each (USS) plus the largest set of shared pages of any one
+    of them: a page shared by several (a forked child's copy-on-write pages) counts once, and a
+    page becomes private only when its other holders are gone, so processes that exit while they
+    are read cannot be counted twice. (b) The sum of their PSS (each shared page split among its
+    holders): exact for a still tree, but read one process after another while processes exit it
+    can count a page up to twice — only the few largest processes are read, so that needs
+    processes exiting during a read of milliseconds; (a) alone missed holders that each share
+    their pages with a child of their own (no private pages: 3 × 150 MiB read as 166)."""
+    private, shared, proportional = 0, 0, 0
     for process in processes:
         try:
             info = process.memory_full_info()
@@ -85,7 +89,8 @@ def unique_mib(processes: list[psutil.Process]) -> int:
             continue
         private += info.uss
         shared = max(shared, info.rss - info.uss)
-    return (private + shared) // MIB
+        proportional += getattr(info, "pss", 0)
+    return max(private + shared, proportional) // MIB
 
 
 class MemoryWatch(threading.Thread):
