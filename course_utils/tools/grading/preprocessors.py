@@ -57,10 +57,24 @@ class StderrIsNotAFailure(NbGraderPreprocessor):
         return cell, resources
 
 
+def _output_parts(out) -> list:
+    """An output's (or an output message's) text, error value and traceback lines and representations."""
+    return [out.get("text", ""), out.get("evalue", ""), *(out.get("traceback") or []), *out.get("data", {}).values()]
+
+
 def _output_chars(out) -> int:
     """The characters an output holds (its text and every str representation: an image is base64)."""
-    values = [out.get("text", ""), out.get("evalue", ""), *out.get("traceback", []), *out.get("data", {}).values()]
-    return sum(len(v) for v in values if isinstance(v, str))
+    return sum(len(v) for v in _output_parts(out) if isinstance(v, str))
+
+
+def _cut(text, limit: int) -> str:
+    """``text`` (made a str) cut to ``limit`` characters, with a note of its length."""
+    text = str(text)
+    return (
+        text
+        if len(text) <= limit
+        else text[:limit] + f"\n… [salida recortada al calificar: {len(text):,} caracteres]\n"
+    )
 
 
 class TruncateLargeOutputs(NbGraderPreprocessor):
@@ -108,25 +122,18 @@ class TruncateLargeOutputs(NbGraderPreprocessor):
         if out.get("output_type") == "error":
             out["evalue"] = _cut(out.get("evalue", ""), self.max_chars)
             out["traceback"] = [_cut(line, self.max_chars) for line in out.get("traceback", [])]
-        if out.get("output_type") == "stream" and len(out.get("text", "")) > self.max_chars:
-            size = len(out["text"])
-            out["text"] = out["text"][: self.max_chars] + f"\n… [salida recortada al calificar: {size:,} caracteres]\n"
+        if out.get("output_type") == "stream":
+            out["text"] = _cut(out.get("text", ""), self.max_chars)
         for key, value in list(out.get("data", {}).items()):
-            if isinstance(value, str) and len(value) > self.max_chars:
-                out["data"][key] = value[: self.max_chars] + "\n… [salida recortada al calificar]"
+            if isinstance(value, str):
+                out["data"][key] = _cut(value, self.max_chars)
 
 
 def _content_chars(content: dict) -> int:
-    """Characters an output message of the kernel carries: its text, every representation, its
-    metadata, an error's value and traceback."""
-    parts = [content.get("text", ""), content.get("evalue", ""), *(content.get("traceback") or [])]
-    parts += [*content.get("data", {}).values(), content.get("metadata", {})]
+    """Characters an output message of the kernel carries: every part (those that are not text, such
+    as JSON representations, written out) and its metadata, which a student could fill too."""
+    parts = [*_output_parts(content), content.get("metadata", {})]
     return sum(len(part) if isinstance(part, str) else len(str(part)) for part in parts)
-
-
-def _cut(text, limit: int) -> str:
-    text = str(text)
-    return text if len(text) <= limit else text[:limit] + f"\n… [recortado al calificar: {len(text):,} caracteres]"
 
 
 class BoundedOutputs(Execute):
@@ -153,6 +160,7 @@ class BoundedOutputs(Execute):
     # printed 70,000 short lines and ended in time outran nbclient's 4 s and failed the whole notebook
     # (`course grade` sets it to the cell limit)
     iopub_timeout = Integer(60, help="seconds to wait for a cell's outputs after its reply").tag(config=True)
+    _received_outs, _received_notebook = None, 0  # the outputs list being counted; all counted so far
 
     def preprocess(self, nb, resources=None, km=None):
         self._received_outs, self._received_notebook = None, 0
@@ -165,7 +173,7 @@ class BoundedOutputs(Execute):
         kind, content = msg.get("msg_type"), msg.get("content", {})
         if kind not in ("stream", "display_data", "execute_result", "update_display_data", "error"):
             return super().output(outs, msg, display_id, cell_index)
-        if outs is not getattr(self, "_received_outs", None):  # another cell (or probe) started
+        if outs is not self._received_outs:  # another cell (or probe) started
             self._received_outs, self._received, self._errors, self._kept = outs, 0, 0, 0
         size = _content_chars(content)
         data = content.get("data", {})
@@ -183,7 +191,7 @@ class BoundedOutputs(Execute):
             self.flooded(", ".join(sorted(data)))
         else:
             self._received += size
-            self._received_notebook = getattr(self, "_received_notebook", 0) + size
+            self._received_notebook += size
             if self._received <= self.max_received_chars and (
                 self._received_notebook <= self.max_received_notebook_chars
             ):

@@ -39,6 +39,10 @@ TEST_ERROR = (
 )
 REVIEW_KEY = "course_evaluator_review"  # notebook metadata: why the evaluator asks for a manual review
 OUT_OF_TIME = "se agotó el tiempo del evaluador para este notebook ({seconds} s): las pruebas ocultas no terminaron"
+FLOODED = (
+    "la salida imitó la del evaluador o la protección de las pruebas ({what}: más de {most} en una celda; "
+    "las demás se descartaron)"
+)
 
 
 def verdict_output(verdict: Verdict):
@@ -176,12 +180,6 @@ class ExecuteThenEvaluate(RestartDeadKernel):
 
         run_sync(self._restart_kernel)()
         self._replay(len(self.nb.cells))
-
-
-FLOODED = (
-    "la salida imitó la del evaluador o la protección de las pruebas ({what}: más de {most} en una celda; "
-    "las demás se descartaron)"
-)
 
 
 def _error(kind: str, message: str) -> dict:
